@@ -1,0 +1,707 @@
+#include "sc_avro.h"
+
+#include <curl/curl.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sc_json.h"
+#include "sc_log.h"
+
+#define FRAME_HEADER 5
+
+typedef struct schema_file_s {
+        char *fullname; /* "socialcare.Post" */
+        char *name;     /* "Post" */
+        char *json;
+        struct schema_file_s *next;
+} schema_file_t;
+
+struct sc_avro_codec_s {
+        char *record;
+        char *subject;
+        int32_t id;
+        char *json;
+        avro_schema_t schema;
+        avro_value_iface_t *iface;
+        avro_value_t value;
+        avro_reader_t reader;
+        avro_writer_t writer;
+        sc_avro_codec_t *next;
+};
+
+struct sc_avro_s {
+        char *dir;
+        char *registry_url;
+        long registry_timeout_ms;
+        schema_file_t *files;
+        sc_avro_codec_t *codecs;
+};
+
+static char *read_file(const char *path, size_t *len)
+{
+        FILE *fp = fopen(path, "rb");
+        if (!fp)
+                return NULL;
+        sc_buf_t b = SC_BUF_INIT;
+        char chunk[8192];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+                sc_buf_append(&b, chunk, n);
+        fclose(fp);
+        if (len)
+                *len = b.len;
+        if (!b.data)
+                sc_buf_append(&b, "", 0);
+        return b.data;
+}
+
+static int load_schema_files(sc_avro_t *a, char *errstr, size_t errstr_size)
+{
+        DIR *d = opendir(a->dir);
+        if (!d) {
+                snprintf(errstr, errstr_size, "schemas: cannot open folder %s", a->dir);
+                return -1;
+        }
+        sc_json_t *jp = sc_json_new(64);
+        struct dirent *de;
+        int rc = 0;
+        while (rc == 0 && (de = readdir(d))) {
+                size_t n = strlen(de->d_name);
+                if (n < 6 || strcmp(de->d_name + n - 5, ".avsc"))
+                        continue;
+                char path[4096], jerr[256];
+                snprintf(path, sizeof(path), "%s/%s", a->dir, de->d_name);
+                size_t len;
+                char *text = read_file(path, &len);
+                const sc_jv_t *root =
+                    text ? sc_json_parse(jp, text, len, jerr, sizeof(jerr)) : NULL;
+                const char *name = sc_json_str(sc_json_get(root, "name"));
+                const char *ns = sc_json_str(sc_json_get(root, "namespace"));
+                if (!root || !name) {
+                        snprintf(errstr, errstr_size, "schemas: %s: %s", path,
+                                 text ? (root ? "no record name" : jerr) : "cannot read");
+                        free(text);
+                        rc = -1;
+                        break;
+                }
+                schema_file_t *f = calloc(1, sizeof(*f));
+                f->name = strdup(name);
+                size_t fl = strlen(name) + (ns ? strlen(ns) + 1 : 0) + 1;
+                f->fullname = malloc(fl);
+                snprintf(f->fullname, fl, "%s%s%s", ns ? ns : "", ns ? "." : "", name);
+                f->json = text;
+                f->next = a->files;
+                a->files = f;
+        }
+        closedir(d);
+        sc_json_destroy(jp);
+        return rc;
+}
+
+static schema_file_t *find_file(sc_avro_t *a, const char *record)
+{
+        for (schema_file_t *f = a->files; f; f = f->next)
+                if (!strcmp(f->name, record) || !strcmp(f->fullname, record))
+                        return f;
+        return NULL;
+}
+
+/* Replaces the first reference "ns.Name" to another file's record with that
+ * record's definition, recursively, so the result parses on its own. */
+static char *inline_schema(sc_avro_t *a, const schema_file_t *root, int depth)
+{
+        sc_buf_t b = SC_BUF_INIT;
+        sc_buf_puts(&b, root->json);
+        for (schema_file_t *f = a->files; f && depth < 8; f = f->next) {
+                if (f == root)
+                        continue;
+                char quoted[512];
+                snprintf(quoted, sizeof(quoted), "\"%s\"", f->fullname);
+                char *at = strstr(b.data, quoted);
+                if (!at)
+                        continue;
+                char *def = inline_schema(a, f, depth + 1);
+                sc_buf_t nb = SC_BUF_INIT;
+                sc_buf_append(&nb, b.data, (size_t)(at - b.data));
+                sc_buf_puts(&nb, def);
+                sc_buf_puts(&nb, at + strlen(quoted));
+                free(def);
+                sc_buf_free(&b);
+                b = nb;
+        }
+        return b.data;
+}
+
+static int local_id(sc_avro_t *a, const char *fullname, int32_t *id, char *errstr,
+                    size_t errstr_size)
+{
+        char path[4096], line[512];
+        snprintf(path, sizeof(path), "%s/ids.map", a->dir);
+        FILE *fp = fopen(path, "r");
+        if (!fp) {
+                snprintf(errstr, errstr_size, "schemas: cannot open %s", path);
+                return -1;
+        }
+        int found = 0;
+        while (!found && fgets(line, sizeof(line), fp)) {
+                char name[256];
+                long v;
+                if (line[0] == '#' || sscanf(line, "%255s %ld", name, &v) != 2)
+                        continue;
+                if (!strcmp(name, fullname)) {
+                        *id = (int32_t)v;
+                        found = 1;
+                }
+        }
+        fclose(fp);
+        if (!found)
+                snprintf(errstr, errstr_size, "schemas: %s has no id in %s", fullname,
+                         path);
+        return found ? 0 : -1;
+}
+
+static size_t curl_collect(char *p, size_t size, size_t n, void *opaque)
+{
+        sc_buf_append(opaque, p, size * n);
+        return size * n;
+}
+
+/* POST /subjects/<subject>/versions: registers (or finds) the schema and
+ * returns its global id. Called once per codec at start, never per message. */
+static int registry_id(sc_avro_t *a, const char *subject, const char *json, int32_t *id,
+                       char *errstr, size_t errstr_size)
+{
+        sc_buf_t body = SC_BUF_INIT, resp = SC_BUF_INIT, url = SC_BUF_INIT;
+        char cerr[CURL_ERROR_SIZE] = "";
+        int rc = -1;
+        long status = 0;
+
+        sc_buf_puts(&body, "{\"schema\":");
+        sc_buf_json_str(&body, json, strlen(json));
+        sc_buf_puts(&body, "}");
+        const char *base = a->registry_url;
+        size_t bl = strlen(base);
+        while (bl && base[bl - 1] == '/')
+                bl--;
+        sc_buf_append(&url, base, bl);
+        sc_buf_printf(&url, "/subjects/%s/versions", subject);
+
+        CURL *h = curl_easy_init();
+        struct curl_slist *hdrs = curl_slist_append(
+            NULL, "Content-Type: application/vnd.schemaregistry.v1+json");
+        curl_easy_setopt(h, CURLOPT_URL, url.data);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)body.len);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, a->registry_timeout_ms);
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curl_collect);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+        CURLcode cc = curl_easy_perform(h);
+        if (cc == CURLE_OK)
+                curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        if (cc != CURLE_OK) {
+                snprintf(errstr, errstr_size, "schema registry %s: %s", url.data,
+                         *cerr ? cerr : curl_easy_strerror(cc));
+        } else if (status != 200) {
+                snprintf(errstr, errstr_size, "schema registry %s: HTTP %ld: %.200s",
+                         url.data, status, resp.data ? resp.data : "");
+        } else {
+                sc_json_t *jp = sc_json_new(16);
+                char jerr[128];
+                int64_t v;
+                const sc_jv_t *r = sc_json_parse(jp, resp.data ? resp.data : "", resp.len,
+                                                 jerr, sizeof(jerr));
+                if (r && sc_json_int64(sc_json_get(r, "id"), &v) == 0 && v >= 0 &&
+                    v <= INT32_MAX) {
+                        *id = (int32_t)v;
+                        rc = 0;
+                } else {
+                        snprintf(errstr, errstr_size,
+                                 "schema registry %s: no id in %.200s", url.data,
+                                 resp.data ? resp.data : "");
+                }
+                sc_json_destroy(jp);
+        }
+        curl_slist_free_all(hdrs);
+        curl_easy_cleanup(h);
+        sc_buf_free(&body);
+        sc_buf_free(&resp);
+        sc_buf_free(&url);
+        return rc;
+}
+
+sc_avro_t *sc_avro_new(const char *schemas_dir, const char *registry_url, char *errstr,
+                       size_t errstr_size)
+{
+        sc_avro_t *a = calloc(1, sizeof(*a));
+        a->dir = strdup(schemas_dir);
+        a->registry_url = registry_url && *registry_url ? strdup(registry_url) : NULL;
+        a->registry_timeout_ms = 5000;
+        if (load_schema_files(a, errstr, errstr_size) == -1) {
+                sc_avro_destroy(a);
+                return NULL;
+        }
+        return a;
+}
+
+static void codec_destroy(sc_avro_codec_t *c)
+{
+        if (c->iface) {
+                avro_value_decref(&c->value);
+                avro_value_iface_decref(c->iface);
+        }
+        if (c->schema)
+                avro_schema_decref(c->schema);
+        if (c->reader)
+                avro_reader_free(c->reader);
+        if (c->writer)
+                avro_writer_free(c->writer);
+        free(c->record);
+        free(c->subject);
+        free(c->json);
+        free(c);
+}
+
+void sc_avro_destroy(sc_avro_t *a)
+{
+        if (!a)
+                return;
+        while (a->codecs) {
+                sc_avro_codec_t *n = a->codecs->next;
+                codec_destroy(a->codecs);
+                a->codecs = n;
+        }
+        while (a->files) {
+                schema_file_t *n = a->files->next;
+                free(a->files->fullname);
+                free(a->files->name);
+                free(a->files->json);
+                free(a->files);
+                a->files = n;
+        }
+        free(a->dir);
+        free(a->registry_url);
+        free(a);
+}
+
+sc_avro_codec_t *sc_avro_codec(sc_avro_t *a, const char *record, const char *subject,
+                               char *errstr, size_t errstr_size)
+{
+        for (sc_avro_codec_t *c = a->codecs; c; c = c->next)
+                if (!strcmp(c->record, record) &&
+                    ((!subject && !c->subject) ||
+                     (subject && c->subject && !strcmp(subject, c->subject))))
+                        return c;
+
+        schema_file_t *f = find_file(a, record);
+        if (!f) {
+                snprintf(errstr, errstr_size, "schemas: no record '%s' in %s", record,
+                         a->dir);
+                return NULL;
+        }
+        sc_avro_codec_t *c = calloc(1, sizeof(*c));
+        c->record = strdup(record);
+        c->subject = subject ? strdup(subject) : NULL;
+        c->json = inline_schema(a, f, 0);
+        if (avro_schema_from_json_length(c->json, strlen(c->json), &c->schema)) {
+                snprintf(errstr, errstr_size, "schemas: %s: %s", f->fullname,
+                         avro_strerror());
+                codec_destroy(c);
+                return NULL;
+        }
+        int idrc = a->registry_url && subject
+                       ? registry_id(a, subject, c->json, &c->id, errstr, errstr_size)
+                       : local_id(a, f->fullname, &c->id, errstr, errstr_size);
+        if (idrc == -1) {
+                codec_destroy(c);
+                return NULL;
+        }
+        c->iface = avro_generic_class_from_schema(c->schema);
+        if (!c->iface || avro_generic_value_new(c->iface, &c->value)) {
+                snprintf(errstr, errstr_size, "schemas: %s: %s", f->fullname,
+                         avro_strerror());
+                if (c->iface)
+                        avro_value_iface_decref(c->iface);
+                c->iface = NULL;
+                codec_destroy(c);
+                return NULL;
+        }
+        static char empty[1];
+        c->reader = avro_reader_memory(empty, 0);
+        c->writer = avro_writer_memory(empty, 0);
+        c->next = a->codecs;
+        a->codecs = c;
+        sc_log(SC_LOG_DEBUG, "codec %s subject %s id %d", record, subject ? subject : "-",
+               (int)c->id);
+        return c;
+}
+
+int32_t sc_avro_codec_id(const sc_avro_codec_t *c)
+{
+        return c->id;
+}
+
+avro_schema_t sc_avro_codec_schema(const sc_avro_codec_t *c)
+{
+        return c->schema;
+}
+
+const char *sc_avro_codec_schema_json(const sc_avro_codec_t *c)
+{
+        return c->json;
+}
+
+avro_value_t *sc_avro_codec_value(sc_avro_codec_t *c)
+{
+        avro_value_reset(&c->value);
+        return &c->value;
+}
+
+int sc_avro_encode(sc_avro_codec_t *c, sc_buf_t *out, char *errstr, size_t errstr_size)
+{
+        size_t size;
+        if (avro_value_sizeof(&c->value, &size)) {
+                snprintf(errstr, errstr_size, "avro: %s", avro_strerror());
+                return -1;
+        }
+        if (sc_buf_reserve(out, FRAME_HEADER + size) == -1) {
+                snprintf(errstr, errstr_size, "avro: out of memory");
+                return -1;
+        }
+        unsigned char *p = (unsigned char *)out->data + out->len;
+        p[0] = 0;
+        p[1] = (unsigned char)(c->id >> 24);
+        p[2] = (unsigned char)(c->id >> 16);
+        p[3] = (unsigned char)(c->id >> 8);
+        p[4] = (unsigned char)c->id;
+        avro_writer_memory_set_dest(c->writer, (char *)p + FRAME_HEADER, (int64_t)size);
+        if (avro_value_write(c->writer, &c->value)) {
+                snprintf(errstr, errstr_size, "avro: %s", avro_strerror());
+                return -1;
+        }
+        out->len += FRAME_HEADER + size;
+        out->data[out->len] = '\0';
+        return 0;
+}
+
+int32_t sc_avro_frame_id(const void *buf, size_t len)
+{
+        const unsigned char *p = buf;
+        if (!p || len < FRAME_HEADER || p[0] != 0)
+                return -1;
+        return (int32_t)(((uint32_t)p[1] << 24) | ((uint32_t)p[2] << 16) |
+                         ((uint32_t)p[3] << 8) | p[4]);
+}
+
+/* Walks the binary body against the schema before Avro-C reads it, so a
+ * hostile length ("a string of 2^60 bytes") is an error here instead of a
+ * huge allocation inside avro_value_read(). */
+typedef struct walk_s {
+        const unsigned char *p, *end;
+        int depth;
+} walk_t;
+
+static int walk_long(walk_t *w, int64_t *out)
+{
+        uint64_t v = 0;
+        int shift = 0;
+        for (;;) {
+                if (w->p >= w->end || shift > 63)
+                        return -1;
+                unsigned char b = *w->p++;
+                v |= (uint64_t)(b & 0x7f) << shift;
+                if (!(b & 0x80))
+                        break;
+                shift += 7;
+        }
+        *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+        return 0;
+}
+
+static int walk_skip(walk_t *w, int64_t n)
+{
+        if (n < 0 || n > w->end - w->p)
+                return -1;
+        w->p += n;
+        return 0;
+}
+
+static int walk(walk_t *w, avro_schema_t s)
+{
+        int64_t n;
+        if (++w->depth > 64)
+                return -1;
+        int rc = 0;
+        switch (avro_typeof(s)) {
+        case AVRO_NULL:
+                break;
+        case AVRO_BOOLEAN:
+                rc = walk_skip(w, 1);
+                break;
+        case AVRO_INT32:
+        case AVRO_INT64:
+        case AVRO_ENUM:
+                rc = walk_long(w, &n);
+                if (rc == 0 && avro_typeof(s) == AVRO_ENUM &&
+                    (n < 0 || n >= avro_schema_enum_number_of_symbols(s)))
+                        rc = -1;
+                break;
+        case AVRO_FLOAT:
+                rc = walk_skip(w, 4);
+                break;
+        case AVRO_DOUBLE:
+                rc = walk_skip(w, 8);
+                break;
+        case AVRO_STRING:
+        case AVRO_BYTES:
+                rc = walk_long(w, &n) || walk_skip(w, n) ? -1 : 0;
+                break;
+        case AVRO_FIXED:
+                rc = walk_skip(w, avro_schema_fixed_size(s));
+                break;
+        case AVRO_RECORD:
+                for (size_t i = 0; rc == 0 && i < avro_schema_record_size(s); i++)
+                        rc = walk(w, avro_schema_record_field_get_by_index(s, (int)i));
+                break;
+        case AVRO_UNION:
+                rc = walk_long(w, &n);
+                if (rc == 0 && (n < 0 || (size_t)n >= avro_schema_union_size(s)))
+                        rc = -1;
+                if (rc == 0)
+                        rc = walk(w, avro_schema_union_branch(s, (int)n));
+                break;
+        case AVRO_ARRAY:
+        case AVRO_MAP:
+                for (;;) {
+                        if (walk_long(w, &n)) {
+                                rc = -1;
+                                break;
+                        }
+                        if (n == 0)
+                                break;
+                        if (n < 0) {
+                                int64_t bytes;
+                                if (n == INT64_MIN || walk_long(w, &bytes)) {
+                                        rc = -1;
+                                        break;
+                                }
+                                n = -n;
+                        }
+                        /* Every item takes at least one byte unless the item
+                         * type is null; bound the count by what is left. */
+                        if (n > (w->end - w->p) + 1 && n > 1000000) {
+                                rc = -1;
+                                break;
+                        }
+                        avro_schema_t item = avro_typeof(s) == AVRO_ARRAY
+                                                 ? avro_schema_array_items(s)
+                                                 : avro_schema_map_values(s);
+                        for (int64_t i = 0; rc == 0 && i < n; i++) {
+                                if (avro_typeof(s) == AVRO_MAP) {
+                                        int64_t kl;
+                                        if (walk_long(w, &kl) || walk_skip(w, kl)) {
+                                                rc = -1;
+                                                break;
+                                        }
+                                }
+                                rc = walk(w, item);
+                        }
+                        if (rc)
+                                break;
+                }
+                break;
+        case AVRO_LINK:
+                rc = walk(w, avro_schema_link_target(s));
+                break;
+        default:
+                rc = -1;
+        }
+        w->depth--;
+        return rc;
+}
+
+int sc_avro_decode(sc_avro_codec_t *c, const void *buf, size_t len, avro_value_t **out,
+                   char *errstr, size_t errstr_size)
+{
+        int32_t id = sc_avro_frame_id(buf, len);
+        if (id < 0) {
+                snprintf(errstr, errstr_size,
+                         "not a Confluent Avro frame (magic byte/length)");
+                return -1;
+        }
+        if (id != c->id) {
+                snprintf(errstr, errstr_size, "schema id %d, expected %d (%s)", (int)id,
+                         (int)c->id, c->record);
+                return -1;
+        }
+        walk_t w = {(const unsigned char *)buf + FRAME_HEADER,
+                    (const unsigned char *)buf + len, 0};
+        if (walk(&w, c->schema) == -1) {
+                snprintf(errstr, errstr_size, "Avro body does not match %s at byte %ld",
+                         c->record, (long)(w.p - (const unsigned char *)buf));
+                return -1;
+        }
+        if (w.p != w.end) {
+                snprintf(errstr, errstr_size, "%ld trailing bytes after the %s record",
+                         (long)(w.end - w.p), c->record);
+                return -1;
+        }
+        avro_value_reset(&c->value);
+        avro_reader_memory_set_source(c->reader, (const char *)buf + FRAME_HEADER,
+                                      (int64_t)(len - FRAME_HEADER));
+        if (avro_value_read(c->reader, &c->value)) {
+                snprintf(errstr, errstr_size, "avro: %s", avro_strerror());
+                return -1;
+        }
+        *out = &c->value;
+        return 0;
+}
+
+int sc_avro_get(avro_value_t *rec, const char *field, avro_value_t *out)
+{
+        return avro_value_get_by_name(rec, field, out, NULL) ? -1 : 0;
+}
+
+int sc_avro_set_strn(avro_value_t *rec, const char *field, const char *s, size_t n)
+{
+        avro_value_t f;
+        if (sc_avro_get(rec, field, &f))
+                return -1;
+        /* Avro-C string sizes include the terminating NUL; s may not have one
+         * at n, so give it a copy-free path only when it does. */
+        if (s[n] == '\0')
+                return avro_value_set_string_len(&f, s, n + 1) ? -1 : 0;
+        char small[512];
+        if (n < sizeof(small)) {
+                memcpy(small, s, n);
+                small[n] = '\0';
+                return avro_value_set_string_len(&f, small, n + 1) ? -1 : 0;
+        }
+        char *tmp = malloc(n + 1);
+        memcpy(tmp, s, n);
+        tmp[n] = '\0';
+        int rc = avro_value_set_string_len(&f, tmp, n + 1) ? -1 : 0;
+        free(tmp);
+        return rc;
+}
+
+int sc_avro_set_str(avro_value_t *rec, const char *field, const char *s)
+{
+        return sc_avro_set_strn(rec, field, s ? s : "", s ? strlen(s) : 0);
+}
+
+int sc_avro_set_long(avro_value_t *rec, const char *field, int64_t v)
+{
+        avro_value_t f;
+        return sc_avro_get(rec, field, &f) || avro_value_set_long(&f, v) ? -1 : 0;
+}
+
+int sc_avro_set_int(avro_value_t *rec, const char *field, int32_t v)
+{
+        avro_value_t f;
+        return sc_avro_get(rec, field, &f) || avro_value_set_int(&f, v) ? -1 : 0;
+}
+
+int sc_avro_set_double(avro_value_t *rec, const char *field, double v)
+{
+        avro_value_t f;
+        return sc_avro_get(rec, field, &f) || avro_value_set_double(&f, v) ? -1 : 0;
+}
+
+int sc_avro_set_bool(avro_value_t *rec, const char *field, int v)
+{
+        avro_value_t f;
+        return sc_avro_get(rec, field, &f) || avro_value_set_boolean(&f, v ? 1 : 0) ? -1
+                                                                                    : 0;
+}
+
+int sc_avro_set_opt_str(avro_value_t *rec, const char *field, const char *s)
+{
+        avro_value_t f, b;
+        if (sc_avro_get(rec, field, &f))
+                return -1;
+        if (!s)
+                return avro_value_set_branch(&f, 0, &b) || avro_value_set_null(&b) ? -1
+                                                                                   : 0;
+        return avro_value_set_branch(&f, 1, &b) ||
+                       avro_value_set_string_len(&b, s, strlen(s) + 1)
+                   ? -1
+                   : 0;
+}
+
+int sc_avro_set_opt_long(avro_value_t *rec, const char *field, const int64_t *v)
+{
+        avro_value_t f, b;
+        if (sc_avro_get(rec, field, &f))
+                return -1;
+        if (!v)
+                return avro_value_set_branch(&f, 0, &b) || avro_value_set_null(&b) ? -1
+                                                                                   : 0;
+        return avro_value_set_branch(&f, 1, &b) || avro_value_set_long(&b, *v) ? -1 : 0;
+}
+
+/* Resolves a ["null", T] union to its branch; plain fields pass through. */
+static int resolve(avro_value_t *rec, const char *field, avro_value_t *out)
+{
+        avro_value_t f;
+        if (sc_avro_get(rec, field, &f))
+                return -1;
+        if (avro_value_get_type(&f) == AVRO_UNION) {
+                if (avro_value_get_current_branch(&f, out))
+                        return -1;
+                return avro_value_get_type(out) == AVRO_NULL ? -1 : 0;
+        }
+        *out = f;
+        return 0;
+}
+
+const char *sc_avro_str(avro_value_t *rec, const char *field, size_t *len)
+{
+        avro_value_t f;
+        const char *s;
+        size_t size;
+        if (resolve(rec, field, &f) || avro_value_get_type(&f) != AVRO_STRING ||
+            avro_value_get_string(&f, &s, &size)) {
+                if (len)
+                        *len = 0;
+                return NULL;
+        }
+        if (len)
+                *len = size ? size - 1 : 0;
+        return s;
+}
+
+int64_t sc_avro_long(avro_value_t *rec, const char *field, int64_t def)
+{
+        avro_value_t f;
+        int64_t v;
+        int32_t i;
+        if (resolve(rec, field, &f))
+                return def;
+        if (avro_value_get_type(&f) == AVRO_INT32)
+                return avro_value_get_int(&f, &i) ? def : i;
+        return avro_value_get_long(&f, &v) ? def : v;
+}
+
+double sc_avro_double(avro_value_t *rec, const char *field, double def)
+{
+        avro_value_t f;
+        double v;
+        return resolve(rec, field, &f) || avro_value_get_double(&f, &v) ? def : v;
+}
+
+int sc_avro_bool(avro_value_t *rec, const char *field, int def)
+{
+        avro_value_t f;
+        int v;
+        return resolve(rec, field, &f) || avro_value_get_boolean(&f, &v) ? def : v;
+}
+
+int sc_avro_opt(avro_value_t *rec, const char *field, avro_value_t *out)
+{
+        return resolve(rec, field, out) == 0 ? 1 : 0;
+}

@@ -1,0 +1,63 @@
+#include "sc_post.h"
+
+#include "sc_avro.h"
+
+int sc_post_to_avro(const sc_post_t *p, avro_value_t *rec)
+{
+        avro_value_t author, rating, branch;
+        if (sc_avro_set_str(rec, "event_id", p->event_id) ||
+            sc_avro_set_str(rec, "brand", p->brand) ||
+            sc_avro_set_str(rec, "platform", p->platform) ||
+            sc_avro_set_str(rec, "post_id", p->post_id) ||
+            sc_avro_set_opt_str(rec, "parent_id", p->parent_id) ||
+            sc_avro_set_opt_str(rec, "thread_id", p->thread_id) ||
+            sc_avro_get(rec, "author", &author) ||
+            sc_avro_set_str(&author, "id", p->author_id) ||
+            sc_avro_set_opt_str(&author, "handle", p->author_handle) ||
+            sc_avro_set_long(&author, "followers", p->author_followers) ||
+            sc_avro_set_bool(&author, "verified", p->author_verified) ||
+            sc_avro_set_bool(rec, "is_brand", p->is_brand) ||
+            sc_avro_set_strn(rec, "text", p->text ? p->text : "",
+                             p->text ? p->text_len : 0) ||
+            sc_avro_set_opt_str(rec, "lang_hint", p->lang_hint) ||
+            sc_avro_set_opt_str(rec, "url", p->url) ||
+            sc_avro_set_long(rec, "created_at", p->created_at) ||
+            sc_avro_set_long(rec, "received_at", p->received_at) ||
+            sc_avro_get(rec, "rating", &rating))
+                return -1;
+        if (p->rating)
+                return avro_value_set_branch(&rating, 1, &branch) ||
+                               avro_value_set_int(&branch, p->rating)
+                           ? -1
+                           : 0;
+        return avro_value_set_branch(&rating, 0, &branch) || avro_value_set_null(&branch)
+                   ? -1
+                   : 0;
+}
+
+int sc_post_from_avro(avro_value_t *rec, sc_post_t *p)
+{
+        avro_value_t author;
+        if (sc_avro_get(rec, "author", &author))
+                return -1;
+        p->event_id = sc_avro_str(rec, "event_id", NULL);
+        p->brand = sc_avro_str(rec, "brand", NULL);
+        p->platform = sc_avro_str(rec, "platform", NULL);
+        p->post_id = sc_avro_str(rec, "post_id", NULL);
+        p->parent_id = sc_avro_str(rec, "parent_id", NULL);
+        p->thread_id = sc_avro_str(rec, "thread_id", NULL);
+        p->author_id = sc_avro_str(&author, "id", NULL);
+        p->author_handle = sc_avro_str(&author, "handle", NULL);
+        p->author_followers = sc_avro_long(&author, "followers", 0);
+        p->author_verified = sc_avro_bool(&author, "verified", 0);
+        p->is_brand = sc_avro_bool(rec, "is_brand", 0);
+        p->text = sc_avro_str(rec, "text", &p->text_len);
+        p->lang_hint = sc_avro_str(rec, "lang_hint", NULL);
+        p->url = sc_avro_str(rec, "url", NULL);
+        p->rating = (int)sc_avro_long(rec, "rating", 0);
+        p->created_at = sc_avro_long(rec, "created_at", 0);
+        p->received_at = sc_avro_long(rec, "received_at", 0);
+        if (!p->event_id || !p->brand || !p->platform || !p->post_id || !p->text)
+                return -1;
+        return 0;
+}

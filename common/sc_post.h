@@ -1,0 +1,35 @@
+/* The normalized post (schemas/post.avsc) as a C struct, and its mapping to
+ * and from the Avro value. Strings are borrowed: to_avro copies them into
+ * the value; from_avro points them into the value (valid until it is reset
+ * or decoded again). */
+#ifndef SC_POST_H
+#define SC_POST_H
+#include <avro.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sc_post_s {
+        const char *event_id;
+        const char *brand;
+        const char *platform;
+        const char *post_id;
+        const char *parent_id; /* NULL: none */
+        const char *thread_id; /* NULL: none */
+        const char *author_id;
+        const char *author_handle; /* NULL: unknown */
+        int64_t author_followers;
+        int author_verified;
+        int is_brand;
+        const char *text;
+        size_t text_len;
+        const char *lang_hint; /* NULL: none */
+        const char *url;       /* NULL: none */
+        int rating;            /* 0: none, else 1..5 */
+        int64_t created_at;    /* ms */
+        int64_t received_at;   /* ms */
+} sc_post_t;
+
+int sc_post_to_avro(const sc_post_t *p, avro_value_t *rec);
+int sc_post_from_avro(avro_value_t *rec, sc_post_t *p);
+
+#endif

@@ -1,0 +1,21 @@
+/* Time helpers shared by every worker. All times are UTC epoch milliseconds. */
+#ifndef SC_TIME_H
+#define SC_TIME_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Wall clock. Tests may pin it with SC_FAKE_NOW_MS in the environment. */
+int64_t sc_now_ms(void);
+/* Monotonic clock, for timeouts and latencies. */
+int64_t sc_mono_ms(void);
+int64_t sc_mono_ns(void);
+
+/* RFC 3339 / ISO 8601 ("2026-11-22T10:15:00Z", "+01:00" offsets, fractions)
+ * and X's "Wed Oct 10 20:19:24 +0000 2018". Returns 0 and sets *ms, or -1. */
+int sc_time_parse(const char *s, size_t len, int64_t *ms);
+/* Writes "2026-11-22T10:15:00.123Z" (25 bytes incl. NUL). */
+void sc_time_format(int64_t ms, char out[32]);
+/* Days since epoch -> "YYYY-MM-DD" (11 bytes incl. NUL). */
+void sc_time_format_day(int64_t ms, char out[16]);
+
+#endif

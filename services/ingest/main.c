@@ -1,0 +1,317 @@
+/* socialcare-ingest: social.posts.raw (JSON) -> social.posts (Avro Post).
+ *
+ * Per batch: normalize and encode every input, then one Redis round trip
+ * claims each (platform, post id) for its origin (topic/partition/offset/item),
+ * then produce. A claim already held by the same origin is a replay after a
+ * crash and is forwarded again with the same event id; a claim held by
+ * another origin is a true duplicate and is counted, not forwarded. Because
+ * the claim names its origin, writing it before the output is delivered
+ * cannot lose a post. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sc_ingest.h"
+#include "sc_log.h"
+#include "sc_time.h"
+#include "sc_worker.h"
+
+static const sc_conf_def_t ingest_defs[] = {
+    {"ingest.output_topic", SC_CONF_STR, "social.posts", 1, 0,
+     "topic of Avro Post records"},
+    {"ingest.max_message_bytes", SC_CONF_INT, "1048576", 1024, 67108864,
+     "largest raw message accepted; larger ones are dead-lettered unparsed"},
+    {"ingest.max_text_bytes", SC_CONF_INT, "10000", 16, 1048576,
+     "longest post text accepted, in bytes"},
+    {"ingest.dedup_ttl_s", SC_CONF_INT, "604800", 60, 31536000,
+     "how long a (platform, post id) is remembered for duplicate detection"},
+    {"ingest.max_future_s", SC_CONF_INT, "86400", 0, 31536000,
+     "how far in the future created_at may be (clock skew)"},
+    SC_CONF_END,
+};
+
+/* KEYS[1] claim key; ARGV[1] origin; ARGV[2] ttl. 1 = forward, 0 = duplicate. */
+static const char claim_lua[] =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if not v then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return 1 end\n"
+    "if v == ARGV[1] then return 1 end\n"
+    "return 0\n";
+
+typedef struct item_s {
+        size_t msg;
+        size_t payload_off, payload_len;
+        size_t claim_off, claim_len;
+        size_t origin_off, origin_len;
+        const char *brand; /* a brand id owned by the brands config */
+} item_t;
+
+typedef struct failure_s {
+        size_t msg;
+        const char *reason;
+        size_t detail_off;
+} failure_t;
+
+typedef struct ingest_s {
+        sc_ingest_t *ing;
+        sc_avro_codec_t *codec;
+        sc_redis_script_t *claim;
+        const char *output_topic;
+        char ttl[24];
+        sc_buf_t payloads, strings;
+        item_t *items;
+        size_t item_cnt, item_cap;
+        failure_t *failures;
+        size_t failure_cnt, failure_cap;
+        sc_ingest_result_t res;
+        sc_counter_t *posts_total, *ignored_total;
+} ingest_t;
+
+static sc_ingest_opts_t opts_from(const sc_config_t *c)
+{
+        sc_ingest_opts_t o = {
+            .max_message_bytes = (size_t)sc_config_int(c, "ingest.max_message_bytes"),
+            .max_text_bytes = (size_t)sc_config_int(c, "ingest.max_text_bytes"),
+            .max_future_ms = sc_config_int(c, "ingest.max_future_s") * 1000,
+        };
+        return o;
+}
+
+static int ingest_init(sc_worker_t *w, void **statep, char *errstr, size_t errstr_size)
+{
+        const sc_config_t *c = sc_worker_config(w);
+        ingest_t *s = calloc(1, sizeof(*s));
+        s->output_topic = sc_config_str(c, "ingest.output_topic");
+        char subject[300];
+        snprintf(subject, sizeof(subject), "%s-value", s->output_topic);
+        s->codec = sc_avro_codec(sc_worker_avro(w), "Post", subject, errstr, errstr_size);
+        if (!s->codec) {
+                free(s);
+                return -1;
+        }
+        sc_ingest_opts_t o = opts_from(c);
+        s->ing = sc_ingest_new(sc_worker_brands(w), &o);
+        s->claim = sc_redis_script(sc_worker_redis(w), claim_lua);
+        snprintf(s->ttl, sizeof(s->ttl), "%lld",
+                 (long long)sc_config_int(c, "ingest.dedup_ttl_s"));
+        sc_metrics_t *m = sc_worker_metrics(w);
+        s->posts_total = sc_metrics_counter(m, "socialcare_ingest_posts_total",
+                                            "Posts normalized and forwarded", NULL);
+        s->ignored_total =
+            sc_metrics_counter(m, "socialcare_ingest_ignored_total",
+                               "Webhook items that are not posts (reactions, "
+                               "edits, removals)",
+                               NULL);
+        *statep = s;
+        return 0;
+}
+
+static void add_failure(ingest_t *s, size_t msg, const char *reason, const char *detail)
+{
+        if (s->failure_cnt == s->failure_cap) {
+                s->failure_cap = s->failure_cap ? s->failure_cap * 2 : 64;
+                s->failures = realloc(s->failures, s->failure_cap * sizeof(*s->failures));
+        }
+        failure_t *f = &s->failures[s->failure_cnt++];
+        f->msg = msg;
+        f->reason = reason;
+        f->detail_off = s->strings.len;
+        sc_buf_append(&s->strings, detail, strlen(detail) + 1);
+}
+
+static item_t *add_item(ingest_t *s)
+{
+        if (s->item_cnt == s->item_cap) {
+                s->item_cap = s->item_cap ? s->item_cap * 2 : 256;
+                s->items = realloc(s->items, s->item_cap * sizeof(*s->items));
+        }
+        return &s->items[s->item_cnt++];
+}
+
+/* Appends a NUL-terminated string; returns its offset and length. */
+static size_t put_string(sc_buf_t *b, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static size_t put_string(sc_buf_t *b, size_t *len, const char *fmt, ...)
+{
+        size_t off = b->len;
+        va_list ap;
+        va_start(ap, fmt);
+        sc_buf_vprintf(b, fmt, ap);
+        va_end(ap);
+        *len = b->len - off;
+        sc_buf_putc(b, '\0');
+        return off;
+}
+
+static void normalize_one(ingest_t *s, sc_msg_t *m, size_t idx, int64_t now)
+{
+        rd_kafka_message_t *rkm = m->rkm;
+        char format[32], hint[80], errstr[256];
+        size_t n;
+        const char *h = sc_msg_header(m, "sc-format", &n);
+        int has_format = h && n < sizeof(format);
+        if (has_format) {
+                memcpy(format, h, n);
+                format[n] = '\0';
+        }
+        const char *hint_p = NULL;
+        h = sc_msg_header(m, "sc-brand", &n);
+        if (!h && rkm->key_len) {
+                h = rkm->key;
+                n = rkm->key_len;
+        }
+        if (h && n < sizeof(hint)) {
+                memcpy(hint, h, n);
+                hint[n] = '\0';
+                hint_p = hint;
+        }
+        sc_ingest_result_t *res = &s->res;
+        sc_ingest_normalize(s->ing, rkm->payload, rkm->len, has_format ? format : NULL,
+                            hint_p, now, res);
+        if (res->ignored_cnt) {
+                sc_counter_add(s->ignored_total, (double)res->ignored_cnt);
+                sc_log(SC_LOG_DEBUG, "%s [%d] @%lld: %zu items ignored (%s)",
+                       rd_kafka_topic_name(rkm->rkt), (int)rkm->partition,
+                       (long long)rkm->offset, res->ignored_cnt, res->ignored_reason);
+        }
+        for (size_t j = 0; j < res->post_cnt; j++) {
+                const sc_post_t *p = &res->posts[j];
+                avro_value_t *v = sc_avro_codec_value(s->codec);
+                size_t off = s->payloads.len;
+                if (sc_post_to_avro(p, v) ||
+                    sc_avro_encode(s->codec, &s->payloads, errstr, sizeof(errstr))) {
+                        s->payloads.len = off;
+                        add_failure(s, idx, "encode_error", errstr);
+                        continue;
+                }
+                item_t *it = add_item(s);
+                it->msg = idx;
+                it->payload_off = off;
+                it->payload_len = s->payloads.len - off;
+                it->brand = p->brand;
+                it->claim_off =
+                    put_string(&s->strings, &it->claim_len, "sc:{%s}:seen:%s:%s",
+                               p->brand, p->platform, p->post_id);
+                it->origin_off =
+                    put_string(&s->strings, &it->origin_len, "%s/%d/%lld/%zu",
+                               rd_kafka_topic_name(rkm->rkt), (int)rkm->partition,
+                               (long long)rkm->offset, j);
+        }
+        if (res->error)
+                add_failure(s, idx, res->error, res->detail);
+}
+
+static int ingest_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
+{
+        ingest_t *s = state;
+        sc_redis_t *r = sc_worker_redis(w);
+        int64_t now = sc_now_ms();
+        s->item_cnt = s->failure_cnt = 0;
+        sc_buf_reset(&s->payloads);
+        sc_buf_reset(&s->strings);
+
+        for (size_t i = 0; i < n; i++)
+                normalize_one(s, &msgs[i], i, now);
+
+        redisReply **replies = NULL;
+        size_t reply_cnt = 0;
+        if (s->item_cnt) {
+                for (size_t i = 0; i < s->item_cnt; i++) {
+                        const item_t *it = &s->items[i];
+                        const char *argv[3] = {s->strings.data + it->claim_off,
+                                               s->strings.data + it->origin_off, s->ttl};
+                        size_t lens[3] = {it->claim_len, it->origin_len, strlen(s->ttl)};
+                        sc_redis_append_script(r, s->claim, 1, 3, argv, lens);
+                }
+                if (sc_redis_exec(r, &replies, &reply_cnt) == -1 ||
+                    reply_cnt != s->item_cnt) {
+                        sc_log(SC_LOG_WARN, "dedup claims failed: %s",
+                               sc_redis_errstr(r));
+                        return SC_RETRY;
+                }
+                for (size_t i = 0; i < reply_cnt; i++) {
+                        if (replies[i]->type != REDIS_REPLY_INTEGER) {
+                                sc_log(SC_LOG_WARN, "dedup claim: unexpected reply: %s",
+                                       replies[i]->type == REDIS_REPLY_ERROR
+                                           ? replies[i]->str
+                                           : "(not an integer)");
+                                return SC_RETRY;
+                        }
+                }
+        }
+
+        for (size_t i = 0; i < s->item_cnt; i++) {
+                const item_t *it = &s->items[i];
+                sc_msg_t *m = &msgs[it->msg];
+                if (replies[i]->integer == 0) {
+                        char labels[128];
+                        snprintf(labels, sizeof(labels), "brand=\"%s\"", it->brand);
+                        sc_counter_add(
+                            sc_metrics_counter(sc_worker_metrics(w),
+                                               "socialcare_ingest_duplicates_total",
+                                               "Posts seen before at another "
+                                               "offset, not forwarded",
+                                               labels),
+                            1);
+                        sc_log(SC_LOG_DEBUG, "duplicate %s (first seen elsewhere)",
+                               s->strings.data + it->claim_off);
+                        continue;
+                }
+                if (sc_worker_produce(w, m, s->output_topic, it->brand, strlen(it->brand),
+                                      s->payloads.data + it->payload_off, it->payload_len,
+                                      NULL) == -1) {
+                        add_failure(s, it->msg, "produce_error", sc_worker_errstr(w));
+                        continue;
+                }
+                sc_counter_add(s->posts_total, 1);
+        }
+        /* One dead letter per input, however many of its items failed. */
+        for (size_t i = 0; i < s->failure_cnt; i++) {
+                const failure_t *f = &s->failures[i];
+                if (i > 0 && s->failures[i - 1].msg == f->msg)
+                        continue;
+                if (sc_worker_dead_letter(w, &msgs[f->msg], f->reason,
+                                          s->strings.data + f->detail_off) == -1)
+                        return SC_FATAL;
+        }
+        return SC_OK;
+}
+
+static int ingest_reload(sc_worker_t *w, void *state, const sc_config_t *c, char *errstr,
+                         size_t errstr_size)
+{
+        ingest_t *s = state;
+        (void)c;
+        (void)errstr;
+        (void)errstr_size;
+        sc_ingest_set_brands(s->ing, sc_worker_brands(w));
+        return 0;
+}
+
+static void ingest_destroy(void *state)
+{
+        ingest_t *s = state;
+        sc_ingest_destroy(s->ing);
+        sc_buf_free(&s->payloads);
+        sc_buf_free(&s->strings);
+        free(s->items);
+        free(s->failures);
+        free(s);
+}
+
+static const sc_worker_ops_t ops = {
+    .name = "ingest",
+    .description = "raw platform JSON -> normalized Avro posts, deduplicated",
+    .input_topics = "social.posts.raw",
+    .conf_defs = ingest_defs,
+    .uses_redis = 1,
+    .init = ingest_init,
+    .process = ingest_process,
+    .reload = ingest_reload,
+    .destroy = ingest_destroy,
+};
+
+int main(int argc, char **argv)
+{
+        return sc_worker_main(argc, argv, &ops);
+}

@@ -1,0 +1,541 @@
+#include "sc_ingest.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sc_json.h"
+#include "sc_time.h"
+
+#define MAX_ID_BYTES   256
+#define ARENA_BYTES    (SC_INGEST_MAX_POSTS * 1024)
+#define MIN_CREATED_MS 1136073600000LL /* 2006-01-01: nothing social is older */
+
+struct sc_ingest_s {
+        const sc_brands_t *brands;
+        sc_ingest_opts_t opts;
+        sc_json_t *json;
+        /* Strings the normalizer makes (event ids, ids given as numbers, URLs);
+         * bump-allocated, reset per input. */
+        char arena[ARENA_BYTES];
+        size_t arena_used;
+};
+
+static const char *const platforms[] = {"x",     "facebook", "instagram",
+                                        "forum", "comment",  "review"};
+
+sc_ingest_t *sc_ingest_new(const sc_brands_t *brands, const sc_ingest_opts_t *opts)
+{
+        sc_ingest_t *ing = calloc(1, sizeof(*ing));
+        ing->brands = brands;
+        ing->opts = *opts;
+        ing->json = sc_json_new(32);
+        return ing;
+}
+
+void sc_ingest_destroy(sc_ingest_t *ing)
+{
+        if (!ing)
+                return;
+        sc_json_destroy(ing->json);
+        free(ing);
+}
+
+void sc_ingest_set_brands(sc_ingest_t *ing, const sc_brands_t *brands)
+{
+        ing->brands = brands;
+}
+
+static const char *arena_printf(sc_ingest_t *ing, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static const char *arena_printf(sc_ingest_t *ing, const char *fmt, ...)
+{
+        size_t room = ARENA_BYTES - ing->arena_used;
+        char *p = ing->arena + ing->arena_used;
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(p, room, fmt, ap);
+        va_end(ap);
+        if (n < 0 || (size_t)n >= room)
+                return NULL;
+        ing->arena_used += (size_t)n + 1;
+        return p;
+}
+
+static int fail(sc_ingest_result_t *res, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(sc_ingest_result_t *res, const char *code, const char *fmt, ...)
+{
+        if (res->error)
+                return -1; /* keep the first reason */
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(res->detail, sizeof(res->detail), fmt, ap);
+        va_end(ap);
+        res->error = code;
+        return -1;
+}
+
+static const char *jstr(const sc_jv_t *obj, const char *key)
+{
+        const char *s = sc_json_str(sc_json_get(obj, key));
+        return s && *s ? s : NULL;
+}
+
+/* Ids arrive as strings or numbers; both become text. */
+static const char *jid(sc_ingest_t *ing, const sc_jv_t *v)
+{
+        if (!v)
+                return NULL;
+        if (v->type == SC_JSON_STRING)
+                return v->len ? v->str : NULL;
+        int64_t n;
+        if (v->type == SC_JSON_NUMBER && sc_json_int64(v, &n) == 0)
+                return arena_printf(ing, "%lld", (long long)n);
+        return NULL;
+}
+
+static int valid_id(const char *id)
+{
+        size_t n = 0;
+        for (const unsigned char *p = (const unsigned char *)id; *p; p++, n++)
+                if (*p < 0x20 || n >= MAX_ID_BYTES)
+                        return 0;
+        return n > 0;
+}
+
+static int known_platform(const char *p)
+{
+        for (size_t i = 0; i < sizeof(platforms) / sizeof(platforms[0]); i++)
+                if (!strcmp(p, platforms[i]))
+                        return 1;
+        return 0;
+}
+
+/* created_at: RFC 3339 text, X's v1 text, or epoch seconds/milliseconds. */
+static int parse_when(const sc_jv_t *v, int64_t *ms)
+{
+        if (!v)
+                return -1;
+        if (v->type == SC_JSON_STRING)
+                return sc_time_parse(v->str, v->len, ms);
+        int64_t n;
+        if (v->type == SC_JSON_NUMBER && sc_json_int64(v, &n) == 0 && n > 0) {
+                *ms = n > 100000000000LL ? n : n * 1000;
+                return 0;
+        }
+        return -1;
+}
+
+static sc_post_t *new_post(sc_ingest_result_t *res)
+{
+        if (res->post_cnt == SC_INGEST_MAX_POSTS)
+                return NULL;
+        sc_post_t *p = &res->posts[res->post_cnt];
+        memset(p, 0, sizeof(*p));
+        return p;
+}
+
+static const sc_brand_t *resolve_brand(sc_ingest_t *ing, const char *explicit_brand,
+                                       const char *hint, const sc_post_t *p)
+{
+        const sc_brand_t *b;
+        if (explicit_brand)
+                return sc_brands_find(ing->brands, explicit_brand);
+        if (hint && (b = sc_brands_find(ing->brands, hint)))
+                return b;
+        if ((b = sc_brands_by_account(ing->brands, p->platform, p->author_handle,
+                                      p->author_id)))
+                return b;
+        return sc_brands_match_text(ing->brands, p->text, p->text_len);
+}
+
+/* Shared checks and derived fields; on success the post is kept. */
+static int finish_post(sc_ingest_t *ing, sc_ingest_result_t *res, sc_post_t *p,
+                       const char *where, const char *explicit_brand, const char *hint,
+                       const sc_jv_t *text_v, int64_t now_ms)
+{
+        if (!p->platform)
+                return fail(res, "missing_field", "%s: no platform", where);
+        if (!known_platform(p->platform))
+                return fail(res, "unknown_platform",
+                            "%s: platform '%.40s' is not one of x, "
+                            "facebook, instagram, forum, comment, review",
+                            where, p->platform);
+        if (!p->post_id || !valid_id(p->post_id))
+                return fail(res, "missing_field", "%s: post id missing or invalid",
+                            where);
+        if (!p->author_id || !valid_id(p->author_id))
+                return fail(res, "missing_field", "%s: author id missing or invalid",
+                            where);
+        if ((p->parent_id && !valid_id(p->parent_id)) ||
+            (p->thread_id && !valid_id(p->thread_id)))
+                return fail(res, "missing_field", "%s: parent/thread id invalid", where);
+        if (!text_v || text_v->type != SC_JSON_STRING)
+                return fail(res, "missing_field", "%s: no text", where);
+        p->text = text_v->str;
+        p->text_len = text_v->len;
+        if (p->text_len == 0 && !p->rating)
+                return fail(res, "missing_field", "%s: empty text", where);
+        if (p->text_len > ing->opts.max_text_bytes)
+                return fail(res, "text_too_long", "%s: text of %zu bytes exceeds %zu",
+                            where, p->text_len, ing->opts.max_text_bytes);
+        if (memchr(p->text, '\0', p->text_len))
+                return fail(res, "invalid_text", "%s: text contains NUL", where);
+        if (p->created_at < MIN_CREATED_MS ||
+            p->created_at > now_ms + ing->opts.max_future_ms)
+                return fail(res, "bad_timestamp", "%s: created_at %lld out of range",
+                            where, (long long)p->created_at);
+        if (p->rating < 0 || p->rating > 5)
+                return fail(res, "bad_field", "%s: rating %d not in 1..5", where,
+                            p->rating);
+        if (p->author_followers < 0)
+                p->author_followers = 0;
+
+        const sc_brand_t *b = resolve_brand(ing, explicit_brand, hint, p);
+        if (!b)
+                return fail(res, "unknown_brand",
+                            "%s: brand '%.64s' is not configured or not recognisable",
+                            where,
+                            explicit_brand ? explicit_brand
+                            : hint         ? hint
+                                           : "");
+        p->brand = b->id;
+        p->is_brand = sc_brands_is_own_account(ing->brands, b, p->platform,
+                                               p->author_handle, p->author_id);
+        p->event_id = arena_printf(ing, "%s:%s", p->platform, p->post_id);
+        if (!p->event_id)
+                return fail(res, "too_many_items", "%s: too much id data in one input",
+                            where);
+        p->received_at = now_ms;
+        res->post_cnt++;
+        return 0;
+}
+
+static void author_from(sc_ingest_t *ing, sc_post_t *p, const sc_jv_t *a)
+{
+        p->author_id = jid(ing, sc_json_get(a, "id"));
+        p->author_handle = jstr(a, "handle");
+        if (!p->author_handle)
+                p->author_handle = jstr(a, "username");
+        if (!p->author_handle)
+                p->author_handle = jstr(a, "name");
+        int64_t f;
+        if (sc_json_int64(sc_json_get(a, "followers"), &f) == 0)
+                p->author_followers = f;
+        p->author_verified = sc_json_bool(sc_json_get(a, "verified")) == 1;
+}
+
+static int canonical(sc_ingest_t *ing, const sc_jv_t *o, const char *hint, int64_t now_ms,
+                     sc_ingest_result_t *res)
+{
+        sc_post_t *p = new_post(res);
+        if (!p)
+                return fail(res, "too_many_items", "more than %d posts",
+                            SC_INGEST_MAX_POSTS);
+        p->platform = jstr(o, "platform");
+        p->post_id = jid(ing, sc_json_get(o, "post_id"));
+        if (!p->post_id)
+                p->post_id = jid(ing, sc_json_get(o, "id"));
+        p->parent_id = jid(ing, sc_json_get(o, "parent_id"));
+        p->thread_id = jid(ing, sc_json_get(o, "thread_id"));
+        const sc_jv_t *a = sc_json_get(o, "author");
+        if (a && a->type == SC_JSON_OBJECT) {
+                author_from(ing, p, a);
+        } else {
+                p->author_id = jid(ing, sc_json_get(o, "author_id"));
+                p->author_handle = jstr(o, "author_handle");
+        }
+        p->lang_hint = jstr(o, "lang");
+        if (!p->lang_hint)
+                p->lang_hint = jstr(o, "lang_hint");
+        p->url = jstr(o, "url");
+        int64_t r;
+        if (sc_json_int64(sc_json_get(o, "rating"), &r) == 0)
+                p->rating = r > 5 || r < 0 ? -1 : (int)r;
+        if (parse_when(sc_json_get(o, "created_at"), &p->created_at))
+                return fail(res, "bad_timestamp", "created_at missing or unreadable");
+        return finish_post(ing, res, p, "post", jstr(o, "brand"), hint,
+                           sc_json_get(o, "text"), now_ms);
+}
+
+static const sc_jv_t *find_by_id(const sc_jv_t *arr, const char *id)
+{
+        for (const sc_jv_t *u = sc_json_first(arr); u && id; u = sc_json_next(u)) {
+                const char *uid = sc_json_str(sc_json_get(u, "id"));
+                if (uid && !strcmp(uid, id))
+                        return u;
+        }
+        return NULL;
+}
+
+static int x_tweet(sc_ingest_t *ing, const sc_jv_t *root, const sc_jv_t *t,
+                   const char *hint, int64_t now_ms, sc_ingest_result_t *res, int idx)
+{
+        char where[32];
+        snprintf(where, sizeof(where), "data[%d]", idx);
+        sc_post_t *p = new_post(res);
+        if (!p)
+                return fail(res, "too_many_items", "more than %d posts",
+                            SC_INGEST_MAX_POSTS);
+        p->platform = "x";
+        p->post_id = jid(ing, sc_json_get(t, "id"));
+        p->author_id = jid(ing, sc_json_get(t, "author_id"));
+        p->thread_id = jid(ing, sc_json_get(t, "conversation_id"));
+        for (const sc_jv_t *r = sc_json_first(sc_json_get(t, "referenced_tweets")); r;
+             r = sc_json_next(r)) {
+                const char *type = jstr(r, "type");
+                if (type && !strcmp(type, "replied_to"))
+                        p->parent_id = jid(ing, sc_json_get(r, "id"));
+        }
+        if (p->thread_id && p->post_id && !strcmp(p->thread_id, p->post_id) &&
+            !p->parent_id)
+                p->thread_id = NULL; /* a conversation's root is its own thread */
+        const sc_jv_t *user =
+            find_by_id(sc_json_get(sc_json_get(root, "includes"), "users"), p->author_id);
+        if (user) {
+                p->author_handle = jstr(user, "username");
+                int64_t f;
+                if (sc_json_int64(sc_json_get(sc_json_get(user, "public_metrics"),
+                                              "followers_count"),
+                                  &f) == 0)
+                        p->author_followers = f;
+                p->author_verified = sc_json_bool(sc_json_get(user, "verified")) == 1;
+        }
+        const char *lang = jstr(t, "lang");
+        if (lang && strcmp(lang, "und") && strcmp(lang, "qme") && strcmp(lang, "zxx"))
+                p->lang_hint = lang;
+        if (p->post_id)
+                p->url =
+                    arena_printf(ing, "https://x.com/%s/status/%s",
+                                 p->author_handle ? p->author_handle : "i", p->post_id);
+        if (parse_when(sc_json_get(t, "created_at"), &p->created_at))
+                return fail(res, "bad_timestamp", "%s: created_at missing or unreadable",
+                            where);
+        const sc_jv_t *text = sc_json_get(sc_json_get(t, "note_tweet"), "text");
+        if (!text)
+                text = sc_json_get(t, "text");
+        /* Filtered-stream rules are tagged with the brand id. */
+        const char *tag = NULL;
+        for (const sc_jv_t *m = sc_json_first(sc_json_get(root, "matching_rules"));
+             m && !tag; m = sc_json_next(m)) {
+                const char *tg = jstr(m, "tag");
+                if (tg && sc_brands_find(ing->brands, tg))
+                        tag = tg;
+        }
+        return finish_post(ing, res, p, where, tag, hint, text, now_ms);
+}
+
+static int x_v2(sc_ingest_t *ing, const sc_jv_t *root, const char *hint, int64_t now_ms,
+                sc_ingest_result_t *res)
+{
+        const sc_jv_t *data = sc_json_get(root, "data");
+        if (data && data->type == SC_JSON_OBJECT)
+                return x_tweet(ing, root, data, hint, now_ms, res, 0);
+        if (!data || data->type != SC_JSON_ARRAY || !data->len)
+                return fail(res, "missing_field", "X payload without data");
+        int rc = 0, i = 0;
+        for (const sc_jv_t *t = sc_json_first(data); t; t = sc_json_next(t), i++)
+                rc |= x_tweet(ing, root, t, hint, now_ms, res, i);
+        return rc ? -1 : 0;
+}
+
+static void ignore(sc_ingest_result_t *res, const char *reason)
+{
+        res->ignored_cnt++;
+        res->ignored_reason = reason;
+}
+
+static int meta_change(sc_ingest_t *ing, const char *object, const sc_jv_t *entry,
+                       const sc_jv_t *change, const char *hint, int64_t now_ms,
+                       sc_ingest_result_t *res, const char *where)
+{
+        int insta = !strcmp(object, "instagram");
+        const char *field = jstr(change, "field");
+        const sc_jv_t *v = sc_json_get(change, "value");
+        const char *page_id = jid(ing, sc_json_get(entry, "id"));
+        if (!field || !v || v->type != SC_JSON_OBJECT)
+                return fail(res, "missing_field", "%s: change without field/value",
+                            where);
+
+        sc_post_t *p = new_post(res);
+        if (!p)
+                return fail(res, "too_many_items", "more than %d posts",
+                            SC_INGEST_MAX_POSTS);
+        const sc_jv_t *text;
+        if (insta) {
+                if (strcmp(field, "comments") && strcmp(field, "live_comments") &&
+                    strcmp(field, "mentions")) {
+                        ignore(res, "instagram_field");
+                        return 0;
+                }
+                p->platform = "instagram";
+                p->post_id = jid(ing, sc_json_get(v, "id"));
+                p->thread_id = jid(ing, sc_json_get(sc_json_get(v, "media"), "id"));
+                p->parent_id = jid(ing, sc_json_get(v, "parent_id"));
+                if (!p->parent_id)
+                        p->parent_id = p->thread_id;
+                author_from(ing, p, sc_json_get(v, "from"));
+                text = sc_json_get(v, "text");
+                if (parse_when(sc_json_get(v, "timestamp"), &p->created_at) &&
+                    parse_when(sc_json_get(entry, "time"), &p->created_at))
+                        return fail(res, "bad_timestamp", "%s: no time", where);
+        } else {
+                if (strcmp(field, "feed")) {
+                        ignore(res, "facebook_field");
+                        return 0;
+                }
+                const char *item = jstr(v, "item"), *verb = jstr(v, "verb");
+                if (!item)
+                        return fail(res, "missing_field", "%s: feed change without item",
+                                    where);
+                if (verb && strcmp(verb, "add")) {
+                        ignore(res, "facebook_verb");
+                        return 0;
+                }
+                if (!strcmp(item, "reaction") || !strcmp(item, "like")) {
+                        ignore(res, "facebook_reaction");
+                        return 0;
+                }
+                p->platform = "facebook";
+                int comment = !strcmp(item, "comment");
+                p->post_id = jid(ing, sc_json_get(v, comment ? "comment_id" : "post_id"));
+                if (comment) {
+                        p->thread_id = jid(ing, sc_json_get(v, "post_id"));
+                        p->parent_id = jid(ing, sc_json_get(v, "parent_id"));
+                        if (!p->parent_id)
+                                p->parent_id = p->thread_id;
+                }
+                author_from(ing, p, sc_json_get(v, "from"));
+                p->url = jstr(v, "permalink_url");
+                if (!p->url)
+                        p->url = jstr(v, "link");
+                text = sc_json_get(v, "message");
+                if (parse_when(sc_json_get(v, "created_time"), &p->created_at) &&
+                    parse_when(sc_json_get(entry, "time"), &p->created_at))
+                        return fail(res, "bad_timestamp", "%s: no time", where);
+        }
+        /* The page's own id is the brand's account: posts from it are the
+         * brand speaking. */
+        const sc_brand_t *owner =
+            page_id ? sc_brands_by_account(ing->brands, p->platform, NULL, page_id)
+                    : NULL;
+        if (owner && page_id && p->author_id && !strcmp(page_id, p->author_id))
+                p->author_handle = p->author_handle ? p->author_handle : owner->name;
+        int rc =
+            finish_post(ing, res, p, where, owner ? owner->id : NULL, hint, text, now_ms);
+        if (rc == 0 && owner && page_id && !strcmp(page_id, p->author_id))
+                p->is_brand = 1;
+        return rc;
+}
+
+static int meta_webhook(sc_ingest_t *ing, const sc_jv_t *root, const char *object,
+                        const char *hint, int64_t now_ms, sc_ingest_result_t *res)
+{
+        int rc = 0, ei = 0, any = 0;
+        for (const sc_jv_t *e = sc_json_first(sc_json_get(root, "entry")); e;
+             e = sc_json_next(e), ei++) {
+                int ci = 0;
+                for (const sc_jv_t *c = sc_json_first(sc_json_get(e, "changes")); c;
+                     c = sc_json_next(c), ci++) {
+                        char where[48];
+                        snprintf(where, sizeof(where), "entry[%d].changes[%d]", ei, ci);
+                        rc |= meta_change(ing, object, e, c, hint, now_ms, res, where);
+                        any = 1;
+                }
+        }
+        if (!any)
+                return fail(res, "missing_field", "webhook without entry[].changes[]");
+        return rc ? -1 : 0;
+}
+
+static int review(sc_ingest_t *ing, const sc_jv_t *o, const char *type, const char *hint,
+                  int64_t now_ms, sc_ingest_result_t *res)
+{
+        sc_post_t *p = new_post(res);
+        if (!p)
+                return fail(res, "too_many_items", "more than %d posts",
+                            SC_INGEST_MAX_POSTS);
+        if (!strcmp(type, "review")) {
+                p->platform = "review";
+        } else {
+                const char *pl = jstr(o, "platform");
+                p->platform = pl ? pl : "comment";
+        }
+        p->post_id = jid(ing, sc_json_get(o, "id"));
+        const sc_jv_t *a = sc_json_get(o, "author");
+        if (a && a->type == SC_JSON_OBJECT) {
+                author_from(ing, p, a);
+                if (!p->author_id && p->author_handle)
+                        p->author_id = p->author_handle; /* review sites name, not id */
+        }
+        p->parent_id = jid(ing, sc_json_get(o, "reply_to"));
+        p->thread_id = jid(ing, sc_json_get(o, "thread_id"));
+        if (!p->thread_id)
+                p->thread_id = p->parent_id;
+        p->url = jstr(o, "url");
+        p->lang_hint = jstr(o, "lang");
+        int64_t r;
+        if (sc_json_int64(sc_json_get(o, "rating"), &r) == 0)
+                p->rating = r > 5 || r < 1 ? -1 : (int)r;
+        if (parse_when(sc_json_get(o, "created_at"), &p->created_at))
+                return fail(res, "bad_timestamp", "created_at missing or unreadable");
+        const sc_jv_t *text = sc_json_get(o, "text");
+        if (!text && p->rating)
+                text = sc_json_get(o, "title");
+        return finish_post(ing, res, p, type, jstr(o, "brand"), hint, text, now_ms);
+}
+
+int sc_ingest_normalize(sc_ingest_t *ing, const char *buf, size_t len, const char *format,
+                        const char *brand_hint, int64_t now_ms, sc_ingest_result_t *res)
+{
+        res->post_cnt = 0;
+        res->ignored_cnt = 0;
+        res->ignored_reason = NULL;
+        res->error = NULL;
+        res->detail[0] = '\0';
+        ing->arena_used = 0;
+
+        if (len > ing->opts.max_message_bytes)
+                return fail(res, "too_large", "message of %zu bytes exceeds %zu", len,
+                            ing->opts.max_message_bytes);
+        if (!buf || !len)
+                return fail(res, "bad_json", "empty message");
+        char jerr[160];
+        const sc_jv_t *root = sc_json_parse(ing->json, buf, len, jerr, sizeof(jerr));
+        if (!root)
+                return fail(res, strstr(jerr, "UTF-8") ? "invalid_utf8" : "bad_json",
+                            "%s", jerr);
+        if (root->type != SC_JSON_OBJECT)
+                return fail(res, "bad_json", "top level is not an object");
+
+        const char *object = jstr(root, "object");
+        const char *type = jstr(root, "type");
+        if (!format) {
+                if (object && (!strcmp(object, "page") || !strcmp(object, "instagram")))
+                        format = object;
+                else if (sc_json_get(root, "data") && !sc_json_get(root, "platform"))
+                        format = "x";
+                else if (type && (!strcmp(type, "review") || !strcmp(type, "comment")))
+                        format = type;
+                else
+                        format = "canonical";
+        }
+        if (!strcmp(format, "canonical"))
+                return canonical(ing, root, brand_hint, now_ms, res);
+        if (!strcmp(format, "x"))
+                return x_v2(ing, root, brand_hint, now_ms, res);
+        if (!strcmp(format, "page") || !strcmp(format, "facebook"))
+                return meta_webhook(ing, root, "page", brand_hint, now_ms, res);
+        if (!strcmp(format, "instagram"))
+                return meta_webhook(ing, root, "instagram", brand_hint, now_ms, res);
+        if (!strcmp(format, "review") || !strcmp(format, "comment"))
+                return review(ing, root, format, brand_hint, now_ms, res);
+        return fail(res, "unknown_format",
+                    "sc-format '%.40s' is not canonical, x, facebook, "
+                    "instagram, review or comment",
+                    format);
+}

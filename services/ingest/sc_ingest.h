@@ -1,0 +1,61 @@
+/* ingest: raw platform JSON -> normalized posts.
+ *
+ * Accepted shapes (detected from the JSON, or named by the sc-format header):
+ *   canonical  {"platform","brand","post_id","author":{...},"text","created_at",...}
+ *   x          X API v2 tweet: {"data":{...}|[...], "includes":{"users":[...]},
+ *              "matching_rules":[{"tag":"<brand>"}]}
+ *   facebook   webhook {"object":"page","entry":[{"id","changes":[{"field":"feed",
+ *   instagram  "value":{...}}]}]} / {"object":"instagram",...,"field":"comments"}
+ *   review     {"type":"review"|"comment","source","brand","id","author","rating",
+ *              "text","created_at","url","reply_to"}
+ * One input may carry several posts (a webhook batch, a search page).
+ *
+ * The normalizer owns its JSON parser and result storage; results stay valid
+ * until the next call. No allocation per message once warm. */
+#ifndef SC_INGEST_H
+#define SC_INGEST_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sc_brands.h"
+#include "sc_post.h"
+
+typedef struct sc_ingest_s sc_ingest_t;
+
+typedef struct sc_ingest_opts_s {
+        size_t max_message_bytes; /* whole input; larger is rejected unparsed */
+        size_t max_text_bytes;    /* post text */
+        int64_t max_future_ms;    /* created_at may be this far ahead of now */
+} sc_ingest_opts_t;
+
+#define SC_INGEST_MAX_POSTS 64
+
+typedef struct sc_ingest_result_s {
+        sc_post_t posts[SC_INGEST_MAX_POSTS];
+        size_t post_cnt;
+        /* Items that are not posts to care about (likes, edits, removals):
+         * counted under ignored_reason, never silently. */
+        size_t ignored_cnt;
+        const char *ignored_reason;
+        /* Set when the input (or one of its items) is invalid: a short code
+         * (bad_json, invalid_utf8, too_large, text_too_long, missing_field,
+         * bad_timestamp, unknown_platform, unknown_brand, unknown_format,
+         * too_many_items) and a human detail. */
+        const char *error;
+        char detail[256];
+} sc_ingest_result_t;
+
+/* brands is borrowed and must outlive the normalizer (or be swapped with
+ * sc_ingest_set_brands on reload). */
+sc_ingest_t *sc_ingest_new(const sc_brands_t *brands, const sc_ingest_opts_t *opts);
+void sc_ingest_destroy(sc_ingest_t *ing);
+void sc_ingest_set_brands(sc_ingest_t *ing, const sc_brands_t *brands);
+
+/* Normalizes one input. format: the sc-format header value or NULL (detect).
+ * brand_hint: the sc-brand header or message key, or NULL. Returns 0 when
+ * every item was usable (res->error NULL), -1 otherwise; posts that were
+ * valid are in res->posts either way. */
+int sc_ingest_normalize(sc_ingest_t *ing, const char *buf, size_t len, const char *format,
+                        const char *brand_hint, int64_t now_ms, sc_ingest_result_t *res);
+
+#endif
