@@ -1,5 +1,7 @@
 #include "sc_buf.h"
 
+#include "sc_utf8.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,8 +127,21 @@ int sc_buf_json_str(sc_buf_t *b, const char *s, size_t n)
                                 *o++ = '0';
                                 *o++ = hex[c >> 4];
                                 *o++ = hex[c & 15];
-                        } else {
+                        } else if (c < 0x80) {
                                 *o++ = (char)c;
+                        } else {
+                                /* JSON must be UTF-8: a broken sequence (a dead
+                                 * letter's raw bytes) becomes U+FFFD. */
+                                size_t want = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+                                size_t bad;
+                                if (want <= n - i && sc_utf8_valid(s + i, want, &bad)) {
+                                        memcpy(o, s + i, want);
+                                        o += want;
+                                        i += want - 1;
+                                } else {
+                                        memcpy(o, "\xEF\xBF\xBD", 3);
+                                        o += 3;
+                                }
                         }
                 }
         }

@@ -54,14 +54,14 @@ typedef struct setting_s {
         const sc_conf_def_t *def;
         char *name; /* full name (runtime defs are prefixed) */
         char *value;
-        char origin[96];
+        char origin[320];
 } setting_t;
 
 typedef struct kafka_prop_s {
         char *role; /* NULL: both clients */
         char *name;
         char *value;
-        char origin[96];
+        char origin[320];
 } kafka_prop_t;
 
 struct sc_config_s {
@@ -353,7 +353,7 @@ int sc_config_load_env(sc_config_t *c, char *errstr, size_t errstr_size)
                         continue;
                 memcpy(key, *e + 11, klen);
                 key[klen] = '\0';
-                char origin[96];
+                char origin[300];
                 snprintf(origin, sizeof(origin), "env SOCIALCARE_%s", key);
                 if (!strncmp(key, "KAFKA_", 6)) {
                         char prop[256];

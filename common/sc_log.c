@@ -54,7 +54,7 @@ static const char *level_name(int level)
 
 void sc_log_write(int level, const char *file, int line, const char *fmt, ...)
 {
-        char msg[2048], ts[40];
+        char msg[2048], ts[64];
         struct timespec now;
         struct tm tm;
         va_list ap;
@@ -67,7 +67,7 @@ void sc_log_write(int level, const char *file, int line, const char *fmt, ...)
         gmtime_r(&now.tv_sec, &tm);
         snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                 tm.tm_sec, now.tv_nsec / 1000000);
+                 tm.tm_sec, (long)(now.tv_nsec / 1000000) % 1000);
 
         const char *base = strrchr(file, '/');
         base = base ? base + 1 : file;

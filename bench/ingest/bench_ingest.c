@@ -43,7 +43,7 @@ int main(int argc, char **argv)
                 if (line[len - 1] == '\n')
                         len--;
                 if (sc_ingest_normalize(ing, line, (size_t)len, NULL, NULL,
-                                        1763900000000LL, &res) == 0) {
+                                        1795500000000LL, &res) == 0) {
                         lines[n] = strndup(line, (size_t)len);
                         lens[n++] = (size_t)len;
                 }
@@ -60,7 +60,7 @@ int main(int argc, char **argv)
                 for (long r = 0; r < (pass ? rounds : 200); r++) {
                         for (size_t i = 0; i < n; i++) {
                                 sc_ingest_normalize(ing, lines[i], lens[i], NULL, NULL,
-                                                    1763900000000LL, &res);
+                                                    1795500000000LL, &res);
                                 for (size_t j = 0; j < res.post_cnt; j++) {
                                         sc_buf_reset(&out);
                                         sc_post_to_avro(&res.posts[j],

@@ -183,8 +183,6 @@ static int finish_post(sc_ingest_t *ing, sc_ingest_result_t *res, sc_post_t *p,
         if (p->text_len > ing->opts.max_text_bytes)
                 return fail(res, "text_too_long", "%s: text of %zu bytes exceeds %zu",
                             where, p->text_len, ing->opts.max_text_bytes);
-        if (memchr(p->text, '\0', p->text_len))
-                return fail(res, "invalid_text", "%s: text contains NUL", where);
         if (p->created_at < MIN_CREATED_MS ||
             p->created_at > now_ms + ing->opts.max_future_ms)
                 return fail(res, "bad_timestamp", "%s: created_at %lld out of range",

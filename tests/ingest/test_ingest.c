@@ -6,21 +6,28 @@
 #include "sc_yaml.h"
 #include "../sc_test.h"
 
-#define NOW 1763900000000LL /* 2025-11-23: after every sample post */
+#define NOW 1795500000000LL /* 2026-11-24: after every sample post */
 
 static sc_ingest_result_t res;
 
 static int norm(sc_ingest_t *ing, const char *json)
 {
-        return sc_ingest_normalize(ing, json, strlen(json), NULL, NULL, NOW, &res);
+        int rc = sc_ingest_normalize(ing, json, strlen(json), NULL, NULL, NOW, &res);
+        if (rc)
+                fprintf(stderr, "normalize: %s: %s\n", res.error ? res.error : "?",
+                        res.detail);
+        return rc;
 }
 
 int main(void)
 {
         char err[512];
-        sc_config_t *c = sc_config_new("ingest", NULL);
-        CHECK(sc_config_load_file(c, SC_SOURCE_DIR "/config/socialcare.yaml", err,
-                                  sizeof(err)) == 0);
+        sc_config_t *c = sc_config_new("ingest_test", NULL);
+        if (sc_config_load_file(c, SC_SOURCE_DIR "/config/socialcare.yaml", err,
+                                sizeof(err))) {
+                fprintf(stderr, "config: %s\n", err);
+                return 1;
+        }
         sc_brands_t *brands = sc_brands_new(sc_config_tree(c), err, sizeof(err));
         CHECK(brands != NULL);
         sc_ingest_opts_t o = {
@@ -52,7 +59,7 @@ int main(void)
         CHECK_INT(p->is_brand, 1);
         CHECK_STR(p->lang_hint, "pl");
         CHECK_STR(p->url, "https://x.com/Telko_Pomoc/status/1861000000000000002");
-        CHECK_INT(p->created_at, 1763538000000LL);
+        CHECK_INT(p->created_at, 1795074000000LL);
         CHECK_INT(p->received_at, NOW);
 
         /* X: a page of tweets, one invalid: the valid one is kept, the input fails */
@@ -69,13 +76,13 @@ int main(void)
 
         /* Facebook page webhook: a comment from a fan, and the page's own answer */
         CHECK(norm(ing, "{\"object\":\"page\",\"entry\":[{\"id\":\"555000111\",\"time\":"
-                        "1763540000,"
+                        "1795076000,"
                         "\"changes\":[{\"field\":\"feed\",\"value\":{\"item\":"
                         "\"comment\",\"verb\":\"add\","
                         "\"comment_id\":\"c1\",\"post_id\":\"p1\",\"parent_id\":\"p1\","
                         "\"from\":{\"id\":\"7101\","
                         "\"name\":\"Tomasz\"},\"message\":\"zatrucie!\",\"created_time\":"
-                        "1763540000}},"
+                        "1795076000}},"
                         "{\"field\":\"feed\",\"value\":{\"item\":\"comment\",\"verb\":"
                         "\"add\",\"comment_id\":\"c2\","
                         "\"post_id\":\"p1\",\"parent_id\":\"c1\",\"from\":{\"id\":"
@@ -92,15 +99,15 @@ int main(void)
         CHECK_STR(res.posts[0].thread_id, "p1");
         CHECK_STR(res.posts[0].parent_id, "p1");
         CHECK_INT(res.posts[0].is_brand, 0);
-        CHECK_INT(res.posts[0].created_at, 1763540000000LL);
+        CHECK_INT(res.posts[0].created_at, 1795076000000LL);
         CHECK_INT(res.posts[1].is_brand, 1);
         CHECK_STR(res.posts[1].parent_id, "c1");
-        CHECK_INT(res.posts[1].created_at, 1763541000000LL);
+        CHECK_INT(res.posts[1].created_at, 1795077000000LL);
 
         /* Instagram comment */
         CHECK(norm(ing,
                    "{\"object\":\"instagram\",\"entry\":[{\"id\":\"178\",\"time\":"
-                   "1763556000,"
+                   "1795092000,"
                    "\"changes\":[{\"field\":\"comments\",\"value\":{\"id\":\"179\","
                    "\"text\":\"gdzie "
                    "BurgerHub?\",\"from\":{\"id\":\"178000\",\"username\":\"glodny\"},"
@@ -109,7 +116,7 @@ int main(void)
         CHECK_STR(res.posts[0].brand, "burgerhub");
         CHECK_STR(res.posts[0].thread_id, "m1");
         CHECK_STR(res.posts[0].author_handle, "glodny");
-        CHECK_INT(res.posts[0].created_at, 1763556000000LL);
+        CHECK_INT(res.posts[0].created_at, 1795092000000LL);
 
         /* Review with a rating; a forum comment */
         CHECK(
@@ -120,12 +127,12 @@ int main(void)
         CHECK_STR(res.posts[0].platform, "review");
         CHECK_INT(res.posts[0].rating, 5);
         CHECK_STR(res.posts[0].author_id, "Ewa P.");
-        CHECK_INT(res.posts[0].created_at, 1763487000000LL);
+        CHECK_INT(res.posts[0].created_at, 1795023000000LL);
         CHECK(norm(ing,
                    "{\"type\":\"comment\",\"platform\":\"forum\",\"brand\":\"autofix\","
                    "\"id\":\"f1\",\"author\":{\"id\":\"9\"},\"text\":\"hej\",\"reply_"
                    "to\":\"f0\","
-                   "\"created_at\":1763487000}") == 0);
+                   "\"created_at\":1795023000}") == 0);
         CHECK_STR(res.posts[0].platform, "forum");
         CHECK_STR(res.posts[0].parent_id, "f0");
         CHECK_STR(res.posts[0].thread_id, "f0");
@@ -179,7 +186,7 @@ int main(void)
             {"{\"platform\":\"x\",\"brand\":\"telko\",\"post_id\":\"1\",\"author\":{"
              "\"id\":\"1\"},"
              "\"text\":\"a\\u0000b\",\"created_at\":\"2026-11-19T10:00:00Z\"}",
-             "invalid_text"},
+             "bad_json"}, /* an escaped NUL would cut C strings downstream */
             {"{\"type\":\"review\",\"brand\":\"telko\",\"id\":\"1\",\"author\":{\"id\":"
              "\"1\"},"
              "\"rating\":9,\"text\":\"a\",\"created_at\":\"2026-11-19T10:00:00Z\"}",

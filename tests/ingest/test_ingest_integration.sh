@@ -103,10 +103,19 @@ with open(path, "w") as f:
             dup = dict(post, post_id="s%d" % j, text="DUPLICATE COPY")
             f.write("k%d|%s\n" % (j % 11, json.dumps(dup, ensure_ascii=False)))
 PY
-kcat -P -b "$SC_BOOTSTRAP" -t social.posts.raw -K '|' -l "$work/stream.txt"
-n=$(wait_count social.posts $((24 + 2000)) 60) || fail "stream did not start: $n"
+# Fed in chunks while ingest runs, so the kill lands with input still
+# arriving and work in flight, not after the stream is done.
+split -l 500 "$work/stream.txt" "$work/chunk."
+(for f in "$work"/chunk.*; do
+   kcat -P -b "$SC_BOOTSTRAP" -t social.posts.raw -K '|' -l "$f"; sleep 0.2
+ done) &
+FEEDER=$!
+PIDS+=("$FEEDER")
+n=$(wait_count social.posts $((24 + 1000)) 60) || fail "stream did not start: $n"
 kill -9 "$INGEST_PID"
-echo "killed ingest with $n records on social.posts"
+[ "$n" -lt $((24 + N)) ] || fail "ingest finished the stream before the kill ($n records)"
+echo "killed ingest mid-stream with $n of $((24 + N)) records on social.posts"
+wait "$FEEDER"
 start_ingest
 n=$(wait_count social.posts $((24 + N)) 120) || fail "after restart only $n records"
 sleep 3

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The main job on the embedded local stack: installs what is missing, builds,
+# starts the local broker + Redis + every worker, feeds the sample posts and
+# shows what came out, then stops everything it started.
+#   ./scripts/demo.sh [posts.jsonl]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+samples=${1:-$root/samples/sample-posts.jsonl}
+
+scripts/deps.sh
+echo "== building"
+cmake -S "$root" -B "$root/build/demo" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$root/build/demo" -j"$(nproc 2>/dev/null || echo 2)" >/dev/null
+bin=$root/build/demo
+find_bin() { find "$bin/services" -type f -name "$1" -perm -u+x | head -1; }
+export SC_DEVBROKER=$(find_bin socialcare-devbroker)
+CTL=$(find_bin socialcarectl)
+
+. "$root/tests/lib/stack.sh"
+work=$(mktemp -d /tmp/socialcare-demo.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  sc_cleanup
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== starting devbroker + redis-server on loopback"
+sc_start_broker "$work" 3
+sc_start_redis "$work"
+echo "   kafka $SC_BOOTSTRAP   redis $SC_REDIS_URL"
+export SOCIALCARE_KAFKA_BOOTSTRAP_SERVERS=$SC_BOOTSTRAP SOCIALCARE_REDIS_URL=$SC_REDIS_URL
+export SOCIALCARE_CONFIG=$root/config/socialcare.yaml
+
+workers=()
+for w in ingest classify route track alert; do
+  exe=$(find_bin "socialcare-$w")
+  [ -n "$exe" ] || continue
+  "$exe" -o kafka.session.timeout.ms=6000 >"$work/$w.log" 2>&1 &
+  PIDS+=($!)
+  workers+=("$w")
+done
+echo "   workers: ${workers[*]}"
+
+echo "== feeding $(wc -l <"$samples") raw messages from $(basename "$samples")"
+kcat -P -b "$SC_BOOTSTRAP" -t social.posts.raw -l "$samples"
+
+count() { kcat -C -b "$SC_BOOTSTRAP" -t "$1" -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l; }
+topics=(social.posts.raw social.posts social.posts.enriched care.routed care.queue.care
+        care.queue.sales care.queue.pr care.queue.community care.sla care.alerts
+        social.posts.raw.dlq social.posts.dlq social.posts.enriched.dlq care.routed.dlq)
+snapshot() { for t in "${topics[@]}"; do printf '%s=%s ' "$t" "$(count "$t")"; done; }
+
+# The pipeline has drained when nothing moved for a few seconds.
+prev="" stable=0 deadline=$((SECONDS + 90))
+while [ $SECONDS -lt $deadline ] && [ $stable -lt 3 ]; do
+  sleep 2
+  now=$(snapshot)
+  if [ "$now" = "$prev" ] && [ "$(count social.posts)" -gt 0 ]; then stable=$((stable + 1)); else stable=0; fi
+  prev=$now
+done
+
+echo
+echo "== records per topic"
+for t in "${topics[@]}"; do printf '   %-28s %5d\n' "$t" "$(count "$t")"; done
+
+last=social.posts
+for t in social.posts.enriched care.routed; do [ "$(count "$t")" -gt 0 ] && last=$t; done
+echo
+echo "== a few decoded records from $last"
+"$CTL" consume -b "$SC_BOOTSTRAP" -t "$last" -n 200 --timeout 5 | python3 "$root/scripts/show.py" records 6
+
+echo
+echo "== dead letters (social.posts.raw.dlq)"
+"$CTL" consume -b "$SC_BOOTSTRAP" -t social.posts.raw.dlq -n 50 --timeout 5 | python3 "$root/scripts/show.py" dlq
+
+if [ "$(count care.alerts)" -gt 0 ]; then
+  echo
+  echo "== alerts"
+  "$CTL" consume -b "$SC_BOOTSTRAP" -t care.alerts -n 50 --timeout 5 | python3 "$root/scripts/show.py" alerts
+fi
+
+if "$CTL" stats --help >/dev/null 2>&1; then
+  echo
+  echo "== reply rate and first response (socialcarectl stats)"
+  "$CTL" stats --redis "$SC_REDIS_URL" --from 2026-11-01 --to 2026-12-31 || true
+fi
+
+echo
+echo "== stopping (SIGTERM: workers finish in-flight work and commit)"

@@ -1,0 +1,99 @@
+/* sc_redis against a real redis-server (started by test_redis.sh, which
+ * passes its port and the commands to stop/start it between phases). */
+#include <unistd.h>
+
+#include "sc_redis.h"
+#include "sc_test.h"
+
+static const char *lua = "return redis.call('INCRBY', KEYS[1], ARGV[1])";
+
+static int exec_ok(sc_redis_t *r, redisReply ***rep, size_t *n)
+{
+        return sc_redis_exec(r, rep, n) == 0;
+}
+
+int main(int argc, char **argv)
+{
+        if (argc != 4) {
+                fprintf(stderr, "usage: test_redis URL STOP_CMD START_CMD\n");
+                return 2;
+        }
+        char err[256];
+        CHECK(sc_redis_new("http://x", 100, err, sizeof(err)) == NULL);
+        CHECK(strstr(err, "redis://"));
+        CHECK(sc_redis_new("redis://h:99999", 100, err, sizeof(err)) == NULL);
+        sc_redis_destroy(NULL);
+
+        sc_redis_t *r = sc_redis_new(argv[1], 500, err, sizeof(err));
+        CHECK(r);
+        sc_redis_script_t *incr = sc_redis_script(r, lua);
+        CHECK(incr);
+        CHECK(!sc_redis_connected(r));
+
+        /* One round trip, 1000 commands, replies in order. */
+        redisReply **rep;
+        size_t n;
+        sc_redis_appendf(r, "DEL %s", "t:k");
+        for (int i = 0; i < 1000; i++) {
+                const char *av[] = {"t:k", "2"};
+                CHECK(sc_redis_append_script(r, incr, 1, 2, av, NULL) == 0);
+        }
+        const char *get[] = {"GET", "t:k"};
+        sc_redis_append(r, 2, get, NULL);
+        CHECK_INT(sc_redis_pending(r), 1002);
+        CHECK(exec_ok(r, &rep, &n));
+        CHECK_INT(n, 1002);
+        CHECK_INT(rep[1]->integer, 2);
+        CHECK_INT(rep[1000]->integer, 2000);
+        CHECK_STR(rep[1001]->str, "2000");
+        CHECK_INT(sc_redis_pending(r), 0);
+        CHECK(sc_redis_connected(r));
+
+        /* Binary-safe arguments. */
+        const char *set[] = {"SET", "t:bin", "a\0b\r\n"};
+        size_t setl[] = {3, 5, 5};
+        sc_redis_append(r, 3, set, setl);
+        sc_redis_append(r, 2, (const char *[]){"GET", "t:bin"}, NULL);
+        CHECK(exec_ok(r, &rep, &n));
+        CHECK_INT(rep[1]->len, 5);
+        CHECK(!memcmp(rep[1]->str, "a\0b\r\n", 5));
+
+        /* Outage: exec fails, counts the error, and the pipeline is dropped. */
+        CHECK(system(argv[2]) == 0);
+        sc_redis_appendf(r, "PING");
+        CHECK(sc_redis_exec(r, &rep, &n) == -1);
+        CHECK(sc_redis_errstr(r)[0]);
+        CHECK(sc_redis_error_count(r) >= 1);
+        CHECK_INT(sc_redis_pending(r), 0);
+        CHECK(!sc_redis_connected(r));
+
+        /* Back up (empty data, empty script cache): reconnect after the
+         * backoff, scripts reloaded, EVALSHA works again. */
+        CHECK(system(argv[3]) == 0);
+        int ok = 0;
+        for (int i = 0; i < 100 && !ok; i++) {
+                const char *av[] = {"t:k", "5"};
+                sc_redis_append_script(r, incr, 1, 2, av, NULL);
+                ok = exec_ok(r, &rep, &n);
+                if (!ok)
+                        usleep(100 * 1000);
+        }
+        CHECK(ok);
+        CHECK_INT(rep[0]->type, REDIS_REPLY_INTEGER);
+        CHECK_INT(rep[0]->integer, 5);
+        CHECK(sc_redis_reconnect_count(r) >= 1);
+        CHECK_INT(sc_redis_err(r), 0);
+
+        /* SCRIPT FLUSH behind our back: one failed exec, then it recovers. */
+        sc_redis_appendf(r, "SCRIPT FLUSH");
+        CHECK(exec_ok(r, &rep, &n));
+        const char *av[] = {"t:k", "1"};
+        sc_redis_append_script(r, incr, 1, 2, av, NULL);
+        CHECK(sc_redis_exec(r, &rep, &n) == -1);
+        sc_redis_append_script(r, incr, 1, 2, av, NULL);
+        CHECK(exec_ok(r, &rep, &n));
+        CHECK(rep[0]->integer >= 6);
+
+        sc_redis_destroy(r);
+        TEST_DONE();
+}
