@@ -388,6 +388,66 @@ int sc_avro_encode(sc_avro_codec_t *c, sc_buf_t *out, char *errstr, size_t errst
         return 0;
 }
 
+int sc_avro_frame_begin(const sc_avro_codec_t *c, sc_buf_t *out)
+{
+        unsigned char h[FRAME_HEADER] = {
+            0, (unsigned char)(c->id >> 24), (unsigned char)(c->id >> 16),
+            (unsigned char)(c->id >> 8), (unsigned char)c->id};
+        return sc_buf_append(out, h, sizeof(h));
+}
+
+int sc_avro_w_long(sc_buf_t *out, int64_t v)
+{
+        unsigned char b[10];
+        size_t n = 0;
+        uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+        while (z > 0x7F) {
+                b[n++] = (unsigned char)((z & 0x7F) | 0x80);
+                z >>= 7;
+        }
+        b[n++] = (unsigned char)z;
+        return sc_buf_append(out, b, n);
+}
+
+int sc_avro_w_bool(sc_buf_t *out, int v)
+{
+        return sc_buf_putc(out, v ? 1 : 0);
+}
+
+int sc_avro_w_double(sc_buf_t *out, double v)
+{
+        uint64_t bits;
+        unsigned char b[8];
+        memcpy(&bits, &v, 8);
+        for (int i = 0; i < 8; i++)
+                b[i] = (unsigned char)(bits >> (8 * i));
+        return sc_buf_append(out, b, 8);
+}
+
+int sc_avro_w_str(sc_buf_t *out, const char *s, size_t n)
+{
+        if (sc_avro_w_long(out, (int64_t)n))
+                return -1;
+        return n ? sc_buf_append(out, s, n) : 0;
+}
+
+int sc_avro_w_opt_str(sc_buf_t *out, const char *s)
+{
+        if (!s)
+                return sc_avro_w_long(out, 0);
+        return sc_avro_w_long(out, 1) || sc_avro_w_str(out, s, strlen(s)) ? -1 : 0;
+}
+
+int sc_avro_w_array_begin(sc_buf_t *out, size_t n)
+{
+        return n ? sc_avro_w_long(out, (int64_t)n) : 0;
+}
+
+int sc_avro_w_array_end(sc_buf_t *out)
+{
+        return sc_avro_w_long(out, 0);
+}
+
 int32_t sc_avro_frame_id(const void *buf, size_t len)
 {
         const unsigned char *p = buf;

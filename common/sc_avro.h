@@ -42,6 +42,24 @@ const char *sc_avro_codec_schema_json(const sc_avro_codec_t *c);
 avro_value_t *sc_avro_codec_value(sc_avro_codec_t *c);
 /* Frames the codec's value into out (appending). Returns 0 or -1. */
 int sc_avro_encode(sc_avro_codec_t *c, sc_buf_t *out, char *errstr, size_t errstr_size);
+
+/* Direct binary writing, for hot paths that fill a record straight from a C
+ * struct. Avro-C's generic unions free and re-create their branch value
+ * whenever the branch changes (null one post, a string the next), which is an
+ * allocation per message; writing the binary form directly is not. Fields
+ * must be written in schema order: the tests compare these bytes with
+ * Avro-C's own encoding of the same record. All return 0 or -1 (no memory). */
+int sc_avro_frame_begin(const sc_avro_codec_t *c, sc_buf_t *out);
+int sc_avro_w_long(sc_buf_t *out, int64_t v); /* int and long share the encoding */
+int sc_avro_w_bool(sc_buf_t *out, int v);
+int sc_avro_w_double(sc_buf_t *out, double v);
+int sc_avro_w_str(sc_buf_t *out, const char *s, size_t n);
+/* A ["null", "string"] union: NULL writes the null branch. */
+int sc_avro_w_opt_str(sc_buf_t *out, const char *s);
+/* Array blocks: one block of n items (n > 0), then the end marker. */
+int sc_avro_w_array_begin(sc_buf_t *out, size_t n);
+int sc_avro_w_array_end(sc_buf_t *out);
+
 /* Decodes a framed message into the codec's value (valid until the next
  * decode). Rejects a bad magic byte, a different schema id, or a body that
  * does not match the schema. Returns 0 or -1 with a reason. */

@@ -191,7 +191,8 @@ static int parse_string(sc_json_t *p, size_t *off, uint32_t *len)
                 q++;
         }
         if (q >= p->end)
-                return fail(p, "unterminated string at byte %zu", (size_t)(s - p->in - 1));
+                return fail(p, "unterminated string at byte %zu",
+                            (size_t)(s - p->in - 1));
         if (str_reserve(p, (size_t)(q - s) + 1))
                 return -1;
         char *o = p->strs + p->str_len, *start = o;

@@ -2,6 +2,8 @@
 
 #include "sc_avro.h"
 
+#include <string.h>
+
 int sc_post_to_avro(const sc_post_t *p, avro_value_t *rec)
 {
         avro_value_t author, rating, branch;
@@ -59,5 +61,33 @@ int sc_post_from_avro(avro_value_t *rec, sc_post_t *p)
         p->received_at = sc_avro_long(rec, "received_at", 0);
         if (!p->event_id || !p->brand || !p->platform || !p->post_id || !p->text)
                 return -1;
+        return 0;
+}
+
+static int w_str(sc_buf_t *out, const char *s)
+{
+        return sc_avro_w_str(out, s ? s : "", s ? strlen(s) : 0);
+}
+
+int sc_post_encode(const sc_post_t *p, const sc_avro_codec_t *c, sc_buf_t *out)
+{
+        size_t start = out->len;
+        int bad =
+            sc_avro_frame_begin(c, out) || w_str(out, p->event_id) ||
+            w_str(out, p->brand) || w_str(out, p->platform) || w_str(out, p->post_id) ||
+            sc_avro_w_opt_str(out, p->parent_id) ||
+            sc_avro_w_opt_str(out, p->thread_id) || w_str(out, p->author_id) ||
+            sc_avro_w_opt_str(out, p->author_handle) ||
+            sc_avro_w_long(out, p->author_followers) ||
+            sc_avro_w_bool(out, p->author_verified) || sc_avro_w_bool(out, p->is_brand) ||
+            sc_avro_w_str(out, p->text ? p->text : "", p->text ? p->text_len : 0) ||
+            sc_avro_w_opt_str(out, p->lang_hint) || sc_avro_w_opt_str(out, p->url) ||
+            (p->rating ? sc_avro_w_long(out, 1) || sc_avro_w_long(out, p->rating)
+                       : sc_avro_w_long(out, 0)) ||
+            sc_avro_w_long(out, p->created_at) || sc_avro_w_long(out, p->received_at);
+        if (bad) {
+                out->len = start;
+                return -1;
+        }
         return 0;
 }

@@ -32,4 +32,12 @@ typedef struct sc_post_s {
 int sc_post_to_avro(const sc_post_t *p, avro_value_t *rec);
 int sc_post_from_avro(avro_value_t *rec, sc_post_t *p);
 
+struct sc_avro_codec_s;
+struct sc_buf_s;
+/* Appends p as a framed Post (the codec gives the schema id) without going
+ * through an Avro value: the ingest hot path, allocation-free once out has
+ * grown. Same bytes as sc_post_to_avro() + sc_avro_encode(). */
+int sc_post_encode(const sc_post_t *p, const struct sc_avro_codec_s *c,
+                   struct sc_buf_s *out);
+
 #endif

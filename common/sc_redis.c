@@ -56,8 +56,8 @@ static int parse_url(sc_redis_t *r, const char *url, char *errstr, size_t errstr
                 return r->unix_path && *r->unix_path ? 0 : -1;
         }
         if (strncmp(url, "redis://", 8)) {
-                snprintf(errstr, errstr_size, "redis url must start with redis:// or unix://: %s",
-                         url);
+                snprintf(errstr, errstr_size,
+                         "redis url must start with redis:// or unix://: %s", url);
                 return -1;
         }
         const char *s = url + 8, *at = strrchr(s, '@');
@@ -85,7 +85,8 @@ static int parse_url(sc_redis_t *r, const char *url, char *errstr, size_t errstr
                 char *end;
                 long db = strtol(slash + 1, &end, 10);
                 if (*end || db < 0 || db > 1000) {
-                        snprintf(errstr, errstr_size, "bad database in redis url: %s", url);
+                        snprintf(errstr, errstr_size, "bad database in redis url: %s",
+                                 url);
                         return -1;
                 }
                 r->db = (int)db;
@@ -97,7 +98,8 @@ static int parse_url(sc_redis_t *r, const char *url, char *errstr, size_t errstr
         return 0;
 }
 
-sc_redis_t *sc_redis_new(const char *url, int timeout_ms, char *errstr, size_t errstr_size)
+sc_redis_t *sc_redis_new(const char *url, int timeout_ms, char *errstr,
+                         size_t errstr_size)
 {
         sc_redis_t *r = calloc(1, sizeof(*r));
         if (!r) {
@@ -315,8 +317,9 @@ static int exec_fail(sc_redis_t *r)
         free_replies(r);
         sc_redis_discard(r);
         r->next_attempt_ms = sc_mono_ms() + r->backoff_ms;
-        r->backoff_ms = r->backoff_ms * 2 > SC_REDIS_BACKOFF_MAX_MS ? SC_REDIS_BACKOFF_MAX_MS
-                                                                    : r->backoff_ms * 2;
+        r->backoff_ms = r->backoff_ms * 2 > SC_REDIS_BACKOFF_MAX_MS
+                            ? SC_REDIS_BACKOFF_MAX_MS
+                            : r->backoff_ms * 2;
         return -1;
 }
 

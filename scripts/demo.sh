@@ -35,13 +35,16 @@ echo "   kafka $SC_BOOTSTRAP   redis $SC_REDIS_URL"
 export SOCIALCARE_KAFKA_BOOTSTRAP_SERVERS=$SC_BOOTSTRAP SOCIALCARE_REDIS_URL=$SC_REDIS_URL
 export SOCIALCARE_CONFIG=$root/config/socialcare.yaml
 
-workers=()
+workers=() ports=()
 for w in ingest classify route track alert; do
   exe=$(find_bin "socialcare-$w")
   [ -n "$exe" ] || continue
-  "$exe" -o kafka.session.timeout.ms=6000 >"$work/$w.log" 2>&1 &
+  port=$(sc_free_port)
+  "$exe" -o kafka.session.timeout.ms=6000 -o metrics.bind=127.0.0.1 -o metrics.port="$port" \
+    >"$work/$w.log" 2>&1 &
   PIDS+=($!)
   workers+=("$w")
+  ports+=("$port")
 done
 echo "   workers: ${workers[*]}"
 
@@ -90,4 +93,12 @@ if "$CTL" stats --help >/dev/null 2>&1; then
 fi
 
 echo
+echo
+echo "== worker counters (GET /metrics)"
+for i in "${!workers[@]}"; do
+  curl -fsS "http://127.0.0.1:${ports[$i]}/metrics" 2>/dev/null |
+    grep -E '^socialcare_(messages_(in|out)_total|dlq_messages_total|ingest_[a-z_]+_total)' |
+    sed "s/^/   /"
+done
+
 echo "== stopping (SIGTERM: workers finish in-flight work and commit)"

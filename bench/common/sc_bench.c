@@ -49,8 +49,8 @@ void sc_bench_report(const char *name, uint64_t posts, uint64_t ns, uint64_t all
                 posts = 1;
 #ifdef SC_SANITIZE
         (void)allocs;
-        printf("%s: %llu posts, %.1f ns/post, allocs/post unknown (sanitizer build)\n", name,
-               (unsigned long long)posts, (double)ns / (double)posts);
+        printf("%s: %llu posts, %.1f ns/post, allocs/post unknown (sanitizer build)\n",
+               name, (unsigned long long)posts, (double)ns / (double)posts);
 #else
         printf("%s: %llu posts, %.1f ns/post, %.3f allocs/post\n", name,
                (unsigned long long)posts, (double)ns / (double)posts,

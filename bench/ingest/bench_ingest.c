@@ -13,7 +13,7 @@ int main(int argc, char **argv)
 {
         long rounds = argc > 1 ? strtol(argv[1], NULL, 10) : 20000;
         char err[512];
-        sc_config_t *c = sc_config_new("ingest", NULL);
+        sc_config_t *c = sc_config_new("ingest_bench", NULL);
         if (sc_config_load_file(c, SC_SOURCE_DIR "/config/socialcare.yaml", err,
                                 sizeof(err))) {
                 fprintf(stderr, "%s\n", err);
@@ -63,9 +63,7 @@ int main(int argc, char **argv)
                                                     1795500000000LL, &res);
                                 for (size_t j = 0; j < res.post_cnt; j++) {
                                         sc_buf_reset(&out);
-                                        sc_post_to_avro(&res.posts[j],
-                                                        sc_avro_codec_value(codec));
-                                        sc_avro_encode(codec, &out, err, sizeof(err));
+                                        sc_post_encode(&res.posts[j], codec, &out);
                                         bytes += out.len;
                                         posts++;
                                 }

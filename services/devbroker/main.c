@@ -97,7 +97,8 @@ int main(int argc, char **argv)
                 }
         }
         if (partitions < 1 || partitions > 1000 || brokers < 1 || brokers > 16) {
-                fprintf(stderr, "devbroker: --partitions must be 1..1000, --brokers 1..16\n");
+                fprintf(stderr,
+                        "devbroker: --partitions must be 1..1000, --brokers 1..16\n");
                 return 2;
         }
 

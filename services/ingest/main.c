@@ -146,7 +146,7 @@ static size_t put_string(sc_buf_t *b, size_t *len, const char *fmt, ...)
 static void normalize_one(ingest_t *s, sc_msg_t *m, size_t idx, int64_t now)
 {
         rd_kafka_message_t *rkm = m->rkm;
-        char format[32], hint[80], errstr[256];
+        char format[32], hint[80];
         size_t n;
         const char *h = sc_msg_header(m, "sc-format", &n);
         int has_format = h && n < sizeof(format);
@@ -176,12 +176,11 @@ static void normalize_one(ingest_t *s, sc_msg_t *m, size_t idx, int64_t now)
         }
         for (size_t j = 0; j < res->post_cnt; j++) {
                 const sc_post_t *p = &res->posts[j];
-                avro_value_t *v = sc_avro_codec_value(s->codec);
                 size_t off = s->payloads.len;
-                if (sc_post_to_avro(p, v) ||
-                    sc_avro_encode(s->codec, &s->payloads, errstr, sizeof(errstr))) {
+                if (sc_post_encode(p, s->codec, &s->payloads)) {
                         s->payloads.len = off;
-                        add_failure(s, idx, "encode_error", errstr);
+                        add_failure(s, idx, "encode_error",
+                                    "out of memory encoding the post");
                         continue;
                 }
                 item_t *it = add_item(s);

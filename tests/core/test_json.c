@@ -29,7 +29,8 @@ int main(void)
         const sc_jv_t *root = parse(
             p,
             " {\"a\": 1, \"b\": [true, false, null, -2.5e3], \"c\": \"x\\u00f3\\n\\\"\","
-            " \"id\": \"1234567890123\", \"emoji\": \"\\ud83d\\ude00\", \"pl\": \"zażółć\"} ",
+            " \"id\": \"1234567890123\", \"emoji\": \"\\ud83d\\ude00\", \"pl\": "
+            "\"zażółć\"} ",
             err);
         CHECK(root);
         CHECK_INT(root->type, SC_JSON_OBJECT);
@@ -85,7 +86,8 @@ int main(void)
         char *big = malloc(cap);
         len += (size_t)sprintf(big, "[");
         for (int i = 0; i < 10000; i++)
-                len += (size_t)sprintf(big + len, "%s{\"k%d\":\"v%d\"}", i ? "," : "", i, i);
+                len +=
+                    (size_t)sprintf(big + len, "%s{\"k%d\":\"v%d\"}", i ? "," : "", i, i);
         big[len++] = ']';
         root = sc_json_parse(p, big, len, err, sizeof(err));
         CHECK(root && root->len == 10000);
