@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# End to end through the real broker: N raw posts are put on social.posts.raw
+# first, then the pipeline is started and timed until the last worker's output
+# topic holds them all. Prints posts/s for the pipeline that exists.
+#   bench/e2e/bench_e2e.sh BUILD_DIR [posts]
+set -euo pipefail
+bin=$(cd "${1:?usage: bench_e2e.sh BUILD_DIR [posts]}" && pwd)
+N=${2:-30000}  # the local broker keeps ~5 MiB per partition: stay well under
+src=$(cd "$(dirname "$0")/../.." && pwd)
+find_bin() { find "$bin/services" -type f -name "$1" -perm -u+x | head -1; }
+export SC_DEVBROKER=$(find_bin socialcare-devbroker)
+. "$src/tests/lib/stack.sh"
+work=$(mktemp -d /tmp/sc-bench-e2e.XXXXXX)
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; sc_cleanup; rm -rf "$work"' EXIT
+
+sc_start_broker "$work" 3
+sc_start_redis "$work"
+export SOCIALCARE_KAFKA_BOOTSTRAP_SERVERS=$SC_BOOTSTRAP SOCIALCARE_REDIS_URL=$SC_REDIS_URL
+export SOCIALCARE_CONFIG=$src/config/socialcare.yaml SOCIALCARE_LOG_LEVEL=warn
+
+python3 - "$work/posts.txt" "$N" <<'PY'
+import json, sys
+texts = ["Trzeci dzień bez internetu, @telko_pl to skandal, zmieniam operatora!",
+         "Dzięki @telko_pl za szybką wymianę routera, działa super 👍",
+         "Is the @burgerhub on Main St open late tonight? Starving 🍔",
+         "@bankowo zablokowaliście mi kartę bez powodu, nikt nie odbiera infolinii",
+         "My car broke down on the A4, does @autofix_pl do roadside help?"]
+brands = ["telko", "telko", "burgerhub", "bankowo", "autofix"]
+with open(sys.argv[1], "w") as f:
+    for i in range(int(sys.argv[2])):
+        k = i % len(texts)
+        f.write("%s|%s\n" % (brands[k], json.dumps({
+            "platform": "x", "brand": brands[k], "post_id": "b%d" % i,
+            "author": {"id": "u%d" % (i % 5000), "handle": "user%d" % (i % 5000),
+                       "followers": i % 10000},
+            "text": texts[k], "lang": "pl", "created_at": "2026-11-20T10:00:00Z"},
+            ensure_ascii=False)))
+PY
+kcat -P -b "$SC_BOOTSTRAP" -t social.posts.raw -K '|' -l "$work/posts.txt"
+
+count() { kcat -C -b "$SC_BOOTSTRAP" -t "$1" -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l; }
+last=social.posts
+for w in ingest classify route; do
+  exe=$(find_bin "socialcare-$w")
+  [ -n "$exe" ] || continue
+  "$exe" -o kafka.session.timeout.ms=6000 >"$work/$w.log" 2>&1 &
+  PIDS+=($!)
+  case $w in ingest) last=social.posts ;; classify) last=social.posts.enriched ;; route) last=care.routed ;; esac
+done
+t0=$(date +%s.%N)
+deadline=$((SECONDS + 300))
+while [ "$(count "$last")" -lt "$N" ]; do
+  [ $SECONDS -lt $deadline ] || { echo "bench_e2e: timed out; $(count "$last") of $N"; exit 1; }
+  sleep 0.2
+done
+t1=$(date +%s.%N)
+cpu_ticks=0
+for p in "${PIDS[@]}"; do
+  t=$(awk '{print $14 + $15}' "/proc/$p/stat")
+  cpu_ticks=$((cpu_ticks + t))
+done
+# The steady rate comes from the output records' own produce timestamps
+# (first to last), so the consumer-group join (~3 s on the local broker) and
+# this script's polling do not count as pipeline time.
+kcat -C -b "$SC_BOOTSTRAP" -t "$last" -o beginning -e -q -f '%T\n' >"$work/ts.txt" 2>/dev/null
+python3 - "$work/ts.txt" "$N" "$t0" "$t1" "raw -> $last" "$cpu_ticks" "$(getconf CLK_TCK)" <<'PY'
+import sys
+ts = [int(l) for l in open(sys.argv[1]) if l.strip()]
+n, wall = int(sys.argv[2]), float(sys.argv[4]) - float(sys.argv[3])
+span = max(max(ts) - min(ts), 1) / 1000.0
+print("e2e %s: %d posts, %.0f posts/s (first to last output record: %.2f s); "
+      "%.2f s wall incl. startup and group join" % (sys.argv[5], n, n / span, span, wall))
+cpu = int(sys.argv[6]) / int(sys.argv[7])
+print("e2e CPU of the workers (user+sys, incl. startup): %.2f s, %.1f us/post" % (cpu, cpu * 1e6 / n))
+PY
