@@ -1,0 +1,669 @@
+/* Sentiment follows VADER (Hutto & Gilbert, 2014) in spirit: term valences
+ * from a lexicon, scaled by boosters and dampeners, flipped by negators in
+ * a short scope, reweighted around contrast words, emphasised by caps,
+ * elongation and exclamation marks, then normalised with x / sqrt(x^2 + 15).
+ * Everything language-specific is in the data files. */
+#include "sc_classify.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sc_lexicon.h"
+#include "sc_text.h"
+
+enum { LANG_PL, LANG_EN, LANG_CNT };
+enum { MOD_NEGATOR = 1, MOD_BOOSTER, MOD_DAMPENER, MOD_CONTRAST };
+
+#define TAG_SARCASM 0x01
+#define TAG_CRISIS  0x02
+#define TAG_SICK    0x04
+#define TAG_ANGER   0x08
+
+#define NEG_SCOPE           3 /* words after a negator that it reaches */
+#define BOOST_SCOPE         2 /* words after a booster that it reaches */
+#define CAPS_EMPHASIS       0.733
+#define ELONGATION_EMPHASIS 0.3
+#define EXCLAIM_STEP        0.292
+#define EXCLAIM_MAX         4
+#define ALPHA               15.0
+#define LABEL_THRESHOLD     0.05
+#define INTENT_THRESHOLD    0.5
+#define MAX_INTENT_ROWS     2048
+#define MAX_MATCHED         64
+
+static const char *const intent_names[SC_INTENT_CNT] = {
+    "complaint", "question", "praise", "purchase_intent", "churn_risk", "crisis", "spam"};
+
+const char *sc_intent_name(int i)
+{
+        return i >= 0 && i < SC_INTENT_CNT ? intent_names[i] : NULL;
+}
+
+int sc_intent_from_name(const char *name)
+{
+        for (int i = 0; i < SC_INTENT_CNT; i++)
+                if (!strcmp(intent_names[i], name))
+                        return i;
+        return -1;
+}
+
+struct sc_classifier_s {
+        sc_lexicon_t *sentiment[LANG_CNT];
+        sc_lexicon_t *modifiers[LANG_CNT];
+        sc_lexicon_t *emoji;
+        sc_lexicon_t *intents[LANG_CNT]; /* rows of that language plus "any" */
+        sc_lexicon_t *langid;
+        /* An intent pattern may serve several intents: its entry's aux indexes
+         * a row of weights here. */
+        float (*intent_w)[SC_INTENT_CNT];
+        size_t intent_w_cnt;
+        char summary[256];
+};
+
+struct sc_classify_s {
+        sc_text_t *tx;
+        size_t max_bytes;
+};
+
+/* ---- loading -------------------------------------------------------------- */
+
+typedef int(row_cb)(sc_classifier_t *c, char **cols, int ncols, char *err, size_t errsz);
+
+static int load_file(sc_classifier_t *c, const char *dir, const char *name, int min_cols,
+                     row_cb *cb, size_t *rows, char *errstr, size_t errstr_size)
+{
+        char path[4096], line[2048], err[256];
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        FILE *f = fopen(path, "r");
+        if (!f) {
+                snprintf(errstr, errstr_size, "%s: cannot open", path);
+                return -1;
+        }
+        int lineno = 0, rc = 0;
+        *rows = 0;
+        while (fgets(line, sizeof(line), f)) {
+                lineno++;
+                line[strcspn(line, "\r\n")] = '\0';
+                if (!line[0] || line[0] == '#')
+                        continue;
+                char *cols[6] = {0};
+                int nc = 0;
+                for (char *p = line; p && nc < 6; nc++) {
+                        cols[nc] = p;
+                        p = strchr(p, '\t');
+                        if (p)
+                                *p++ = '\0';
+                }
+                err[0] = '\0';
+                if (nc < min_cols)
+                        snprintf(err, sizeof(err), "want %d TAB-separated fields, got %d",
+                                 min_cols, nc);
+                else if (cb(c, cols, nc, err, sizeof(err)) && !err[0])
+                        snprintf(err, sizeof(err), "bad row");
+                if (err[0]) {
+                        snprintf(errstr, errstr_size, "%s:%d: %s", path, lineno, err);
+                        rc = -1;
+                        break;
+                }
+                (*rows)++;
+        }
+        fclose(f);
+        return rc;
+}
+
+static int num(const char *s, double lo, double hi, float *out, char *err, size_t errsz)
+{
+        char *end;
+        double v = strtod(s, &end);
+        if (end == s || *end || v < lo || v > hi) {
+                snprintf(err, errsz, "'%s' is not a number in %g..%g", s, lo, hi);
+                return -1;
+        }
+        *out = (float)v;
+        return 0;
+}
+
+static int lang_of(const char *s)
+{
+        return !strcmp(s, "pl") ? LANG_PL : !strcmp(s, "en") ? LANG_EN : -1;
+}
+
+static int load_lang;
+
+static int sentiment_row(sc_classifier_t *c, char **cols, int nc, char *err, size_t errsz)
+{
+        (void)nc;
+        sc_lex_val_t v = {0};
+        if (num(cols[1], -4, 4, &v.value, err, errsz))
+                return -1;
+        return sc_lexicon_add(c->sentiment[load_lang], cols[0], &v, err, errsz);
+}
+
+static int modifier_row(sc_classifier_t *c, char **cols, int nc, char *err, size_t errsz)
+{
+        (void)nc;
+        static const char *const kinds[] = {NULL, "negator", "booster", "dampener",
+                                            "contrast"};
+        sc_lex_val_t v = {0};
+        for (int k = 1; k <= MOD_CONTRAST; k++)
+                if (!strcmp(cols[1], kinds[k]))
+                        v.kind = (uint16_t)k;
+        if (!v.kind) {
+                snprintf(err, errsz, "unknown modifier kind '%s'", cols[1]);
+                return -1;
+        }
+        if (num(cols[2], -1, 2, &v.value, err, errsz))
+                return -1;
+        return sc_lexicon_add(c->modifiers[load_lang], cols[0], &v, err, errsz);
+}
+
+static int emoji_row(sc_classifier_t *c, char **cols, int nc, char *err, size_t errsz)
+{
+        sc_lex_val_t v = {0};
+        if (num(cols[1], -4, 4, &v.value, err, errsz))
+                return -1;
+        if (nc > 2) {
+                v.tags |= strstr(cols[2], "sarcasm") ? TAG_SARCASM : 0;
+                v.tags |= strstr(cols[2], "crisis") ? TAG_CRISIS : 0;
+                v.tags |= strstr(cols[2], "sick") ? TAG_SICK : 0;
+                v.tags |= strstr(cols[2], "anger") ? TAG_ANGER : 0;
+        }
+        return sc_lexicon_add(c->emoji, cols[0], &v, err, errsz);
+}
+
+static int langid_row(sc_classifier_t *c, char **cols, int nc, char *err, size_t errsz)
+{
+        (void)nc;
+        sc_lex_val_t v = {0};
+        int l = lang_of(cols[1]);
+        if (l < 0) {
+                snprintf(err, errsz, "language must be pl or en, not '%s'", cols[1]);
+                return -1;
+        }
+        v.kind = (uint16_t)l;
+        if (num(cols[2], 0, 5, &v.value, err, errsz))
+                return -1;
+        return sc_lexicon_add(c->langid, cols[0], &v, err, errsz);
+}
+
+/* Intent rows are gathered first: one pattern may carry several intents,
+ * and "any" rows go to both languages. */
+typedef struct intent_row_s {
+        char *pattern;
+        int lang; /* LANG_*, or -1 for any */
+        int intent;
+        float weight;
+} intent_row_t;
+
+static intent_row_t *irows;
+static size_t irow_cnt;
+
+static int intent_row(sc_classifier_t *c, char **cols, int nc, char *err, size_t errsz)
+{
+        (void)c;
+        (void)nc;
+        intent_row_t r = {0};
+        r.intent = sc_intent_from_name(cols[0]);
+        if (r.intent < 0) {
+                snprintf(err, errsz, "unknown intent '%s'", cols[0]);
+                return -1;
+        }
+        r.lang = !strcmp(cols[1], "any") ? -1 : lang_of(cols[1]);
+        if (r.lang < 0 && strcmp(cols[1], "any")) {
+                snprintf(err, errsz, "language must be pl, en or any, not '%s'", cols[1]);
+                return -1;
+        }
+        if (num(cols[3], 0, 1, &r.weight, err, errsz))
+                return -1;
+        if (irow_cnt == MAX_INTENT_ROWS) {
+                snprintf(err, errsz, "more than %d intent rows", MAX_INTENT_ROWS);
+                return -1;
+        }
+        r.pattern = strdup(cols[2]);
+        if (!r.pattern)
+                return -1;
+        irows[irow_cnt++] = r;
+        return 0;
+}
+
+static int build_intents(sc_classifier_t *c, char *errstr, size_t errstr_size)
+{
+        c->intent_w = calloc(irow_cnt * LANG_CNT + 1, sizeof(*c->intent_w));
+        if (!c->intent_w)
+                return -1;
+        for (int lang = 0; lang < LANG_CNT; lang++) {
+                for (size_t i = 0; i < irow_cnt; i++) {
+                        if (irows[i].lang != -1 && irows[i].lang != lang)
+                                continue;
+                        /* first row of this pattern for this language owns the entry */
+                        size_t first = i;
+                        for (size_t j = 0; j < i; j++)
+                                if ((irows[j].lang == -1 || irows[j].lang == lang) &&
+                                    !strcmp(irows[j].pattern, irows[i].pattern)) {
+                                        first = j;
+                                        break;
+                                }
+                        if (first != i)
+                                continue;
+                        size_t w = c->intent_w_cnt++;
+                        for (size_t j = i; j < irow_cnt; j++)
+                                if ((irows[j].lang == -1 || irows[j].lang == lang) &&
+                                    !strcmp(irows[j].pattern, irows[i].pattern) &&
+                                    irows[j].weight > c->intent_w[w][irows[j].intent])
+                                        c->intent_w[w][irows[j].intent] = irows[j].weight;
+                        sc_lex_val_t v = {.aux = (uint16_t)w};
+                        char err[256];
+                        if (sc_lexicon_add(c->intents[lang], irows[i].pattern, &v, err,
+                                           sizeof(err))) {
+                                snprintf(errstr, errstr_size, "intents.tsv: %s", err);
+                                return -1;
+                        }
+                }
+        }
+        return 0;
+}
+
+sc_classifier_t *sc_classifier_load(const char *dir, char *errstr, size_t errstr_size)
+{
+        sc_classifier_t *c = calloc(1, sizeof(*c));
+        if (!c)
+                return NULL;
+        for (int l = 0; l < LANG_CNT; l++) {
+                c->sentiment[l] = sc_lexicon_new();
+                c->modifiers[l] = sc_lexicon_new();
+                c->intents[l] = sc_lexicon_new();
+                if (!c->sentiment[l] || !c->modifiers[l] || !c->intents[l])
+                        goto fail;
+        }
+        c->emoji = sc_lexicon_new();
+        c->langid = sc_lexicon_new();
+        irows = calloc(MAX_INTENT_ROWS, sizeof(*irows));
+        irow_cnt = 0;
+        if (!c->emoji || !c->langid || !irows)
+                goto fail;
+        size_t n[8] = {0};
+        load_lang = LANG_PL;
+        if (load_file(c, dir, "sentiment.pl.tsv", 2, sentiment_row, &n[0], errstr,
+                      errstr_size) ||
+            load_file(c, dir, "modifiers.pl.tsv", 3, modifier_row, &n[1], errstr,
+                      errstr_size))
+                goto fail;
+        load_lang = LANG_EN;
+        if (load_file(c, dir, "sentiment.en.tsv", 2, sentiment_row, &n[2], errstr,
+                      errstr_size) ||
+            load_file(c, dir, "modifiers.en.tsv", 3, modifier_row, &n[3], errstr,
+                      errstr_size) ||
+            load_file(c, dir, "emoji.tsv", 2, emoji_row, &n[4], errstr, errstr_size) ||
+            load_file(c, dir, "langid.tsv", 3, langid_row, &n[5], errstr, errstr_size) ||
+            load_file(c, dir, "intents.tsv", 4, intent_row, &n[6], errstr, errstr_size) ||
+            build_intents(c, errstr, errstr_size))
+                goto fail;
+        snprintf(
+            c->summary, sizeof(c->summary),
+            "sentiment pl %zu en %zu, modifiers pl %zu en %zu, emoji %zu, langid %zu, "
+            "intent rows %zu",
+            n[0], n[2], n[1], n[3], n[4], n[5], n[6]);
+        for (size_t i = 0; i < irow_cnt; i++)
+                free(irows[i].pattern);
+        free(irows);
+        irows = NULL;
+        return c;
+fail:
+        if (irows) {
+                for (size_t i = 0; i < irow_cnt; i++)
+                        free(irows[i].pattern);
+                free(irows);
+                irows = NULL;
+        }
+        sc_classifier_destroy(c);
+        return NULL;
+}
+
+void sc_classifier_destroy(sc_classifier_t *c)
+{
+        if (!c)
+                return;
+        for (int l = 0; l < LANG_CNT; l++) {
+                sc_lexicon_destroy(c->sentiment[l]);
+                sc_lexicon_destroy(c->modifiers[l]);
+                sc_lexicon_destroy(c->intents[l]);
+        }
+        sc_lexicon_destroy(c->emoji);
+        sc_lexicon_destroy(c->langid);
+        free(c->intent_w);
+        free(c);
+}
+
+const char *sc_classifier_summary(const sc_classifier_t *c)
+{
+        return c->summary;
+}
+
+/* ---- classification ----------------------------------------------------- */
+
+sc_classify_t *sc_classify_new(size_t max_bytes)
+{
+        sc_classify_t *cl = calloc(1, sizeof(*cl));
+        if (!cl)
+                return NULL;
+        cl->max_bytes = max_bytes ? max_bytes : 4096;
+        cl->tx = sc_text_new(cl->max_bytes);
+        if (!cl->tx) {
+                free(cl);
+                return NULL;
+        }
+        return cl;
+}
+
+void sc_classify_destroy(sc_classify_t *cl)
+{
+        if (!cl)
+                return;
+        sc_text_destroy(cl->tx);
+        free(cl);
+}
+
+static void explain_add(sc_buf_t *ex, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void explain_add(sc_buf_t *ex, const char *fmt, ...)
+{
+        if (!ex)
+                return;
+        char tmp[256];
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return;
+        if ((size_t)n >= sizeof(tmp))
+                n = sizeof(tmp) - 1;
+        if (ex->len && ex->data[ex->len - 1] != '[')
+                sc_buf_putc(ex, ',');
+        sc_buf_json_str(ex, tmp, (size_t)n);
+}
+
+static int is_word(const sc_token_t *t)
+{
+        return t->type == SC_TOK_WORD || t->type == SC_TOK_HASHTAG;
+}
+
+/* Ends a negation or boost scope: sentence punctuation. */
+static int is_clause_end(const sc_token_t *t)
+{
+        return t->type == SC_TOK_PUNCT && strchr(".,;!?:", t->fold[0]);
+}
+
+static int detect_lang(const sc_classifier_t *c, const sc_token_t *t, size_t cnt,
+                       unsigned flags, const char *hint, sc_buf_t *ex)
+{
+        double score[LANG_CNT] = {0};
+        sc_lex_match_t m;
+        for (size_t i = 0; i < cnt; i++)
+                if (is_word(&t[i]) && sc_lexicon_match(c->langid, t, cnt, i, &m))
+                        score[m.val->kind] += m.val->value;
+        if (flags & SC_TEXT_PL_DIACRITICS)
+                score[LANG_PL] += 3;
+        if (hint && !strcmp(hint, "pl"))
+                score[LANG_PL] += 1.5;
+        else if (hint && !strcmp(hint, "en"))
+                score[LANG_EN] += 1.5;
+        int lang = -1;
+        if (score[LANG_PL] > score[LANG_EN])
+                lang = LANG_PL;
+        else if (score[LANG_EN] > score[LANG_PL])
+                lang = LANG_EN;
+        explain_add(ex, "lang pl %.1f en %.1f%s", score[LANG_PL], score[LANG_EN],
+                    flags & SC_TEXT_PL_DIACRITICS ? " (Polish letters)" : "");
+        return lang;
+}
+
+/* The sentiment entry at toks[i] for the post's language; English terms are
+ * also looked up in Polish posts (loanwords: "super", "sorry", "fail"). */
+static int sentiment_at(const sc_classifier_t *c, int lang, const sc_token_t *t,
+                        size_t cnt, size_t i, sc_lex_match_t *m)
+{
+        if (t[i].type == SC_TOK_EMOJI || t[i].type == SC_TOK_EMOTICON)
+                return sc_lexicon_match(c->emoji, t, cnt, i, m);
+        if (!is_word(&t[i]))
+                return 0;
+        if (lang == LANG_EN)
+                return sc_lexicon_match(c->sentiment[LANG_EN], t, cnt, i, m);
+        if (lang == LANG_PL)
+                return sc_lexicon_match(c->sentiment[LANG_PL], t, cnt, i, m) ||
+                       sc_lexicon_match(c->sentiment[LANG_EN], t, cnt, i, m);
+        return sc_lexicon_match(c->sentiment[LANG_EN], t, cnt, i, m) ||
+               sc_lexicon_match(c->sentiment[LANG_PL], t, cnt, i, m);
+}
+
+static int modifier_at(const sc_classifier_t *c, int lang, const sc_token_t *t,
+                       size_t cnt, size_t i, sc_lex_match_t *m)
+{
+        if (!is_word(&t[i]))
+                return 0;
+        if (lang >= 0)
+                return sc_lexicon_match(c->modifiers[lang], t, cnt, i, m);
+        return sc_lexicon_match(c->modifiers[LANG_EN], t, cnt, i, m) ||
+               sc_lexicon_match(c->modifiers[LANG_PL], t, cnt, i, m);
+}
+
+static void intents_at(const sc_classifier_t *c, int lang, const sc_token_t *t,
+                       size_t cnt, size_t i, const sc_lex_val_t **seen, size_t *seen_cnt,
+                       double miss[SC_INTENT_CNT], sc_buf_t *ex)
+{
+        sc_lex_match_t m;
+        for (int l = 0; l < LANG_CNT; l++) {
+                if (lang >= 0 && l != lang)
+                        continue;
+                if (!sc_lexicon_match(c->intents[l], t, cnt, i, &m))
+                        continue;
+                size_t k;
+                for (k = 0; k < *seen_cnt && seen[k] != m.val; k++)
+                        ;
+                if (k < *seen_cnt || *seen_cnt == MAX_MATCHED)
+                        continue; /* each row counts once per post */
+                seen[(*seen_cnt)++] = m.val;
+                const float *w = c->intent_w[m.val->aux];
+                for (int n = 0; n < SC_INTENT_CNT; n++)
+                        if (w[n] > 0) {
+                                miss[n] *= 1.0 - w[n];
+                                explain_add(ex, "%s: '%s' %.2f", intent_names[n], m.term,
+                                            w[n]);
+                        }
+        }
+}
+
+int sc_classify_text(sc_classify_t *cl, const sc_classifier_t *c, const char *text,
+                     size_t n, const char *lang_hint, sc_classification_t *out,
+                     sc_buf_t *ex)
+{
+        memset(out, 0, sizeof(*out));
+        out->lang = "und";
+        out->label = "neutral";
+        if (ex)
+                sc_buf_putc(ex, '[');
+        int cnt_i = sc_text_tokenize(cl->tx, text, n);
+        if (cnt_i < 0) {
+                if (ex)
+                        sc_buf_putc(ex, ']');
+                return -1;
+        }
+        size_t cnt;
+        const sc_token_t *t = sc_text_tokens(cl->tx, &cnt);
+        unsigned flags = sc_text_flags(cl->tx);
+        out->truncated = (flags & SC_TEXT_TRUNCATED) != 0;
+
+        int lang = detect_lang(c, t, cnt, flags, lang_hint, ex);
+        if (lang >= 0)
+                out->lang = lang == LANG_PL ? "pl" : "en";
+
+        double before = 0, after = 0, contrast_w = 1;
+        int contrast_seen = 0, sarcasm = 0, crisis_emoji = 0;
+        double neg_w = 0, boost = 0;
+        int neg_left = 0, boost_left = 0;
+        size_t exclaim = 0, questions = 0;
+        const sc_lex_val_t *seen[MAX_MATCHED];
+        size_t seen_cnt = 0;
+        double miss[SC_INTENT_CNT];
+        for (int k = 0; k < SC_INTENT_CNT; k++)
+                miss[k] = 1.0;
+
+        for (size_t i = 0; i < cnt; i++) {
+                const sc_token_t *tk = &t[i];
+                intents_at(c, lang, t, cnt, i, seen, &seen_cnt, miss, ex);
+                if (tk->type == SC_TOK_PUNCT) {
+                        if (strchr(tk->fold, '!'))
+                                exclaim += tk->repeat;
+                        if (strchr(tk->fold, '?'))
+                                questions += tk->repeat;
+                }
+                if (is_clause_end(tk)) {
+                        neg_left = boost_left = 0;
+                        continue;
+                }
+                sc_lex_match_t mod, sen;
+                int has_mod = modifier_at(c, lang, t, cnt, i, &mod);
+                int has_sen = sentiment_at(c, lang, t, cnt, i, &sen);
+                if (has_mod && has_sen && sen.tokens > mod.tokens)
+                        has_mod = 0; /* "nie polecam" the phrase, not "nie" the negator */
+                if (has_mod && has_sen && mod.val->kind == MOD_BOOSTER) {
+                        /* "super szybko" boosts; "super!" scores on its own */
+                        int follows = 0;
+                        sc_lex_match_t nx;
+                        for (size_t j = i + mod.tokens;
+                             j < cnt && j < i + mod.tokens + BOOST_SCOPE &&
+                             !is_clause_end(&t[j]);
+                             j++)
+                                if (sentiment_at(c, lang, t, cnt, j, &nx))
+                                        follows = 1;
+                        if (!follows)
+                                has_mod = 0;
+                }
+                if (has_mod) {
+                        switch (mod.val->kind) {
+                        case MOD_NEGATOR:
+                                /* negative concord: "nikt nie pomógł" negates once */
+                                if (!neg_left || mod.val->value < neg_w)
+                                        neg_w = mod.val->value;
+                                neg_left = NEG_SCOPE;
+                                explain_add(ex, "negator '%s'", mod.term);
+                                break;
+                        case MOD_BOOSTER:
+                        case MOD_DAMPENER:
+                                boost += mod.val->value;
+                                boost_left = BOOST_SCOPE;
+                                explain_add(ex, "%s '%s' %+.2f",
+                                            mod.val->kind == MOD_BOOSTER ? "booster"
+                                                                         : "dampener",
+                                            mod.term, mod.val->value);
+                                break;
+                        case MOD_CONTRAST:
+                                if (!contrast_seen) {
+                                        contrast_seen = 1;
+                                        contrast_w = mod.val->value;
+                                        explain_add(ex, "contrast '%s' x%.2f after",
+                                                    mod.term, contrast_w);
+                                }
+                                neg_left = boost_left = 0;
+                                break;
+                        }
+                        i += mod.tokens - 1;
+                        continue;
+                }
+                if (has_sen) {
+                        double v = sen.val->value;
+                        int emoji =
+                            tk->type == SC_TOK_EMOJI || tk->type == SC_TOK_EMOTICON;
+                        if (emoji) {
+                                if (sen.val->tags & TAG_SARCASM)
+                                        sarcasm = 1;
+                                if (sen.val->tags & (TAG_CRISIS | TAG_SICK))
+                                        crisis_emoji = 1;
+                                if (tk->repeat > 1)
+                                        v *= 1.0 +
+                                             0.2 * (tk->repeat > 3 ? 3 : tk->repeat - 1);
+                        }
+                        if (boost_left && boost != 0)
+                                v *= 1.0 + boost;
+                        if ((tk->flags & SC_TOKF_ALLCAPS) && !(flags & SC_TEXT_SHOUTING))
+                                v += v > 0 ? CAPS_EMPHASIS : -CAPS_EMPHASIS;
+                        if (tk->flags & SC_TOKF_ELONGATED)
+                                v += v > 0 ? ELONGATION_EMPHASIS : -ELONGATION_EMPHASIS;
+                        int negated = 0;
+                        if (neg_left && !emoji) {
+                                /* a phrase beginning with its own negator is final */
+                                sc_lex_match_t first;
+                                if (!(sen.tokens > 1 &&
+                                      modifier_at(c, lang, t, cnt, i, &first) &&
+                                      first.val->kind == MOD_NEGATOR)) {
+                                        v *= neg_w;
+                                        negated = 1;
+                                }
+                        }
+                        explain_add(ex, "'%s' %+.2f%s%s", sen.term, v,
+                                    negated ? " (negated)" : "",
+                                    boost_left && boost != 0 ? " (boosted)" : "");
+                        if (contrast_seen)
+                                after += v;
+                        else
+                                before += v;
+                        boost = 0;
+                        boost_left = 0;
+                        i += sen.tokens - 1;
+                        if (neg_left)
+                                neg_left--;
+                        continue;
+                }
+                if (is_word(tk)) {
+                        if (neg_left)
+                                neg_left--;
+                        if (boost_left && !--boost_left)
+                                boost = 0;
+                }
+        }
+
+        double sum =
+            contrast_seen ? before * (2.0 - contrast_w) + after * contrast_w : before;
+        if (sum != 0 && exclaim) {
+                double e = EXCLAIM_STEP *
+                           (double)(exclaim > EXCLAIM_MAX ? EXCLAIM_MAX : exclaim);
+                sum += sum > 0 ? e : -e;
+        }
+        if (sarcasm && sum >= 0) {
+                explain_add(ex, "sarcasm marker: %+.2f -> %+.2f", sum, -sum * 0.5 - 1.0);
+                sum = -sum * 0.5 - 1.0;
+                out->sarcasm = 1;
+        }
+        out->score = sum / sqrt(sum * sum + ALPHA);
+        out->label = out->score >= LABEL_THRESHOLD    ? "positive"
+                     : out->score <= -LABEL_THRESHOLD ? "negative"
+                                                      : "neutral";
+
+        if (questions)
+                miss[SC_INTENT_QUESTION] *= 1.0 - 0.6;
+        if (crisis_emoji)
+                miss[SC_INTENT_CRISIS] *= 1.0 - 0.3;
+        for (int k = 0; k < SC_INTENT_CNT; k++)
+                out->intent[k] = (float)(1.0 - miss[k]);
+        /* A strongly negative post is a complaint even without a pattern
+         * ("third outage this week"); praise needs a positive post. */
+        if (out->score <= -0.5 && out->intent[SC_INTENT_COMPLAINT] < INTENT_THRESHOLD) {
+                out->intent[SC_INTENT_COMPLAINT] =
+                    (float)(1.0 - (1.0 - out->intent[SC_INTENT_COMPLAINT]) * 0.4);
+                explain_add(ex, "complaint: strongly negative");
+        }
+        if ((out->score < 0 || out->sarcasm) && out->intent[SC_INTENT_PRAISE] > 0) {
+                out->intent[SC_INTENT_PRAISE] = 0;
+                explain_add(ex, "praise dropped: negative or ironic");
+        }
+        for (int k = 0; k < SC_INTENT_CNT; k++)
+                if (out->intent[k] >= INTENT_THRESHOLD)
+                        out->intent_mask |= 1u << k;
+        if (ex)
+                sc_buf_putc(ex, ']');
+        return 0;
+}

@@ -1,0 +1,70 @@
+/* The classifier: language, sentiment (VADER-style rules over the team's
+ * Polish and English lexicons), intents, and an explanation of each result.
+ *
+ * Two objects, so a reload never races a post in progress:
+ *  - sc_classifier_t: the loaded data files (lexicons, modifiers, emoji,
+ *    intent patterns, language cues), immutable once loaded; a worker loads
+ *    a new one on SIGHUP and swaps it between batches.
+ *  - sc_classify_t: per-thread scratch (tokenizer, explanation buffer),
+ *    reused for every post: no allocation per post once warm.
+ *
+ * Data file formats are documented in services/classify/data/README.md. */
+#ifndef SC_CLASSIFY_H
+#define SC_CLASSIFY_H
+#include <stddef.h>
+
+#include "sc_buf.h"
+
+#define SC_CLASSIFIER_VERSION "sc-rules-1"
+
+typedef enum {
+        SC_INTENT_COMPLAINT,
+        SC_INTENT_QUESTION,
+        SC_INTENT_PRAISE,
+        SC_INTENT_PURCHASE,
+        SC_INTENT_CHURN,
+        SC_INTENT_CRISIS,
+        SC_INTENT_SPAM,
+        SC_INTENT_CNT
+} sc_intent_t;
+
+/* "complaint", "question", "praise", "purchase_intent", "churn_risk",
+ * "crisis", "spam"; -1 / NULL when unknown. */
+const char *sc_intent_name(int intent);
+int sc_intent_from_name(const char *name);
+
+typedef struct sc_classifier_s sc_classifier_t;
+
+/* Loads every file of data_dir. NULL with "file:line: reason" on any error:
+ * a bad file never half-loads. Caller destroys. */
+sc_classifier_t *sc_classifier_load(const char *data_dir, char *errstr,
+                                    size_t errstr_size);
+void sc_classifier_destroy(sc_classifier_t *c);
+/* Rows loaded, for logs: "pl 742, en 553, emoji 176, intents 730, ..." */
+const char *sc_classifier_summary(const sc_classifier_t *c);
+
+typedef struct sc_classification_s {
+        const char *lang;            /* "pl", "en" or "und" */
+        double score;                /* sentiment in [-1, 1] */
+        const char *label;           /* "positive", "neutral", "negative" */
+        float intent[SC_INTENT_CNT]; /* confidence 0..1 for each */
+        unsigned intent_mask;        /* bit i set when intent[i] >= threshold */
+        int sarcasm;                 /* an irony marker flipped the sentiment */
+        int truncated; /* text longer than the cap: only its head was read */
+} sc_classification_t;
+
+typedef struct sc_classify_s sc_classify_t;
+
+/* max_bytes caps the text looked at per post. NULL on out of memory. */
+sc_classify_t *sc_classify_new(size_t max_bytes);
+void sc_classify_destroy(sc_classify_t *cl);
+
+/* Classifies text. lang_hint ("pl", "en" or NULL) is the platform's guess.
+ * When explain is not NULL, a JSON array of strings saying which tokens and
+ * rules moved the result is appended to it. Returns 0, or -1 when the text
+ * is not valid UTF-8. */
+int sc_classify_text(sc_classify_t *cl, const sc_classifier_t *c, const char *text,
+                     size_t n, const char *lang_hint, sc_classification_t *out,
+                     sc_buf_t *explain);
+
+#endif

@@ -1,0 +1,309 @@
+#include "sc_lexicon.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Trie bytes: a token's fold never holds these control bytes. */
+#define SEP_WORD        0x02 /* between the tokens of a phrase */
+#define SEP_STEM        0x01 /* after a stem that is not the phrase's last token */
+#define MAX_STATES      16
+#define MAX_TERM_TOKENS 8
+
+typedef struct node_s {
+        int32_t exact; /* entry ending here at a token end, or -1 */
+        int32_t stem;  /* stem entry ending here (any token continuing), or -1 */
+} node_t;
+
+typedef struct edge_s {
+        uint64_t key; /* parent << 8 | byte, + 1 so 0 is empty */
+        int32_t child;
+} edge_t;
+
+typedef struct entry_s {
+        char *term;
+        sc_lex_val_t val;
+} entry_t;
+
+struct sc_lexicon_s {
+        node_t *nodes;
+        size_t node_cnt, node_cap;
+        edge_t *edges;
+        size_t edge_cnt, edge_cap; /* cap is a power of two */
+        entry_t *entries;
+        size_t entry_cnt, entry_cap;
+        size_t term_cnt;
+        sc_text_t *tx;
+};
+
+static uint64_t mix(uint64_t k)
+{
+        k ^= k >> 33;
+        k *= 0xff51afd7ed558ccdULL;
+        k ^= k >> 33;
+        return k;
+}
+
+static int32_t child(const sc_lexicon_t *l, int32_t node, unsigned char b)
+{
+        uint64_t key = ((uint64_t)node << 8 | b) + 1;
+        size_t mask = l->edge_cap - 1;
+        for (size_t i = mix(key) & mask;; i = (i + 1) & mask) {
+                if (l->edges[i].key == key)
+                        return l->edges[i].child;
+                if (!l->edges[i].key)
+                        return -1;
+        }
+}
+
+static int32_t node_new(sc_lexicon_t *l)
+{
+        if (l->node_cnt == l->node_cap) {
+                size_t cap = l->node_cap * 2;
+                node_t *n = realloc(l->nodes, cap * sizeof(*n));
+                if (!n)
+                        return -1;
+                l->nodes = n;
+                l->node_cap = cap;
+        }
+        l->nodes[l->node_cnt].exact = -1;
+        l->nodes[l->node_cnt].stem = -1;
+        return (int32_t)l->node_cnt++;
+}
+
+static void edge_put(edge_t *tab, size_t cap, uint64_t key, int32_t c)
+{
+        size_t mask = cap - 1, i = mix(key) & mask;
+        while (tab[i].key)
+                i = (i + 1) & mask;
+        tab[i].key = key;
+        tab[i].child = c;
+}
+
+static int32_t child_add(sc_lexicon_t *l, int32_t node, unsigned char b)
+{
+        int32_t c = child(l, node, b);
+        if (c >= 0)
+                return c;
+        if ((l->edge_cnt + 1) * 2 > l->edge_cap) {
+                size_t cap = l->edge_cap * 2;
+                edge_t *t = calloc(cap, sizeof(*t));
+                if (!t)
+                        return -1;
+                for (size_t i = 0; i < l->edge_cap; i++)
+                        if (l->edges[i].key)
+                                edge_put(t, cap, l->edges[i].key, l->edges[i].child);
+                free(l->edges);
+                l->edges = t;
+                l->edge_cap = cap;
+        }
+        c = node_new(l);
+        if (c < 0)
+                return -1;
+        edge_put(l->edges, l->edge_cap, ((uint64_t)node << 8 | b) + 1, c);
+        l->edge_cnt++;
+        return c;
+}
+
+sc_lexicon_t *sc_lexicon_new(void)
+{
+        sc_lexicon_t *l = calloc(1, sizeof(*l));
+        if (!l)
+                return NULL;
+        l->node_cap = 1024;
+        l->edge_cap = 2048;
+        l->nodes = malloc(l->node_cap * sizeof(*l->nodes));
+        l->edges = calloc(l->edge_cap, sizeof(*l->edges));
+        l->tx = sc_text_new(1024);
+        if (!l->nodes || !l->edges || !l->tx || node_new(l) != 0) {
+                sc_lexicon_destroy(l);
+                return NULL;
+        }
+        return l;
+}
+
+void sc_lexicon_destroy(sc_lexicon_t *l)
+{
+        if (!l)
+                return;
+        for (size_t i = 0; i < l->entry_cnt; i++)
+                free(l->entries[i].term);
+        free(l->entries);
+        free(l->nodes);
+        free(l->edges);
+        sc_text_destroy(l->tx);
+        free(l);
+}
+
+size_t sc_lexicon_size(const sc_lexicon_t *l)
+{
+        return l->term_cnt;
+}
+
+static int32_t walk_add(sc_lexicon_t *l, int32_t node, const char *s, size_t n)
+{
+        for (size_t i = 0; i < n && node >= 0; i++)
+                node = child_add(l, node, (unsigned char)s[i]);
+        return node;
+}
+
+int sc_lexicon_add(sc_lexicon_t *l, const char *term, const sc_lex_val_t *val,
+                   char *errstr, size_t errstr_size)
+{
+        char word[256];
+        int32_t node = 0;
+        size_t tokens = 0;
+        int last_stem = 0;
+        const char *p = term;
+        while (*p) {
+                while (*p == ' ')
+                        p++;
+                size_t n = strcspn(p, " ");
+                if (!n)
+                        break;
+                if (n >= sizeof(word)) {
+                        snprintf(errstr, errstr_size, "term too long: %s", term);
+                        return -1;
+                }
+                memcpy(word, p, n);
+                word[n] = '\0';
+                p += n;
+                int stem = n > 1 && word[n - 1] == '*';
+                if (stem)
+                        word[--n] = '\0';
+                int cnt = sc_text_tokenize(l->tx, word, n);
+                if (cnt <= 0) {
+                        snprintf(errstr, errstr_size, "no token in '%s' of term '%s'",
+                                 word, term);
+                        return -1;
+                }
+                const sc_token_t *t = sc_text_tokens(l->tx, NULL);
+                for (int k = 0; k < cnt; k++) {
+                        if (tokens++ >= MAX_TERM_TOKENS) {
+                                snprintf(errstr, errstr_size,
+                                         "term has more than %d tokens: %s",
+                                         MAX_TERM_TOKENS, term);
+                                return -1;
+                        }
+                        if (tokens > 1) {
+                                node =
+                                    child_add(l, node, last_stem ? SEP_STEM : SEP_WORD);
+                                if (last_stem && node >= 0)
+                                        node = child_add(l, node, SEP_WORD);
+                        }
+                        node = walk_add(l, node, t[k].fold, t[k].fold_len);
+                        if (node < 0)
+                                goto nomem;
+                        last_stem = stem && k == cnt - 1;
+                }
+        }
+        if (!tokens) {
+                snprintf(errstr, errstr_size, "empty term");
+                return -1;
+        }
+        int32_t *slot = last_stem ? &l->nodes[node].stem : &l->nodes[node].exact;
+        if (*slot >= 0) { /* replaced */
+                l->entries[*slot].val = *val;
+                return 0;
+        }
+        if (l->entry_cnt == l->entry_cap) {
+                size_t cap = l->entry_cap ? l->entry_cap * 2 : 256;
+                entry_t *e = realloc(l->entries, cap * sizeof(*e));
+                if (!e)
+                        goto nomem;
+                l->entries = e;
+                l->entry_cap = cap;
+        }
+        entry_t *e = &l->entries[l->entry_cnt];
+        e->term = strdup(term);
+        if (!e->term)
+                goto nomem;
+        e->val = *val;
+        if (last_stem)
+                l->nodes[node].stem = (int32_t)l->entry_cnt;
+        else
+                l->nodes[node].exact = (int32_t)l->entry_cnt;
+        l->entry_cnt++;
+        l->term_cnt++;
+        return 0;
+nomem:
+        snprintf(errstr, errstr_size, "out of memory adding '%s'", term);
+        return -1;
+}
+
+typedef struct best_s {
+        int32_t entry;
+        size_t tokens;
+        int stem;
+        size_t stem_len;
+} best_t;
+
+static void consider(best_t *b, int32_t entry, size_t tokens, int stem, size_t stem_len)
+{
+        if (entry < 0)
+                return;
+        if (b->entry >= 0) {
+                if (tokens != b->tokens) {
+                        if (tokens < b->tokens)
+                                return;
+                } else if (stem != b->stem) {
+                        if (stem)
+                                return;
+                } else if (stem && stem_len <= b->stem_len) {
+                        return;
+                }
+        }
+        b->entry = entry;
+        b->tokens = tokens;
+        b->stem = stem;
+        b->stem_len = stem_len;
+}
+
+int sc_lexicon_match(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, size_t i,
+                     sc_lex_match_t *out)
+{
+        int32_t cur[MAX_STATES], next[MAX_STATES];
+        size_t cur_n = 1, next_n;
+        best_t best = {-1, 0, 0, 0};
+        cur[0] = 0;
+        for (size_t j = i; j < cnt && j - i < MAX_TERM_TOKENS && cur_n; j++) {
+                const unsigned char *s = (const unsigned char *)toks[j].fold;
+                size_t n = toks[j].fold_len, covered = j - i + 1;
+                next_n = 0;
+                for (size_t k = 0; k < cur_n; k++) {
+                        int32_t node = cur[k];
+                        size_t p = 0;
+                        for (;;) {
+                                if (p > 0) {
+                                        consider(&best, l->nodes[node].stem, covered, 1,
+                                                 p);
+                                        int32_t sn = child(l, node, SEP_STEM);
+                                        int32_t w = sn >= 0 ? child(l, sn, SEP_WORD) : -1;
+                                        if (w >= 0 && next_n < MAX_STATES)
+                                                next[next_n++] = w;
+                                }
+                                if (p == n)
+                                        break;
+                                node = child(l, node, s[p]);
+                                if (node < 0)
+                                        break;
+                                p++;
+                        }
+                        if (node < 0 || p != n)
+                                continue;
+                        consider(&best, l->nodes[node].exact, covered, 0, 0);
+                        int32_t w = child(l, node, SEP_WORD);
+                        if (w >= 0 && next_n < MAX_STATES)
+                                next[next_n++] = w;
+                }
+                memcpy(cur, next, next_n * sizeof(cur[0]));
+                cur_n = next_n;
+        }
+        if (best.entry < 0)
+                return 0;
+        out->val = &l->entries[best.entry].val;
+        out->term = l->entries[best.entry].term;
+        out->tokens = best.tokens;
+        out->stem = best.stem;
+        return 1;
+}
