@@ -452,7 +452,7 @@ static int modifier_at(const sc_classifier_t *c, int lang, const sc_token_t *t,
 }
 
 static void intents_at(const sc_classifier_t *c, int lang, const sc_token_t *t,
-                       size_t cnt, size_t i, const sc_lex_val_t **seen, size_t *seen_cnt,
+                       size_t cnt, size_t i, const char **seen, size_t *seen_cnt,
                        double miss[SC_INTENT_CNT], sc_buf_t *ex)
 {
         sc_lex_match_t m;
@@ -462,11 +462,12 @@ static void intents_at(const sc_classifier_t *c, int lang, const sc_token_t *t,
                 if (!sc_lexicon_match(c->intents[l], t, cnt, i, &m))
                         continue;
                 size_t k;
-                for (k = 0; k < *seen_cnt && seen[k] != m.val; k++)
+                /* by term: an "any" row sits in both languages' lexicons */
+                for (k = 0; k < *seen_cnt && strcmp(seen[k], m.term); k++)
                         ;
                 if (k < *seen_cnt || *seen_cnt == MAX_MATCHED)
                         continue; /* each row counts once per post */
-                seen[(*seen_cnt)++] = m.val;
+                seen[(*seen_cnt)++] = m.term;
                 const float *w = c->intent_w[m.val->aux];
                 for (int n = 0; n < SC_INTENT_CNT; n++)
                         if (w[n] > 0) {
@@ -506,7 +507,7 @@ int sc_classify_text(sc_classify_t *cl, const sc_classifier_t *c, const char *te
         double neg_w = 0, boost = 0;
         int neg_left = 0, boost_left = 0;
         size_t exclaim = 0, questions = 0;
-        const sc_lex_val_t *seen[MAX_MATCHED];
+        const char *seen[MAX_MATCHED];
         size_t seen_cnt = 0;
         double miss[SC_INTENT_CNT];
         for (int k = 0; k < SC_INTENT_CNT; k++)

@@ -1,0 +1,117 @@
+/* The rule engine over the shipped data files: each case here fails if the
+ * mechanism it names stops working (negation, negative concord, boosters,
+ * dampeners, contrast, diacritic-free and inflected Polish, caps, emoji,
+ * sarcasm, intents, language). */
+#include <math.h>
+#include <stdlib.h>
+
+#include "sc_classify.h"
+#include "sc_test.h"
+
+static sc_classifier_t *cls;
+static sc_classify_t *cl;
+static sc_classification_t r;
+
+static const sc_classification_t *run(const char *text)
+{
+        sc_buf_t ex = SC_BUF_INIT;
+        CHECK(sc_classify_text(cl, cls, text, strlen(text), NULL, &r, &ex) == 0);
+        if (getenv("SC_TEST_VERBOSE"))
+                printf("%-50s %s %+.3f %s %#x %s\n", text, r.lang, r.score, r.label,
+                       r.intent_mask, ex.data);
+        sc_buf_free(&ex);
+        return &r;
+}
+
+static double score(const char *text)
+{
+        return run(text)->score;
+}
+
+static int has(const char *text, int intent)
+{
+        return (run(text)->intent_mask >> intent) & 1;
+}
+
+int main(void)
+{
+        char err[512];
+        CHECK(sc_classifier_load("/nonexistent", err, sizeof(err)) == NULL);
+        CHECK(strstr(err, "cannot open"));
+        cls =
+            sc_classifier_load(SC_SOURCE_DIR "/services/classify/data", err, sizeof(err));
+        if (!cls) {
+                fprintf(stderr, "%s\n", err);
+                return 1;
+        }
+        printf("%s\n", sc_classifier_summary(cls));
+        cl = sc_classify_new(4096);
+
+        /* language */
+        CHECK_STR(run("nie dziala mi internet od rana")->lang, "pl");
+        CHECK_STR(run("my internet is down again")->lang, "en");
+        CHECK_STR(run("zażółć")->lang, "pl");
+        CHECK_STR(run("👍")->lang, "und");
+
+        /* Polish with and without diacritics, and inflected forms, alike */
+        CHECK(score("obsługa beznadziejna") < -0.3);
+        CHECK(fabs(score("obsługa beznadziejna") - score("obsluga beznadziejna")) < 1e-9);
+        CHECK(score("beznadziejnie") < -0.3 && score("beznadziejnego") < -0.3);
+        CHECK(score("dziękuję") > 0.3 && score("dziekujemy") > 0.3 &&
+              score("DZIĘKI") > 0.3);
+        CHECK(score("świetna obsługa") > 0.3 && score("swietnie") > 0.3);
+
+        /* negation: flips, in both languages; negative concord counts once */
+        CHECK(score("polecam") > 0.3);
+        CHECK(score("nie polecam") < -0.3);
+        CHECK(score("good") > 0.3 && score("not good") < 0);
+        CHECK(score("dobra obsługa") > 0 && score("wcale nie jest dobra obsługa") < 0);
+        CHECK(score("nikt nie pomógł") <= 0);
+        /* ... and stops at sentence punctuation */
+        CHECK(score("nie wiem. super") > 0.3);
+
+        /* boosters and dampeners scale */
+        CHECK(score("bardzo dobra obsługa") > score("dobra obsługa"));
+        CHECK(score("very good") > score("good"));
+        CHECK(score("trochę słaba") > score("słaba"));
+        CHECK(score("slightly bad") > score("bad"));
+
+        /* contrast: what follows "ale"/"but" weighs more */
+        CHECK(score("Jedzenie dobre, ale obsługa tragiczna") < 0);
+        CHECK(score("The food was bad but the staff were amazing") > 0);
+
+        /* emphasis: caps, elongation, exclamation */
+        CHECK(score("This is TERRIBLE") < score("This is terrible"));
+        CHECK(score("suuuper") > score("super") - 1e-9);
+        CHECK(score("great!!!") > score("great"));
+
+        /* emoji and sarcasm */
+        CHECK(score("😡") < 0 && score("👍🏽") > 0);
+        CHECK(score("Great job guys 🙄") < 0);
+        CHECK(run("Great job guys 🙄")->sarcasm == 1);
+        CHECK(!has("Great job guys 🙄", SC_INTENT_PRAISE));
+
+        /* intents */
+        CHECK(has("nie dziala mi internet od rana", SC_INTENT_COMPLAINT));
+        CHECK(has("Kiedy naprawicie awarię?", SC_INTENT_QUESTION));
+        CHECK(has("Dziękuję za szybką pomoc, polecam!", SC_INTENT_PRAISE));
+        CHECK(has("jestem głodny, gdzie najbliższy burger?", SC_INTENT_PURCHASE));
+        CHECK(has("my car broke down on the highway, need a tow", SC_INTENT_PURCHASE));
+        CHECK(has("zmieniam operatora, mam dość", SC_INTENT_CHURN));
+        CHECK(has("food poisoning after your burger, my kid is in hospital",
+                  SC_INTENT_CRISIS));
+        CHECK(has("wyciek danych klientów?!", SC_INTENT_CRISIS));
+        CHECK(has("FREE crypto giveaway, click bit.ly/xyz", SC_INTENT_SPAM));
+        CHECK(!has("Dzięki, działa super", SC_INTENT_COMPLAINT));
+
+        /* bad input */
+        CHECK(sc_classify_text(cl, cls, "\xc3\x28", 2, NULL, &r, NULL) == -1);
+        CHECK(sc_classify_text(cl, cls, "", 0, NULL, &r, NULL) == 0);
+        CHECK_STR(r.label, "neutral");
+
+        sc_classify_destroy(cl);
+        sc_classifier_destroy(cls);
+        sc_classify_destroy(NULL);
+        sc_classifier_destroy(NULL);
+        TEST_DONE();
+}
