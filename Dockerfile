@@ -25,7 +25,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
 COPY --from=build /opt/socialcare /opt/socialcare
 ENV PATH=/opt/socialcare/bin:$PATH \
     SOCIALCARE_CONFIG=/opt/socialcare/share/socialcare/config/socialcare.yaml \
-    SOCIALCARE_SCHEMAS_DIR=/opt/socialcare/share/socialcare/schemas
+    SOCIALCARE_SCHEMAS_DIR=/opt/socialcare/share/socialcare/schemas \
+    SOCIALCARE_CLASSIFY_DATA_DIR=/opt/socialcare/share/socialcare/classify
 USER socialcare
 EXPOSE 9100
 CMD ["socialcare-ingest"]

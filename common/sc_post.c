@@ -69,13 +69,12 @@ static int w_str(sc_buf_t *out, const char *s)
         return sc_avro_w_str(out, s ? s : "", s ? strlen(s) : 0);
 }
 
-int sc_post_encode(const sc_post_t *p, const sc_avro_codec_t *c, sc_buf_t *out)
+int sc_post_write(const sc_post_t *p, sc_buf_t *out)
 {
         size_t start = out->len;
         int bad =
-            sc_avro_frame_begin(c, out) || w_str(out, p->event_id) ||
-            w_str(out, p->brand) || w_str(out, p->platform) || w_str(out, p->post_id) ||
-            sc_avro_w_opt_str(out, p->parent_id) ||
+            w_str(out, p->event_id) || w_str(out, p->brand) || w_str(out, p->platform) ||
+            w_str(out, p->post_id) || sc_avro_w_opt_str(out, p->parent_id) ||
             sc_avro_w_opt_str(out, p->thread_id) || w_str(out, p->author_id) ||
             sc_avro_w_opt_str(out, p->author_handle) ||
             sc_avro_w_long(out, p->author_followers) ||
@@ -86,6 +85,16 @@ int sc_post_encode(const sc_post_t *p, const sc_avro_codec_t *c, sc_buf_t *out)
                        : sc_avro_w_long(out, 0)) ||
             sc_avro_w_long(out, p->created_at) || sc_avro_w_long(out, p->received_at);
         if (bad) {
+                out->len = start;
+                return -1;
+        }
+        return 0;
+}
+
+int sc_post_encode(const sc_post_t *p, const sc_avro_codec_t *c, sc_buf_t *out)
+{
+        size_t start = out->len;
+        if (sc_avro_frame_begin(c, out) || sc_post_write(p, out)) {
                 out->len = start;
                 return -1;
         }

@@ -39,5 +39,7 @@ struct sc_buf_s;
  * grown. Same bytes as sc_post_to_avro() + sc_avro_encode(). */
 int sc_post_encode(const sc_post_t *p, const struct sc_avro_codec_s *c,
                    struct sc_buf_s *out);
+/* The Post's Avro binary body alone, for records that embed a Post. */
+int sc_post_write(const sc_post_t *p, struct sc_buf_s *out);
 
 #endif

@@ -97,7 +97,7 @@ echo
 echo "== worker counters (GET /metrics)"
 for i in "${!workers[@]}"; do
   curl -fsS "http://127.0.0.1:${ports[$i]}/metrics" 2>/dev/null |
-    grep -E '^socialcare_(messages_(in|out)_total|dlq_messages_total|ingest_[a-z_]+_total)' |
+    grep -E '^socialcare_(messages_(in|out)_total|dlq_messages_total|(ingest|classify)_[a-z_]+_total)' |
     sed "s/^/   /"
 done
 

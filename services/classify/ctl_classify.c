@@ -1,13 +1,13 @@
 /* socialcarectl classify | eval: the classifier from the command line, for
  * people trying it, for debugging rules, and for evaluation. */
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sc_buf.h"
 #include "sc_classify.h"
+#include "sc_config.h"
 #include "sc_json.h"
 
 #define MAX_LINE (1 << 20)
@@ -16,43 +16,6 @@ static const char *default_data_dir(void)
 {
         const char *env = getenv("SOCIALCARE_CLASSIFY_DATA_DIR");
         return env && *env ? env : SC_SOURCE_DIR "/services/classify/data";
-}
-
-/* A negative post weighs about five positive ones; intent severity and the
- * author's reach add on top. */
-static double priority_score(const sc_classification_t *r, long long followers,
-                             int verified)
-{
-        static const double severity[SC_INTENT_CNT] = {0.55, 0.35, 0.1, 0.45,
-                                                       0.7,  1.0,  0.0};
-        double sev = 0;
-        for (int k = 0; k < SC_INTENT_CNT; k++)
-                if ((r->intent_mask & (1u << k)) && severity[k] > sev)
-                        sev = severity[k];
-        double mood = r->score < 0 ? -r->score : r->score * 0.2;
-        double reach = followers > 0 ? log10((double)followers + 1) / 6.0 : 0;
-        if (reach > 1)
-                reach = 1;
-        if (verified)
-                reach = reach < 0.5 ? 0.5 : reach;
-        double p = 0.5 * sev + 0.35 * mood + 0.15 * reach;
-        if (r->intent_mask & (1u << SC_INTENT_CRISIS))
-                p = p < 0.9 ? 0.9 : p;
-        return p > 1 ? 1 : p;
-}
-
-static const char *priority_name(double p)
-{
-        return p >= 0.7 ? "P1" : p >= 0.45 ? "P2" : p >= 0.25 ? "P3" : "P4";
-}
-
-static int needs_reply(const sc_classification_t *r, int is_brand)
-{
-        unsigned actionable = 1u << SC_INTENT_COMPLAINT | 1u << SC_INTENT_QUESTION |
-                              1u << SC_INTENT_PURCHASE | 1u << SC_INTENT_CRISIS |
-                              1u << SC_INTENT_CHURN;
-        return !is_brand && (r->intent_mask & actionable) &&
-               !(r->intent_mask & (1u << SC_INTENT_SPAM));
 }
 
 static sc_classifier_t *load(const char *dir)
@@ -66,47 +29,71 @@ static sc_classifier_t *load(const char *dir)
 
 int sc_ctl_classify_main(int argc, char **argv)
 {
-        const char *dir = default_data_dir(), *hint = NULL;
+        const char *dir = default_data_dir(), *hint = NULL, *brand_opt = NULL;
+        const char *config_path = getenv("SOCIALCARE_CONFIG");
         int json_in = 0, c;
         static const struct option opts[] = {{"data", required_argument, 0, 'd'},
                                              {"json", no_argument, 0, 'j'},
                                              {"lang", required_argument, 0, 'l'},
+                                             {"config", required_argument, 0, 'c'},
+                                             {"brand", required_argument, 0, 'b'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
-        while ((c = getopt_long(argc, argv, "d:jl:h", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "d:jl:c:b:h", opts, NULL)) != -1) {
                 if (c == 'd')
                         dir = optarg;
                 else if (c == 'j')
                         json_in = 1;
                 else if (c == 'l')
                         hint = optarg;
+                else if (c == 'c')
+                        config_path = optarg;
+                else if (c == 'b')
+                        brand_opt = optarg;
                 else {
                         fprintf(
                             c == 'h' ? stdout : stderr,
                             "Usage: socialcarectl classify [--json] [--lang pl|en] "
-                            "[--data DIR] < input\n"
+                            "[--data DIR] [-c FILE] [--brand ID] < input\n"
                             "Reads one text a line (or one JSON post a line with --json: "
-                            "text, lang, author.followers,\nauthor.verified, is_brand) "
-                            "and "
-                            "writes one JSON result a line: lang, sentiment,\nintents, "
-                            "topics, priority, needs_reply and explain.\n");
+                            "text, lang, brand,\nauthor.followers, author.verified, "
+                            "is_brand) and writes one JSON result a line: lang,\n"
+                            "sentiment, intents, topics, priority, needs_reply and "
+                            "explain. Topics are the brand's\nkeyword groups from the "
+                            "deployment file (-c or $SOCIALCARE_CONFIG).\n");
                         return c == 'h' ? 0 : 2;
                 }
         }
+        char err[512];
         sc_classifier_t *cls = load(dir);
         if (!cls)
                 return 1;
+        sc_topics_t *topics = NULL;
+        sc_config_t *conf = NULL;
+        sc_brands_t *brands = NULL;
+        if (config_path && *config_path) {
+                conf = sc_config_new("ctl", NULL);
+                if (sc_config_load_file(conf, config_path, err, sizeof(err)) ||
+                    !(brands = sc_brands_new(sc_config_tree(conf), err, sizeof(err))) ||
+                    !(topics = sc_topics_new(brands, err, sizeof(err)))) {
+                        fprintf(stderr, "classify: %s\n", err);
+                        sc_brands_destroy(brands);
+                        sc_config_destroy(conf);
+                        sc_classifier_destroy(cls);
+                        return 1;
+                }
+        }
         sc_classify_t *cl = sc_classify_new(10000);
         sc_json_t *jp = sc_json_new(32);
         sc_buf_t out = SC_BUF_INIT, ex = SC_BUF_INIT;
-        char *line = NULL, err[256];
+        char *line = NULL;
         size_t cap = 0;
         ssize_t len;
         int rc = 0;
         while ((len = getline(&line, &cap, stdin)) > 0) {
                 while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
                         line[--len] = '\0';
-                const char *text = line, *lang = hint;
+                const char *text = line, *lang = hint, *brand = brand_opt;
                 size_t text_len = (size_t)len;
                 long long followers = 0;
                 int verified = 0, is_brand = 0;
@@ -133,6 +120,8 @@ int sc_ctl_classify_main(int argc, char **argv)
                                 followers = f;
                         verified = sc_json_bool(sc_json_get(a, "verified")) == 1;
                         is_brand = sc_json_bool(sc_json_get(root, "is_brand")) == 1;
+                        if (sc_json_str(sc_json_get(root, "brand")))
+                                brand = sc_json_str(sc_json_get(root, "brand"));
                 }
                 sc_classification_t r;
                 sc_buf_reset(&ex);
@@ -141,7 +130,8 @@ int sc_ctl_classify_main(int argc, char **argv)
                         rc = 1;
                         continue;
                 }
-                double p = priority_score(&r, followers, verified);
+                const char *pname;
+                double p = sc_classify_priority(&r, followers, verified, &pname);
                 sc_buf_puts(&out, "{\"text\":");
                 sc_buf_json_str(&out, text, text_len);
                 sc_buf_printf(
@@ -157,12 +147,19 @@ int sc_ctl_classify_main(int argc, char **argv)
                                     first ? "" : ",", sc_intent_name(k), r.intent[k]);
                                 first = 0;
                         }
-                sc_buf_printf(
-                    &out,
-                    "],\"topics\":[],\"priority\":\"%s\",\"priority_score\":%.3f,"
-                    "\"needs_reply\":%s,\"explain\":%s}",
-                    priority_name(p), p, needs_reply(&r, is_brand) ? "true" : "false",
-                    ex.data);
+                sc_buf_puts(&out, "],\"topics\":[");
+                const char *tn[16];
+                size_t tc = sc_classify_topics(cl, topics, brand, tn, 16);
+                for (size_t k = 0; k < tc; k++) {
+                        sc_buf_puts(&out, k ? "," : "");
+                        sc_buf_json_str(&out, tn[k], strlen(tn[k]));
+                }
+                sc_buf_printf(&out,
+                              "],\"priority\":\"%s\",\"priority_score\":%.3f,"
+                              "\"needs_reply\":%s,\"explain\":%s}",
+                              pname, p,
+                              sc_classify_needs_reply(&r, is_brand) ? "true" : "false",
+                              ex.data);
                 puts(out.data);
         }
         free(line);
@@ -171,6 +168,9 @@ int sc_ctl_classify_main(int argc, char **argv)
         sc_json_destroy(jp);
         sc_classify_destroy(cl);
         sc_classifier_destroy(cls);
+        sc_topics_destroy(topics);
+        sc_brands_destroy(brands);
+        sc_config_destroy(conf);
         return rc;
 }
 

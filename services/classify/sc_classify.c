@@ -668,3 +668,135 @@ int sc_classify_text(sc_classify_t *cl, const sc_classifier_t *c, const char *te
                 sc_buf_putc(ex, ']');
         return 0;
 }
+
+/* ---- priority, needs_reply, topics ------------------------------------- */
+
+double sc_classify_priority(const sc_classification_t *r, int64_t followers, int verified,
+                            const char **name)
+{
+        static const double severity[SC_INTENT_CNT] = {
+            [SC_INTENT_COMPLAINT] = 0.55, [SC_INTENT_QUESTION] = 0.35,
+            [SC_INTENT_PRAISE] = 0.1,     [SC_INTENT_PURCHASE] = 0.5,
+            [SC_INTENT_CHURN] = 0.7,      [SC_INTENT_CRISIS] = 1.0,
+            [SC_INTENT_SPAM] = 0.0};
+        double sev = 0;
+        for (int k = 0; k < SC_INTENT_CNT; k++)
+                if ((r->intent_mask & (1u << k)) && severity[k] > sev)
+                        sev = severity[k];
+        double mood = r->score < 0 ? -r->score : r->score * 0.2;
+        double reach = followers > 0 ? log10((double)followers + 1) / 6.0 : 0;
+        if (reach > 1)
+                reach = 1;
+        if (verified && reach < 0.5)
+                reach = 0.5;
+        double p = 0.5 * sev + 0.35 * mood + 0.15 * reach;
+        if ((r->intent_mask & (1u << SC_INTENT_CRISIS)) && p < 0.9)
+                p = 0.9;
+        if (r->intent_mask & (1u << SC_INTENT_SPAM))
+                p = 0;
+        if (p > 1)
+                p = 1;
+        if (name)
+                *name = p >= 0.7    ? "urgent"
+                        : p >= 0.45 ? "high"
+                        : p >= 0.2  ? "normal"
+                                    : "low";
+        return p;
+}
+
+int sc_classify_needs_reply(const sc_classification_t *r, int is_brand)
+{
+        unsigned actionable = 1u << SC_INTENT_COMPLAINT | 1u << SC_INTENT_QUESTION |
+                              1u << SC_INTENT_PURCHASE | 1u << SC_INTENT_CRISIS |
+                              1u << SC_INTENT_CHURN;
+        return !is_brand && (r->intent_mask & actionable) &&
+               !(r->intent_mask & (1u << SC_INTENT_SPAM));
+}
+
+typedef struct topic_brand_s {
+        char *id;
+        sc_lexicon_t *lex;
+        char **names;
+        size_t name_cnt;
+} topic_brand_t;
+
+struct sc_topics_s {
+        topic_brand_t *brands;
+        size_t cnt;
+};
+
+void sc_topics_destroy(sc_topics_t *tp)
+{
+        if (!tp)
+                return;
+        for (size_t i = 0; i < tp->cnt; i++) {
+                free(tp->brands[i].id);
+                sc_lexicon_destroy(tp->brands[i].lex);
+                for (size_t k = 0; k < tp->brands[i].name_cnt; k++)
+                        free(tp->brands[i].names[k]);
+                free(tp->brands[i].names);
+        }
+        free(tp->brands);
+        free(tp);
+}
+
+sc_topics_t *sc_topics_new(const sc_brands_t *brands, char *errstr, size_t errstr_size)
+{
+        sc_topics_t *tp = calloc(1, sizeof(*tp));
+        size_t n = 0;
+        while (brands && sc_brands_at(brands, n))
+                n++;
+        if (!tp || !(tp->brands = calloc(n + 1, sizeof(*tp->brands))))
+                goto nomem;
+        for (size_t i = 0; i < n; i++) {
+                const sc_brand_t *b = sc_brands_at(brands, i);
+                topic_brand_t *tb = &tp->brands[tp->cnt++];
+                tb->id = strdup(b->id);
+                tb->lex = sc_lexicon_new();
+                tb->names = calloc(b->topic_cnt + 1, sizeof(*tb->names));
+                if (!tb->id || !tb->lex || !tb->names)
+                        goto nomem;
+                for (size_t k = 0; k < b->topic_cnt; k++) {
+                        tb->names[tb->name_cnt++] = strdup(b->topics[k].name);
+                        for (size_t j = 0; j < b->topics[k].keyword_cnt; j++) {
+                                sc_lex_val_t v = {.kind = (uint16_t)k};
+                                char err[256];
+                                if (sc_lexicon_add(tb->lex, b->topics[k].keywords[j], &v,
+                                                   err, sizeof(err))) {
+                                        snprintf(errstr, errstr_size,
+                                                 "brand %s topic %s: %s", b->id,
+                                                 b->topics[k].name, err);
+                                        sc_topics_destroy(tp);
+                                        return NULL;
+                                }
+                        }
+                }
+        }
+        return tp;
+nomem:
+        snprintf(errstr, errstr_size, "out of memory");
+        sc_topics_destroy(tp);
+        return NULL;
+}
+
+size_t sc_classify_topics(const sc_classify_t *cl, const sc_topics_t *tp,
+                          const char *brand, const char **out, size_t max)
+{
+        const topic_brand_t *tb = NULL;
+        for (size_t i = 0; tp && brand && i < tp->cnt && !tb; i++)
+                if (!strcmp(tp->brands[i].id, brand))
+                        tb = &tp->brands[i];
+        if (!tb)
+                return 0;
+        size_t cnt, found = 0;
+        uint64_t seen = 0;
+        const sc_token_t *t = sc_text_tokens(cl->tx, &cnt);
+        sc_lex_match_t m;
+        for (size_t i = 0; i < cnt; i++)
+                if (sc_lexicon_match(tb->lex, t, cnt, i, &m) && m.val->kind < 64)
+                        seen |= 1ull << m.val->kind;
+        for (size_t k = 0; k < tb->name_cnt && k < 64 && found < max; k++)
+                if (seen & (1ull << k))
+                        out[found++] = tb->names[k];
+        return found;
+}

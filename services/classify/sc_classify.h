@@ -13,6 +13,9 @@
 #define SC_CLASSIFY_H
 #include <stddef.h>
 
+#include <stdint.h>
+
+#include "sc_brands.h"
 #include "sc_buf.h"
 
 #define SC_CLASSIFIER_VERSION "sc-rules-1"
@@ -66,5 +69,25 @@ void sc_classify_destroy(sc_classify_t *cl);
 int sc_classify_text(sc_classify_t *cl, const sc_classifier_t *c, const char *text,
                      size_t n, const char *lang_hint, sc_classification_t *out,
                      sc_buf_t *explain);
+
+/* Priority from negativity (a negative post weighs about five positive
+ * ones), intent severity (crisis first) and the author's reach. Returns the
+ * score 0..1; *name gets "urgent", "high", "normal" or "low". */
+double sc_classify_priority(const sc_classification_t *r, int64_t followers, int verified,
+                            const char **name);
+/* DESIGN.md: inbound (not the brand's own) with an actionable intent
+ * (complaint, question, purchase intent, crisis, churn risk), not spam. */
+int sc_classify_needs_reply(const sc_classification_t *r, int is_brand);
+
+/* Per-brand topic keyword groups (brands[].topics in the deployment file),
+ * matched like the lexicons: folded, '*' stems, phrases. Built at start and
+ * on reload; brands is only read during sc_topics_new(). */
+typedef struct sc_topics_s sc_topics_t;
+sc_topics_t *sc_topics_new(const sc_brands_t *brands, char *errstr, size_t errstr_size);
+void sc_topics_destroy(sc_topics_t *tp);
+/* The topics of brand found in the text last classified by cl, each once, in
+ * the order of the file; names point into tp. Returns how many (<= max). */
+size_t sc_classify_topics(const sc_classify_t *cl, const sc_topics_t *tp,
+                          const char *brand, const char **out, size_t max);
 
 #endif

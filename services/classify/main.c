@@ -1,0 +1,236 @@
+/* socialcare-classify: Avro Post (social.posts) -> Avro Enriched
+ * (social.posts.enriched): language, sentiment, intents, brand topics,
+ * reach, priority and needs_reply. Stateless: no Redis. SIGHUP reloads the
+ * data files and the brands' topics; a bad file keeps the running set. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sc_avro.h"
+#include "sc_classify.h"
+#include "sc_log.h"
+#include "sc_post.h"
+#include "sc_time.h"
+#include "sc_worker.h"
+
+#define MAX_TOPICS 16
+
+static const sc_conf_def_t classify_defs[] = {
+    {"classify.output_topic", SC_CONF_STR, "social.posts.enriched", 1, 0,
+     "topic of Avro Enriched records"},
+    {"classify.data_dir", SC_CONF_STR, SC_SOURCE_DIR "/services/classify/data", 1, 0,
+     "folder of the lexicon and rule files (reloaded on SIGHUP)"},
+    {"classify.max_text_bytes", SC_CONF_INT, "10000", 64, 1048576,
+     "longest text looked at; a longer text is classified on its head"},
+    SC_CONF_END,
+};
+
+typedef struct classify_s {
+        const char *output_topic;
+        sc_avro_codec_t *in, *out;
+        sc_classifier_t *classifier;
+        sc_topics_t *topics;
+        sc_classify_t *cl;
+        sc_buf_t payload;
+        sc_counter_t *posts_total, *intent_total[SC_INTENT_CNT];
+        sc_counter_t *lang_total[3];
+} classify_t;
+
+static int classify_init(sc_worker_t *w, void **statep, char *errstr, size_t errstr_size)
+{
+        const sc_config_t *c = sc_worker_config(w);
+        classify_t *s = calloc(1, sizeof(*s));
+        if (!s)
+                return -1;
+        *statep = s;
+        s->output_topic = sc_config_str(c, "classify.output_topic");
+        char subject[300];
+        snprintf(subject, sizeof(subject), "%s-value", s->output_topic);
+        s->in = sc_avro_codec(sc_worker_avro(w), "Post", NULL, errstr, errstr_size);
+        s->out = s->in ? sc_avro_codec(sc_worker_avro(w), "Enriched", subject, errstr,
+                                       errstr_size)
+                       : NULL;
+        if (!s->out)
+                return -1;
+        s->classifier = sc_classifier_load(sc_config_str(c, "classify.data_dir"), errstr,
+                                           errstr_size);
+        if (!s->classifier)
+                return -1;
+        s->topics = sc_topics_new(sc_worker_brands(w), errstr, errstr_size);
+        if (!s->topics)
+                return -1;
+        s->cl = sc_classify_new((size_t)sc_config_int(c, "classify.max_text_bytes"));
+        if (!s->cl)
+                return -1;
+        sc_log(SC_LOG_INFO, "classifier %s: %s", SC_CLASSIFIER_VERSION,
+               sc_classifier_summary(s->classifier));
+        sc_metrics_t *m = sc_worker_metrics(w);
+        s->posts_total = sc_metrics_counter(m, "socialcare_classify_posts_total",
+                                            "Posts classified", NULL);
+        static const char *const langs[] = {"pl", "en", "und"};
+        for (int i = 0; i < 3; i++) {
+                char labels[64];
+                snprintf(labels, sizeof(labels), "language=\"%s\"", langs[i]);
+                s->lang_total[i] =
+                    sc_metrics_counter(m, "socialcare_classify_language_total",
+                                       "Posts by detected language", labels);
+        }
+        for (int k = 0; k < SC_INTENT_CNT; k++) {
+                char labels[64];
+                snprintf(labels, sizeof(labels), "intent=\"%s\"", sc_intent_name(k));
+                s->intent_total[k] = sc_metrics_counter(
+                    m, "socialcare_classify_intents_total", "Posts by intent", labels);
+        }
+        return 0;
+}
+
+/* Enriched in schema order, written directly (see sc_avro_w_*). */
+static int encode(classify_t *s, const sc_post_t *p, const sc_classification_t *r,
+                  const char **topics, size_t topic_cnt, int64_t now)
+{
+        sc_buf_t *o = &s->payload;
+        const char *pname;
+        double pscore =
+            sc_classify_priority(r, p->author_followers, p->author_verified, &pname);
+        int n = 0;
+        for (int k = 0; k < SC_INTENT_CNT; k++)
+                n += (r->intent_mask >> k) & 1;
+        int bad =
+            sc_avro_frame_begin(s->out, o) || sc_post_write(p, o) ||
+            sc_avro_w_str(o, SC_CLASSIFIER_VERSION, strlen(SC_CLASSIFIER_VERSION)) ||
+            sc_avro_w_str(o, r->lang, strlen(r->lang)) ||
+            sc_avro_w_str(o, r->label, strlen(r->label)) ||
+            sc_avro_w_double(o, r->score) || sc_avro_w_array_begin(o, (size_t)n);
+        for (int k = 0; k < SC_INTENT_CNT && !bad; k++)
+                if ((r->intent_mask >> k) & 1) {
+                        const char *name = sc_intent_name(k);
+                        bad = sc_avro_w_str(o, name, strlen(name)) ||
+                              sc_avro_w_double(o, r->intent[k]);
+                }
+        bad = bad || sc_avro_w_array_end(o) || sc_avro_w_array_begin(o, topic_cnt);
+        for (size_t i = 0; i < topic_cnt && !bad; i++)
+                bad = sc_avro_w_str(o, topics[i], strlen(topics[i]));
+        bad = bad || sc_avro_w_array_end(o) || sc_avro_w_long(o, p->author_followers) ||
+              sc_avro_w_str(o, pname, strlen(pname)) || sc_avro_w_double(o, pscore) ||
+              sc_avro_w_bool(o, sc_classify_needs_reply(r, p->is_brand)) ||
+              sc_avro_w_long(o, now);
+        return bad ? -1 : 0;
+}
+
+static int classify_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
+{
+        classify_t *s = state;
+        int64_t now = sc_now_ms();
+        for (size_t i = 0; i < n; i++) {
+                rd_kafka_message_t *rkm = msgs[i].rkm;
+                char err[256];
+                avro_value_t *v;
+                sc_post_t p;
+                if (sc_avro_decode(s->in, rkm->payload, rkm->len, &v, err, sizeof(err))) {
+                        if (sc_worker_dead_letter(w, &msgs[i], "bad_avro", err))
+                                return SC_FATAL;
+                        continue;
+                }
+                if (sc_post_from_avro(v, &p)) {
+                        if (sc_worker_dead_letter(
+                                w, &msgs[i], "missing_field",
+                                "Post without event_id, brand, platform, "
+                                "post_id or text"))
+                                return SC_FATAL;
+                        continue;
+                }
+                sc_classification_t r;
+                if (sc_classify_text(s->cl, s->classifier, p.text, p.text_len,
+                                     p.lang_hint, &r, NULL)) {
+                        if (sc_worker_dead_letter(w, &msgs[i], "invalid_utf8",
+                                                  "post text is not valid UTF-8"))
+                                return SC_FATAL;
+                        continue;
+                }
+                const char *topics[MAX_TOPICS];
+                size_t topic_cnt =
+                    sc_classify_topics(s->cl, s->topics, p.brand, topics, MAX_TOPICS);
+                sc_buf_reset(&s->payload);
+                if (encode(s, &p, &r, topics, topic_cnt, now)) {
+                        if (sc_worker_dead_letter(w, &msgs[i], "encode_error",
+                                                  "out of memory encoding Enriched"))
+                                return SC_FATAL;
+                        continue;
+                }
+                if (sc_worker_produce(w, &msgs[i], s->output_topic, p.brand,
+                                      strlen(p.brand), s->payload.data, s->payload.len,
+                                      NULL) == -1) {
+                        if (sc_worker_dead_letter(w, &msgs[i], "produce_error",
+                                                  sc_worker_errstr(w)))
+                                return SC_FATAL;
+                        continue;
+                }
+                sc_counter_add(s->posts_total, 1);
+                sc_counter_add(s->lang_total[r.lang[0] == 'p'   ? 0
+                                             : r.lang[0] == 'e' ? 1
+                                                                : 2],
+                               1);
+                for (int k = 0; k < SC_INTENT_CNT; k++)
+                        if ((r.intent_mask >> k) & 1)
+                                sc_counter_add(s->intent_total[k], 1);
+        }
+        return SC_OK;
+}
+
+static int classify_reload(sc_worker_t *w, void *state, const sc_config_t *c,
+                           char *errstr, size_t errstr_size)
+{
+        classify_t *s = state;
+        sc_classifier_t *nc = sc_classifier_load(sc_config_str(c, "classify.data_dir"),
+                                                 errstr, errstr_size);
+        if (!nc)
+                return -1;
+        sc_topics_t *nt = sc_topics_new(sc_worker_brands(w), errstr, errstr_size);
+        if (!nt) {
+                sc_classifier_destroy(nc);
+                return -1;
+        }
+        sc_classifier_destroy(s->classifier);
+        sc_topics_destroy(s->topics);
+        s->classifier = nc;
+        s->topics = nt;
+        sc_log(SC_LOG_INFO, "classifier reloaded: %s", sc_classifier_summary(nc));
+        return 0;
+}
+
+static int classify_check(const sc_config_t *c, char *errstr, size_t errstr_size)
+{
+        sc_classifier_t *cls = sc_classifier_load(sc_config_str(c, "classify.data_dir"),
+                                                  errstr, errstr_size);
+        sc_classifier_destroy(cls);
+        return cls ? 0 : -1;
+}
+
+static void classify_destroy(void *state)
+{
+        classify_t *s = state;
+        if (!s)
+                return;
+        sc_classifier_destroy(s->classifier);
+        sc_topics_destroy(s->topics);
+        sc_classify_destroy(s->cl);
+        sc_buf_free(&s->payload);
+        free(s);
+}
+
+static const sc_worker_ops_t ops = {
+    .name = "classify",
+    .description = "Avro posts -> language, sentiment, intents, topics, priority",
+    .input_topics = "social.posts",
+    .conf_defs = classify_defs,
+    .init = classify_init,
+    .process = classify_process,
+    .reload = classify_reload,
+    .destroy = classify_destroy,
+    .check_config = classify_check,
+};
+
+int main(int argc, char **argv)
+{
+        return sc_worker_main(argc, argv, &ops);
+}
