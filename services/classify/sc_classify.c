@@ -478,52 +478,49 @@ static void intents_at(const sc_classifier_t *c, int lang, const sc_token_t *t,
         }
 }
 
-int sc_classify_text(sc_classify_t *cl, const sc_classifier_t *c, const char *text,
-                     size_t n, const char *lang_hint, sc_classification_t *out,
-                     sc_buf_t *ex)
-{
-        memset(out, 0, sizeof(*out));
-        out->lang = "und";
-        out->label = "neutral";
-        if (ex)
-                sc_buf_putc(ex, '[');
-        int cnt_i = sc_text_tokenize(cl->tx, text, n);
-        if (cnt_i < 0) {
-                if (ex)
-                        sc_buf_putc(ex, ']');
-                return -1;
-        }
-        size_t cnt;
-        const sc_token_t *t = sc_text_tokens(cl->tx, &cnt);
-        unsigned flags = sc_text_flags(cl->tx);
-        out->truncated = (flags & SC_TEXT_TRUNCATED) != 0;
-
-        int lang = detect_lang(c, t, cnt, flags, lang_hint, ex);
-        if (lang >= 0)
-                out->lang = lang == LANG_PL ? "pl" : "en";
-
-        double before = 0, after = 0, contrast_w = 1;
-        int contrast_seen = 0, sarcasm = 0, crisis_emoji = 0;
-        double neg_w = 0, boost = 0;
-        int neg_left = 0, boost_left = 0;
-        size_t exclaim = 0, questions = 0;
+typedef struct run_s {
+        double before, after, contrast_w;
+        int contrast_seen, sarcasm, crisis_emoji;
+        double neg_w, boost;
+        int neg_left, boost_left;
+        size_t exclaim, questions;
         const char *seen[MAX_MATCHED];
-        size_t seen_cnt = 0;
+        size_t seen_cnt;
         double miss[SC_INTENT_CNT];
-        for (int k = 0; k < SC_INTENT_CNT; k++)
-                miss[k] = 1.0;
+} run_t;
 
+/* One pass over tokens, accumulating into st. depth 1 is a hashtag's parts. */
+static void score_run(const sc_classifier_t *c, int lang, const sc_token_t *t, size_t cnt,
+                      unsigned flags, run_t *st, sc_buf_t *ex, int depth)
+{
         for (size_t i = 0; i < cnt; i++) {
                 const sc_token_t *tk = &t[i];
-                intents_at(c, lang, t, cnt, i, seen, &seen_cnt, miss, ex);
+                intents_at(c, lang, t, cnt, i, st->seen, &st->seen_cnt, st->miss, ex);
+                if (tk->type == SC_TOK_HASHTAG && tk->part_cnt > 1 && depth == 0) {
+                        /* "#NieDziałaInternet" reads as "nie działa internet" */
+                        sc_token_t parts[SC_TOK_MAX_PARTS];
+                        for (unsigned k = 0; k < tk->part_cnt; k++) {
+                                memset(&parts[k], 0, sizeof(parts[k]));
+                                parts[k].type = SC_TOK_WORD;
+                                parts[k].text = parts[k].norm = parts[k].fold =
+                                    tk->part[k];
+                                parts[k].len = parts[k].norm_len = parts[k].fold_len =
+                                    tk->part_len[k];
+                                parts[k].repeat = 1;
+                        }
+                        st->neg_left = st->boost_left = 0;
+                        score_run(c, lang, parts, tk->part_cnt, flags, st, ex, 1);
+                        st->neg_left = st->boost_left = 0;
+                        continue;
+                }
                 if (tk->type == SC_TOK_PUNCT) {
                         if (strchr(tk->fold, '!'))
-                                exclaim += tk->repeat;
+                                st->exclaim += tk->repeat;
                         if (strchr(tk->fold, '?'))
-                                questions += tk->repeat;
+                                st->questions += tk->repeat;
                 }
                 if (is_clause_end(tk)) {
-                        neg_left = boost_left = 0;
+                        st->neg_left = st->boost_left = 0;
                         continue;
                 }
                 sc_lex_match_t mod, sen;
@@ -548,28 +545,28 @@ int sc_classify_text(sc_classify_t *cl, const sc_classifier_t *c, const char *te
                         switch (mod.val->kind) {
                         case MOD_NEGATOR:
                                 /* negative concord: "nikt nie pomógł" negates once */
-                                if (!neg_left || mod.val->value < neg_w)
-                                        neg_w = mod.val->value;
-                                neg_left = NEG_SCOPE;
+                                if (!st->neg_left || mod.val->value < st->neg_w)
+                                        st->neg_w = mod.val->value;
+                                st->neg_left = NEG_SCOPE;
                                 explain_add(ex, "negator '%s'", mod.term);
                                 break;
                         case MOD_BOOSTER:
                         case MOD_DAMPENER:
-                                boost += mod.val->value;
-                                boost_left = BOOST_SCOPE;
+                                st->boost += mod.val->value;
+                                st->boost_left = BOOST_SCOPE;
                                 explain_add(ex, "%s '%s' %+.2f",
                                             mod.val->kind == MOD_BOOSTER ? "booster"
                                                                          : "dampener",
                                             mod.term, mod.val->value);
                                 break;
                         case MOD_CONTRAST:
-                                if (!contrast_seen) {
-                                        contrast_seen = 1;
-                                        contrast_w = mod.val->value;
-                                        explain_add(ex, "contrast '%s' x%.2f after",
-                                                    mod.term, contrast_w);
+                                if (!st->contrast_seen) {
+                                        st->contrast_seen = 1;
+                                        st->contrast_w = mod.val->value;
+                                        explain_add(ex, "contrast '%s' x%.2f st->after",
+                                                    mod.term, st->contrast_w);
                                 }
-                                neg_left = boost_left = 0;
+                                st->neg_left = st->boost_left = 0;
                                 break;
                         }
                         i += mod.tokens - 1;
@@ -581,61 +578,94 @@ int sc_classify_text(sc_classify_t *cl, const sc_classifier_t *c, const char *te
                             tk->type == SC_TOK_EMOJI || tk->type == SC_TOK_EMOTICON;
                         if (emoji) {
                                 if (sen.val->tags & TAG_SARCASM)
-                                        sarcasm = 1;
+                                        st->sarcasm = 1;
                                 if (sen.val->tags & (TAG_CRISIS | TAG_SICK))
-                                        crisis_emoji = 1;
+                                        st->crisis_emoji = 1;
                                 if (tk->repeat > 1)
                                         v *= 1.0 +
                                              0.2 * (tk->repeat > 3 ? 3 : tk->repeat - 1);
                         }
-                        if (boost_left && boost != 0)
-                                v *= 1.0 + boost;
+                        if (st->boost_left && st->boost != 0)
+                                v *= 1.0 + st->boost;
                         if ((tk->flags & SC_TOKF_ALLCAPS) && !(flags & SC_TEXT_SHOUTING))
                                 v += v > 0 ? CAPS_EMPHASIS : -CAPS_EMPHASIS;
                         if (tk->flags & SC_TOKF_ELONGATED)
                                 v += v > 0 ? ELONGATION_EMPHASIS : -ELONGATION_EMPHASIS;
                         int negated = 0;
-                        if (neg_left && !emoji) {
+                        if (st->neg_left && !emoji) {
                                 /* a phrase beginning with its own negator is final */
                                 sc_lex_match_t first;
                                 if (!(sen.tokens > 1 &&
                                       modifier_at(c, lang, t, cnt, i, &first) &&
                                       first.val->kind == MOD_NEGATOR)) {
-                                        v *= neg_w;
+                                        v *= st->neg_w;
                                         negated = 1;
                                 }
                         }
                         explain_add(ex, "'%s' %+.2f%s%s", sen.term, v,
                                     negated ? " (negated)" : "",
-                                    boost_left && boost != 0 ? " (boosted)" : "");
-                        if (contrast_seen)
-                                after += v;
+                                    st->boost_left && st->boost != 0 ? " (boosted)" : "");
+                        if (st->contrast_seen)
+                                st->after += v;
                         else
-                                before += v;
-                        boost = 0;
-                        boost_left = 0;
+                                st->before += v;
+                        st->boost = 0;
+                        st->boost_left = 0;
                         i += sen.tokens - 1;
-                        if (neg_left)
-                                neg_left--;
+                        if (st->neg_left)
+                                st->neg_left--;
                         continue;
                 }
                 if (is_word(tk)) {
-                        if (neg_left)
-                                neg_left--;
-                        if (boost_left && !--boost_left)
-                                boost = 0;
+                        if (st->neg_left)
+                                st->neg_left--;
+                        if (st->boost_left && !--st->boost_left)
+                                st->boost = 0;
                 }
         }
+}
 
-        double sum =
-            contrast_seen ? before * (2.0 - contrast_w) + after * contrast_w : before;
-        if (sum != 0 && exclaim) {
-                double e = EXCLAIM_STEP *
-                           (double)(exclaim > EXCLAIM_MAX ? EXCLAIM_MAX : exclaim);
+int sc_classify_text(sc_classify_t *cl, const sc_classifier_t *c, const char *text,
+                     size_t n, const char *lang_hint, sc_classification_t *out,
+                     sc_buf_t *ex)
+{
+        memset(out, 0, sizeof(*out));
+        out->lang = "und";
+        out->label = "neutral";
+        if (ex)
+                sc_buf_putc(ex, '[');
+        int cnt_i = sc_text_tokenize(cl->tx, text, n);
+        if (cnt_i < 0) {
+                if (ex)
+                        sc_buf_putc(ex, ']');
+                return -1;
+        }
+        size_t cnt;
+        const sc_token_t *t = sc_text_tokens(cl->tx, &cnt);
+        unsigned flags = sc_text_flags(cl->tx);
+        out->truncated = (flags & SC_TEXT_TRUNCATED) != 0;
+
+        int lang = detect_lang(c, t, cnt, flags, lang_hint, ex);
+        if (lang >= 0)
+                out->lang = lang == LANG_PL ? "pl" : "en";
+
+        run_t run = {.contrast_w = 1}, *st = &run;
+        for (int k = 0; k < SC_INTENT_CNT; k++)
+                st->miss[k] = 1.0;
+        score_run(c, lang, t, cnt, flags, st, ex, 0);
+
+        double sum = st->contrast_seen ? st->before * (2.0 - st->contrast_w) +
+                                             st->after * st->contrast_w
+                                       : st->before;
+        if (sum != 0 && st->exclaim) {
+                double e =
+                    EXCLAIM_STEP *
+                    (double)(st->exclaim > EXCLAIM_MAX ? EXCLAIM_MAX : st->exclaim);
                 sum += sum > 0 ? e : -e;
         }
-        if (sarcasm && sum >= 0) {
-                explain_add(ex, "sarcasm marker: %+.2f -> %+.2f", sum, -sum * 0.5 - 1.0);
+        if (st->sarcasm && sum >= 0) {
+                explain_add(ex, "st->sarcasm marker: %+.2f -> %+.2f", sum,
+                            -sum * 0.5 - 1.0);
                 sum = -sum * 0.5 - 1.0;
                 out->sarcasm = 1;
         }
@@ -644,12 +674,12 @@ int sc_classify_text(sc_classify_t *cl, const sc_classifier_t *c, const char *te
                      : out->score <= -LABEL_THRESHOLD ? "negative"
                                                       : "neutral";
 
-        if (questions)
-                miss[SC_INTENT_QUESTION] *= 1.0 - 0.6;
-        if (crisis_emoji)
-                miss[SC_INTENT_CRISIS] *= 1.0 - 0.3;
+        if (st->questions)
+                st->miss[SC_INTENT_QUESTION] *= 1.0 - 0.6;
+        if (st->crisis_emoji)
+                st->miss[SC_INTENT_CRISIS] *= 1.0 - 0.3;
         for (int k = 0; k < SC_INTENT_CNT; k++)
-                out->intent[k] = (float)(1.0 - miss[k]);
+                out->intent[k] = (float)(1.0 - st->miss[k]);
         /* A strongly negative post is a complaint even without a pattern
          * ("third outage this week"); praise needs a positive post. */
         if (out->score <= -0.5 && out->intent[SC_INTENT_COMPLAINT] < INTENT_THRESHOLD) {

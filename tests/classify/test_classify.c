@@ -85,6 +85,11 @@ int main(void)
         CHECK(score("suuuper") > score("super") - 1e-9);
         CHECK(score("great!!!") > score("great"));
 
+        /* hashtags are read through their camelCase parts */
+        CHECK(score("#NieDziałaInternet") < 0);
+        CHECK(has("#NieDziałaInternet", SC_INTENT_COMPLAINT));
+        CHECK(score("#polecam") > 0 || score("#SuperObsługa") > 0);
+
         /* emoji and sarcasm */
         CHECK(score("😡") < 0 && score("👍🏽") > 0);
         CHECK(score("Great job guys 🙄") < 0);
