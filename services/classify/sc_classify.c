@@ -301,6 +301,13 @@ sc_classifier_t *sc_classifier_load(const char *dir, char *errstr, size_t errstr
             load_file(c, dir, "intents.tsv", 4, intent_row, &n[6], errstr, errstr_size) ||
             build_intents(c, errstr, errstr_size))
                 goto fail;
+        for (int l = 0; l < LANG_CNT; l++)
+                if (sc_lexicon_freeze(c->sentiment[l]) ||
+                    sc_lexicon_freeze(c->modifiers[l]) ||
+                    sc_lexicon_freeze(c->intents[l]))
+                        goto fail;
+        if (sc_lexicon_freeze(c->emoji) || sc_lexicon_freeze(c->langid))
+                goto fail;
         snprintf(
             c->summary, sizeof(c->summary),
             "sentiment pl %zu en %zu, modifiers pl %zu en %zu, emoji %zu, langid %zu, "
@@ -802,6 +809,9 @@ sc_topics_t *sc_topics_new(const sc_brands_t *brands, char *errstr, size_t errst
                         }
                 }
         }
+        for (size_t i = 0; i < tp->cnt; i++)
+                if (sc_lexicon_freeze(tp->brands[i].lex))
+                        goto nomem;
         return tp;
 nomem:
         snprintf(errstr, errstr_size, "out of memory");

@@ -13,6 +13,10 @@
 typedef struct node_s {
         int32_t exact; /* entry ending here at a token end, or -1 */
         int32_t stem;  /* stem entry ending here (any token continuing), or -1 */
+        /* Checked before looking a child up: most nodes have neither
+         * separator child, and a leaf ends the walk at once. */
+        uint32_t children;
+        uint8_t has_stem_sep, has_word_sep;
 } node_t;
 
 typedef struct edge_s {
@@ -34,6 +38,14 @@ struct sc_lexicon_s {
         size_t entry_cnt, entry_cap;
         size_t term_cnt;
         sc_text_t *tx;
+        /* Frozen form (sc_lexicon_freeze): each node's children as a small
+         * sorted byte array, the root as a direct table. Scanning a few
+         * adjacent bytes beats a hash probe per byte. */
+        int frozen;
+        int32_t root[256];
+        uint32_t *first; /* per node: its first slot in ebyte/echild */
+        unsigned char *ebyte;
+        int32_t *echild;
 };
 
 static uint64_t mix(uint64_t k)
@@ -66,6 +78,7 @@ static int32_t node_new(sc_lexicon_t *l)
                 l->nodes = n;
                 l->node_cap = cap;
         }
+        memset(&l->nodes[l->node_cnt], 0, sizeof(node_t));
         l->nodes[l->node_cnt].exact = -1;
         l->nodes[l->node_cnt].stem = -1;
         return (int32_t)l->node_cnt++;
@@ -102,6 +115,11 @@ static int32_t child_add(sc_lexicon_t *l, int32_t node, unsigned char b)
                 return -1;
         edge_put(l->edges, l->edge_cap, ((uint64_t)node << 8 | b) + 1, c);
         l->edge_cnt++;
+        l->nodes[node].children++;
+        if (b == SEP_STEM)
+                l->nodes[node].has_stem_sep = 1;
+        if (b == SEP_WORD)
+                l->nodes[node].has_word_sep = 1;
         return c;
 }
 
@@ -131,6 +149,9 @@ void sc_lexicon_destroy(sc_lexicon_t *l)
         free(l->entries);
         free(l->nodes);
         free(l->edges);
+        free(l->first);
+        free(l->ebyte);
+        free(l->echild);
         sc_text_destroy(l->tx);
         free(l);
 }
@@ -153,6 +174,7 @@ int sc_lexicon_add(sc_lexicon_t *l, const char *term, const sc_lex_val_t *val,
         char word[256];
         int32_t node = 0;
         size_t tokens = 0;
+        l->frozen = 0;
         int last_stem = 0;
         const char *p = term;
         while (*p) {
@@ -231,6 +253,62 @@ nomem:
         return -1;
 }
 
+int sc_lexicon_freeze(sc_lexicon_t *l)
+{
+        free(l->first);
+        free(l->ebyte);
+        free(l->echild);
+        l->first = calloc(l->node_cnt + 1, sizeof(*l->first));
+        l->ebyte = malloc(l->edge_cnt + 1);
+        l->echild = malloc((l->edge_cnt + 1) * sizeof(*l->echild));
+        uint32_t *fill = calloc(l->node_cnt + 1, sizeof(*fill));
+        if (!l->first || !l->ebyte || !l->echild || !fill) {
+                free(fill);
+                return -1;
+        }
+        for (size_t i = 0, at = 0; i < l->node_cnt; i++) {
+                l->first[i] = (uint32_t)at;
+                at += l->nodes[i].children;
+        }
+        for (int b = 0; b < 256; b++)
+                l->root[b] = -1;
+        for (size_t i = 0; i < l->edge_cap; i++) {
+                if (!l->edges[i].key)
+                        continue;
+                uint64_t key = l->edges[i].key - 1;
+                size_t parent = (size_t)(key >> 8);
+                unsigned char b = (unsigned char)key;
+                uint32_t slot = l->first[parent] + fill[parent]++;
+                /* insertion keeps each node's bytes sorted */
+                while (slot > l->first[parent] && l->ebyte[slot - 1] > b) {
+                        l->ebyte[slot] = l->ebyte[slot - 1];
+                        l->echild[slot] = l->echild[slot - 1];
+                        slot--;
+                }
+                l->ebyte[slot] = b;
+                l->echild[slot] = l->edges[i].child;
+                if (parent == 0)
+                        l->root[b] = l->edges[i].child;
+        }
+        free(fill);
+        l->frozen = 1;
+        return 0;
+}
+
+static int32_t step(const sc_lexicon_t *l, int32_t node, unsigned char b)
+{
+        if (!l->frozen)
+                return child(l, node, b);
+        if (node == 0)
+                return l->root[b];
+        const unsigned char *e = l->ebyte + l->first[node];
+        uint32_t n = l->nodes[node].children;
+        for (uint32_t i = 0; i < n && e[i] <= b; i++)
+                if (e[i] == b)
+                        return l->echild[l->first[node] + i];
+        return -1;
+}
+
 typedef struct best_s {
         int32_t entry;
         size_t tokens;
@@ -274,17 +352,19 @@ int sc_lexicon_match(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, 
                         int32_t node = cur[k];
                         size_t p = 0;
                         for (;;) {
+                                const node_t *nd = &l->nodes[node];
                                 if (p > 0) {
-                                        consider(&best, l->nodes[node].stem, covered, 1,
-                                                 p);
-                                        int32_t sn = child(l, node, SEP_STEM);
-                                        int32_t w = sn >= 0 ? child(l, sn, SEP_WORD) : -1;
+                                        consider(&best, nd->stem, covered, 1, p);
+                                        int32_t sn = nd->has_stem_sep
+                                                         ? step(l, node, SEP_STEM)
+                                                         : -1;
+                                        int32_t w = sn >= 0 ? step(l, sn, SEP_WORD) : -1;
                                         if (w >= 0 && next_n < MAX_STATES)
                                                 next[next_n++] = w;
                                 }
-                                if (p == n)
+                                if (p == n || !nd->children)
                                         break;
-                                node = child(l, node, s[p]);
+                                node = step(l, node, s[p]);
                                 if (node < 0)
                                         break;
                                 p++;
@@ -292,7 +372,8 @@ int sc_lexicon_match(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, 
                         if (node < 0 || p != n)
                                 continue;
                         consider(&best, l->nodes[node].exact, covered, 0, 0);
-                        int32_t w = child(l, node, SEP_WORD);
+                        int32_t w =
+                            l->nodes[node].has_word_sep ? step(l, node, SEP_WORD) : -1;
                         if (w >= 0 && next_n < MAX_STATES)
                                 next[next_n++] = w;
                 }

@@ -45,6 +45,10 @@ int sc_lexicon_add(sc_lexicon_t *l, const char *term, const sc_lex_val_t *val,
                    char *errstr, size_t errstr_size);
 size_t sc_lexicon_size(const sc_lexicon_t *l);
 
+/* Compacts the trie for matching; call once the lexicon is loaded (an add
+ * afterwards un-freezes it; matching still works, only slower). 0 or -1. */
+int sc_lexicon_freeze(sc_lexicon_t *l);
+
 /* The best term starting at toks[i], or 0 when none. */
 int sc_lexicon_match(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, size_t i,
                      sc_lex_match_t *out);
