@@ -51,7 +51,7 @@ echo "   workers: ${workers[*]}"
 echo "== feeding $(wc -l <"$samples") raw messages from $(basename "$samples")"
 kcat -P -b "$SC_BOOTSTRAP" -t social.posts.raw -l "$samples"
 
-count() { kcat -C -b "$SC_BOOTSTRAP" -t "$1" -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l; }
+count() { sc_count "$1"; }
 topics=(social.posts.raw social.posts social.posts.enriched care.routed care.queue.care
         care.queue.sales care.queue.pr care.queue.community care.sla care.alerts
         social.posts.raw.dlq social.posts.dlq social.posts.enriched.dlq care.routed.dlq)

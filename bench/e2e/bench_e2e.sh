@@ -10,13 +10,8 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 find_bin() { find "$bin/services" -type f -name "$1" -perm -u+x | head -1; }
 export SC_DEVBROKER=$(find_bin socialcare-devbroker)
 . "$src/tests/lib/stack.sh"
-work=$(mktemp -d /tmp/sc-bench-e2e.XXXXXX)
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; sc_cleanup; rm -rf "$work"' EXIT
+sc_stack_up bench-e2e 3
 
-sc_start_broker "$work" 3
-sc_start_redis "$work"
-export SOCIALCARE_KAFKA_BOOTSTRAP_SERVERS=$SC_BOOTSTRAP SOCIALCARE_REDIS_URL=$SC_REDIS_URL
 export SOCIALCARE_CONFIG=$src/config/socialcare.yaml SOCIALCARE_LOG_LEVEL=warn
 
 python3 - "$work/posts.txt" "$N" <<'PY'
@@ -39,7 +34,7 @@ with open(sys.argv[1], "w") as f:
 PY
 kcat -P -b "$SC_BOOTSTRAP" -t social.posts.raw -K '|' -l "$work/posts.txt"
 
-count() { kcat -C -b "$SC_BOOTSTRAP" -t "$1" -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l; }
+count() { sc_count "$1"; }
 last=social.posts
 for w in ingest classify route; do
   exe=$(find_bin "socialcare-$w")

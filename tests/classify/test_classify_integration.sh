@@ -8,14 +8,9 @@ INGEST=$1 CLASSIFY=$2 SC_DEVBROKER=$3 CTL=$4
 export SC_DEVBROKER
 src=$(cd "$(dirname "$0")/../.." && pwd)
 . "$src/tests/lib/stack.sh"
-work=$(mktemp -d /tmp/sc-classify-it.XXXXXX)
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; sc_cleanup; rm -rf "$work"' EXIT
+sc_stack_up classify-it 3
 fail() { echo "FAIL: $*"; echo "--- classify log"; tail -30 "$work/classify.log"; exit 1; }
 
-sc_start_broker "$work" 3
-sc_start_redis "$work"
-export SOCIALCARE_KAFKA_BOOTSTRAP_SERVERS=$SC_BOOTSTRAP SOCIALCARE_REDIS_URL=$SC_REDIS_URL
 export SOCIALCARE_CONFIG=$src/config/socialcare.yaml
 cp -r "$src/services/classify/data" "$work/data"
 
@@ -26,7 +21,7 @@ PIDS+=($!)
 CLASSIFY_PID=$!
 PIDS+=("$CLASSIFY_PID")
 
-count() { kcat -C -b "$SC_BOOTSTRAP" -t "$1" -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l; }
+count() { sc_count "$1"; }
 wait_count() { # topic want timeout_s
   local deadline=$((SECONDS + $3)) n=0
   while [ $SECONDS -lt $deadline ]; do

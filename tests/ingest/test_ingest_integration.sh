@@ -11,13 +11,8 @@ INGEST=$1 SC_DEVBROKER=$2 CTL=$3
 export SC_DEVBROKER
 src=$(cd "$(dirname "$0")/../.." && pwd)
 . "$src/tests/lib/stack.sh"
-work=$(mktemp -d /tmp/sc-ingest-it.XXXXXX)
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; sc_cleanup; rm -rf "$work"' EXIT
+sc_stack_up ingest-it 3
 
-sc_start_broker "$work" 3
-sc_start_redis "$work"
-export SOCIALCARE_KAFKA_BOOTSTRAP_SERVERS=$SC_BOOTSTRAP SOCIALCARE_REDIS_URL=$SC_REDIS_URL
 
 start_ingest() {
   "$INGEST" -c "$src/config/socialcare.yaml" -o kafka.session.timeout.ms=6000 \
@@ -26,9 +21,7 @@ start_ingest() {
   PIDS+=("$INGEST_PID")
 }
 
-count() { # topic -> number of records (offsets only, payload-agnostic)
-  kcat -C -b "$SC_BOOTSTRAP" -t "$1" -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l
-}
+count() { sc_count "$1"; }
 
 wait_count() { # topic want timeout_s
   local deadline=$((SECONDS + $3)) n=0

@@ -7,14 +7,9 @@ INGEST=$1 SC_DEVBROKER=$2
 export SC_DEVBROKER
 src=$(cd "$(dirname "$0")/../.." && pwd)
 . "$src/tests/lib/stack.sh"
-work=$(mktemp -d /tmp/sc-ingest-outage.XXXXXX)
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; sc_cleanup; rm -rf "$work"' EXIT
+sc_stack_up ingest-outage 3
 fail() { echo "FAIL: $*"; echo "--- ingest log"; tail -30 "$work/ingest.log"; exit 1; }
 
-sc_start_broker "$work" 3
-sc_start_redis "$work"
-export SOCIALCARE_KAFKA_BOOTSTRAP_SERVERS=$SC_BOOTSTRAP SOCIALCARE_REDIS_URL=$SC_REDIS_URL
 port=$(sc_free_port)
 "$INGEST" -c "$src/config/socialcare.yaml" -o kafka.session.timeout.ms=6000 \
   -o metrics.bind=127.0.0.1 -o metrics.port="$port" -o ingest.batch_size=50 \
@@ -22,7 +17,7 @@ port=$(sc_free_port)
 INGEST_PID=$!
 PIDS+=("$INGEST_PID")
 
-count() { kcat -C -b "$SC_BOOTSTRAP" -t "$1" -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l; }
+count() { sc_count "$1"; }
 feed() { # first last
   python3 - "$1" "$2" <<'PY' | kcat -P -b "$SC_BOOTSTRAP" -t social.posts.raw -K '|'
 import json, sys

@@ -80,3 +80,20 @@ sc_cleanup() {
   sc_stop_broker
   sc_stop_redis
 }
+
+# The usual prologue of a stack test: a work dir, PIDS (killed on exit), a
+# devbroker and a redis-server, and the environment every worker reads.
+#   sc_stack_up NAME [partitions]   -> work, PIDS, SC_BOOTSTRAP, SC_REDIS_URL
+sc_stack_up() {
+  work=$(mktemp -d "/tmp/sc-$1.XXXXXX")
+  PIDS=()
+  trap 'for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; sc_cleanup; rm -rf "$work"' EXIT
+  sc_start_broker "$work" "${2:-3}"
+  sc_start_redis "$work"
+  export SOCIALCARE_KAFKA_BOOTSTRAP_SERVERS=$SC_BOOTSTRAP SOCIALCARE_REDIS_URL=$SC_REDIS_URL
+}
+
+# Records on a topic (offsets only, payload-agnostic).
+sc_count() {
+  kcat -C -b "$SC_BOOTSTRAP" -t "$1" -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l
+}
