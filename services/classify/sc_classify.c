@@ -413,6 +413,18 @@ static int detect_lang(const sc_classifier_t *c, const sc_token_t *t, size_t cnt
         for (size_t i = 0; i < cnt; i++)
                 if (is_word(&t[i]) && sc_lexicon_match(c->langid, t, cnt, i, &m))
                         score[m.val->kind] += m.val->value;
+        if (score[LANG_PL] == 0 && score[LANG_EN] == 0) {
+                /* A short post without function words ("Masakra", "awful"):
+                 * which language's word lists know its words. */
+                for (size_t i = 0; i < cnt; i++) {
+                        if (!is_word(&t[i]))
+                                continue;
+                        int pl = sc_lexicon_match(c->sentiment[LANG_PL], t, cnt, i, &m);
+                        int en = sc_lexicon_match(c->sentiment[LANG_EN], t, cnt, i, &m);
+                        if (pl != en)
+                                score[pl ? LANG_PL : LANG_EN] += 0.5;
+                }
+        }
         if (flags & SC_TEXT_PL_DIACRITICS)
                 score[LANG_PL] += 3;
         if (hint && !strcmp(hint, "pl"))

@@ -52,6 +52,9 @@ int main(void)
         CHECK_STR(run("my internet is down again")->lang, "en");
         CHECK_STR(run("zażółć")->lang, "pl");
         CHECK_STR(run("👍")->lang, "und");
+        /* short posts without function words: the word lists decide */
+        CHECK_STR(run("Masakra")->lang, "pl");
+        CHECK_STR(run("awful")->lang, "en");
 
         /* Polish with and without diacritics, and inflected forms, alike */
         CHECK(score("obsługa beznadziejna") < -0.3);
