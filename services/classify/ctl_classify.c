@@ -10,12 +10,10 @@
 #include "sc_config.h"
 #include "sc_json.h"
 
-#define MAX_LINE (1 << 20)
-
 static const char *default_data_dir(void)
 {
         const char *env = getenv("SOCIALCARE_CLASSIFY_DATA_DIR");
-        return env && *env ? env : SC_SOURCE_DIR "/services/classify/data";
+        return env && *env ? env : SC_CLASSIFY_DEFAULT_DATA_DIR;
 }
 
 static sc_classifier_t *load(const char *dir)

@@ -18,7 +18,7 @@
 static const sc_conf_def_t classify_defs[] = {
     {"classify.output_topic", SC_CONF_STR, "social.posts.enriched", 1, 0,
      "topic of Avro Enriched records"},
-    {"classify.data_dir", SC_CONF_STR, SC_SOURCE_DIR "/services/classify/data", 1, 0,
+    {"classify.data_dir", SC_CONF_STR, SC_CLASSIFY_DEFAULT_DATA_DIR, 1, 0,
      "folder of the lexicon and rule files (reloaded on SIGHUP)"},
     {"classify.max_text_bytes", SC_CONF_INT, "10000", 64, 1048576,
      "longest text looked at; a longer text is classified on its head"},

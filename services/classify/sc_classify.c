@@ -70,9 +70,25 @@ struct sc_classify_s {
 
 /* ---- loading -------------------------------------------------------------- */
 
-typedef int(row_cb)(sc_classifier_t *c, char **cols, int ncols, char *err, size_t errsz);
+/* Per-load state: the classifier being built, the language of the file in
+ * progress, and the intent rows gathered before they are grouped. */
+typedef struct intent_row_s {
+        char *pattern;
+        int lang; /* LANG_*, or -1 for any */
+        int intent;
+        float weight;
+} intent_row_t;
 
-static int load_file(sc_classifier_t *c, const char *dir, const char *name, int min_cols,
+typedef struct loader_s {
+        sc_classifier_t *c;
+        int lang;
+        intent_row_t *irows;
+        size_t irow_cnt;
+} loader_t;
+
+typedef int(row_cb)(loader_t *ld, char **cols, int ncols, char *err, size_t errsz);
+
+static int load_file(loader_t *ld, const char *dir, const char *name, int min_cols,
                      row_cb *cb, size_t *rows, char *errstr, size_t errstr_size)
 {
         char path[4096], line[2048], err[256];
@@ -101,7 +117,7 @@ static int load_file(sc_classifier_t *c, const char *dir, const char *name, int 
                 if (nc < min_cols)
                         snprintf(err, sizeof(err), "want %d TAB-separated fields, got %d",
                                  min_cols, nc);
-                else if (cb(c, cols, nc, err, sizeof(err)) && !err[0])
+                else if (cb(ld, cols, nc, err, sizeof(err)) && !err[0])
                         snprintf(err, sizeof(err), "bad row");
                 if (err[0]) {
                         snprintf(errstr, errstr_size, "%s:%d: %s", path, lineno, err);
@@ -131,18 +147,16 @@ static int lang_of(const char *s)
         return !strcmp(s, "pl") ? LANG_PL : !strcmp(s, "en") ? LANG_EN : -1;
 }
 
-static int load_lang;
-
-static int sentiment_row(sc_classifier_t *c, char **cols, int nc, char *err, size_t errsz)
+static int sentiment_row(loader_t *ld, char **cols, int nc, char *err, size_t errsz)
 {
         (void)nc;
         sc_lex_val_t v = {0};
         if (num(cols[1], -4, 4, &v.value, err, errsz))
                 return -1;
-        return sc_lexicon_add(c->sentiment[load_lang], cols[0], &v, err, errsz);
+        return sc_lexicon_add(ld->c->sentiment[ld->lang], cols[0], &v, err, errsz);
 }
 
-static int modifier_row(sc_classifier_t *c, char **cols, int nc, char *err, size_t errsz)
+static int modifier_row(loader_t *ld, char **cols, int nc, char *err, size_t errsz)
 {
         (void)nc;
         static const char *const kinds[] = {NULL, "negator", "booster", "dampener",
@@ -157,10 +171,10 @@ static int modifier_row(sc_classifier_t *c, char **cols, int nc, char *err, size
         }
         if (num(cols[2], -1, 2, &v.value, err, errsz))
                 return -1;
-        return sc_lexicon_add(c->modifiers[load_lang], cols[0], &v, err, errsz);
+        return sc_lexicon_add(ld->c->modifiers[ld->lang], cols[0], &v, err, errsz);
 }
 
-static int emoji_row(sc_classifier_t *c, char **cols, int nc, char *err, size_t errsz)
+static int emoji_row(loader_t *ld, char **cols, int nc, char *err, size_t errsz)
 {
         sc_lex_val_t v = {0};
         if (num(cols[1], -4, 4, &v.value, err, errsz))
@@ -171,10 +185,10 @@ static int emoji_row(sc_classifier_t *c, char **cols, int nc, char *err, size_t 
                 v.tags |= strstr(cols[2], "sick") ? TAG_SICK : 0;
                 v.tags |= strstr(cols[2], "anger") ? TAG_ANGER : 0;
         }
-        return sc_lexicon_add(c->emoji, cols[0], &v, err, errsz);
+        return sc_lexicon_add(ld->c->emoji, cols[0], &v, err, errsz);
 }
 
-static int langid_row(sc_classifier_t *c, char **cols, int nc, char *err, size_t errsz)
+static int langid_row(loader_t *ld, char **cols, int nc, char *err, size_t errsz)
 {
         (void)nc;
         sc_lex_val_t v = {0};
@@ -186,24 +200,13 @@ static int langid_row(sc_classifier_t *c, char **cols, int nc, char *err, size_t
         v.kind = (uint16_t)l;
         if (num(cols[2], 0, 5, &v.value, err, errsz))
                 return -1;
-        return sc_lexicon_add(c->langid, cols[0], &v, err, errsz);
+        return sc_lexicon_add(ld->c->langid, cols[0], &v, err, errsz);
 }
 
 /* Intent rows are gathered first: one pattern may carry several intents,
  * and "any" rows go to both languages. */
-typedef struct intent_row_s {
-        char *pattern;
-        int lang; /* LANG_*, or -1 for any */
-        int intent;
-        float weight;
-} intent_row_t;
-
-static intent_row_t *irows;
-static size_t irow_cnt;
-
-static int intent_row(sc_classifier_t *c, char **cols, int nc, char *err, size_t errsz)
+static int intent_row(loader_t *ld, char **cols, int nc, char *err, size_t errsz)
 {
-        (void)c;
         (void)nc;
         intent_row_t r = {0};
         r.intent = sc_intent_from_name(cols[0]);
@@ -218,19 +221,22 @@ static int intent_row(sc_classifier_t *c, char **cols, int nc, char *err, size_t
         }
         if (num(cols[3], 0, 1, &r.weight, err, errsz))
                 return -1;
-        if (irow_cnt == MAX_INTENT_ROWS) {
+        if (ld->irow_cnt == MAX_INTENT_ROWS) {
                 snprintf(err, errsz, "more than %d intent rows", MAX_INTENT_ROWS);
                 return -1;
         }
         r.pattern = strdup(cols[2]);
         if (!r.pattern)
                 return -1;
-        irows[irow_cnt++] = r;
+        ld->irows[ld->irow_cnt++] = r;
         return 0;
 }
 
-static int build_intents(sc_classifier_t *c, char *errstr, size_t errstr_size)
+static int build_intents(loader_t *ld, char *errstr, size_t errstr_size)
 {
+        sc_classifier_t *c = ld->c;
+        const intent_row_t *irows = ld->irows;
+        size_t irow_cnt = ld->irow_cnt;
         c->intent_w = calloc(irow_cnt * LANG_CNT + 1, sizeof(*c->intent_w));
         if (!c->intent_w)
                 return -1;
@@ -266,11 +272,19 @@ static int build_intents(sc_classifier_t *c, char *errstr, size_t errstr_size)
         return 0;
 }
 
+static void loader_free(loader_t *ld)
+{
+        for (size_t i = 0; i < ld->irow_cnt; i++)
+                free(ld->irows[i].pattern);
+        free(ld->irows);
+}
+
 sc_classifier_t *sc_classifier_load(const char *dir, char *errstr, size_t errstr_size)
 {
         sc_classifier_t *c = calloc(1, sizeof(*c));
         if (!c)
                 return NULL;
+        loader_t ld = {.c = c, .irows = calloc(MAX_INTENT_ROWS, sizeof(intent_row_t))};
         for (int l = 0; l < LANG_CNT; l++) {
                 c->sentiment[l] = sc_lexicon_new();
                 c->modifiers[l] = sc_lexicon_new();
@@ -280,26 +294,26 @@ sc_classifier_t *sc_classifier_load(const char *dir, char *errstr, size_t errstr
         }
         c->emoji = sc_lexicon_new();
         c->langid = sc_lexicon_new();
-        irows = calloc(MAX_INTENT_ROWS, sizeof(*irows));
-        irow_cnt = 0;
-        if (!c->emoji || !c->langid || !irows)
+        if (!c->emoji || !c->langid || !ld.irows)
                 goto fail;
         size_t n[8] = {0};
-        load_lang = LANG_PL;
-        if (load_file(c, dir, "sentiment.pl.tsv", 2, sentiment_row, &n[0], errstr,
+        ld.lang = LANG_PL;
+        if (load_file(&ld, dir, "sentiment.pl.tsv", 2, sentiment_row, &n[0], errstr,
                       errstr_size) ||
-            load_file(c, dir, "modifiers.pl.tsv", 3, modifier_row, &n[1], errstr,
+            load_file(&ld, dir, "modifiers.pl.tsv", 3, modifier_row, &n[1], errstr,
                       errstr_size))
                 goto fail;
-        load_lang = LANG_EN;
-        if (load_file(c, dir, "sentiment.en.tsv", 2, sentiment_row, &n[2], errstr,
+        ld.lang = LANG_EN;
+        if (load_file(&ld, dir, "sentiment.en.tsv", 2, sentiment_row, &n[2], errstr,
                       errstr_size) ||
-            load_file(c, dir, "modifiers.en.tsv", 3, modifier_row, &n[3], errstr,
+            load_file(&ld, dir, "modifiers.en.tsv", 3, modifier_row, &n[3], errstr,
                       errstr_size) ||
-            load_file(c, dir, "emoji.tsv", 2, emoji_row, &n[4], errstr, errstr_size) ||
-            load_file(c, dir, "langid.tsv", 3, langid_row, &n[5], errstr, errstr_size) ||
-            load_file(c, dir, "intents.tsv", 4, intent_row, &n[6], errstr, errstr_size) ||
-            build_intents(c, errstr, errstr_size))
+            load_file(&ld, dir, "emoji.tsv", 2, emoji_row, &n[4], errstr, errstr_size) ||
+            load_file(&ld, dir, "langid.tsv", 3, langid_row, &n[5], errstr,
+                      errstr_size) ||
+            load_file(&ld, dir, "intents.tsv", 4, intent_row, &n[6], errstr,
+                      errstr_size) ||
+            build_intents(&ld, errstr, errstr_size))
                 goto fail;
         for (int l = 0; l < LANG_CNT; l++)
                 if (sc_lexicon_freeze(c->sentiment[l]) ||
@@ -313,18 +327,10 @@ sc_classifier_t *sc_classifier_load(const char *dir, char *errstr, size_t errstr
             "sentiment pl %zu en %zu, modifiers pl %zu en %zu, emoji %zu, langid %zu, "
             "intent rows %zu",
             n[0], n[2], n[1], n[3], n[4], n[5], n[6]);
-        for (size_t i = 0; i < irow_cnt; i++)
-                free(irows[i].pattern);
-        free(irows);
-        irows = NULL;
+        loader_free(&ld);
         return c;
 fail:
-        if (irows) {
-                for (size_t i = 0; i < irow_cnt; i++)
-                        free(irows[i].pattern);
-                free(irows);
-                irows = NULL;
-        }
+        loader_free(&ld);
         sc_classifier_destroy(c);
         return NULL;
 }
@@ -545,8 +551,13 @@ static void score_run(const sc_classifier_t *c, int lang, const sc_token_t *t, s
                 sc_lex_match_t mod, sen;
                 int has_mod = modifier_at(c, lang, t, cnt, i, &mod);
                 int has_sen = sentiment_at(c, lang, t, cnt, i, &sen);
-                if (has_mod && has_sen && sen.tokens > mod.tokens)
-                        has_mod = 0; /* "nie polecam" the phrase, not "nie" the negator */
+                /* "nie polecam" the phrase, not "nie" the negator; such a phrase
+                 * carries its own negation and is not negated again */
+                int negator_phrase = 0;
+                if (has_mod && has_sen && sen.tokens > mod.tokens) {
+                        negator_phrase = mod.val->kind == MOD_NEGATOR;
+                        has_mod = 0;
+                }
                 if (has_mod && has_sen && mod.val->kind == MOD_BOOSTER) {
                         /* "super szybko" boosts; "super!" scores on its own */
                         int follows = 0;
@@ -611,15 +622,9 @@ static void score_run(const sc_classifier_t *c, int lang, const sc_token_t *t, s
                         if (tk->flags & SC_TOKF_ELONGATED)
                                 v += v > 0 ? ELONGATION_EMPHASIS : -ELONGATION_EMPHASIS;
                         int negated = 0;
-                        if (st->neg_left && !emoji) {
-                                /* a phrase beginning with its own negator is final */
-                                sc_lex_match_t first;
-                                if (!(sen.tokens > 1 &&
-                                      modifier_at(c, lang, t, cnt, i, &first) &&
-                                      first.val->kind == MOD_NEGATOR)) {
-                                        v *= st->neg_w;
-                                        negated = 1;
-                                }
+                        if (st->neg_left && !emoji && !negator_phrase) {
+                                v *= st->neg_w;
+                                negated = 1;
                         }
                         explain_add(ex, "'%s' %+.2f%s%s", sen.term, v,
                                     negated ? " (negated)" : "",

@@ -19,6 +19,8 @@
 #include "sc_buf.h"
 
 #define SC_CLASSIFIER_VERSION "sc-rules-1"
+/* Where the data files are unless classify.data_dir says otherwise. */
+#define SC_CLASSIFY_DEFAULT_DATA_DIR SC_SOURCE_DIR "/services/classify/data"
 
 typedef enum {
         SC_INTENT_COMPLAINT,

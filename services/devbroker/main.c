@@ -18,7 +18,7 @@
 static const char *default_topics =
     "social.posts.raw,social.posts.raw.dlq,social.posts,social.posts.dlq,"
     "social.posts.enriched,social.posts.enriched.dlq,care.routed,care.routed.dlq,"
-    "care.sla,care.sla.dlq,care.alerts,care.replies,care.replies.dlq";
+    "care.sla,care.sla.dlq,care.alerts";
 
 static volatile sig_atomic_t stop;
 

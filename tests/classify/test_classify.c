@@ -85,13 +85,13 @@ int main(void)
 
         /* emphasis: caps, elongation, exclamation */
         CHECK(score("This is TERRIBLE") < score("This is terrible"));
-        CHECK(score("suuuper") > score("super") - 1e-9);
+        CHECK(score("suuuper") > score("super"));
         CHECK(score("great!!!") > score("great"));
 
         /* hashtags are read through their camelCase parts */
         CHECK(score("#NieDziałaInternet") < 0);
         CHECK(has("#NieDziałaInternet", SC_INTENT_COMPLAINT));
-        CHECK(score("#polecam") > 0 || score("#SuperObsługa") > 0);
+        CHECK(score("#SuperObsługa") > 0);
 
         /* emoji and sarcasm */
         CHECK(score("😡") < 0 && score("👍🏽") > 0);

@@ -87,6 +87,16 @@ int main(void)
         CHECK_INT(tk, 3);
         CHECK_STR(best(l, "dno i tyle", &tk, NULL), "dno");
         CHECK_INT(tk, 1);
+        /* the frozen trie gives the same answers */
+        CHECK(sc_lexicon_freeze(l) == 0);
+        CHECK_STR(best(l, "awarii", NULL, NULL), "awari*");
+        CHECK_STR(best(l, "dziękiii", NULL, NULL), "dzięki");
+        CHECK(best(l, "dziek", NULL, NULL) == NULL);
+        CHECK_STR(best(l, "wypowiedzenie umowy dziś", &tk, NULL), "wypowiedzeni* umow*");
+        CHECK_INT(tk, 2);
+        CHECK_STR(best(l, "dno i wodorosty", &tk, NULL), "dno i wodorosty");
+        CHECK_INT(tk, 3);
+        CHECK_STR(best(l, "dno i tyle", &tk, NULL), "dno");
         /* replacing keeps one entry */
         CHECK(sc_lexicon_add(l, "dno", &pos, err, sizeof(err)) == 0);
         CHECK_INT(sc_lexicon_size(l), 7);
@@ -102,6 +112,8 @@ int main(void)
         size_t n_emo =
             load_tsv(emo, SC_SOURCE_DIR "/services/classify/data/emoji.tsv", 1);
         printf("loaded: %zu pl, %zu en, %zu emoji rows\n", n_pl, n_en, n_emo);
+        CHECK(sc_lexicon_freeze(pl) == 0 && sc_lexicon_freeze(en) == 0 &&
+              sc_lexicon_freeze(emo) == 0);
         CHECK(n_pl >= 400 && n_en >= 400 && n_emo >= 60);
         const char *pl_neg[] = {"masakra",      "masakryczna",   "porażka", "porazka",
                                 "beznadziejny", "beznadziejnie", "żenada",  "zenujace",
