@@ -214,3 +214,46 @@ void sc_time_format_day(int64_t ms, char out[16])
         civil_from_days(days, &y, &m, &d);
         snprintf(out, 16, "%04d-%02u-%02u", y, m, d);
 }
+
+int sc_duration_parse(const char *s, int64_t *ms)
+{
+        int64_t total = 0;
+        int parts = 0;
+        if (!s || !*s)
+                return -1;
+        while (*s) {
+                if (*s < '0' || *s > '9')
+                        return -1;
+                int64_t n = 0;
+                while (*s >= '0' && *s <= '9') {
+                        if (n > INT64_MAX / 10 / 1000)
+                                return -1;
+                        n = n * 10 + (*s++ - '0');
+                }
+                int64_t unit;
+                if (!strncmp(s, "ms", 2)) {
+                        unit = 1;
+                        s += 2;
+                } else if (*s == 's' || (!*s && !parts)) {
+                        unit = 1000;
+                        s += *s ? 1 : 0;
+                } else if (*s == 'm') {
+                        unit = 60000;
+                        s++;
+                } else if (*s == 'h') {
+                        unit = 3600000;
+                        s++;
+                } else if (*s == 'd') {
+                        unit = 86400000;
+                        s++;
+                } else {
+                        return -1;
+                }
+                if (n > (INT64_MAX - total) / unit)
+                        return -1;
+                total += n * unit;
+                parts++;
+        }
+        *ms = total;
+        return 0;
+}

@@ -15,6 +15,10 @@ int64_t sc_mono_ns(void);
 int sc_time_parse(const char *s, size_t len, int64_t *ms);
 /* Writes "2026-11-22T10:15:00.123Z" (25 bytes incl. NUL). */
 void sc_time_format(int64_t ms, char out[32]);
+/* A duration as written in the deployment file: "250ms", "90s", "15m", "1h",
+ * "2h30m", "1d" (24 h), or a bare number of seconds. Returns 0 and sets *ms,
+ * or -1 (empty, negative, unknown unit, overflow). */
+int sc_duration_parse(const char *s, int64_t *ms);
 /* Days since epoch -> "YYYY-MM-DD" (11 bytes incl. NUL). */
 void sc_time_format_day(int64_t ms, char out[16]);
 

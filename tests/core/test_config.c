@@ -3,6 +3,7 @@
 
 #include "sc_brands.h"
 #include "sc_config.h"
+#include "sc_time.h"
 #include "../sc_test.h"
 
 static const sc_conf_def_t defs[] = {
@@ -149,5 +150,18 @@ int main(void)
         sc_config_destroy(c);
         unlink(path);
         unsetenv("SOCIALCARE_INGEST_MAX_TEXT_BYTES");
+        /* durations as the deployment file writes them */
+        int64_t ms = 0;
+        CHECK(sc_duration_parse("90s", &ms) == 0 && ms == 90000);
+        CHECK(sc_duration_parse("15m", &ms) == 0 && ms == 900000);
+        CHECK(sc_duration_parse("2h30m", &ms) == 0 && ms == 9000000);
+        CHECK(sc_duration_parse("1d", &ms) == 0 && ms == 86400000);
+        CHECK(sc_duration_parse("250ms", &ms) == 0 && ms == 250);
+        CHECK(sc_duration_parse("45", &ms) == 0 && ms == 45000);
+        CHECK(sc_duration_parse("", &ms) == -1);
+        CHECK(sc_duration_parse("-5m", &ms) == -1);
+        CHECK(sc_duration_parse("5w", &ms) == -1);
+        CHECK(sc_duration_parse("1h30", &ms) == -1);
+        CHECK(sc_duration_parse("99999999999999999999d", &ms) == -1);
         TEST_DONE();
 }
