@@ -624,8 +624,37 @@ static void test_errors(void)
         sc_calendars_destroy(cs);
 }
 
+/* The deployment file's calendars parse and mean what they say. */
+static void test_deployment_file(void)
+{
+        char err[256];
+        sc_yaml_t *y =
+            sc_yaml_load_file(SC_SOURCE_DIR "/config/socialcare.yaml", err, sizeof(err));
+        if (!y)
+                fprintf(stderr, "%s\n", err);
+        CHECK(y != NULL);
+        sc_calendars_t *cs = sc_calendars_new(sc_yaml_root(y), err, sizeof(err));
+        if (!cs)
+                fprintf(stderr, "%s\n", err);
+        CHECK(cs != NULL);
+        const sc_calendar_t *o = sc_calendars_find(cs, "office_pl");
+        CHECK(o != NULL);
+        CHECK(sc_calendar_is_24x7(sc_calendars_find(cs, "always")));
+        /* Corpus Christi Thu 2026-06-04 closed; Wed 2026-06-03 18:00 CEST + 3h ->
+         * 2h Wed, Fri 06-05 08:00-09:00 CEST -> 07:00Z */
+        CHECK(!sc_calendar_is_open(o, T("2026-06-04T10:00:00Z")));
+        CHECK_TIME(sc_calendar_add(o, T("2026-06-03T16:00:00Z"), 3 * 3600000LL),
+                   "2026-06-05T07:00:00Z");
+        /* Sat 2027-01-02 is open 09-15 CET; Fri 2027-01-01 (yearly) closed. */
+        CHECK_TIME(sc_calendar_add(o, T("2026-12-31T18:30:00Z"), 2 * 3600000LL),
+                   "2027-01-02T09:30:00Z");
+        sc_calendars_destroy(cs);
+        sc_yaml_destroy(y);
+}
+
 int main(void)
 {
+        test_deployment_file();
         test_tz_names();
         test_local_to_utc();
         test_tz_oracle();
