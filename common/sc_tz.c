@@ -397,9 +397,7 @@ sc_tz_t *sc_tz_load_posix(const char *spec, char *errstr, size_t errstr_size)
                 sc_tz_destroy(tz);
                 return NULL;
         }
-        tz->off0 = tz->n ? tz->std_off : tz->off0;
-        if (!tz->n)
-                tz->off0 = tz->std_off;
+        tz->off0 = tz->std_off; /* before the first expanded change */
         return tz;
 }
 

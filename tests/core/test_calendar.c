@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #define DAY_MS_T 86400000ULL
 
@@ -172,6 +173,183 @@ static void test_tz_names(void)
         } else
                 unsetenv("TZDIR");
         sc_tz_destroy(NULL);
+}
+
+/* Synthetic TZif files: version 1 (32-bit data only, no footer), version 2
+ * whose 32-bit block disagrees with its 64-bit block (the 64-bit one must be
+ * used), a file with no transitions at all (the footer decides everything),
+ * version 3, and broken files. */
+typedef struct {
+        unsigned char b[4096];
+        size_t n;
+} bytes_t;
+
+static void put(bytes_t *o, const void *p, size_t n)
+{
+        memcpy(o->b + o->n, p, n);
+        o->n += n;
+}
+
+static void put32(bytes_t *o, int64_t v)
+{
+        unsigned char c[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
+                              (unsigned char)(v >> 8), (unsigned char)v};
+        put(o, c, 4);
+}
+
+static void put64(bytes_t *o, int64_t v)
+{
+        put32(o, (int64_t)((uint64_t)v >> 32));
+        put32(o, v);
+}
+
+static void tzif_block(bytes_t *o, char version, int tsize, int nt, const int64_t *at,
+                       const unsigned char *idx, int ntypes, const int32_t *offs)
+{
+        put(o, "TZif", 4);
+        put(o, &version, 1);
+        unsigned char zero[15] = {0};
+        put(o, zero, 15);
+        put32(o, 0);      /* isutcnt */
+        put32(o, 0);      /* isstdcnt */
+        put32(o, 0);      /* leapcnt */
+        put32(o, nt);     /* timecnt */
+        put32(o, ntypes); /* typecnt */
+        put32(o, 4);      /* charcnt */
+        for (int i = 0; i < nt; i++)
+                tsize == 8 ? put64(o, at[i]) : put32(o, at[i]);
+        put(o, idx, (size_t)nt);
+        for (int i = 0; i < ntypes; i++) {
+                put32(o, offs[i]);
+                unsigned char dst_abbr[2] = {(unsigned char)(i > 0), 0};
+                put(o, dst_abbr, 2);
+        }
+        put(o, "XYZ", 4);
+}
+
+static void write_file(const char *dir, const char *name, const bytes_t *o, size_t n)
+{
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        FILE *f = fopen(path, "wb");
+        CHECK(f != NULL);
+        CHECK(fwrite(o->b, 1, n, f) == n);
+        fclose(f);
+}
+
+static void test_tzif_files(void)
+{
+        char dir[] = "/tmp/sc_tz_test_XXXXXX";
+        CHECK(mkdtemp(dir) != NULL);
+        const char *old = getenv("TZDIR");
+        char *saved = old ? strdup(old) : NULL;
+        setenv("TZDIR", dir, 1);
+        char err[256];
+        const int32_t offs[2] = {3600, 7200};
+        const unsigned char idx[2] = {1, 0};
+
+        /* v1: +1 h, +2 h from 1e9 s, +1 h again from 1.1e9 s; no footer. */
+        bytes_t v1 = {.n = 0};
+        const int64_t at1[2] = {1000000000, 1100000000};
+        tzif_block(&v1, '\0', 4, 2, at1, idx, 2, offs);
+        write_file(dir, "V1", &v1, v1.n);
+        sc_tz_t *tz = sc_tz_load("V1", err, sizeof(err));
+        if (!tz)
+                fprintf(stderr, "%s\n", err);
+        CHECK(tz != NULL);
+        CHECK_INT(sc_tz_offset(tz, 999999999999LL), 3600);
+        CHECK_INT(sc_tz_offset(tz, 1000000000000LL), 7200);
+        CHECK_INT(sc_tz_offset(tz, 1099999999999LL), 7200);
+        CHECK_INT(sc_tz_offset(tz, 1100000000000LL), 3600);
+        CHECK_INT(sc_tz_offset(tz, T("2300-01-01T00:00:00Z")), 3600);
+        CHECK_INT(sc_tz_offset(tz, -T("2300-01-01T00:00:00Z")), 3600);
+        sc_tz_destroy(tz);
+        /* Truncated and foreign files are refused. */
+        write_file(dir, "Trunc", &v1, v1.n - 10);
+        CHECK(sc_tz_load("Trunc", err, sizeof(err)) == NULL);
+        bytes_t junk = {.n = 0};
+        put(&junk, "TZxf this is not a zone file at all, no no no",
+            strlen("TZxf this is not a zone file at all, no no no"));
+        write_file(dir, "Junk", &junk, junk.n);
+        CHECK(sc_tz_load("Junk", err, sizeof(err)) == NULL);
+
+        /* v2: the 32-bit block says the change is at 1e9 s, the 64-bit block
+         * at 1.2e9 s, and before 1901 (beyond 32 bits); footer: fixed +2 h. */
+        bytes_t v2 = {.n = 0};
+        tzif_block(&v2, '2', 4, 1, at1, idx, 2, offs);
+        const int64_t at2[2] = {-5000000000LL, 1200000000};
+        const unsigned char idx2[2] = {0, 1};
+        tzif_block(&v2, '2', 8, 2, at2, idx2, 2, offs);
+        put(&v2, "\n<+02>-2\n", strlen("\n<+02>-2\n"));
+        write_file(dir, "V2", &v2, v2.n);
+        tz = sc_tz_load("V2", err, sizeof(err));
+        if (!tz)
+                fprintf(stderr, "%s\n", err);
+        CHECK(tz != NULL);
+        CHECK_INT(sc_tz_offset(tz, 1100000000000LL), 3600);
+        CHECK_INT(sc_tz_offset(tz, 1200000000000LL), 7200);
+        CHECK_INT(sc_tz_offset(tz, T("2300-01-01T00:00:00Z")), 7200);
+        sc_tz_destroy(tz);
+
+        /* v2 without transitions: the footer (Warsaw's rule) holds at all
+         * times; compared with the same rule loaded as a string. */
+        const char *rule = "CET-1CEST,M3.5.0,M10.5.0/3";
+        bytes_t v2e = {.n = 0};
+        tzif_block(&v2e, '2', 4, 0, NULL, idx, 1, offs);
+        tzif_block(&v2e, '2', 8, 0, NULL, idx, 1, offs);
+        char footer[64];
+        int fl = snprintf(footer, sizeof(footer), "\n%s\n", rule);
+        put(&v2e, footer, (size_t)fl);
+        write_file(dir, "V2empty", &v2e, v2e.n);
+        tz = sc_tz_load("V2empty", err, sizeof(err));
+        sc_tz_t *ref = sc_tz_load_posix(rule, err, sizeof(err));
+        CHECK(tz != NULL && ref != NULL);
+        CHECK_INT(sc_tz_offset(tz, T("1975-07-01T00:00:00Z")), 7200);
+        CHECK_INT(sc_tz_offset(tz, T("2026-01-01T00:00:00Z")), 3600);
+        CHECK_INT(sc_tz_offset(tz, T("2026-07-01T00:00:00Z")), 7200);
+        CHECK_TIME(sc_tz_local_to_utc(tz, T("2026-03-29T02:30:00Z")),
+                   "2026-03-29T01:00:00Z");
+        for (int64_t t = T("1960-01-01T00:00:00Z"); t < T("2500-01-01T00:00:00Z");
+             t += 86400000LL * 13 + 3599999)
+                CHECK_INT(sc_tz_offset(tz, t), sc_tz_offset(ref, t));
+        sc_tz_destroy(tz);
+        sc_tz_destroy(ref);
+
+        /* v3: a footer with negative transition times (America/Nuuk's). */
+        bytes_t v3 = {.n = 0};
+        const int32_t offs3[2] = {-10800, -7200};
+        const int64_t at3[1] = {0};
+        const unsigned char idx3[1] = {0};
+        tzif_block(&v3, '3', 4, 1, at3, idx3, 2, offs3);
+        tzif_block(&v3, '3', 8, 1, at3, idx3, 2, offs3);
+        const char *f3 = "\n<-03>3<-02>,M3.5.0/-2,M10.5.0/-1\n";
+        put(&v3, f3, strlen(f3));
+        write_file(dir, "V3", &v3, v3.n);
+        tz = sc_tz_load("V3", err, sizeof(err));
+        if (!tz)
+                fprintf(stderr, "%s\n", err);
+        CHECK(tz != NULL);
+        /* last Sunday of March 2026 is the 29th: -2:00 local std on Sun =
+         * Sat 28th 22:00 -03 = 2026-03-29T01:00Z; last Sunday of October
+         * (25th) -1:00 local DST = Sat 24th 23:00 -02 = 2026-10-25T01:00Z */
+        CHECK_INT(sc_tz_offset(tz, T("2026-03-29T00:59:59Z")), -10800);
+        CHECK_INT(sc_tz_offset(tz, T("2026-03-29T01:00:00Z")), -7200);
+        CHECK_INT(sc_tz_offset(tz, T("2026-10-25T00:59:59Z")), -7200);
+        CHECK_INT(sc_tz_offset(tz, T("2026-10-25T01:00:00Z")), -10800);
+        sc_tz_destroy(tz);
+
+        const char *names[] = {"V1", "Trunc", "Junk", "V2", "V2empty", "V3"};
+        for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+                char path[512];
+                snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+                unlink(path);
+        }
+        rmdir(dir);
+        if (saved) {
+                setenv("TZDIR", saved, 1);
+                free(saved);
+        } else
+                unsetenv("TZDIR");
 }
 
 static void test_local_to_utc(void)
@@ -656,6 +834,7 @@ int main(void)
 {
         test_deployment_file();
         test_tz_names();
+        test_tzif_files();
         test_local_to_utc();
         test_tz_oracle();
         test_business_hours();
