@@ -531,8 +531,8 @@ sc_calendars_t *sc_calendars_new(const sc_yaml_node_t *root, char *errstr,
                 always->week[d].e[0] = 1440;
         }
         cs->c[cs->n++] = always;
-        if (!sec)
-                return cs;
+        if (!sec || (sec->type == SC_YAML_SCALAR && (!sec->value || !*sec->value)))
+                return cs; /* absent, or "calendars:" with nothing under it */
         if (sec->type != SC_YAML_MAP) {
                 snprintf(errstr, errstr_size,
                          "line %d: calendars must be a map of calendar ids", sec->line);

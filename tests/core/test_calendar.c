@@ -769,6 +769,10 @@ static void test_errors(void)
         CHECK(sc_calendar_is_24x7(sc_calendars_find(cs, "24x7")));
         sc_calendars_destroy(cs);
         sc_calendars_destroy(NULL);
+        cs = load("metrics:\n  port: 0\ncalendars:\n", err, sizeof(err));
+        CHECK(cs != NULL);
+        CHECK_INT(sc_calendars_count(cs), 1);
+        sc_calendars_destroy(cs);
 
         /* Mondays 08:00-09:00 only, and every Monday of 2026-2027 a holiday:
          * no open time within a year -> -1; between is 0. */
