@@ -1065,7 +1065,7 @@ sc_rules_t *sc_rules_new(const sc_yaml_node_t *root, const sc_brands_t *brands,
                                          b.file, n->line, n->key);
                                 goto fail;
                         }
-                        list_t *l = &r->brands[r->brand_cnt];
+                        list_t *l = &r->brands[r->brand_cnt++];
                         l->brand = strdup(n->key);
                         l->default_team = -1;
                         l->line = n->line;
@@ -1081,7 +1081,6 @@ sc_rules_t *sc_rules_new(const sc_yaml_node_t *root, const sc_brands_t *brands,
                                         goto fail;
                                 }
                         }
-                        r->brand_cnt++;
                         if (parse_rules(&b, sc_yaml_get(n, "rules"), l, br))
                                 goto fail;
                         size_t i = hash(l->brand, strlen(l->brand)) & r->brand_mask;
