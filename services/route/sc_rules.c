@@ -923,8 +923,8 @@ static int parse_rules(build_t *b, const sc_yaml_node_t *seq, list_t *list,
 {
         sc_rules_t *r = b->r;
         list->off = (uint32_t)r->rule_cnt;
-        if (!seq)
-                return 0;
+        if (!seq || (seq->type == SC_YAML_SCALAR && (!seq->value || !*seq->value)))
+                return 0; /* "rules:" left empty */
         if (seq->type != SC_YAML_SEQ)
                 ERR(b, seq->line, "rules must be a list");
         for (const sc_yaml_node_t *n = seq->child; n; n = n->next) {

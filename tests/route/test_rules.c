@@ -525,6 +525,15 @@ static void test_validation(void)
                 fprintf(stderr, "%s\n", e.err);
         CHECK_INT(rc, 0);
         env_free(&e);
+        /* No rules at all: everything goes to the default team. */
+        CHECK_INT(env_load(&e, "route:\n  default_team: pr\n  rules:\n  brands:\n    "
+                               "telko: {default_team: sales}\n"),
+                  0);
+        sc_route_post_t p = post("telko");
+        EXPECT(&e, p, "default", "sales", "normal");
+        p.brand = "bankowo";
+        EXPECT(&e, p, "default", "pr", "normal");
+        env_free(&e);
 }
 
 static void test_teams(void)
