@@ -128,20 +128,29 @@ def check_static(root):
     services = set(subprocess.run(
         ["docker-compose", "-f", os.path.join(root, "docker-compose.yml"), "config",
          "--services"], check=True, capture_output=True, text=True).stdout.split())
-    jobs = re.findall(r"job_name:\s*(\S+)\s*\n\s*static_configs:\s*\n\s*-\s*targets:\s*"
-                      r"\[([^\]]*)\]", prom)
+    # Each job: "- job_name: X" then its dns_sd_configs names or static targets.
+    jobs = re.split(r"^\s*-\s*job_name:\s*", prom, flags=re.M)[1:]
     if not jobs:
         problem("prometheus.yml: no jobs found")
     scraped = set()
-    for job, targets in jobs:
+    for block in jobs:
+        job = block.split()[0]
         if job == "prometheus":
             continue
-        for t in re.findall(r'"([^"]+)"', targets):
-            host, _, port = t.partition(":")
+        hosts = []
+        for names in re.findall(r"names:\s*\[([^\]]*)\]", block):
+            port = re.search(r"port:\s*(\d+)", block)
+            hosts += [(h, port.group(1) if port else "")
+                      for h in re.findall(r'"([^"]+)"', names)]
+        for targets in re.findall(r"targets:\s*\[([^\]]*)\]", block):
+            hosts += [tuple(t.partition(":")[::2]) for t in re.findall(r'"([^"]+)"', targets)]
+        if not hosts:
+            problem(f"prometheus job {job}: no targets")
+        for host, port in hosts:
             if host not in services:
-                problem(f"prometheus job {job}: target {t} is not a compose service")
+                problem(f"prometheus job {job}: target {host} is not a compose service")
             if port != "9100":
-                problem(f"prometheus job {job}: target {t} is not the metrics port 9100")
+                problem(f"prometheus job {job}: {host} is not scraped on the metrics port 9100")
             scraped.add(host)
         if job not in services:
             problem(f"prometheus job {job} is not named after a compose service")

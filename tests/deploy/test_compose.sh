@@ -162,7 +162,12 @@ else:
     for job in prom.get("scrape_configs", []):
         for sc in job.get("static_configs", []):
             for t in sc.get("targets", []):
-                targets[t.split(":")[0]] = job["job_name"]
+                if t.endswith(":9100"):
+                    targets[t.split(":")[0]] = job["job_name"]
+        for sd in job.get("dns_sd_configs", []):
+            if sd.get("port") == 9100:
+                for n in sd.get("names", []):
+                    targets[n] = job["job_name"]
     for w in sorted(workers):
         if f"{w}" not in targets:
             fail(f"prometheus does not scrape {w}:9100")
