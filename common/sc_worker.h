@@ -86,6 +86,10 @@ typedef struct sc_worker_ops_s {
         void (*destroy)(void *state);
         /* Optional: extra --check-config validation (rules, calendars...). */
         int (*check_config)(const sc_config_t *c, char *errstr, size_t errstr_size);
+        /* Optional: the reason codes this worker dead-letters with (comma
+         * separated), exported as socialcare_dlq_messages_total{reason} = 0
+         * from the start. Other reasons still count from their first use. */
+        const char *dlq_reasons;
 } sc_worker_ops_t;
 
 /* Parses argv (-c FILE, -o name=value, --help, --check-config,
