@@ -530,6 +530,10 @@ static void revoke_partitions(sc_worker_t *w, rd_kafka_topic_partition_list_t *p
                 store_offsets(w);
                 if (!busy || sc_mono_ms() > deadline)
                         break;
+                /* Shutting down with the producer drained: what is left is
+                 * held by the worker (sc_worker_hold) and gave up already. */
+                if (stop_requested && rd_kafka_outq_len(w->producer) == 0 && !w->retries)
+                        break;
                 rd_kafka_poll(w->producer, 50);
                 serve_retries(w);
                 if (w->ops->pump && w->state)

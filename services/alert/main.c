@@ -830,7 +830,9 @@ static void alert_destroy(void *state)
         state_t *s = state;
         if (!s)
                 return;
-        /* Deliveries still queued are dropped: their inputs were not stored. */
+        /* Deliveries still queued are dropped: their inputs were not stored.
+         * The runtime committed and closed the consumer before destroy, so
+         * releasing the holds now only returns the in-flight records. */
         sc_webhook_destroy(s->wh);
         while (s->jobs) {
                 job_t *j = s->jobs;
@@ -838,6 +840,7 @@ static void alert_destroy(void *state)
                 while (j->dels) {
                         dctx_t *d = j->dels;
                         j->dels = d->next;
+                        sc_worker_release(s->w, d->hold);
                         free(d);
                 }
                 free(j->alert_id);
