@@ -241,6 +241,24 @@ wait_requests /ok/json crisis_post:e-crisis-3 1 60
 wait_requests /ok/slack crisis_post:e-crisis-3 1 30
 echo "worker restarted: crisis_post:e-crisis-3 consumed again and delivered"
 
+# ---- 4. the outbox: a spike alert left there (a crash after the storm state
+# moved on) is emitted again after the grace period, then removed.
+redis-cli -p "$SC_REDIS_PORT" hset 'sc:{bankowo}:alert:outbox' 'spike:bankowo:1763632800000' \
+  "$(printf '1\tbankowo\t\t1763632800000\t1763632800000\t1763633700000\t11\t0.5\t0.7\te-a\037e-b')" >/dev/null
+wait_requests /ok/json spike:bankowo:1763632800000 1 30
+wait_requests /ok/slack spike:bankowo:1763632800000 1 30
+for i in $(seq 1 50); do
+  [ "$(redis-cli -p "$SC_REDIS_PORT" hlen 'sc:{bankowo}:alert:outbox')" -eq 0 ] && break; sleep 0.2
+done
+[ "$(redis-cli -p "$SC_REDIS_PORT" hlen 'sc:{bankowo}:alert:outbox')" -eq 0 ] ||
+  fail "outbox entry not removed after delivery"
+python3 - "$work/requests.jsonl" <<'PY' || fail "outbox alert body"
+import json, sys
+b = [json.loads(l)["body"] for l in open(sys.argv[1]) if '"spike:bankowo:' in l and '/ok/json' in l][0]
+assert b["count"] == 11 and b["post_event_ids"] == ["e-a", "e-b"] and b["brand"] == "bankowo", b
+PY
+echo "outbox: a stranded spike alert was emitted again, delivered and removed"
+
 # Everything settled: offsets stored, the outbox empty, nothing sent twice
 # after a clean stop and start.
 sleep 2
