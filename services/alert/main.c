@@ -85,7 +85,7 @@ typedef struct target_rt_s {
 } target_rt_t;
 
 /* Per input message of a batch. */
-enum { M_OK, M_BAD_AVRO, M_MISSING, M_ENRICHED, M_SLA };
+enum { M_OK, M_BAD_AVRO, M_ENRICHED, M_SLA };
 
 struct state_s {
         sc_worker_t *w;
@@ -107,7 +107,7 @@ struct state_s {
         size_t hdel_cnt, hdel_cap;
         unsigned char *mstat;
         size_t mstat_cap;
-        sc_buf_t avro, body, title, summary;
+        sc_buf_t avro, body, title, summary, scratch;
         sc_counter_t *m_alerts[SC_ALERT_KIND_CNT];
 };
 
@@ -578,13 +578,8 @@ static int alert_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                 s->mstat[i] = M_BAD_AVRO;
                 if (id == s->id_enriched) {
                         sc_enriched_view_t ev;
-                        if (sc_avro_decode(s->in_enriched, rkm->payload, rkm->len, &v,
-                                           err, sizeof(err)))
+                        if (sc_enriched_read(rkm->payload, rkm->len, &s->scratch, &ev))
                                 continue;
-                        if (sc_enriched_view(v, &ev)) {
-                                s->mstat[i] = M_MISSING;
-                                continue;
-                        }
                         s->mstat[i] = M_OK;
                         if (ev.post.is_brand)
                                 continue;
@@ -632,18 +627,12 @@ static int alert_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                 switch (s->mstat[i]) {
                 case M_BAD_AVRO:
                         rc = sc_worker_dead_letter(w, &msgs[i], "bad_avro",
-                                                   "not an Enriched or SlaEvent record");
-                        break;
-                case M_MISSING:
-                        rc = sc_worker_dead_letter(
-                            w, &msgs[i], "missing_field",
-                            "Enriched without required post fields");
+                                                   "not a whole Enriched or SlaEvent "
+                                                   "record with its required fields");
                         break;
                 case M_ENRICHED: {
                         sc_enriched_view_t ev;
-                        if (sc_avro_decode(s->in_enriched, rkm->payload, rkm->len, &v,
-                                           err, sizeof(err)) ||
-                            sc_enriched_view(v, &ev))
+                        if (sc_enriched_read(rkm->payload, rkm->len, &s->scratch, &ev))
                                 break;
                         int neg = !strcmp(ev.sentiment, "negative");
                         if (ev.crisis >= s->crisis_min && ev.crisis > 0)
@@ -865,6 +854,7 @@ static void alert_destroy(void *state)
         sc_buf_free(&s->body);
         sc_buf_free(&s->title);
         sc_buf_free(&s->summary);
+        sc_buf_free(&s->scratch);
         free(s);
 }
 

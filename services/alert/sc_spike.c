@@ -276,7 +276,18 @@ size_t sc_spike_prepare(sc_spike_t *s)
 {
         /* Minutes in ascending order, so a batch that spans a storm's start
          * and end (a backlog) still sees both. */
-        qsort(s->evals, s->eval_cnt, sizeof(*s->evals), eval_cmp);
+        if (s->eval_cnt > 64) {
+                qsort(s->evals, s->eval_cnt, sizeof(*s->evals), eval_cmp);
+        } else {
+                /* Few entries: insertion sort (glibc's qsort may allocate). */
+                for (size_t i = 1; i < s->eval_cnt; i++) {
+                        eval_t tmp = s->evals[i];
+                        size_t j = i;
+                        for (; j > 0 && eval_cmp(&s->evals[j - 1], &tmp) > 0; j--)
+                                s->evals[j] = s->evals[j - 1];
+                        s->evals[j] = tmp;
+                }
+        }
         char k[4][2 * MAX_NAME + 64], prefix[2 * MAX_NAME + 64], series[2 * MAX_NAME + 2];
         char mins[24], win[24], bucket[24], days[16], kk[32], minc[24], ttl[24];
         snprintf(win, sizeof(win), "%lld", (long long)s->o.window_ms);
