@@ -254,8 +254,12 @@ static void on_alert_delivered(void *arg)
  * permanent produce error). */
 static int emit(state_t *s, sc_msg_t *origin, const sc_alert_t *a, int outbox)
 {
-        if (job_find(s, a->id))
-                return 0; /* already on its way (outbox re-emission) */
+        /* A spike alert is emitted once by the script, then only again from
+         * the outbox: skip it while it is still on its way from here. A
+         * single-post alert of a re-consumed input is always emitted again
+         * (its hold must guard the new offset). */
+        if (outbox && job_find(s, a->id))
+                return 0;
         sc_buf_reset(&s->avro);
         if (sc_alert_encode(a, s->out, &s->avro))
                 return -1;

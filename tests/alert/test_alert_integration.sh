@@ -259,6 +259,19 @@ assert b["count"] == 11 and b["post_event_ids"] == ["e-a", "e-b"] and b["brand"]
 PY
 echo "outbox: a stranded spike alert was emitted again, delivered and removed"
 
+# ---- 5. Redis down: the batch is held (nothing produced), then goes through -----
+n_before=$(count care.alerts)
+sc_stop_redis
+echo "E bankowo e-crisis-5 $((T + 30 * 60000)) negative 0.95 10 - the branch was robbed, is my money safe" |
+  "$FEED" "$SC_BOOTSTRAP" "$src/schemas" 2>>"$work/feed.log"
+sleep 3
+[ "$(count care.alerts)" -eq "$n_before" ] || fail "alert produced while Redis was down"
+grep -q "deferred" "$work/alert.log" || fail "no deferred batch while Redis was down"
+sc_restart_redis
+wait_count care.alerts $((n_before + 1)) 60
+wait_requests /ok/json crisis_post:e-crisis-5 1 30
+echo "redis down: batch held, then alert produced and delivered once Redis was back"
+
 # Everything settled: offsets stored, the outbox empty, nothing sent twice
 # after a clean stop and start.
 sleep 2
