@@ -371,6 +371,21 @@ int sc_worker_produce(sc_worker_t *w, sc_msg_t *origin, const char *topic,
         return 0;
 }
 
+sc_hold_t *sc_worker_hold(sc_worker_t *w, sc_msg_t *origin)
+{
+        (void)w;
+        if (!origin)
+                return NULL;
+        origin->inflight->pending++;
+        return (sc_hold_t *)origin->inflight;
+}
+
+void sc_worker_release(sc_worker_t *w, sc_hold_t *h)
+{
+        if (h)
+                inflight_release(w, (sc_inflight_t *)h);
+}
+
 const char *sc_msg_header(const sc_msg_t *m, const char *name, size_t *size)
 {
         rd_kafka_headers_t *hdrs;
@@ -547,8 +562,14 @@ static void revoke_partitions(sc_worker_t *w, rd_kafka_topic_partition_list_t *p
                 store_offsets(w);
                 if (!busy || sc_mono_ms() > deadline)
                         break;
+                /* Shutting down with the producer drained: what is left is
+                 * held by the worker (sc_worker_hold) and gave up already. */
+                if (stop_requested && rd_kafka_outq_len(w->producer) == 0 && !w->retries)
+                        break;
                 rd_kafka_poll(w->producer, 50);
                 serve_retries(w);
+                if (w->ops->pump && w->state)
+                        w->ops->pump(w, w->state);
         }
         rd_kafka_resp_err_t err = rd_kafka_commit(w->consumer, NULL, 0);
         if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
