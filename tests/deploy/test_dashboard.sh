@@ -15,6 +15,10 @@ CHECK="python3 $src/tests/deploy/check_dashboard.py"
 . "$src/tests/lib/stack.sh"
 
 out=$($CHECK static "$src") || { echo "$out"; exit 1; }
+# The live check must fail when the workers export nothing.
+if $CHECK live "$src" ingest,classify,route,track,alert /dev/null >/dev/null 2>&1; then
+  echo "FAIL: check_dashboard.py live accepts an empty exposition"; exit 1
+fi
 
 sc_stack_up ops-dashboard 3
 export SOCIALCARE_CONFIG=$src/config/socialcare.yaml
