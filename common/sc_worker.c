@@ -641,8 +641,11 @@ static int64_t partition_lag(const sc_jv_t *p)
         lag = stat_int(p, "consumer_lag_stored");
         if (lag >= 0)
                 return lag;
+        /* Only once fetching: before, the committed offset may just not be
+         * known yet and the log start would overstate the lag. */
+        const char *state = sc_json_str(sc_json_get(p, "fetch_state"));
         int64_t hi = stat_int(p, "hi_offset"), lo = stat_int(p, "lo_offset");
-        if (hi < 0)
+        if (hi < 0 || !state || strcmp(state, "active"))
                 return -1;
         return lo >= 0 && lo <= hi ? hi - lo : hi;
 }
