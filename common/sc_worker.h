@@ -68,10 +68,6 @@ typedef struct sc_worker_ops_s {
         const char *input_topics; /* default for <name>.input_topics (comma separated) */
         const sc_conf_def_t *conf_defs; /* <name>.* settings; may be NULL */
         int uses_redis;                 /* connect sc_worker_redis() */
-        /* Optional: the reason codes this worker dead-letters with (comma
-         * separated), exported as socialcare_dlq_messages_total{reason} = 0
-         * from the start. Other reasons still count from their first use. */
-        const char *dlq_reasons;
 
         /* Called once after config is loaded, before consuming. */
         int (*init)(sc_worker_t *w, void **state, char *errstr, size_t errstr_size);
@@ -90,6 +86,10 @@ typedef struct sc_worker_ops_s {
         void (*destroy)(void *state);
         /* Optional: extra --check-config validation (rules, calendars...). */
         int (*check_config)(const sc_config_t *c, char *errstr, size_t errstr_size);
+        /* Optional: the reason codes this worker dead-letters with (comma
+         * separated), exported as socialcare_dlq_messages_total{reason} = 0
+         * from the start. Other reasons still count from their first use. */
+        const char *dlq_reasons;
 } sc_worker_ops_t;
 
 /* Parses argv (-c FILE, -o name=value, --help, --check-config,
