@@ -644,6 +644,33 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
                rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
+static int64_t stat_int(const sc_jv_t *p, const char *key)
+{
+        int64_t v;
+        return sc_json_int64(sc_json_get(p, key), &v) ? -1 : v;
+}
+
+/* Lag of an assigned partition from its statistics, -1 when unknown. Before
+ * the group's first commit (a new group, or a partition that never had a
+ * message) consumer_lag is -1: then from the stored position, else from the
+ * log start, where auto.offset.reset=earliest begins. */
+static int64_t partition_lag(const sc_jv_t *p)
+{
+        int64_t lag = stat_int(p, "consumer_lag");
+        if (lag >= 0)
+                return lag;
+        lag = stat_int(p, "consumer_lag_stored");
+        if (lag >= 0)
+                return lag;
+        /* Only once fetching: before, the committed offset may just not be
+         * known yet and the log start would overstate the lag. */
+        const char *state = sc_json_str(sc_json_get(p, "fetch_state"));
+        int64_t hi = stat_int(p, "hi_offset"), lo = stat_int(p, "lo_offset");
+        if (hi < 0 || !state || strcmp(state, "active"))
+                return -1;
+        return lo >= 0 && lo <= hi ? hi - lo : hi;
+}
+
 /* librdkafka statistics: consumer lag per partition and broker state.
  * Runs on the thread that polls rk (the main loop) for both clients. */
 static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
@@ -679,20 +706,14 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
                         int64_t part, lag;
                         if (sc_json_int64(sc_json_get(p, "partition"), &part) || part < 0)
                                 continue;
-                        if (sc_json_bool(sc_json_get(p, "desired")) == 0) {
-                                /* Not (or no longer) assigned to this copy: its
-                                 * lag is another consumer's to report; 0 keeps
-                                 * a sum over copies true after a rebalance. */
-                                lag = 0;
-                        } else if (sc_json_int64(sc_json_get(p, "consumer_lag"), &lag) ||
-                                   lag < 0) {
-                                /* No committed offset yet (a new group): the
-                                 * lag from the stored position, if known. */
-                                if (sc_json_int64(sc_json_get(p, "consumer_lag_stored"),
-                                                  &lag) ||
-                                    lag < 0)
-                                        continue;
-                        }
+                        /* Not (or no longer) assigned to this copy: its lag
+                         * is another consumer's to report; 0 keeps a sum over
+                         * copies true after a rebalance. */
+                        lag = sc_json_bool(sc_json_get(p, "desired")) == 0
+                                  ? 0
+                                  : partition_lag(p);
+                        if (lag < 0)
+                                continue;
                         char labels[300];
                         snprintf(labels, sizeof(labels),
                                  "topic=\"%s\",partition=\"%lld\"", t->key,

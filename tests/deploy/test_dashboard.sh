@@ -15,9 +15,43 @@ CHECK="python3 $src/tests/deploy/check_dashboard.py"
 . "$src/tests/lib/stack.sh"
 
 out=$($CHECK static "$src") || { echo "$out"; exit 1; }
+# The live check must fail when the workers export nothing.
+if $CHECK live "$src" ingest,classify,route,track,alert /dev/null >/dev/null 2>&1; then
+  echo "FAIL: check_dashboard.py live accepts an empty exposition"; exit 1
+fi
 
 sc_stack_up ops-dashboard 3
 export SOCIALCARE_CONFIG=$src/config/socialcare.yaml
+# alert creates its webhook series per configured target: give it one, a real
+# HTTP receiver on loopback, in a copy of the deployment file.
+if [ -x "$BUILD/services/alert/socialcare-alert" ]; then
+  HOOK_PORT=$(sc_free_port)
+  python3 - "$HOOK_PORT" >"$work/hook.log" 2>&1 <<'PY' &
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(204)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+  PIDS+=($!)
+  PY=$(head -1 "$(command -v docker-compose 2>/dev/null || echo /dev/null)" | sed -n 's/^#!//p')
+  { [ -n "$PY" ] && "$PY" -c 'import yaml' 2>/dev/null; } || PY=python3
+  "$PY" - "$SOCIALCARE_CONFIG" "$work/socialcare.yaml" "$HOOK_PORT" <<'PY'
+import sys, yaml
+cfg = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))
+alert = cfg.get("alert") or {}
+alert["targets"] = [{"id": "dashboard-hook", "format": "json",
+                     "url": f"http://127.0.0.1:{sys.argv[3]}/hook"}]
+cfg["alert"] = alert
+yaml.safe_dump(cfg, open(sys.argv[2], "w", encoding="utf-8"), sort_keys=False,
+               allow_unicode=True)
+PY
+  export SOCIALCARE_CONFIG=$work/socialcare.yaml
+fi
 declare -A PORT
 built=
 fail() {
