@@ -310,7 +310,7 @@ static int is_reply(const sc_post_t *p)
 typedef struct bad_s {
         size_t i;
         const char *reason;
-        char detail[200];
+        char detail[300];
 } bad_t;
 
 static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
