@@ -765,8 +765,11 @@ int sc_track_scan(sc_track_t *t, const char *const *brands, size_t nb, int64_t n
         /* The ZREMs went through: forget those entries. */
         for (size_t i = 0; i < done_sent; i++)
                 free(t->done[i]);
-        memmove(t->done, t->done + done_sent, (t->done_cnt - done_sent) * sizeof(char *));
-        t->done_cnt -= done_sent;
+        if (done_sent) {
+                memmove(t->done, t->done + done_sent,
+                        (t->done_cnt - done_sent) * sizeof(char *));
+                t->done_cnt -= done_sent;
+        }
         deliver(t, cb, opaque);
         reset_batch(t);
         return 0;
