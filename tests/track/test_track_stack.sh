@@ -63,7 +63,7 @@ start_track "$NOW"
 
 # ---- 1. the scripted set -----------------------------------------------------
 "$FEED" "$SC_BOOTSTRAP" "$here/conv_a.tsv"
-wait_until 60 "phase A tracked (8 inbound posts)" received_is 8
+wait_until 60 "phase A tracked (8 inbound posts on the local 20th)" received_is 8
 # p2 only after r2 was held as an early reply.
 wait_until 30 "r2 held early" sh -c "redis-cli -p $SC_REDIS_PORT exists 'sc:{telko}:e:x:r2' | grep -q 1"
 "$FEED" "$SC_BOOTSTRAP" "$here/conv_b.tsv"
@@ -115,6 +115,13 @@ assert by["x"]["received"] == 7 and by["x"]["replied"] == 5, by["x"]
 print("stats: exact counters, FRT median/avg/histogram, business FRT, by platform")
 PY
 grep -q "telko" "$work/table.txt" || fail "no table"
+# Day families: p10 (23:30 UTC on the 20th) is on the local 21st.
+[ "$(stats --tz utc | json_get 'd["brands"][0]["total"]["received"]')" = 10 ] ||
+  fail "UTC day 2026-11-20 should have 10 posts"
+[ "$("$CTL" stats -c "$here/track.yaml" --redis "$SC_REDIS_URL" --brand telko --from 2026-11-21 \
+  --to 2026-11-21 --json | json_get 'd["brands"][0]["total"]["received"]')" = 1 ] ||
+  fail "local day 2026-11-21 should have p10"
+echo "day families: UTC 20th 10 posts, local 20th 9 + local 21st 1"
 sla_events
 python3 - "$work/sla.jsonl" <<'PY'
 import json, sys
@@ -142,8 +149,8 @@ before_events=$(wc -l <"$work/sla.jsonl")
 "$FEED" "$SC_BOOTSTRAP" "$here/conv_a.tsv"
 "$FEED" "$SC_BOOTSTRAP" "$here/conv_b.tsv"
 "$FEED" "$SC_BOOTSTRAP" "$here/conv_c.tsv"
-# 9 inbound + 10 replies tracked (b6 is not a reply) -> 19 duplicates.
-wait_until 60 "the replay consumed" dups_are 19
+# 10 inbound + 10 replies tracked (b6 is not a reply) -> 20 duplicates.
+wait_until 60 "the replay consumed" dups_are 20
 stats >"$work/stats2.json"
 cmp "$work/stats1.json" "$work/stats2.json" || fail "replay changed the figures"
 sla_events
