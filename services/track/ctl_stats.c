@@ -207,17 +207,19 @@ static void table_row(FILE *fp, const char *brand, group_t *g)
 
 static void usage(FILE *fp)
 {
-        fprintf(fp,
-                "Usage: socialcarectl stats [-c CONFIG] [--redis URL] [--brand B]\n"
-                "         [--from YYYY-MM-DD --to YYYY-MM-DD] [--by platform|team]\n"
-                "         [--tz local|utc] [--json]\n"
-                "Reply rate, first-response time (median, average, business hours),\n"
-                "histogram and SLA outcomes per brand, from the tracker's Redis keys.\n"
-                "Days are the brand's local days (--tz local, default) or UTC days, by\n"
-                "the inbound post's created_at. Default range: the last 7 days (UTC\n"
-                "today included). Brands: --brand, else the config's brands plus every\n"
-                "brand the tracker has seen (sc:brands). Redis: --redis, else\n"
-                "SOCIALCARE_REDIS_URL, else the config's redis.url.\n");
+        fprintf(
+            fp,
+            "Usage: socialcarectl stats [-c CONFIG] [--redis URL] [--brand B]\n"
+            "         [--from YYYY-MM-DD --to YYYY-MM-DD] [--by platform|team]\n"
+            "         [--tz local|utc] [--json]\n"
+            "Reply rate, first-response time (median, average, business hours),\n"
+            "histogram and SLA outcomes per brand, from the tracker's Redis keys.\n"
+            "Days are the brand's local days (--tz local, default) or UTC days, by\n"
+            "the inbound post's created_at. Default range: the last 7 days (UTC\n"
+            "today included). Brands: --brand, else the config's brands plus every\n"
+            "brand the tracker has seen (sc:brands). Config: -c, else\n"
+            "$SOCIALCARE_CONFIG. Redis: --redis, else SOCIALCARE_REDIS_URL, else the\n"
+            "config's redis.url.\n");
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -298,6 +300,8 @@ int sc_ctl_stats_main(int argc, char **argv)
                         MAX_DAYS);
                 return 2;
         }
+        if (!cfg)
+                cfg = getenv("SOCIALCARE_CONFIG");
         char errstr[512];
         sc_config_t *conf = sc_config_new("ctl", NULL);
         sc_brands_t *brands = NULL;
