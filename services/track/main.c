@@ -272,8 +272,9 @@ static void outbox_delivered(void *arg)
         free(ref);
 }
 
-/* Timer breaches (origin NULL): at least once through the Redis outbox,
- * cleared only from on_delivered. */
+/* Timer events (origin NULL: breaches, and the outcome of a reply matched
+ * by its thread when its wait ended): at least once through the Redis
+ * outbox, cleared only from on_delivered. */
 static void on_timer_event(void *opaque, size_t tag, const sc_sla_event_t *e)
 {
         track_t *s = opaque;
@@ -291,14 +292,14 @@ static void on_timer_event(void *opaque, size_t tag, const sc_sla_event_t *e)
         sc_produce_opts_t opts = {.on_delivered = outbox_delivered, .arg = ref};
         if (sc_worker_produce(s->w, NULL, s->output_topic, e->brand, strlen(e->brand),
                               s->payload.data, s->payload.len, &opts) == -1) {
-                sc_log(SC_LOG_ERROR, "producing breach for %s: %s", e->post_event_id,
+                sc_log(SC_LOG_ERROR, "producing %s for %s: %s", e->kind, e->post_event_id,
                        sc_worker_errstr(s->w));
                 free(ref->brand);
                 free(ref->member);
                 free(ref);
                 return;
         }
-        count_sla(s, "breach");
+        count_sla(s, e->kind);
 }
 
 static int is_reply(const sc_post_t *p)
@@ -370,9 +371,14 @@ static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                                 reason = "missing_field";
                         else if (!p.is_brand)
                                 sc_counter_add(s->ignored_inbound, 1);
-                        else if (!is_reply(&p))
+                        else if (!is_reply(&p)) {
+                                /* Kept so a reply to it is known to answer a
+                                 * brand post (the thread rule). */
                                 sc_counter_add(s->ignored_own, 1);
-                        else {
+                                if (sc_track_add_brand_post(s->tr, p.brand, p.platform,
+                                                            p.post_id))
+                                        return SC_FATAL;
+                        } else {
                                 sc_track_reply_t re = {
                                     .brand = p.brand,
                                     .event_id = p.event_id,

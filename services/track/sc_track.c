@@ -323,6 +323,19 @@ int sc_track_add_brand(sc_track_t *t, const char *brand)
                                NULL);
 }
 
+int sc_track_add_brand_post(sc_track_t *t, const char *brand, const char *platform,
+                            const char *post_id)
+{
+        char key[1024], ttl[24];
+        snprintf(key, sizeof(key), "sc:{%s}:p:%s:%s", brand, platform, post_id);
+        snprintf(ttl, sizeof(ttl), "%lld", (long long)t->conf.state_ttl_s);
+        if (push_call(t, CALL_OTHER, 0, brand) || push_call(t, CALL_OTHER, 0, brand))
+                return -1;
+        return sc_redis_append(t->r, 4, (const char *[]){"HSETNX", key, "k", "b"},
+                               NULL) ||
+               sc_redis_append(t->r, 3, (const char *[]){"EXPIRE", key, ttl}, NULL);
+}
+
 int sc_track_add_inbound(sc_track_t *t, const sc_track_inbound_t *in, size_t tag)
 {
         char ud[16], ld[16];
@@ -541,6 +554,41 @@ static void deliver(sc_track_t *t, sc_track_event_cb *cb, void *opaque)
         }
 }
 
+/* Records the business FRT of every first reply of t->bfs: one pipeline. */
+static int run_bfrt(sc_track_t *t, char *errstr, size_t errstr_size)
+{
+        redisReply **rep;
+        size_t n;
+        if (!t->bf_cnt)
+                return 0;
+        t->call_cnt = 0;
+        for (size_t i = 0; i < t->bf_cnt; i++) {
+                const bf_t *b = &t->bfs[i];
+                const char *brand = t->evstrs.data + b->brand_off;
+                const sc_calendar_t *cal = find_cal(t, t->evstrs.data + b->cal_off);
+                int64_t bf = cal ? sc_calendar_between(cal, b->ca, b->rca)
+                                 : (b->rca > b->ca ? b->rca - b->ca : 0);
+                args_t a;
+                a_begin(t, &a, brand);
+                a_cstr(t, &a, t->evstrs.data + b->key_off);
+                a_common(t, &a, brand);
+                a_int(t, &a, b->rca);
+                a_int(t, &a, bf);
+                push_call(t, CALL_BFRT, 0, brand);
+                a_send(t, &a, t->s_bfrt);
+        }
+        if (sc_redis_exec(t->r, &rep, &n) == -1) {
+                snprintf(errstr, errstr_size, "redis: %s", sc_redis_errstr(t->r));
+                return -1;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (rep[i]->type == REDIS_REPLY_ERROR) {
+                        snprintf(errstr, errstr_size, "redis script: %s", rep[i]->str);
+                        return -1;
+                }
+        return 0;
+}
+
 int sc_track_exec(sc_track_t *t, sc_track_event_cb *cb, void *opaque,
                   sc_track_counts_t *counts, char *errstr, size_t errstr_size)
 {
@@ -591,36 +639,9 @@ int sc_track_exec(sc_track_t *t, sc_track_event_cb *cb, void *opaque,
         }
         /* Business FRT needs the post's calendar and created_at, which only
          * Redis knew: a second round trip for the batch, not per post. */
-        if (t->bf_cnt) {
-                t->call_cnt = 0;
-                for (size_t i = 0; i < t->bf_cnt; i++) {
-                        const bf_t *b = &t->bfs[i];
-                        const char *brand = t->evstrs.data + b->brand_off;
-                        const sc_calendar_t *cal =
-                            find_cal(t, t->evstrs.data + b->cal_off);
-                        int64_t bf = cal ? sc_calendar_between(cal, b->ca, b->rca)
-                                         : (b->rca > b->ca ? b->rca - b->ca : 0);
-                        args_t a;
-                        a_begin(t, &a, brand);
-                        a_cstr(t, &a, t->evstrs.data + b->key_off);
-                        a_common(t, &a, brand);
-                        a_int(t, &a, b->rca);
-                        a_int(t, &a, bf);
-                        push_call(t, CALL_BFRT, 0, brand);
-                        a_send(t, &a, t->s_bfrt);
-                }
-                if (sc_redis_exec(t->r, &rep, &n) == -1) {
-                        snprintf(errstr, errstr_size, "redis: %s", sc_redis_errstr(t->r));
-                        reset_batch(t);
-                        return -1;
-                }
-                for (size_t i = 0; i < n; i++)
-                        if (rep[i]->type == REDIS_REPLY_ERROR) {
-                                snprintf(errstr, errstr_size, "redis script: %s",
-                                         rep[i]->str);
-                                reset_batch(t);
-                                return -1;
-                        }
+        if (run_bfrt(t, errstr, errstr_size)) {
+                reset_batch(t);
+                return -1;
         }
         deliver(t, cb, opaque);
         reset_batch(t);
@@ -724,16 +745,27 @@ int sc_track_scan(sc_track_t *t, const char *const *brands, size_t nb, int64_t n
                         return -1;
                 }
                 if (c->type == CALL_SCAN && r->type == REDIS_REPLY_ARRAY &&
-                    r->elements == 2) {
+                    r->elements == 4) {
                         counts->n[SC_TRACK_K_BREACH] += (uint64_t)rint64(r->element[0]);
                         counts->n[SC_TRACK_K_ORPHAN] += (uint64_t)rint64(r->element[1]);
+                        counts->n[SC_TRACK_K_RECONCILED] +=
+                            (uint64_t)rint64(r->element[2]);
+                        const redisReply *bl = r->element[3];
+                        for (size_t j = 0;
+                             bl->type == REDIS_REPLY_ARRAY && j < bl->elements; j++)
+                                if (bl->element[j]->type == REDIS_REPLY_ARRAY &&
+                                    take_bfrt(t, c, bl->element[j])) {
+                                        snprintf(errstr, errstr_size, "out of memory");
+                                        reset_batch(t);
+                                        return -1;
+                                }
                 }
                 if (c->type != CALL_OUTBOX || r->type != REDIS_REPLY_ARRAY)
                         continue;
                 const char *brand = t->strs.data + c->brand_off;
                 for (size_t j = 0; j < r->elements; j++) {
                         const redisReply *el = r->element[j];
-                        if (el->type != REDIS_REPLY_ARRAY || el->elements < 10)
+                        if (el->type != REDIS_REPLY_ARRAY || el->elements < 13)
                                 continue;
                         redisReply *const *x = el->element;
                         const char *member = RS(x[0]);
@@ -747,20 +779,27 @@ int sc_track_scan(sc_track_t *t, const char *const *brands, size_t nb, int64_t n
                                         t->ev_cnt--;
                                 continue;
                         }
-                        e->off[0] = ev_str(t, "breach", 6);
+                        /* {member, kind, eid, pf, pid, team, prio, ca, due, rca,
+                         *  frt, url, txt}: the 'E' layout shifted by one. */
+                        e->off[0] = ev_str(t, RS(x[1]), RL(x[1]));
                         e->off[1] = ev_str(t, brand, strlen(brand));
-                        for (int k = 2; k <= 6; k++) /* eid pf pid team prio */
-                                e->off[k] = ev_str(t, RS(x[k - 1]), RL(x[k - 1]));
-                        e->created_at = rint64(x[6]);
-                        e->due_at = rint64(x[7]);
-                        e->replied_at = -1;
-                        e->frt_ms = -1;
-                        e->has_url = RL(x[8]) > 0;
-                        e->off[7] = ev_str(t, RS(x[8]), RL(x[8]));
-                        e->off[8] = ev_str(t, RS(x[9]), RL(x[9]));
+                        for (int k = 2; k <= 6; k++)
+                                e->off[k] = ev_str(t, RS(x[k]), RL(x[k]));
+                        e->created_at = rint64(x[7]);
+                        e->due_at = rint64(x[8]);
+                        e->replied_at = RL(x[9]) ? rint64(x[9]) : -1;
+                        e->frt_ms = RL(x[10]) ? rint64(x[10]) : -1;
+                        e->has_url = RL(x[11]) > 0;
+                        e->off[7] = ev_str(t, RS(x[11]), RL(x[11]));
+                        e->off[8] = ev_str(t, RS(x[12]), RL(x[12]));
                         e->has_member = 1;
                         e->off[9] = ev_str(t, member, RL(x[0]));
                 }
+        }
+        /* Replies the timer matched by their thread need business FRT. */
+        if (run_bfrt(t, errstr, errstr_size)) {
+                reset_batch(t);
+                return -1;
         }
         /* The ZREMs went through: forget those entries. */
         for (size_t i = 0; i < done_sent; i++)

@@ -60,7 +60,7 @@ typedef struct sc_sla_event_s {
         const char *text;
         int64_t created_at, due_at;
         int64_t replied_at, frt_ms; /* -1: none */
-        const char *outbox_member;  /* timer breaches only, for sc_track_outbox_done */
+        const char *outbox_member;  /* timer events only, for sc_track_outbox_done */
 } sc_sla_event_t;
 
 /* What the calls of an exec/scan did, for metrics (events_total{kind}). */
@@ -129,6 +129,10 @@ int sc_track_add_inbound(sc_track_t *t, const sc_track_inbound_t *in, size_t tag
 int sc_track_add_reply(sc_track_t *t, const sc_track_reply_t *re, size_t tag,
                        int64_t now_ms);
 size_t sc_track_queued(const sc_track_t *t);
+/* A brand post that is not a reply (the brand's own top-level post): kept
+ * so a reply to it is known to answer a brand post (the thread rule). */
+int sc_track_add_brand_post(sc_track_t *t, const char *brand, const char *platform,
+                            const char *post_id);
 /* Queue SADD sc:brands brand (the registry socialcarectl stats reads when no
  * brand list is given). */
 int sc_track_add_brand(sc_track_t *t, const char *brand);
@@ -140,8 +144,10 @@ typedef void sc_track_event_cb(void *opaque, size_t tag, const sc_sla_event_t *e
 int sc_track_exec(sc_track_t *t, sc_track_event_cb *cb, void *opaque,
                   sc_track_counts_t *counts, char *errstr, size_t errstr_size);
 
-/* The timer, for brands[0..n): one pipeline. cb gets the outbox breaches not
- * already in flight (tag 0). 0 or -1 (Redis failed). */
+/* The timer, for brands[0..n): one pipeline (two when early replies were
+ * matched by their thread at the end of their wait). cb gets the outbox
+ * events (breaches, and the hit/late of those matches) not already in
+ * flight (tag 0). 0 or -1 (Redis failed). */
 int sc_track_scan(sc_track_t *t, const char *const *brands, size_t n, int64_t now_ms,
                   sc_track_event_cb *cb, void *opaque, sc_track_counts_t *counts,
                   char *errstr, size_t errstr_size);

@@ -97,6 +97,17 @@ static long long ctr(const char *name)
         return rep[0]->type == REDIS_REPLY_STRING ? atoll(rep[0]->str) : 0;
 }
 
+static int post_has(const char *pid, const char *field)
+{
+        char key[64];
+        redisReply **rep;
+        size_t n;
+        snprintf(key, sizeof(key), "sc:{t}:p:x:%s", pid);
+        sc_redis_append(R, 3, (const char *[]){"HEXISTS", key, field}, NULL);
+        CHECK(sc_redis_exec(R, &rep, &n) == 0);
+        return (int)rep[0]->integer;
+}
+
 static char *dump(void)
 {
         /* Everything that defines the figures, as one string. */
@@ -174,7 +185,12 @@ int main(int argc, char **argv)
         re("r6", "p6", "p6", T0 + 5 * MIN);
         re("r7", "zzz", NULL, T0 + 5 * MIN); /* parent never comes: orphan */
         in("p8", "t8", T0, 1, 0);
+        CHECK(sc_track_add_brand_post(T, "t", "x", "b8") == 0);
         re("r8", "b8", "t8", T0 + 5 * MIN); /* parent is a brand post: thread rule */
+        in("q1", "q", T0, 1, 0);
+        re("rq", "q2", "q", T0 + 7 * MIN); /* unknown parent: waits for it, not q1 */
+        in("z1", "z", T0, 1, T0 + 3 * HOUR);
+        re("rz", "zz", "z", T0 + 4 * HOUR); /* parent never comes: thread at the end */
         in("p9", "p9", T0, 1, 0);
         re("r9a", "p9", "p9", T0 + 1 * MIN);
         in("p9b", "p9", T0 + 2 * MIN, 1, 0); /* customer answers the brand */
@@ -186,12 +202,15 @@ int main(int argc, char **argv)
         CHECK(has_ev("2 late p3 frt=7200000"));
         CHECK_INT(ctr("extra_replies"), 1);
         CHECK_INT(ctr("replied_no_need"), 1);
-        CHECK_INT(ctr("pending"), 3); /* p2 unknown yet; p4 p5 p10 */
+        CHECK_INT(ctr("pending"), 4); /* p2 unknown yet; p4 p5 p10 z1 */
 
         /* Batch 2: p2 arrives (reconciled), p3's earlier reply retracts the miss. */
         in("p2", "p2", T0, 1, due);
         re("r3b", "p3", "p3", T0 + 20 * MIN);
+        in("q2", "q", T0 + 1 * MIN, 1, 0);
         run();
+        CHECK_INT(post_has("q1", "rca"), 0);
+        CHECK_INT(post_has("q2", "rca"), 1);
         CHECK(has_ev("1 hit p2 frt=1800000"));
         CHECK(has_ev("2 hit p3 frt=1200000"));
         CHECK_INT(EV.n, 2);
@@ -211,14 +230,14 @@ int main(int argc, char **argv)
         CHECK(sc_track_scan(T, brands, 1, T0 + 2 * HOUR, on_ev, NULL, NULL, err,
                             sizeof(err)) == 0);
         CHECK_INT(EV.n, 0);
-        sc_track_outbox_done(T, "t", "x:p4");
+        sc_track_outbox_done(T, "t", "breach|x:p4");
         CHECK(sc_track_scan(T, brands, 1, T0 + 2 * HOUR, on_ev, NULL, NULL, err,
                             sizeof(err)) == 0);
         CHECK_INT(EV.n, 0);
         sc_redis_appendf(R, "ZRANGE sc:{t}:outbox 0 -1");
         CHECK(sc_redis_exec(R, &rep, &n) == 0);
         CHECK_INT(rep[0]->elements, 1);
-        CHECK_STR(rep[0]->element[0]->str, "x:p5");
+        CHECK_STR(rep[0]->element[0]->str, "breach|x:p5");
         CHECK_INT(ctr("sla_missed"), 2);
 
         /* p4 answered late; p5's reply was written before due (pipeline delay). */
@@ -229,29 +248,37 @@ int main(int argc, char **argv)
         CHECK(has_ev("2 hit p5 frt=3000000"));
         CHECK_INT(EV.n, 2);
 
-        /* Orphan after the reconcile window. */
-        CHECK(sc_track_scan(T, brands, 1, sc_now_ms() + 8 * 24 * HOUR, NULL, NULL, &cnt,
+        /* After the reconcile window: r7 (no thread) is an orphan; rz answers
+         * z1 by the thread rule (z1 was breached by the same scan: late). */
+        EV.n = 0;
+        memset(&cnt, 0, sizeof(cnt));
+        CHECK(sc_track_scan(T, brands, 1, sc_now_ms() + 8 * 24 * HOUR, on_ev, NULL, &cnt,
                             err, sizeof(err)) == 0);
         CHECK_INT(cnt.n[SC_TRACK_K_ORPHAN], 1);
+        CHECK_INT(cnt.n[SC_TRACK_K_RECONCILED], 1);
+        CHECK(has_ev("0 breach z1 frt=-1"));
+        CHECK(has_ev("0 late z1 frt=14400000"));
 
-        CHECK_INT(ctr("received"), 10);
-        CHECK_INT(ctr("needs_reply"), 9);
-        CHECK_INT(ctr("replied"), 8);
-        CHECK_INT(ctr("with_due"), 6);
+        CHECK_INT(ctr("received"), 13);
+        CHECK_INT(ctr("needs_reply"), 12);
+        CHECK_INT(ctr("replied"), 10);
+        CHECK_INT(ctr("with_due"), 7);
         CHECK_INT(ctr("sla_hit"), 4);
-        CHECK_INT(ctr("sla_missed"), 1);
-        CHECK_INT(ctr("late"), 1);
+        CHECK_INT(ctr("sla_missed"), 2);
+        CHECK_INT(ctr("late"), 2);
         CHECK_INT(ctr("pending"), 1);
         CHECK_INT(ctr("extra_replies"), 2);
         CHECK_INT(ctr("replied_no_need"), 1);
         CHECK_INT(ctr("frt_sum_ms"),
-                  (60 + 120 + 300 + 600 + 1200 + 1800 + 3000 + 10800) * 1000LL);
+                  (60 + 120 + 300 + 360 + 600 + 1200 + 1800 + 3000 + 10800 + 14400) *
+                      1000LL);
         CHECK_INT(ctr("bfrt_sum_ms"), ctr("frt_sum_ms")); /* 24x7 */
-        CHECK_INT(ctr("bfrt_n"), 8);
-        CHECK_INT(ctr("frt_b0"), 4);
+        CHECK_INT(ctr("bfrt_n"), 10);
+        CHECK_INT(ctr("frt_b0"), 5);
         CHECK_INT(ctr("frt_b1"), 3);
         CHECK_INT(ctr("frt_b2"), 1);
-        CHECK_INT(ctr("frt_b3") + ctr("frt_b4") + ctr("frt_b5"), 0);
+        CHECK_INT(ctr("frt_b3"), 1);
+        CHECK_INT(ctr("frt_b4") + ctr("frt_b5"), 0);
         {
                 char f[64];
                 redisReply **r2;
