@@ -72,6 +72,19 @@ wait_until 30 "p2 tracked" received_is 9
 wait_until 30 "two breach events" breaches_are 2
 "$FEED" "$SC_BOOTSTRAP" "$here/conv_c.tsv"
 wait_until 30 "the late reply" sh -c "'$CTL' consume -b '$SC_BOOTSTRAP' -t care.sla --timeout 6 | grep -q '\"kind\": *\"late\"'"
+# Business gauges: "today" is the pinned 2026-11-20 (Warsaw).
+gauge_is() { [ "$(metric "socialcare_brand_$1{worker=\"track\",brand=\"telko\"}")" = "$2" ]; }
+wait_until 30 "gauge received = 9" gauge_is received 9
+wait_until 30 "gauge replied = 7" gauge_is replied 7
+gauge_is needs_reply 8 || fail "gauge needs_reply"
+gauge_is reply_rate 0.875 || fail "gauge reply_rate: $(metric 'socialcare_brand_reply_rate{worker="track",brand="telko"}')"
+gauge_is sla_missed 1 || fail "gauge sla_missed"
+gauge_is pending 1 || fail "gauge pending"
+gauge_is frt_median_seconds 1800 || fail "gauge frt median: $(metric 'socialcare_brand_frt_median_seconds{worker="track",brand="telko"}')"
+curl -s "http://127.0.0.1:$MPORT/metrics" |
+  grep -q '^socialcare_brand_received{worker="track",brand="gen"} 0$' ||
+  fail "a configured brand without posts is exported as 0"
+echo "gauges: received 9, needs_reply 8, replied 7, rate 0.875, missed 1, pending 1, median 1800"
 # Orphans: a restart 8 days later turns r9 (held since "now") into an orphan.
 stop_track
 start_track $((NOW + 8 * 86400000))
