@@ -44,6 +44,13 @@ typedef struct brand_gauges_s {
             *missed, *pending;
 } brand_gauges_t;
 
+/* A record of the batch to dead-letter once the batch's Redis writes are in. */
+typedef struct bad_s {
+        size_t i;
+        const char *reason;
+        char detail[300];
+} bad_t;
+
 typedef struct track_s {
         sc_worker_t *w;
         const char *output_topic;
@@ -57,6 +64,8 @@ typedef struct track_s {
         brand_gauges_t *gauges; /* one per configured brand */
         sc_buf_t payload;
         sc_msg_t *msgs; /* the batch in process() */
+        bad_t *bad;
+        size_t bad_cnt, bad_cap;
         int produce_failed;
         sc_counter_t *events_total[SC_TRACK_K_CNT], *ignored_own, *ignored_inbound;
         sc_counter_t *sla_total[3];
@@ -149,6 +158,8 @@ static void set_brand_gauges(track_t *s)
         }
 }
 
+static void on_script_error(void *opaque, size_t tag, const char *msg);
+
 static int track_init(sc_worker_t *w, void **statep, char *errstr, size_t errstr_size)
 {
         const sc_config_t *c = sc_worker_config(w);
@@ -178,6 +189,7 @@ static int track_init(sc_worker_t *w, void **statep, char *errstr, size_t errstr
                              errstr, errstr_size);
         if (!s->tr)
                 return -1;
+        sc_track_set_error_cb(s->tr, on_script_error, s);
         sc_metrics_t *m = sc_worker_metrics(w);
         for (int k = 0; k < SC_TRACK_K_CNT; k++) {
                 char l[64];
@@ -308,19 +320,38 @@ static int is_reply(const sc_post_t *p)
                (p->thread_id && p->thread_id[0] && strcmp(p->thread_id, p->post_id));
 }
 
-typedef struct bad_s {
-        size_t i;
-        const char *reason;
-        char detail[300];
-} bad_t;
+static int add_bad(track_t *s, size_t i, const char *reason, const char *detail)
+{
+        if (s->bad_cnt == s->bad_cap) {
+                size_t cap = s->bad_cap ? s->bad_cap * 2 : 16;
+                bad_t *nb = realloc(s->bad, cap * sizeof(*nb));
+                if (!nb)
+                        return -1;
+                s->bad = nb;
+                s->bad_cap = cap;
+        }
+        bad_t *b = &s->bad[s->bad_cnt++];
+        b->i = i;
+        b->reason = reason;
+        snprintf(b->detail, sizeof(b->detail), "%s", detail);
+        return 0;
+}
+
+/* A script failed for this record (not a Redis outage): dead-letter it
+ * rather than retrying the batch forever. */
+static void on_script_error(void *opaque, size_t tag, const char *msg)
+{
+        track_t *s = opaque;
+        sc_log(SC_LOG_ERROR, "redis script failed for a record: %s", msg);
+        add_bad(s, tag, "redis_script", msg);
+}
 
 static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
 {
         track_t *s = state;
         int64_t now = sc_now_ms();
-        bad_t *bad = NULL;
-        size_t bad_cnt = 0;
         char err[256];
+        s->bad_cnt = 0;
         for (size_t i = 0; i < n; i++) {
                 rd_kafka_message_t *rkm = msgs[i].rkm;
                 int32_t id = sc_avro_frame_id(rkm->payload, rkm->len);
@@ -398,21 +429,11 @@ static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                         reason = "bad_avro";
                         snprintf(err, sizeof(err), "not a framed Post or Routed record");
                 }
-                if (reason) {
-                        bad_t *nb = realloc(bad, (bad_cnt + 1) * sizeof(*bad));
-                        if (!nb) {
-                                free(bad);
-                                return SC_FATAL;
-                        }
-                        bad = nb;
-                        bad[bad_cnt].i = i;
-                        bad[bad_cnt].reason = reason;
-                        snprintf(bad[bad_cnt].detail, sizeof(bad[bad_cnt].detail), "%s",
-                                 err[0] ? err
-                                        : "Post without event_id, brand, platform, "
-                                          "post_id or text");
-                        bad_cnt++;
-                }
+                if (reason && add_bad(s, i, reason,
+                                      err[0] ? err
+                                             : "Post without event_id, brand, platform, "
+                                               "post_id or text"))
+                        return SC_FATAL;
         }
         /* Nothing is produced before every Redis write of the batch went
          * through: a Redis outage is a clean SC_RETRY of the whole batch. */
@@ -422,17 +443,15 @@ static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
         if (sc_track_queued(s->tr) &&
             sc_track_exec(s->tr, on_batch_event, s, &counts, err, sizeof(err))) {
                 sc_log(SC_LOG_WARN, "batch of %zu not applied: %s", n, err);
-                free(bad);
                 return SC_RETRY;
         }
         for (int k = 0; k < SC_TRACK_K_CNT; k++)
                 sc_counter_add(s->events_total[k], (double)counts.n[k]);
         int rc = s->produce_failed ? SC_FATAL : SC_OK;
-        for (size_t j = 0; j < bad_cnt && rc == SC_OK; j++)
-                if (sc_worker_dead_letter(w, &msgs[bad[j].i], bad[j].reason,
-                                          bad[j].detail))
+        for (size_t j = 0; j < s->bad_cnt && rc == SC_OK; j++)
+                if (sc_worker_dead_letter(w, &msgs[s->bad[j].i], s->bad[j].reason,
+                                          s->bad[j].detail))
                         rc = SC_FATAL;
-        free(bad);
         return rc;
 }
 
@@ -540,6 +559,7 @@ static void track_destroy(void *state)
                 free(s->brands.v[i]);
         free(s->brands.v);
         free(s->gauges);
+        free(s->bad);
         sc_buf_free(&s->payload);
         free(s);
 }

@@ -118,6 +118,8 @@ struct sc_track_s {
         size_t inflight_cnt, inflight_cap;
         char **done;
         size_t done_cnt, done_cap;
+        sc_track_error_cb *error_cb;
+        void *error_opaque;
 };
 
 static void free_tzs(brand_tz_t *tzs, size_t n)
@@ -554,6 +556,25 @@ static void deliver(sc_track_t *t, sc_track_event_cb *cb, void *opaque)
         }
 }
 
+void sc_track_set_error_cb(sc_track_t *t, sc_track_error_cb *cb, void *opaque)
+{
+        t->error_cb = cb;
+        t->error_opaque = opaque;
+}
+
+static int transient_error(const char *msg)
+{
+        static const char *const prefixes[] = {
+            "OOM",        "BUSY",     "LOADING",     "NOSCRIPT", "READONLY",
+            "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "MOVED",    "ASK",
+            "NOREPLICAS", "MISCONF",  "EXECABORT"};
+        for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+                if (!strncmp(msg, prefixes[i], strlen(prefixes[i])))
+                        return 1;
+        /* A script error wrapping one of those (e.g. OOM inside the script). */
+        return strstr(msg, "OOM command not allowed") != NULL;
+}
+
 /* Records the business FRT of every first reply of t->bfs: one pipeline. */
 static int run_bfrt(sc_track_t *t, char *errstr, size_t errstr_size)
 {
@@ -612,9 +633,20 @@ int sc_track_exec(sc_track_t *t, sc_track_event_cb *cb, void *opaque,
                 const redisReply *r = rep[i];
                 const call_t *c = &t->calls[i];
                 if (r->type == REDIS_REPLY_ERROR) {
-                        snprintf(errstr, errstr_size, "redis script: %s", r->str);
-                        bad = 1;
-                        break;
+                        /* A state of the server (out of memory, loading,
+                         * busy, failover): the whole batch again later. A
+                         * script error is this record's: reported, not
+                         * retried forever. */
+                        if (!t->error_cb || transient_error(r->str)) {
+                                snprintf(errstr, errstr_size, "redis script: %s", r->str);
+                                bad = 1;
+                                break;
+                        }
+                        if (c->type == CALL_INBOUND || c->type == CALL_REPLY)
+                                t->error_cb(t->error_opaque, c->tag, r->str);
+                        else
+                                sc_log(SC_LOG_WARN, "redis: %s", r->str);
+                        continue;
                 }
                 if (r->type != REDIS_REPLY_ARRAY)
                         continue;

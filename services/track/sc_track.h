@@ -138,6 +138,12 @@ int sc_track_add_brand_post(sc_track_t *t, const char *brand, const char *platfo
 int sc_track_add_brand(sc_track_t *t, const char *brand);
 
 typedef void sc_track_event_cb(void *opaque, size_t tag, const sc_sla_event_t *ev);
+/* A call whose script failed for its own reasons (not a state of the server
+ * such as OOM or LOADING, which fail the whole exec for a retry): called
+ * during sc_track_exec with the call's tag. Without a callback, any error
+ * fails the exec. */
+typedef void sc_track_error_cb(void *opaque, size_t tag, const char *msg);
+void sc_track_set_error_cb(sc_track_t *t, sc_track_error_cb *cb, void *opaque);
 /* Runs the queued calls. 0: every write applied, cb called for each SLA event
  * (counts added to *counts when not NULL). -1: Redis failed (errstr set):
  * the queue is dropped; queue the same calls again later. */

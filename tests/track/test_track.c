@@ -39,6 +39,17 @@ static int has_ev(const char *line)
         return 0;
 }
 
+static int err_cnt;
+static size_t err_tag = 99;
+
+static void on_err(void *opaque, size_t tag, const char *msg)
+{
+        (void)opaque;
+        fprintf(stderr, "script error (expected): %s\n", msg);
+        err_cnt++;
+        err_tag = tag;
+}
+
 static void in(const char *pid, const char *thread, int64_t ca, int nr, int64_t due)
 {
         char eid[64];
@@ -316,6 +327,21 @@ int main(int argc, char **argv)
         CHECK_STR(after, before);
         free(before);
         free(after);
+
+        /* A record whose script fails (its post key holds another type) is
+         * reported through the error callback; the rest of the batch is
+         * applied and the exec succeeds. Without a callback it fails. */
+        sc_redis_appendf(R, "SET sc:{t}:p:x:bad oops");
+        CHECK(sc_redis_exec(R, &rep, &n) == 0);
+        in("bad", "bad", T0, 1, 0);
+        CHECK(sc_track_exec(T, NULL, NULL, NULL, err, sizeof(err)) == -1);
+        sc_track_set_error_cb(T, on_err, NULL);
+        in("ok1", "ok1", T0, 1, 0);
+        in("bad", "bad", T0, 1, 0);
+        CHECK(sc_track_exec(T, NULL, NULL, NULL, err, sizeof(err)) == 0);
+        CHECK_INT(err_cnt, 1);
+        CHECK_INT(err_tag, 1);
+        CHECK_INT(ctr("received"), 14);
 
         sc_track_destroy(T);
         sc_redis_destroy(R);
