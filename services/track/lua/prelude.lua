@@ -105,22 +105,20 @@ local function apply_reply(key, h, reid, rca)
       h.bf = nil
     end
     h.rca, h.reid, h.frt = I(rca), reid, I(frt)
-    redis.call('HSET', key, 'rca', h.rca, 'reid', reid, 'frt', h.frt)
     frt_count(h, frt, 1)
     if due > 0 and old > due and rca <= due then
       bump(h, 'late', -1)
       bump(h, 'sla_missed', -1)
       bump(h, 'sla_hit', 1)
       h.oc = 'hit'
-      redis.call('HSET', key, 'oc', 'hit')
       ev(h, 'hit')
     end
+    redis.call('HSET', key, 'rca', h.rca, 'reid', reid, 'frt', h.frt, 'oc', h.oc or '')
     out[#out + 1] = {'B', key, h.ca, h.rca, h.cal or ''}
     return 'earlier'
   end
   local st = h.st
   h.rca, h.reid, h.frt, h.st = I(rca), reid, I(frt), 'done'
-  redis.call('HSET', key, 'rca', h.rca, 'reid', reid, 'frt', h.frt, 'st', 'done')
   bump(h, 'replied', 1)
   frt_count(h, frt, 1)
   if h.th ~= '' then redis.call('ZREM', P .. 't:' .. h.pf .. ':' .. h.th, h.pid) end
@@ -147,8 +145,9 @@ local function apply_reply(key, h, reid, rca)
       h.oc = 'late'
       ev(h, 'late')
     end
-    redis.call('HSET', key, 'oc', h.oc)
   end
+  redis.call('HSET', key, 'rca', h.rca, 'reid', reid, 'frt', h.frt, 'st', 'done',
+    'oc', h.oc or '')
   out[#out + 1] = {'B', key, h.ca, h.rca, h.cal or ''}
   return 'first'
 end
