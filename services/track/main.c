@@ -292,23 +292,24 @@ static void on_timer_event(void *opaque, size_t tag, const sc_sla_event_t *e)
         track_t *s = opaque;
         (void)tag;
         outbox_ref_t *ref = calloc(1, sizeof(*ref));
-        if (!ref || !(ref->brand = strdup(e->brand)) ||
-            !(ref->member = strdup(e->outbox_member)) || encode_sla(s, e, sc_now_ms())) {
-                if (ref) {
-                        free(ref->brand);
-                        free(ref);
-                }
-                return; /* stays in the outbox; sent again after a restart */
+        if (ref) {
+                ref->s = s;
+                ref->brand = strdup(e->brand);
+                ref->member = strdup(e->outbox_member);
         }
-        ref->s = s;
         sc_produce_opts_t opts = {.on_delivered = outbox_delivered, .arg = ref};
-        if (sc_worker_produce(s->w, NULL, s->output_topic, e->brand, strlen(e->brand),
+        if (!ref || !ref->brand || !ref->member || encode_sla(s, e, sc_now_ms()) ||
+            sc_worker_produce(s->w, NULL, s->output_topic, e->brand, strlen(e->brand),
                               s->payload.data, s->payload.len, &opts) == -1) {
                 sc_log(SC_LOG_ERROR, "producing %s for %s: %s", e->kind, e->post_event_id,
                        sc_worker_errstr(s->w));
-                free(ref->brand);
-                free(ref->member);
-                free(ref);
+                /* Still in the Redis outbox: handed out again by a later scan. */
+                sc_track_outbox_release(s->tr, e->brand, e->outbox_member);
+                if (ref) {
+                        free(ref->brand);
+                        free(ref->member);
+                        free(ref);
+                }
                 return;
         }
         count_sla(s, e->kind);

@@ -711,13 +711,18 @@ static ssize_t strv_find(char **v, size_t n, const char *brand, const char *memb
         return -1;
 }
 
-void sc_track_outbox_done(sc_track_t *t, const char *brand, const char *member)
+void sc_track_outbox_release(sc_track_t *t, const char *brand, const char *member)
 {
         ssize_t i = strv_find(t->inflight, t->inflight_cnt, brand, member);
         if (i >= 0) {
                 free(t->inflight[i]);
                 t->inflight[i] = t->inflight[--t->inflight_cnt];
         }
+}
+
+void sc_track_outbox_done(sc_track_t *t, const char *brand, const char *member)
+{
+        sc_track_outbox_release(t, brand, member);
         if (strv_push(&t->done, &t->done_cnt, &t->done_cap, brand, member))
                 sc_log(SC_LOG_WARN, "out of memory: outbox entry %s stays", member);
 }

@@ -160,6 +160,9 @@ int sc_track_scan(sc_track_t *t, const char *const *brands, size_t n, int64_t no
 /* The breach event of (brand, member) was delivered: clear it from the
  * outbox with the next scan. */
 void sc_track_outbox_done(sc_track_t *t, const char *brand, const char *member);
+/* The event of (brand, member) could not be produced: hand it out again
+ * with a later scan. */
+void sc_track_outbox_release(sc_track_t *t, const char *brand, const char *member);
 /* Outbox entries handed out and not delivered yet. */
 size_t sc_track_outbox_inflight(const sc_track_t *t);
 
