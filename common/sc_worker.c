@@ -13,6 +13,13 @@
 #include "sc_log.h"
 #include "sc_time.h"
 
+/* Bits of brokers_up. */
+#define UP_CONSUMER 1
+#define UP_PRODUCER 2
+
+/* How often an idle worker checks that Redis still answers, for /readyz. */
+#define REDIS_PING_MS 5000
+
 /* An input message from consumption until its offset may be stored. pending
  * counts one reference for "process() has not returned yet" plus one per
  * undelivered output. */
@@ -100,12 +107,16 @@ struct sc_worker_s {
         char errstr[512];
         char dlq_suffix[64];
 
-        /* Published for the HTTP thread. */
+        /* Published for the HTTP thread. brokers_up: one bit per client
+         * (UP_CONSUMER, UP_PRODUCER) that last saw a broker up; healthy while
+         * any bit is set, so an idle client never masks a working one. */
         atomic_int brokers_up;
         atomic_int redis_up;
         atomic_llong heartbeat_ms;
 
         sc_counter_t *m_dlq_total, *m_retries, *m_redis_errors, *m_redis_reconnects;
+        sc_counter_t *m_batch_retries, *m_tick_retries;
+        int64_t redis_ping_at;
         sc_gauge_t *m_inflight, *m_queue, *m_up;
         sc_histogram_t *m_latency;
         topic_counter_t *in_counters, *out_counters;
@@ -270,6 +281,31 @@ static sc_counter_t *topic_counter(sc_worker_t *w, topic_counter_t **list,
         return t->counter;
 }
 
+static sc_counter_t *dlq_counter(sc_worker_t *w, const char *reason)
+{
+        char labels[160];
+        snprintf(labels, sizeof(labels), "reason=\"%s\"", reason);
+        return sc_metrics_counter(w->metrics, "socialcare_dlq_messages_total",
+                                  "Messages dead-lettered, by reason", labels);
+}
+
+/* Series a dashboard or an alert rule reads must exist before their first
+ * event: rate() over a series that appears at 1 misses that increment, and
+ * an absent series cannot be told from a broken scrape. */
+static void declare_series(sc_worker_t *w, const char *topics)
+{
+        char *copy = strdup(topics ? topics : ""), *save = NULL;
+        for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+                topic_counter(w, &w->in_counters, "socialcare_messages_in_total",
+                              "Messages consumed, by topic", t);
+        free(copy);
+        copy = strdup(w->ops->dlq_reasons ? w->ops->dlq_reasons : "");
+        save = NULL;
+        for (char *r = strtok_r(copy, ", ", &save); r; r = strtok_r(NULL, ", ", &save))
+                dlq_counter(w, r);
+        free(copy);
+}
+
 /* ---- producing ----------------------------------------------------------- */
 
 static int produce_raw(sc_worker_t *w, const char *topic, const void *key, size_t key_len,
@@ -335,6 +371,21 @@ int sc_worker_produce(sc_worker_t *w, sc_msg_t *origin, const char *topic,
         return 0;
 }
 
+sc_hold_t *sc_worker_hold(sc_worker_t *w, sc_msg_t *origin)
+{
+        (void)w;
+        if (!origin)
+                return NULL;
+        origin->inflight->pending++;
+        return (sc_hold_t *)origin->inflight;
+}
+
+void sc_worker_release(sc_worker_t *w, sc_hold_t *h)
+{
+        if (h)
+                inflight_release(w, (sc_inflight_t *)h);
+}
+
 const char *sc_msg_header(const sc_msg_t *m, const char *name, size_t *size)
 {
         rd_kafka_headers_t *hdrs;
@@ -381,11 +432,7 @@ int sc_worker_dead_letter(sc_worker_t *w, sc_msg_t *origin, const char *reason,
                 sc_log(SC_LOG_ERROR, "dead letter to %s failed: %s", topic, w->errstr);
                 return -1;
         }
-        char labels[160];
-        snprintf(labels, sizeof(labels), "reason=\"%s\"", reason);
-        sc_counter_add(sc_metrics_counter(w->metrics, "socialcare_dlq_messages_total",
-                                          "Messages dead-lettered, by reason", labels),
-                       1);
+        sc_counter_add(dlq_counter(w, reason), 1);
         sc_log(SC_LOG_INFO, "dead-lettered %s [%d] @%lld to %s: %s: %s", src_topic,
                (int)rkm->partition, (long long)rkm->offset, topic, reason,
                detail ? detail : "");
@@ -432,7 +479,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
                        (long long)backoff);
                 return;
         }
-        atomic_store(&w->brokers_up, 1);
+        atomic_fetch_or(&w->brokers_up, UP_PRODUCER);
         if (ctx->on_delivered)
                 ctx->on_delivered(ctx->arg);
         if (ctx->origin)
@@ -515,8 +562,14 @@ static void revoke_partitions(sc_worker_t *w, rd_kafka_topic_partition_list_t *p
                 store_offsets(w);
                 if (!busy || sc_mono_ms() > deadline)
                         break;
+                /* Shutting down with the producer drained: what is left is
+                 * held by the worker (sc_worker_hold) and gave up already. */
+                if (stop_requested && rd_kafka_outq_len(w->producer) == 0 && !w->retries)
+                        break;
                 rd_kafka_poll(w->producer, 50);
                 serve_retries(w);
+                if (w->ops->pump && w->state)
+                        w->ops->pump(w, w->state);
         }
         rd_kafka_resp_err_t err = rd_kafka_commit(w->consumer, NULL, 0);
         if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
@@ -569,11 +622,16 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
 }
 
+static int client_bit(const sc_worker_t *w, const rd_kafka_t *rk)
+{
+        return rk == w->producer ? UP_PRODUCER : UP_CONSUMER;
+}
+
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
         sc_worker_t *w = opaque;
         if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
-                atomic_store(&w->brokers_up, 0);
+                atomic_fetch_and(&w->brokers_up, ~client_bit(w, rk));
         if (err == RD_KAFKA_RESP_ERR__FATAL) {
                 char fatal[512];
                 rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
@@ -586,11 +644,11 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
                rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
-/* librdkafka statistics: consumer lag per partition and broker state. */
+/* librdkafka statistics: consumer lag per partition and broker state.
+ * Runs on the thread that polls rk (the main loop) for both clients. */
 static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 {
         sc_worker_t *w = opaque;
-        (void)rk;
         sc_json_t *jp = sc_json_new(16);
         char err[128];
         const sc_jv_t *root = sc_json_parse(jp, json, len, err, sizeof(err));
@@ -598,24 +656,43 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
         for (const sc_jv_t *b = sc_json_first(sc_json_get(root, "brokers")); b;
              b = sc_json_next(b)) {
                 const char *state = sc_json_str(sc_json_get(b, "state"));
-                const char *name = sc_json_str(sc_json_get(b, "name"));
-                if (name && strstr(name, "GroupCoordinator"))
+                const char *source = sc_json_str(sc_json_get(b, "source"));
+                /* The group coordinator (logical) and the internal broker
+                 * mirror a real connection or none: only real brokers count. */
+                if (source && (!strcmp(source, "logical") || !strcmp(source, "internal")))
                         continue;
                 any_broker = 1;
                 any_up |= state && !strcmp(state, "UP");
         }
-        if (any_broker)
-                atomic_store(&w->brokers_up, any_up);
-        for (const sc_jv_t *t = sc_json_first(sc_json_get(root, "topics")); t;
-             t = sc_json_next(t)) {
+        if (any_broker) {
+                if (any_up)
+                        atomic_fetch_or(&w->brokers_up, client_bit(w, rk));
+                else
+                        atomic_fetch_and(&w->brokers_up, ~client_bit(w, rk));
+        }
+        /* The producer's statistics list the topics it writes, with no lag. */
+        const char *type = sc_json_str(sc_json_get(root, "type"));
+        for (const sc_jv_t *t = sc_json_first(sc_json_get(root, "topics"));
+             t && type && !strcmp(type, "consumer"); t = sc_json_next(t)) {
                 for (const sc_jv_t *p = sc_json_first(sc_json_get(t, "partitions")); p;
                      p = sc_json_next(p)) {
                         int64_t part, lag;
-                        if (sc_json_int64(sc_json_get(p, "partition"), &part) ||
-                            part < 0 ||
-                            sc_json_int64(sc_json_get(p, "consumer_lag"), &lag) ||
-                            lag < 0)
+                        if (sc_json_int64(sc_json_get(p, "partition"), &part) || part < 0)
                                 continue;
+                        if (sc_json_bool(sc_json_get(p, "desired")) == 0) {
+                                /* Not (or no longer) assigned to this copy: its
+                                 * lag is another consumer's to report; 0 keeps
+                                 * a sum over copies true after a rebalance. */
+                                lag = 0;
+                        } else if (sc_json_int64(sc_json_get(p, "consumer_lag"), &lag) ||
+                                   lag < 0) {
+                                /* No committed offset yet (a new group): the
+                                 * lag from the stored position, if known. */
+                                if (sc_json_int64(sc_json_get(p, "consumer_lag_stored"),
+                                                  &lag) ||
+                                    lag < 0)
+                                        continue;
+                        }
                         char labels[300];
                         snprintf(labels, sizeof(labels),
                                  "topic=\"%s\",partition=\"%lld\"", t->key,
@@ -641,7 +718,7 @@ static int health_live(void *opaque, sc_buf_t *detail)
                 return 0;
         }
         if (!atomic_load(&w->brokers_up)) {
-                sc_buf_puts(detail, "kafka: all brokers down");
+                sc_buf_puts(detail, "kafka: no broker reachable");
                 return 0;
         }
         sc_buf_puts(detail, "ok");
@@ -655,7 +732,7 @@ static int health_ready(void *opaque, sc_buf_t *detail)
                 return 0;
         if (w->ops->uses_redis && !atomic_load(&w->redis_up)) {
                 sc_buf_reset(detail);
-                sc_buf_puts(detail, "redis unreachable");
+                sc_buf_puts(detail, "redis: unreachable");
                 return 0;
         }
         return 1;
@@ -803,7 +880,7 @@ static int fill_batch(sc_worker_t *w, size_t max, int wait_ms)
                         rd_kafka_message_destroy(rkm);
                         continue;
                 }
-                atomic_store(&w->brokers_up, 1);
+                atomic_fetch_or(&w->brokers_up, UP_CONSUMER);
                 if (w->batch_cnt == w->batch_cap) {
                         w->batch_cap = w->batch_cap ? w->batch_cap * 2 : 256;
                         w->batch = realloc(w->batch, w->batch_cap * sizeof(*w->batch));
@@ -831,6 +908,7 @@ static void run_batch(sc_worker_t *w)
         int64_t t0 = sc_mono_ns();
         int rc = w->ops->process(w, w->state, w->batch, w->batch_cnt);
         if (rc == SC_RETRY) {
+                sc_counter_add(w->m_batch_retries, 1);
                 w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 : 100;
                 if (w->backoff_ms > w->retry_backoff_max)
                         w->backoff_ms = w->retry_backoff_max;
@@ -863,8 +941,19 @@ static void run_batch(sc_worker_t *w)
 
 static void publish_health(sc_worker_t *w)
 {
-        atomic_store(&w->heartbeat_ms, sc_mono_ms());
+        int64_t now = sc_mono_ms();
+        atomic_store(&w->heartbeat_ms, now);
         if (w->redis) {
+                /* Batches tell whether Redis answers only while posts flow: an
+                 * idle worker pings, so /readyz follows an outage (and its end)
+                 * without traffic. Never with a batch's commands queued. */
+                if (now >= w->redis_ping_at && !sc_redis_pending(w->redis)) {
+                        w->redis_ping_at = now + REDIS_PING_MS;
+                        redisReply **rep;
+                        size_t n;
+                        if (sc_redis_appendf(w->redis, "PING") == 0)
+                                sc_redis_exec(w->redis, &rep, &n);
+                }
                 atomic_store(&w->redis_up, sc_redis_err(w->redis) == 0);
                 unsigned long e = sc_redis_error_count(w->redis);
                 unsigned long r = sc_redis_reconnect_count(w->redis);
@@ -987,6 +1076,8 @@ static void run(sc_worker_t *w)
                 }
                 if (w->ops->tick && sc_mono_ms() >= next_tick) {
                         int rc = w->ops->tick(w, w->state, sc_now_ms());
+                        if (rc == SC_RETRY)
+                                sc_counter_add(w->m_tick_retries, 1);
                         if (rc == SC_FATAL) {
                                 w->fatal = 1;
                                 break;
@@ -1292,9 +1383,17 @@ int sc_worker_main(int argc, char **argv, const sc_worker_ops_t *ops)
         w->m_retries =
             sc_metrics_counter(w->metrics, "socialcare_delivery_retries_total",
                                "Outputs produced again after a failed delivery", NULL);
-        w->m_redis_errors =
-            sc_metrics_counter(w->metrics, "socialcare_redis_errors_total",
-                               "Failed Redis round trips", NULL);
+        w->m_batch_retries = sc_metrics_counter(
+            w->metrics, "socialcare_batch_retries_total",
+            "Input batches deferred by the worker (an outage such as Redis down) and "
+            "offered again after a backoff",
+            NULL);
+        w->m_tick_retries =
+            sc_metrics_counter(w->metrics, "socialcare_tick_retries_total",
+                               "Timer runs deferred to the next tick (an outage)", NULL);
+        w->m_redis_errors = sc_metrics_counter(
+            w->metrics, "socialcare_redis_errors_total",
+            "Failed Redis round trips (connects, commands, pings)", NULL);
         w->m_redis_reconnects = sc_metrics_counter(
             w->metrics, "socialcare_redis_reconnects_total", "Redis reconnects", NULL);
         w->m_inflight =
@@ -1308,8 +1407,8 @@ int sc_worker_main(int argc, char **argv, const sc_worker_ops_t *ops)
                                                 1e-3, 5e-3, 1e-2, 5e-2, 0.1,  1};
         w->m_latency = sc_metrics_histogram(
             w->metrics, "socialcare_processing_seconds",
-            "Processing time per input message", NULL, latency_bounds,
-            sizeof(latency_bounds) / sizeof(latency_bounds[0]));
+            "Processing time per input message (its batch's time / batch size)", NULL,
+            latency_bounds, sizeof(latency_bounds) / sizeof(latency_bounds[0]));
         sc_gauge_set(w->m_up, 1);
         int port = (int)sc_config_int(w->config, "metrics.port");
         if (port > 0) {
@@ -1339,6 +1438,11 @@ int sc_worker_main(int argc, char **argv, const sc_worker_ops_t *ops)
                 worker_destroy(w);
                 return 1;
         }
+        snprintf(errstr, sizeof(errstr), "%s.input_topics", ops->name);
+        declare_series(w, *sc_config_str(w->config, errstr)
+                              ? sc_config_str(w->config, errstr)
+                              : ops->input_topics);
+        errstr[0] = '\0';
         if (ops->init && ops->init(w, &w->state, errstr, sizeof(errstr)) == -1) {
                 sc_log(SC_LOG_ERROR, "init: %s", errstr);
                 shutdown_worker(w);

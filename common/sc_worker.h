@@ -86,6 +86,14 @@ typedef struct sc_worker_ops_s {
         void (*destroy)(void *state);
         /* Optional: extra --check-config validation (rules, calendars...). */
         int (*check_config)(const sc_config_t *c, char *errstr, size_t errstr_size);
+        /* Optional: the reason codes this worker dead-letters with (comma
+         * separated), exported as socialcare_dlq_messages_total{reason} = 0
+         * from the start. Other reasons still count from their first use. */
+        const char *dlq_reasons;
+        /* Optional: called while the runtime waits for in-flight inputs to
+         * finish (on revoke), so work behind sc_worker_hold() (e.g. webhook
+         * deliveries) can progress. Must not block. */
+        void (*pump)(sc_worker_t *w, void *state);
 } sc_worker_ops_t;
 
 /* Parses argv (-c FILE, -o name=value, --help, --check-config,
@@ -116,6 +124,15 @@ sc_redis_t *sc_worker_redis(sc_worker_t *w);
 sc_metrics_t *sc_worker_metrics(sc_worker_t *w);
 int sc_worker_stopping(const sc_worker_t *w);
 const char *sc_worker_errstr(const sc_worker_t *w);
+
+/* One more pending reference on origin's in-flight record, for work that
+ * is not a Kafka output (e.g. a webhook delivery): origin's offset is not
+ * stored until every hold is released. Release on the worker thread, exactly
+ * once. origin NULL returns NULL, which release accepts. Holds still open at
+ * shutdown leave the offset unstored (the input is consumed again). */
+typedef struct sc_hold_s sc_hold_t;
+sc_hold_t *sc_worker_hold(sc_worker_t *w, sc_msg_t *origin);
+void sc_worker_release(sc_worker_t *w, sc_hold_t *h);
 
 /* Header value of an input message, or NULL. */
 const char *sc_msg_header(const sc_msg_t *m, const char *name, size_t *size);

@@ -34,7 +34,10 @@ typedef struct classify_s {
         sc_buf_t payload;
         sc_counter_t *posts_total, *intent_total[SC_INTENT_CNT];
         sc_counter_t *lang_total[3];
+        sc_counter_t *sentiment_total[3]; /* SENTIMENTS order */
 } classify_t;
+
+static const char *const SENTIMENTS[] = {"positive", "neutral", "negative"};
 
 static int classify_init(sc_worker_t *w, void **statep, char *errstr, size_t errstr_size)
 {
@@ -74,6 +77,13 @@ static int classify_init(sc_worker_t *w, void **statep, char *errstr, size_t err
                 s->lang_total[i] =
                     sc_metrics_counter(m, "socialcare_classify_language_total",
                                        "Posts by detected language", labels);
+        }
+        for (int i = 0; i < 3; i++) {
+                char labels[64];
+                snprintf(labels, sizeof(labels), "label=\"%s\"", SENTIMENTS[i]);
+                s->sentiment_total[i] =
+                    sc_metrics_counter(m, "socialcare_classify_sentiment_total",
+                                       "Posts by sentiment label", labels);
         }
         for (int k = 0; k < SC_INTENT_CNT; k++) {
                 char labels[64];
@@ -173,6 +183,9 @@ static int classify_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t 
                 for (int k = 0; k < SC_INTENT_CNT; k++)
                         if ((r.intent_mask >> k) & 1)
                                 sc_counter_add(s->intent_total[k], 1);
+                for (int k = 0; k < 3; k++)
+                        if (!strcmp(r.label, SENTIMENTS[k]))
+                                sc_counter_add(s->sentiment_total[k], 1);
         }
         return SC_OK;
 }
@@ -228,6 +241,7 @@ static const sc_worker_ops_t ops = {
     .reload = classify_reload,
     .destroy = classify_destroy,
     .check_config = classify_check,
+    .dlq_reasons = "bad_avro,missing_field,invalid_utf8,encode_error,produce_error",
 };
 
 int main(int argc, char **argv)

@@ -308,6 +308,9 @@ static const sc_worker_ops_t ops = {
     .process = ingest_process,
     .reload = ingest_reload,
     .destroy = ingest_destroy,
+    .dlq_reasons = "bad_json,invalid_utf8,too_large,unknown_format,missing_field,"
+                   "unknown_platform,unknown_brand,bad_timestamp,bad_field,text_too_long,"
+                   "too_many_items,encode_error,produce_error",
 };
 
 int main(int argc, char **argv)

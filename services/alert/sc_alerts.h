@@ -1,0 +1,93 @@
+/* Alerts: kinds and severities, the Alert record (Avro, generic JSON and
+ * Slack-compatible webhook bodies), the view of an Enriched record the
+ * single-post checks need, and the webhook targets of the `alert:` section. */
+#ifndef SC_ALERTS_H
+#define SC_ALERTS_H
+#include <avro.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sc_avro.h"
+#include "sc_buf.h"
+#include "sc_post.h"
+#include "sc_webhook.h"
+#include "sc_yaml.h"
+
+enum {
+        SC_ALERT_SPIKE,
+        SC_ALERT_SPIKE_RESOLVED,
+        SC_ALERT_CRISIS_POST,
+        SC_ALERT_INFLUENCER_NEGATIVE,
+        SC_ALERT_SLA_BREACH,
+        SC_ALERT_KIND_CNT
+};
+enum { SC_SEV_INFO, SC_SEV_WARNING, SC_SEV_CRITICAL, SC_SEV_CNT };
+
+const char *sc_alert_kind_name(int kind);
+int sc_alert_kind_parse(const char *name); /* -1 when unknown */
+int sc_alert_kind_severity(int kind);      /* fixed per kind */
+const char *sc_alert_severity_name(int sev);
+int sc_alert_severity_parse(const char *name);
+
+/* One alert. Strings are borrowed; optional ones may be NULL. */
+typedef struct sc_alert_s {
+        int kind, severity;
+        const char *id, *brand, *topic, *title, *summary, *url;
+        int64_t window_start, window_end; /* 0: none */
+        int64_t count;
+        double baseline_mean, baseline_stddev;
+        const char *const *post_ids;
+        size_t post_id_cnt;
+        int64_t created_at;
+} sc_alert_t;
+
+/* Framed Avro Alert appended to out (schema order, direct writers). */
+int sc_alert_encode(const sc_alert_t *a, const sc_avro_codec_t *codec, sc_buf_t *out);
+/* Webhook bodies appended to out. */
+int sc_alert_json(const sc_alert_t *a, sc_buf_t *out);
+int sc_alert_slack(const sc_alert_t *a, sc_buf_t *out);
+
+#define SC_ALERT_MAX_TOPICS 16
+
+/* What the checks read from an Enriched record; strings point into the
+ * decoded value. */
+typedef struct sc_enriched_view_s {
+        sc_post_t post;
+        const char *sentiment;
+        double crisis; /* confidence of the crisis intent, 0 when absent */
+        const char *topics[SC_ALERT_MAX_TOPICS];
+        size_t topic_cnt;
+} sc_enriched_view_t;
+
+/* From a decoded value. Returns 0, or -1 when a required field is missing. */
+int sc_enriched_view(avro_value_t *enriched, sc_enriched_view_t *out);
+/* Straight from a framed Enriched (the caller checked the schema id), without
+ * Avro-C's generic values (which allocate per union and array item): the hot
+ * path. Strings are copied, NUL-terminated, into scratch (reused; valid until
+ * its next use). Returns 0, or -1 for a truncated or malformed body or a
+ * missing required field. Same result as sc_avro_decode + sc_enriched_view. */
+int sc_enriched_read(const void *frame, size_t len, sc_buf_t *scratch,
+                     sc_enriched_view_t *out);
+
+enum { SC_FORMAT_JSON, SC_FORMAT_SLACK };
+
+typedef struct sc_alert_target_s {
+        char *id, *url, *secret;
+        int format;
+        unsigned kinds; /* bit per kind */
+        char **brands;  /* empty: every brand */
+        size_t brand_cnt;
+        int min_severity;
+        sc_webhook_target_conf_t wh; /* strings point into this struct */
+} sc_alert_target_t;
+
+/* Parses alert.targets from the deployment tree (root may be NULL: no
+ * targets). Secrets: `secret:` or `secret_env: NAME`. Errors name the file
+ * line. Caller frees with sc_alert_targets_free(). */
+int sc_alert_targets_parse(const sc_yaml_node_t *root, const char *file,
+                           sc_alert_target_t **out, size_t *cnt, char *errstr,
+                           size_t errstr_size);
+void sc_alert_targets_free(sc_alert_target_t *t, size_t cnt);
+int sc_alert_target_matches(const sc_alert_target_t *t, const sc_alert_t *a);
+
+#endif

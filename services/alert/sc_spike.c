@@ -1,0 +1,491 @@
+#include "sc_spike.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sc_buf.h"
+
+#define DAY_MS     86400000LL
+#define MAX_SERIES 8 /* brand + up to 7 topics per post */
+#define MAX_NAME   128
+
+/* KEYS: seen, then (bucket, recent) per series. ARGV: ttl, recent cap, id. */
+static const char COUNT_LUA[] =
+    "if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end\n"
+    "for i = 2, #KEYS, 2 do\n"
+    "  redis.call('INCR', KEYS[i]); redis.call('PEXPIRE', KEYS[i], ARGV[1])\n"
+    "  redis.call('LPUSH', KEYS[i+1], ARGV[3])\n"
+    "  redis.call('LTRIM', KEYS[i+1], 0, tonumber(ARGV[2]) - 1)\n"
+    "  redis.call('PEXPIRE', KEYS[i+1], ARGV[1])\n"
+    "end\n"
+    "return 1\n";
+
+/* KEYS: storm, clock, recent, outbox. ARGV: bucket prefix, minute, window,
+ * bucket, days, k, min_count, ttl, series name (brand[:topic]), brand, topic.
+ * Returns {0} or {kind, id, storm_start, win_start, win_end, count, mean, sd,
+ * ids...}. The bucket keys share the brand's hash tag with KEYS (one slot). */
+static const char EVAL_LUA[] =
+    "local m = tonumber(ARGV[2]); local W = tonumber(ARGV[3]); local B = "
+    "tonumber(ARGV[4])\n"
+    "local D = tonumber(ARGV[5]); local k = tonumber(ARGV[6]); local minc = "
+    "tonumber(ARGV[7])\n"
+    "local ttl = ARGV[8]\n"
+    "local function f(x) return string.format('%.0f', x) end\n"
+    "local clock = tonumber(redis.call('GET', KEYS[2]) or '-1')\n"
+    "if m < clock then return {0} end\n"
+    "redis.call('SET', KEYS[2], f(m), 'PX', ttl)\n"
+    "local function win(e)\n"
+    "  local keys = {}\n"
+    "  for i = 0, W / B - 1 do keys[#keys + 1] = ARGV[1] .. f(e - i * B) end\n"
+    "  local s = 0\n"
+    "  for _, v in ipairs(redis.call('MGET', unpack(keys))) do\n"
+    "    if v then s = s + tonumber(v) end\n"
+    "  end\n"
+    "  return s\n"
+    "end\n"
+    "local count = win(m)\n"
+    "local sum, sq = 0, 0\n"
+    "for d = 1, D do local c = win(m - d * 86400000); sum = sum + c; sq = sq + c * c "
+    "end\n"
+    "local mean = D > 0 and sum / D or 0\n"
+    "local var = D > 0 and sq / D - mean * mean or 0\n"
+    "if var < 0 then var = 0 end\n"
+    "local sd = math.max(math.sqrt(var), math.sqrt(mean))\n"
+    "local ws = m - W + B\n"
+    "local storm = redis.call('GET', KEYS[1])\n"
+    "local kind, start\n"
+    "if not storm then\n"
+    "  if count > mean + k * sd and count >= minc then\n"
+    "    kind = 1; start = ws\n"
+    "    redis.call('SET', KEYS[1], f(ws), 'PX', ttl)\n"
+    "  end\n"
+    "else\n"
+    "  redis.call('PEXPIRE', KEYS[1], ttl)\n"
+    "  if count <= mean + sd or count < minc / 2 then\n"
+    "    kind = 2; start = tonumber(storm)\n"
+    "    redis.call('DEL', KEYS[1])\n"
+    "  end\n"
+    "end\n"
+    "if not kind then return {0} end\n"
+    "local id = (kind == 1 and 'spike:' or 'spike_resolved:') .. ARGV[9] .. ':' .. "
+    "f(start)\n"
+    "local ids = redis.call('LRANGE', KEYS[3], 0, -1)\n"
+    "local r = {kind, id, f(start), f(ws), f(m + B), f(count), string.format('%.6f', "
+    "mean), string.format('%.6f', sd)}\n"
+    "for _, x in ipairs(ids) do r[#r + 1] = x end\n"
+    "redis.call('HSET', KEYS[4], id, table.concat({kind, ARGV[10], ARGV[11], r[3], "
+    "r[4], r[5], r[6], r[7], r[8], table.concat(ids, '\\31')}, '\\t'))\n"
+    "return r\n";
+
+/* One (series, minute) to evaluate in this batch. */
+typedef struct eval_s {
+        char brand[MAX_NAME];
+        char topic[MAX_NAME]; /* "" for the brand series */
+        int64_t minute;
+        size_t tag;
+} eval_t;
+
+typedef struct ev_store_s {
+        sc_spike_event_t ev;
+        size_t str_off[4]; /* alert_id, brand, topic, ids start */
+        int has_topic;
+} ev_store_t;
+
+struct sc_spike_s {
+        sc_redis_t *redis;
+        sc_spike_opts_t o;
+        sc_redis_script_t *count, *eval;
+        int64_t ttl_ms;
+        eval_t *evals;
+        size_t eval_cnt, eval_cap;
+        size_t cmds;       /* commands appended since begin */
+        size_t count_cmds; /* of which counting scripts (they come first) */
+        ev_store_t *events;
+        size_t event_cnt, event_cap;
+        sc_buf_t strs; /* event strings, as offsets until collect ends */
+        const char **idptrs;
+        size_t idptr_cap;
+        char keybuf[2 * MAX_SERIES + 1][2 * MAX_NAME + 64];
+};
+
+sc_spike_t *sc_spike_new(sc_redis_t *r, const sc_spike_opts_t *opts, char *errstr,
+                         size_t errstr_size)
+{
+        sc_spike_t *s = calloc(1, sizeof(*s));
+        if (!s) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        s->redis = r;
+        s->o = *opts;
+        if (s->o.bucket_ms <= 0)
+                s->o.bucket_ms = 60000;
+        if (s->o.window_ms <= 0)
+                s->o.window_ms = 15 * 60000;
+        if (s->o.window_ms % s->o.bucket_ms || s->o.window_ms / s->o.bucket_ms > 1440) {
+                snprintf(errstr, errstr_size,
+                         "spike window must be a multiple of %lld ms and at most 1440 "
+                         "buckets",
+                         (long long)s->o.bucket_ms);
+                free(s);
+                return NULL;
+        }
+        if (s->o.baseline_days < 0)
+                s->o.baseline_days = 0;
+        if (s->o.recent_ids <= 0)
+                s->o.recent_ids = 10;
+        s->ttl_ms = (s->o.baseline_days + 1) * DAY_MS + s->o.window_ms;
+        s->count = sc_redis_script(r, COUNT_LUA);
+        s->eval = sc_redis_script(r, EVAL_LUA);
+        if (!s->count || !s->eval) {
+                snprintf(errstr, errstr_size, "cannot register spike scripts");
+                free(s);
+                return NULL;
+        }
+        return s;
+}
+
+void sc_spike_destroy(sc_spike_t *s)
+{
+        if (!s)
+                return;
+        free(s->evals);
+        free(s->events);
+        free(s->idptrs);
+        sc_buf_free(&s->strs);
+        free(s);
+}
+
+void sc_spike_begin(sc_spike_t *s)
+{
+        s->eval_cnt = 0;
+        s->cmds = 0;
+        s->count_cmds = 0;
+        s->event_cnt = 0;
+        sc_buf_reset(&s->strs);
+}
+
+static void series_name(char *out, size_t n, const char *brand, const char *topic)
+{
+        if (topic && *topic)
+                snprintf(out, n, "%s:%s", brand, topic);
+        else
+                snprintf(out, n, "%s", brand);
+}
+
+/* Series part of keys: "-" for the brand, "t:<topic>" for a topic. */
+static void key(char *out, size_t n, const char *brand, const char *what,
+                const char *topic)
+{
+        if (topic && *topic)
+                snprintf(out, n, "sc:{%s}:alert:%s:t:%s", brand, what, topic);
+        else
+                snprintf(out, n, "sc:{%s}:alert:%s:-", brand, what);
+}
+
+static int touch(sc_spike_t *s, const char *brand, const char *topic, int64_t minute,
+                 size_t tag)
+{
+        for (size_t i = 0; i < s->eval_cnt; i++) {
+                eval_t *e = &s->evals[i];
+                if (e->minute == minute && !strcmp(e->brand, brand) &&
+                    !strcmp(e->topic, topic ? topic : "")) {
+                        if (tag > e->tag)
+                                e->tag = tag;
+                        return 0;
+                }
+        }
+        if (s->eval_cnt == s->eval_cap) {
+                size_t cap = s->eval_cap ? s->eval_cap * 2 : 64;
+                eval_t *ev = realloc(s->evals, cap * sizeof(*ev));
+                if (!ev)
+                        return -1;
+                s->evals = ev;
+                s->eval_cap = cap;
+        }
+        eval_t *e = &s->evals[s->eval_cnt++];
+        snprintf(e->brand, sizeof(e->brand), "%s", brand);
+        snprintf(e->topic, sizeof(e->topic), "%s", topic ? topic : "");
+        e->minute = minute;
+        e->tag = tag;
+        return 0;
+}
+
+int sc_spike_add(sc_spike_t *s, const char *brand, const char *const *topics,
+                 size_t topic_cnt, const char *event_id, int64_t created_ms, int counted,
+                 size_t tag)
+{
+        if (strlen(brand) >= MAX_NAME)
+                return 0; /* no such brand id in a valid deployment file */
+        int64_t minute = created_ms - ((created_ms % s->o.bucket_ms) + s->o.bucket_ms) %
+                                          s->o.bucket_ms;
+        size_t nser = 1 + (s->o.per_topic ? topic_cnt : 0);
+        if (nser > MAX_SERIES)
+                nser = MAX_SERIES;
+        for (size_t i = 0; i < nser; i++) {
+                const char *t = i ? topics[i - 1] : NULL;
+                if (t && strlen(t) >= MAX_NAME)
+                        continue;
+                if (touch(s, brand, t, minute, tag))
+                        return -1;
+        }
+        if (!counted)
+                return 0;
+        const char *argv[3 + 2 * MAX_SERIES + 1];
+        char ttl[24], cap[16], mins[24];
+        snprintf(ttl, sizeof(ttl), "%lld", (long long)s->ttl_ms);
+        snprintf(cap, sizeof(cap), "%d", s->o.recent_ids);
+        snprintf(mins, sizeof(mins), "%lld", (long long)minute);
+        snprintf(s->keybuf[0], sizeof(s->keybuf[0]), "sc:{%s}:alert:seen:%s", brand,
+                 event_id);
+        int nk = 1;
+        for (size_t i = 0; i < nser; i++) {
+                const char *t = i ? topics[i - 1] : NULL;
+                if (t && strlen(t) >= MAX_NAME)
+                        continue;
+                char *b = s->keybuf[nk], *r = s->keybuf[nk + 1];
+                key(b, sizeof(s->keybuf[0]), brand, "neg", t);
+                size_t l = strlen(b);
+                snprintf(b + l, sizeof(s->keybuf[0]) - l, ":%s", mins);
+                key(r, sizeof(s->keybuf[0]), brand, "recent", t);
+                nk += 2;
+        }
+        for (int i = 0; i < nk; i++)
+                argv[i] = s->keybuf[i];
+        argv[nk] = ttl;
+        argv[nk + 1] = cap;
+        argv[nk + 2] = event_id;
+        if (sc_redis_append_script(s->redis, s->count, nk, nk + 3, argv, NULL))
+                return -1;
+        s->cmds++;
+        s->count_cmds++;
+        return 0;
+}
+
+static int eval_cmp(const void *a, const void *b)
+{
+        const eval_t *x = a, *y = b;
+        if (x->minute != y->minute)
+                return x->minute < y->minute ? -1 : 1;
+        int c = strcmp(x->brand, y->brand);
+        return c ? c : strcmp(x->topic, y->topic);
+}
+
+size_t sc_spike_prepare(sc_spike_t *s)
+{
+        /* Minutes in ascending order, so a batch that spans a storm's start
+         * and end (a backlog) still sees both. */
+        if (s->eval_cnt > 64) {
+                qsort(s->evals, s->eval_cnt, sizeof(*s->evals), eval_cmp);
+        } else {
+                /* Few entries: insertion sort (glibc's qsort may allocate). */
+                for (size_t i = 1; i < s->eval_cnt; i++) {
+                        eval_t tmp = s->evals[i];
+                        size_t j = i;
+                        for (; j > 0 && eval_cmp(&s->evals[j - 1], &tmp) > 0; j--)
+                                s->evals[j] = s->evals[j - 1];
+                        s->evals[j] = tmp;
+                }
+        }
+        char k[4][2 * MAX_NAME + 64], prefix[2 * MAX_NAME + 64], series[2 * MAX_NAME + 2];
+        char mins[24], win[24], bucket[24], days[16], kk[32], minc[24], ttl[24];
+        snprintf(win, sizeof(win), "%lld", (long long)s->o.window_ms);
+        snprintf(bucket, sizeof(bucket), "%lld", (long long)s->o.bucket_ms);
+        snprintf(days, sizeof(days), "%d", s->o.baseline_days);
+        snprintf(kk, sizeof(kk), "%.6f", s->o.k);
+        snprintf(minc, sizeof(minc), "%lld", (long long)s->o.min_count);
+        snprintf(ttl, sizeof(ttl), "%lld", (long long)s->ttl_ms);
+        for (size_t i = 0; i < s->eval_cnt; i++) {
+                eval_t *e = &s->evals[i];
+                key(k[0], sizeof(k[0]), e->brand, "storm", e->topic);
+                key(k[1], sizeof(k[1]), e->brand, "clock", e->topic);
+                key(k[2], sizeof(k[2]), e->brand, "recent", e->topic);
+                sc_spike_outbox_key(e->brand, k[3], sizeof(k[3]));
+                key(prefix, sizeof(prefix), e->brand, "neg", e->topic);
+                size_t l = strlen(prefix);
+                snprintf(prefix + l, sizeof(prefix) - l, ":");
+                series_name(series, sizeof(series), e->brand, e->topic);
+                snprintf(mins, sizeof(mins), "%lld", (long long)e->minute);
+                const char *argv[] = {k[0], k[1], k[2],   k[3],     prefix,
+                                      mins, win,  bucket, days,     kk,
+                                      minc, ttl,  series, e->brand, e->topic};
+                if (sc_redis_append_script(s->redis, s->eval, 4, 15, argv, NULL) == 0)
+                        s->cmds++;
+        }
+        return s->cmds;
+}
+
+static size_t put_str(sc_spike_t *s, const char *p, size_t n)
+{
+        size_t off = s->strs.len;
+        sc_buf_append(&s->strs, p, n);
+        sc_buf_putc(&s->strs, '\0');
+        return off;
+}
+
+static int64_t reply_ll(const redisReply *r)
+{
+        if (r->type == REDIS_REPLY_INTEGER)
+                return r->integer;
+        if (r->type == REDIS_REPLY_STRING)
+                return strtoll(r->str, NULL, 10);
+        return 0;
+}
+
+static double reply_d(const redisReply *r)
+{
+        if (r->type == REDIS_REPLY_INTEGER)
+                return (double)r->integer;
+        if (r->type == REDIS_REPLY_STRING)
+                return strtod(r->str, NULL);
+        return 0;
+}
+
+static ev_store_t *new_event(sc_spike_t *s)
+{
+        if (s->event_cnt == s->event_cap) {
+                size_t cap = s->event_cap ? s->event_cap * 2 : 16;
+                ev_store_t *e = realloc(s->events, cap * sizeof(*e));
+                if (!e)
+                        return NULL;
+                s->events = e;
+                s->event_cap = cap;
+        }
+        ev_store_t *e = &s->events[s->event_cnt++];
+        memset(e, 0, sizeof(*e));
+        return e;
+}
+
+/* Strings were stored as offsets while the arena grew: fix the pointers. */
+static int finalize_events(sc_spike_t *s)
+{
+        size_t nids = 0;
+        for (size_t i = 0; i < s->event_cnt; i++)
+                nids += s->events[i].ev.id_cnt;
+        if (nids > s->idptr_cap) {
+                const char **p = realloc(s->idptrs, nids * sizeof(*p));
+                if (!p)
+                        return -1;
+                s->idptrs = p;
+                s->idptr_cap = nids;
+        }
+        size_t at = 0;
+        for (size_t i = 0; i < s->event_cnt; i++) {
+                ev_store_t *e = &s->events[i];
+                e->ev.alert_id = s->strs.data + e->str_off[0];
+                e->ev.brand = s->strs.data + e->str_off[1];
+                e->ev.topic = e->has_topic ? s->strs.data + e->str_off[2] : NULL;
+                const char *p = s->strs.data + e->str_off[3];
+                e->ev.ids = s->idptrs + at;
+                for (size_t k = 0; k < e->ev.id_cnt; k++) {
+                        s->idptrs[at++] = p;
+                        p += strlen(p) + 1;
+                }
+        }
+        return 0;
+}
+
+int sc_spike_collect(sc_spike_t *s, redisReply **replies, size_t cnt, char *errstr,
+                     size_t errstr_size)
+{
+        if (cnt < s->cmds) {
+                snprintf(errstr, errstr_size, "spike: %zu replies for %zu commands", cnt,
+                         s->cmds);
+                return -1;
+        }
+        for (size_t i = 0; i < s->cmds; i++) {
+                const redisReply *r = replies[i];
+                if (r->type == REDIS_REPLY_ERROR) {
+                        snprintf(errstr, errstr_size, "spike script: %s", r->str);
+                        return -1;
+                }
+                if (i < s->count_cmds)
+                        continue;
+                const eval_t *e = &s->evals[i - s->count_cmds];
+                if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+                    reply_ll(r->element[0]) == 0)
+                        continue;
+                if (r->elements < 8 || r->element[1]->type != REDIS_REPLY_STRING) {
+                        snprintf(errstr, errstr_size, "spike script: bad reply");
+                        return -1;
+                }
+                ev_store_t *st = new_event(s);
+                if (!st)
+                        return -1;
+                sc_spike_event_t *ev = &st->ev;
+                ev->kind = (int)reply_ll(r->element[0]);
+                st->str_off[0] = put_str(s, r->element[1]->str, r->element[1]->len);
+                st->str_off[1] = put_str(s, e->brand, strlen(e->brand));
+                st->has_topic = e->topic[0] != '\0';
+                st->str_off[2] = put_str(s, e->topic, strlen(e->topic));
+                ev->storm_start = reply_ll(r->element[2]);
+                ev->window_start = reply_ll(r->element[3]);
+                ev->window_end = reply_ll(r->element[4]);
+                ev->count = reply_ll(r->element[5]);
+                ev->mean = reply_d(r->element[6]);
+                ev->stddev = reply_d(r->element[7]);
+                st->str_off[3] = s->strs.len;
+                for (size_t k = 8; k < r->elements; k++) {
+                        if (r->element[k]->type != REDIS_REPLY_STRING)
+                                continue;
+                        put_str(s, r->element[k]->str, r->element[k]->len);
+                        ev->id_cnt++;
+                }
+                ev->tag = e->tag;
+        }
+        if (finalize_events(s))
+                return -1;
+        return (int)s->event_cnt;
+}
+
+const sc_spike_event_t *sc_spike_event(const sc_spike_t *s, size_t i)
+{
+        return i < s->event_cnt ? &s->events[i].ev : NULL;
+}
+
+void sc_spike_outbox_key(const char *brand, char *out, size_t out_size)
+{
+        snprintf(out, out_size, "sc:{%s}:alert:outbox", brand);
+}
+
+int sc_spike_outbox_parse(char *value, const char *alert_id, sc_spike_event_t *ev,
+                          const char **ids, size_t max_ids)
+{
+        char *f[10];
+        int n = 0;
+        char *p = value;
+        memset(ev, 0, sizeof(*ev));
+        while (n < 10) {
+                f[n++] = p;
+                char *t = strchr(p, '\t');
+                if (!t)
+                        break;
+                *t = '\0';
+                p = t + 1;
+        }
+        if (n < 9)
+                return -1;
+        ev->kind = atoi(f[0]);
+        if (ev->kind != SC_SPIKE_OPENED && ev->kind != SC_SPIKE_RESOLVED)
+                return -1;
+        ev->alert_id = alert_id;
+        ev->brand = f[1];
+        ev->topic = *f[2] ? f[2] : NULL;
+        ev->storm_start = strtoll(f[3], NULL, 10);
+        ev->window_start = strtoll(f[4], NULL, 10);
+        ev->window_end = strtoll(f[5], NULL, 10);
+        ev->count = strtoll(f[6], NULL, 10);
+        ev->mean = strtod(f[7], NULL);
+        ev->stddev = strtod(f[8], NULL);
+        ev->ids = ids;
+        if (n == 10 && *f[9]) {
+                for (char *q = f[9]; q && ev->id_cnt < max_ids;) {
+                        ids[ev->id_cnt++] = q;
+                        q = strchr(q, '\x1f');
+                        if (q)
+                                *q++ = '\0';
+                }
+        }
+        return 0;
+}

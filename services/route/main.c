@@ -1,0 +1,386 @@
+/* socialcare-route: Avro Enriched (social.posts.enriched) -> Avro Routed on
+ * the team's queue topic (care.queue.<team>) and on care.routed, keyed by
+ * brand. Rules (sc_rules) pick team, priority, tags and needs_reply; the
+ * team's SLA on its business calendar gives due_at. Stateless: no Redis.
+ * SIGHUP rebuilds calendars, teams and rules; a bad config keeps the running
+ * set (the runtime logs why). The brand's own posts produce nothing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sc_avro.h"
+#include "sc_calendar.h"
+#include "sc_log.h"
+#include "sc_post.h"
+#include "sc_rules.h"
+#include "sc_teams.h"
+#include "sc_time.h"
+#include "sc_worker.h"
+
+#define MAX_TOPICS 32
+
+static const sc_conf_def_t route_defs[] = {
+    {"route.default_team", SC_CONF_STR, "care", 1, 0,
+     "team of posts no rule matches (a brand may set its own)"},
+    {"route.routed_topic", SC_CONF_STR, "care.routed", 1, 0,
+     "topic of every decision (dashboards, track)"},
+    {"route.max_text_bytes", SC_CONF_INT, "10000", 64, 1048576,
+     "text looked at by keyword conditions"},
+    SC_CONF_END,
+};
+
+/* Everything a config builds, swapped as one on SIGHUP. */
+typedef struct ruleset_s {
+        sc_calendars_t *cals;
+        sc_teams_t *teams;
+        sc_rules_t *rules;
+        sc_counter_t **team_posts;   /* [team * 2 + drop] */
+        sc_counter_t **rule_matches; /* [rule], [rule_cnt] = default */
+} ruleset_t;
+
+typedef struct route_s {
+        const char *routed_topic;
+        sc_avro_codec_t *in, *out;
+        ruleset_t *rs;
+        sc_route_scratch_t scratch;
+        sc_buf_t payload;
+        sc_counter_t *own_post, *reload_ok;
+} route_t;
+
+/* Counted by check_config, which the runtime runs before reload() on SIGHUP;
+ * set once the worker runs so that --check-config and the start-up check
+ * count nothing. */
+static sc_counter_t *reload_rejected;
+
+static void ruleset_destroy(ruleset_t *rs)
+{
+        if (!rs)
+                return;
+        sc_rules_destroy(rs->rules);
+        sc_teams_destroy(rs->teams);
+        sc_calendars_destroy(rs->cals);
+        free(rs->team_posts);
+        free(rs->rule_matches);
+        free(rs);
+}
+
+static ruleset_t *ruleset_new(const sc_config_t *c, const sc_brands_t *brands,
+                              char *errstr, size_t errstr_size)
+{
+        const char *file = sc_config_file(c) ? sc_config_file(c) : "config";
+        const sc_yaml_node_t *root = sc_config_tree(c);
+        ruleset_t *rs = calloc(1, sizeof(*rs));
+        if (!rs) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        char err[400];
+        rs->cals = sc_calendars_new(root, err, sizeof(err));
+        if (!rs->cals) {
+                snprintf(errstr, errstr_size, "%s: %s", file, err);
+                goto fail;
+        }
+        rs->teams = sc_teams_new(root, rs->cals, file, errstr, errstr_size);
+        if (!rs->teams)
+                goto fail;
+        rs->rules =
+            sc_rules_new(root, brands, rs->teams, sc_config_str(c, "route.default_team"),
+                         file, errstr, errstr_size);
+        if (!rs->rules)
+                goto fail;
+        return rs;
+fail:
+        ruleset_destroy(rs);
+        return NULL;
+}
+
+/* Every series with known labels exists from the start (exported as 0). */
+static int ruleset_metrics(ruleset_t *rs, sc_metrics_t *m)
+{
+        size_t tn = sc_teams_count(rs->teams), rn = sc_rules_count(rs->rules);
+        rs->team_posts = calloc(tn * 2, sizeof(*rs->team_posts));
+        rs->rule_matches = calloc(rn + 1, sizeof(*rs->rule_matches));
+        if (!rs->team_posts || !rs->rule_matches)
+                return -1;
+        char labels[200];
+        for (size_t t = 0; t < tn; t++)
+                for (int d = 0; d < 2; d++) {
+                        snprintf(labels, sizeof(labels), "team=\"%s\",decision=\"%s\"",
+                                 sc_teams_at(rs->teams, t)->id,
+                                 d ? "drop_spam" : "queue");
+                        rs->team_posts[t * 2 + (size_t)d] = sc_metrics_counter(
+                            m, "socialcare_route_posts_total",
+                            "Posts routed, by team and decision", labels);
+                }
+        for (size_t i = 0; i <= rn; i++) {
+                snprintf(labels, sizeof(labels), "rule=\"%s\"",
+                         i < rn ? sc_rules_rule_id(rs->rules, i) : "default");
+                rs->rule_matches[i] = sc_metrics_counter(
+                    m, "socialcare_route_rule_matches_total",
+                    "Posts decided by each rule ('default': no rule matched)", labels);
+        }
+        return 0;
+}
+
+static int route_init(sc_worker_t *w, void **statep, char *errstr, size_t errstr_size)
+{
+        const sc_config_t *c = sc_worker_config(w);
+        route_t *s = calloc(1, sizeof(*s));
+        if (!s)
+                return -1;
+        *statep = s;
+        s->routed_topic = sc_config_str(c, "route.routed_topic");
+        s->scratch.max_text = (size_t)sc_config_int(c, "route.max_text_bytes");
+        char subject[300];
+        snprintf(subject, sizeof(subject), "%s-value", s->routed_topic);
+        s->in = sc_avro_codec(sc_worker_avro(w), "Enriched", NULL, errstr, errstr_size);
+        s->out = s->in ? sc_avro_codec(sc_worker_avro(w), "Routed", subject, errstr,
+                                       errstr_size)
+                       : NULL;
+        if (!s->out)
+                return -1;
+        s->rs = ruleset_new(c, sc_worker_brands(w), errstr, errstr_size);
+        if (!s->rs)
+                return -1;
+        sc_metrics_t *m = sc_worker_metrics(w);
+        if (ruleset_metrics(s->rs, m)) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return -1;
+        }
+        s->own_post =
+            sc_metrics_counter(m, "socialcare_route_ignored_total",
+                               "Posts not routed, by reason", "reason=\"own_post\"");
+        s->reload_ok = sc_metrics_counter(m, "socialcare_route_reloads_total",
+                                          "SIGHUP reloads of teams, calendars and rules",
+                                          "result=\"ok\"");
+        reload_rejected = sc_metrics_counter(
+            m, "socialcare_route_reloads_total",
+            "SIGHUP reloads of teams, calendars and rules", "result=\"rejected\"");
+        sc_log(SC_LOG_INFO, "route: %zu teams, %zu calendars, %s",
+               sc_teams_count(s->rs->teams), sc_calendars_count(s->rs->cals),
+               sc_rules_summary(s->rs->rules));
+        return 0;
+}
+
+/* The fields the rules look at, read from the decoded Enriched value. */
+static int read_enriched(avro_value_t *v, sc_post_t *p, sc_route_post_t *rp,
+                         const char **topics, size_t *topic_lens)
+{
+        avro_value_t post, f, item, x;
+        if (sc_avro_get(v, "post", &post) || sc_post_from_avro(&post, p))
+                return -1;
+        memset(rp, 0, sizeof(*rp));
+        rp->brand = p->brand;
+        rp->platform = sc_platform_parse(p->platform, strlen(p->platform));
+        rp->followers = p->author_followers;
+        rp->verified = p->author_verified;
+        rp->is_reply = p->parent_id != NULL;
+        rp->text = p->text;
+        rp->text_len = p->text_len;
+        size_t n;
+        const char *s = sc_avro_str(v, "language", &n);
+        rp->lang = s ? sc_lang_parse(s, n) : -1;
+        if (sc_avro_get(v, "sentiment", &f))
+                return -1;
+        s = sc_avro_str(&f, "label", &n);
+        rp->label = s ? sc_label_parse(s, n) : -1;
+        rp->score = sc_avro_double(&f, "score", 0);
+        if (sc_avro_get(v, "intents", &f) || avro_value_get_size(&f, &n))
+                return -1;
+        for (size_t i = 0; i < n; i++) {
+                if (avro_value_get_by_index(&f, i, &item, NULL))
+                        return -1;
+                size_t len;
+                s = sc_avro_str(&item, "name", &len);
+                int k = s ? sc_rintent_parse(s, len) : -1;
+                if (k >= 0)
+                        rp->intent[k] = sc_avro_double(&item, "confidence", 0);
+        }
+        if (sc_avro_get(v, "topics", &f) || avro_value_get_size(&f, &n))
+                return -1;
+        rp->topics = topics;
+        rp->topic_lens = topic_lens;
+        for (size_t i = 0; i < n && rp->topic_cnt < MAX_TOPICS; i++) {
+                const char *t;
+                size_t len;
+                if (avro_value_get_by_index(&f, i, &x, NULL) ||
+                    avro_value_get_string(&x, &t, &len))
+                        return -1;
+                topics[rp->topic_cnt] = t;
+                topic_lens[rp->topic_cnt++] = len ? len - 1 : 0; /* avro counts the NUL */
+        }
+        rp->reach = sc_avro_long(v, "reach", 0);
+        s = sc_avro_str(v, "priority", &n);
+        rp->priority = s ? sc_priority_parse(s, n) : -1;
+        if (rp->priority < 0)
+                rp->priority = SC_PRIO_NORMAL;
+        rp->needs_reply = sc_avro_bool(v, "needs_reply", 0);
+        return 0;
+}
+
+static int w_opt_long(sc_buf_t *o, int64_t v, int present)
+{
+        if (!present)
+                return sc_avro_w_long(o, 0);
+        return sc_avro_w_long(o, 1) || sc_avro_w_long(o, v);
+}
+
+/* Routed in schema order: the Enriched body verbatim (the input minus its
+ * 5-byte frame is the exact encoding of the embedded record), then the
+ * decision. */
+static int encode(route_t *s, const rd_kafka_message_t *rkm, const sc_team_t *team,
+                  const sc_route_decision_t *d, int64_t due, int64_t now)
+{
+        sc_buf_t *o = &s->payload;
+        const char *prio = sc_priority_name(d->priority);
+        const char *decision = d->drop ? "drop_spam" : "queue";
+        int sla = due >= 0;
+        int bad = sc_avro_frame_begin(s->out, o) ||
+                  sc_buf_append(o, (const char *)rkm->payload + 5, rkm->len - 5) ||
+                  sc_avro_w_str(o, team->id, strlen(team->id)) ||
+                  sc_avro_w_str(o, prio, strlen(prio));
+        if (!bad && d->tag_cnt) {
+                bad = sc_avro_w_array_begin(o, d->tag_cnt);
+                for (size_t i = 0; i < d->tag_cnt && !bad; i++)
+                        bad = sc_avro_w_str(o, d->tags[i], strlen(d->tags[i]));
+        }
+        bad = bad || sc_avro_w_array_end(o) || sc_avro_w_bool(o, d->needs_reply) ||
+              sc_avro_w_str(o, decision, strlen(decision)) ||
+              sc_avro_w_str(o, d->rule_id, strlen(d->rule_id)) ||
+              sc_avro_w_opt_str(o, sla ? team->sla_policy[d->priority] : NULL) ||
+              w_opt_long(o, sla ? team->sla_ms[d->priority] / 1000 : 0, sla) ||
+              sc_avro_w_opt_str(o, sla ? team->calendar_id : NULL) ||
+              w_opt_long(o, due, sla) || sc_avro_w_long(o, now);
+        return bad ? -1 : 0;
+}
+
+static int route_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
+{
+        route_t *s = state;
+        const ruleset_t *rs = s->rs; /* one set for the whole batch */
+        int64_t now = sc_now_ms();
+        for (size_t i = 0; i < n; i++) {
+                rd_kafka_message_t *rkm = msgs[i].rkm;
+                char err[256];
+                avro_value_t *v;
+                sc_post_t p;
+                sc_route_post_t rp;
+                const char *topics[MAX_TOPICS];
+                size_t topic_lens[MAX_TOPICS];
+                if (sc_avro_decode(s->in, rkm->payload, rkm->len, &v, err, sizeof(err))) {
+                        if (sc_worker_dead_letter(w, &msgs[i], "bad_avro", err))
+                                return SC_FATAL;
+                        continue;
+                }
+                if (read_enriched(v, &p, &rp, topics, topic_lens)) {
+                        if (sc_worker_dead_letter(w, &msgs[i], "missing_field",
+                                                  "Enriched without a complete post, "
+                                                  "sentiment, intents or topics"))
+                                return SC_FATAL;
+                        continue;
+                }
+                if (p.is_brand) {
+                        sc_counter_add(s->own_post, 1);
+                        continue;
+                }
+                sc_route_decision_t d;
+                sc_rules_eval(rs->rules, &s->scratch, &rp, &d);
+                const sc_team_t *team = sc_teams_at(rs->teams, (size_t)d.team);
+                int64_t due = d.drop || !d.needs_reply
+                                  ? -1
+                                  : sc_team_due_at(team, d.priority, p.created_at);
+                sc_buf_reset(&s->payload);
+                if (encode(s, rkm, team, &d, due, now)) {
+                        if (sc_worker_dead_letter(w, &msgs[i], "encode_error",
+                                                  "out of memory encoding Routed"))
+                                return SC_FATAL;
+                        continue;
+                }
+                size_t klen = strlen(p.brand);
+                if ((!d.drop &&
+                     sc_worker_produce(w, &msgs[i], team->queue_topic, p.brand, klen,
+                                       s->payload.data, s->payload.len, NULL) == -1) ||
+                    sc_worker_produce(w, &msgs[i], s->routed_topic, p.brand, klen,
+                                      s->payload.data, s->payload.len, NULL) == -1) {
+                        if (sc_worker_dead_letter(w, &msgs[i], "produce_error",
+                                                  sc_worker_errstr(w)))
+                                return SC_FATAL;
+                        continue;
+                }
+                sc_counter_add(rs->team_posts[(size_t)d.team * 2 + (d.drop ? 1 : 0)], 1);
+                sc_counter_add(rs->rule_matches[d.rule >= 0 ? (size_t)d.rule
+                                                            : sc_rules_count(rs->rules)],
+                               1);
+        }
+        return SC_OK;
+}
+
+/* Called between batches: the next batch sees the new set, no batch sees
+ * half of each. */
+static int route_reload(sc_worker_t *w, void *state, const sc_config_t *c, char *errstr,
+                        size_t errstr_size)
+{
+        route_t *s = state;
+        ruleset_t *rs = ruleset_new(c, sc_worker_brands(w), errstr, errstr_size);
+        if (!rs || ruleset_metrics(rs, sc_worker_metrics(w))) {
+                if (rs)
+                        snprintf(errstr, errstr_size, "out of memory");
+                ruleset_destroy(rs);
+                sc_counter_add(reload_rejected, 1);
+                return -1;
+        }
+        ruleset_destroy(s->rs);
+        s->rs = rs;
+        sc_counter_add(s->reload_ok, 1);
+        sc_log(SC_LOG_INFO, "route reloaded: %zu teams, %zu calendars, %s",
+               sc_teams_count(rs->teams), sc_calendars_count(rs->cals),
+               sc_rules_summary(rs->rules));
+        return 0;
+}
+
+static int route_check(const sc_config_t *c, char *errstr, size_t errstr_size)
+{
+        char err[400];
+        sc_brands_t *b = sc_brands_new(sc_config_tree(c), err, sizeof(err));
+        if (!b) {
+                snprintf(errstr, errstr_size, "%s: %s", sc_config_file(c), err);
+                sc_counter_add(reload_rejected, 1);
+                return -1;
+        }
+        ruleset_t *rs = ruleset_new(c, b, errstr, errstr_size);
+        int rc = rs ? 0 : -1;
+        ruleset_destroy(rs);
+        sc_brands_destroy(b);
+        if (rc)
+                sc_counter_add(reload_rejected, 1);
+        return rc;
+}
+
+static void route_destroy(void *state)
+{
+        route_t *s = state;
+        if (!s)
+                return;
+        reload_rejected = NULL;
+        ruleset_destroy(s->rs);
+        sc_buf_free(&s->scratch.fold);
+        sc_buf_free(&s->payload);
+        free(s);
+}
+
+static const sc_worker_ops_t ops = {
+    .name = "route",
+    .description = "Enriched posts -> team queues with priority and SLA due time",
+    .input_topics = "social.posts.enriched",
+    .conf_defs = route_defs,
+    .init = route_init,
+    .process = route_process,
+    .reload = route_reload,
+    .destroy = route_destroy,
+    .check_config = route_check,
+};
+
+int main(int argc, char **argv)
+{
+        return sc_worker_main(argc, argv, &ops);
+}
