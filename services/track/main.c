@@ -59,7 +59,9 @@ typedef struct track_s {
         sc_calendars_t *cals;
         sc_track_conf_t conf;
         int64_t gauge_interval_ms, next_gauge_ms;
-        brand_list_t brands; /* configured + seen */
+        brand_list_t brands;     /* configured + seen: scanned by the timer */
+        brand_list_t registered; /* in sc:brands (SADD went through) */
+        brand_list_t batch_new;  /* SADD queued in this batch */
         size_t configured;
         brand_gauges_t *gauges; /* one per configured brand */
         sc_buf_t payload;
@@ -321,6 +323,26 @@ static int is_reply(const sc_post_t *p)
                (p->thread_id && p->thread_id[0] && strcmp(p->thread_id, p->post_id));
 }
 
+static void free_list(brand_list_t *l)
+{
+        for (size_t i = 0; i < l->n; i++)
+                free(l->v[i]);
+        l->n = 0;
+}
+
+/* A brand seen in a record: scanned by the timer from now on, and put in
+ * sc:brands (for socialcarectl stats) with this batch unless it is there. */
+static int note_brand(track_t *s, const char *brand)
+{
+        if (!has_brand(&s->brands, brand) && add_brand(&s->brands, brand))
+                return -1;
+        if (has_brand(&s->registered, brand) || has_brand(&s->batch_new, brand))
+                return 0;
+        if (add_brand(&s->batch_new, brand))
+                return -1;
+        return sc_track_add_brand(s->tr, brand);
+}
+
 static int add_bad(track_t *s, size_t i, const char *reason, const char *detail)
 {
         if (s->bad_cnt == s->bad_cap) {
@@ -352,7 +374,9 @@ static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
         track_t *s = state;
         int64_t now = sc_now_ms();
         char err[256];
+        unsigned long own = 0, inbound_ignored = 0;
         s->bad_cnt = 0;
+        free_list(&s->batch_new);
         for (size_t i = 0; i < n; i++) {
                 rd_kafka_message_t *rkm = msgs[i].rkm;
                 int32_t id = sc_avro_frame_id(rkm->payload, rkm->len);
@@ -370,7 +394,7 @@ static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                                  sc_post_from_avro(&post, &p))
                                 reason = "missing_field";
                         else if (p.is_brand) {
-                                sc_counter_add(s->ignored_own, 1);
+                                own++;
                         } else {
                                 const char *team = sc_avro_str(v, "team", NULL);
                                 sc_track_inbound_t in = {
@@ -389,10 +413,8 @@ static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                                     .needs_reply = sc_avro_bool(v, "needs_reply", 0),
                                     .due_at = sc_avro_long(v, "due_at", 0),
                                 };
-                                if (!has_brand(&s->brands, p.brand) &&
-                                    add_brand(&s->brands, p.brand) == 0)
-                                        sc_track_add_brand(s->tr, p.brand);
-                                if (sc_track_add_inbound(s->tr, &in, i))
+                                if (note_brand(s, p.brand) ||
+                                    sc_track_add_inbound(s->tr, &in, i))
                                         return SC_FATAL;
                         }
                 } else if (id >= 0 && id == sc_avro_codec_id(s->post_in)) {
@@ -402,11 +424,11 @@ static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                         else if (sc_post_from_avro(v, &p))
                                 reason = "missing_field";
                         else if (!p.is_brand)
-                                sc_counter_add(s->ignored_inbound, 1);
+                                inbound_ignored++;
                         else if (!is_reply(&p)) {
                                 /* Kept so a reply to it is known to answer a
                                  * brand post (the thread rule). */
-                                sc_counter_add(s->ignored_own, 1);
+                                own++;
                                 if (sc_track_add_brand_post(s->tr, p.brand, p.platform,
                                                             p.post_id))
                                         return SC_FATAL;
@@ -420,10 +442,8 @@ static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                                     .thread_id = p.thread_id,
                                     .created_at = p.created_at,
                                 };
-                                if (!has_brand(&s->brands, p.brand) &&
-                                    add_brand(&s->brands, p.brand) == 0)
-                                        sc_track_add_brand(s->tr, p.brand);
-                                if (sc_track_add_reply(s->tr, &re, i, now))
+                                if (note_brand(s, p.brand) ||
+                                    sc_track_add_reply(s->tr, &re, i, now))
                                         return SC_FATAL;
                         }
                 } else {
@@ -448,6 +468,11 @@ static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
         }
         for (int k = 0; k < SC_TRACK_K_CNT; k++)
                 sc_counter_add(s->events_total[k], (double)counts.n[k]);
+        sc_counter_add(s->ignored_own, (double)own);
+        sc_counter_add(s->ignored_inbound, (double)inbound_ignored);
+        for (size_t j = 0; j < s->batch_new.n; j++)
+                if (!has_brand(&s->registered, s->batch_new.v[j]))
+                        add_brand(&s->registered, s->batch_new.v[j]);
         int rc = s->produce_failed ? SC_FATAL : SC_OK;
         for (size_t j = 0; j < s->bad_cnt && rc == SC_OK; j++)
                 if (sc_worker_dead_letter(w, &msgs[s->bad[j].i], s->bad[j].reason,
@@ -556,9 +581,12 @@ static void track_destroy(void *state)
                 return;
         sc_track_destroy(s->tr);
         sc_calendars_destroy(s->cals);
-        for (size_t i = 0; i < s->brands.n; i++)
-                free(s->brands.v[i]);
+        free_list(&s->brands);
         free(s->brands.v);
+        free_list(&s->registered);
+        free(s->registered.v);
+        free_list(&s->batch_new);
+        free(s->batch_new.v);
         free(s->gauges);
         free(s->bad);
         sc_buf_free(&s->payload);
