@@ -174,6 +174,14 @@ assert len(ids) == 8, ids
 PY
 echo "replay: identical stats, same SLA event ids"
 
+# ---- not a Routed/Post record: dead letter, the worker goes on -------------------------
+printf 'not avro\n' | kcat -P -b "$SC_BOOTSTRAP" -t care.routed -p 0
+wait_until 30 "a dead letter" sh -c "[ \$(kcat -C -b '$SC_BOOTSTRAP' -t care.routed.dlq -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l) -ge 1 ]"
+"$CTL" consume -b "$SC_BOOTSTRAP" -t care.routed.dlq -n 1 --timeout 10 |
+  grep -q '"sc-error-reason": *"bad_avro"' || fail "dead letter reason"
+kill -0 "$TRACK_PID" || fail "a bad record stopped the worker"
+echo "dead letter: bad_avro, worker running"
+
 stop_track
 ! grep -Eq "AddressSanitizer|LeakSanitizer|runtime error" "$work/track.log" ||
   fail "sanitizer report in the track log"
