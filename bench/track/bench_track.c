@@ -1,0 +1,197 @@
+/* bench_track REDIS_URL [CONVERSATIONS]: posts/s through the tracker
+ * (sc_track: argument marshalling, one EVALSHA per post, one pipeline per
+ * batch of 500 calls, the business-FRT round, reply parsing) against a real
+ * redis-server, and Redis commands per post from INFO commandstats (the
+ * commands the Lua scripts run included). Each conversation is an inbound
+ * post that needs a reply plus its brand reply (in the next batch for one in
+ * three, before the post for one in ten: early replies reconciled later).
+ * Also the in-process part alone (marshalling into the pipeline buffer) in
+ * ns/post and allocs/post. bench_track.sh starts the redis-server. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sc_bench.h"
+#include "sc_calendar.h"
+#include "sc_redis.h"
+#include "sc_time.h"
+#include "sc_track.h"
+
+#define BATCH 500
+
+static long long total_calls(sc_redis_t *r, long long *evalsha)
+{
+        redisReply **rep;
+        size_t n;
+        sc_redis_appendf(r, "INFO commandstats");
+        if (sc_redis_exec(r, &rep, &n) || rep[0]->type != REDIS_REPLY_STRING) {
+                fprintf(stderr, "bench_track: INFO failed\n");
+                exit(1);
+        }
+        long long total = 0;
+        *evalsha = 0;
+        for (const char *p = rep[0]->str; (p = strstr(p, "cmdstat_")); p++) {
+                const char *c = strstr(p, "calls=");
+                if (!c)
+                        break;
+                long long v = atoll(c + 6);
+                /* INFO itself is the bench's, not the tracker's. */
+                if (strncmp(p, "cmdstat_info:", 13))
+                        total += v;
+                if (!strncmp(p, "cmdstat_evalsha:", 16))
+                        *evalsha = v;
+        }
+        return total;
+}
+
+static void exec_or_die(sc_track_t *t)
+{
+        char err[256];
+        if (sc_track_exec(t, NULL, NULL, NULL, err, sizeof(err))) {
+                fprintf(stderr, "bench_track: %s\n", err);
+                exit(1);
+        }
+}
+
+int main(int argc, char **argv)
+{
+        if (argc < 2) {
+                fprintf(stderr, "usage: bench_track REDIS_URL [CONVERSATIONS]\n");
+                return 2;
+        }
+        long conv = argc > 2 ? atol(argv[2]) : 50000;
+        char err[256];
+        sc_redis_t *r = sc_redis_new(argv[1], 5000, err, sizeof(err));
+        sc_calendars_t *cals = sc_calendars_new(NULL, err, sizeof(err));
+        sc_track_conf_t conf = {.retention_s = 90 * 86400,
+                                .state_ttl_s = 30 * 86400,
+                                .reconcile_window_ms = 7 * 86400000LL,
+                                .breach_grace_ms = 30000,
+                                .scan_limit = 1000};
+        sc_track_t *t =
+            r && cals ? sc_track_new(r, NULL, cals, &conf, err, sizeof(err)) : NULL;
+        if (!t) {
+                fprintf(stderr, "bench_track: %s\n", err);
+                return 1;
+        }
+        sc_redis_appendf(r, "FLUSHALL");
+        redisReply **rep;
+        size_t n;
+        if (sc_redis_exec(r, &rep, &n)) {
+                fprintf(stderr, "bench_track: redis %s: %s\n", argv[1],
+                        sc_redis_errstr(r));
+                return 1;
+        }
+        int64_t base;
+        sc_time_parse("2026-11-20T08:00:00Z", 20, &base);
+        const char *brands[] = {"telko", "bankowo", "burgerhub", "autofix"};
+        const char *pfs[] = {"x", "facebook", "instagram"};
+        char pid[32], rid[32], peid[48], reid[48];
+        long long ev0, calls0 = total_calls(r, &ev0);
+        uint64_t marshal_ns = 0, marshal_allocs = 0, allocs0 = sc_bench_allocs(),
+                 posts = 0;
+        uint64_t t0 = sc_bench_now_ns();
+        /* Deferred replies of the previous batch. */
+        long pending_from = -1;
+        for (long i = 0; i < conv; i++) {
+                const char *brand = brands[i % 4], *pf = pfs[i % 3];
+                int64_t ca = base + i * 1000;
+                snprintf(pid, sizeof(pid), "p%ld", i);
+                snprintf(peid, sizeof(peid), "%s:p%ld", pf, i);
+                snprintf(rid, sizeof(rid), "r%ld", i);
+                snprintf(reid, sizeof(reid), "%s:r%ld", pf, i);
+                sc_track_inbound_t in = {.brand = brand,
+                                         .event_id = peid,
+                                         .platform = pf,
+                                         .post_id = pid,
+                                         .thread_id = pid,
+                                         .team = "care",
+                                         .priority = "normal",
+                                         .calendar = "24x7",
+                                         .text = "@brand my order never came, third time",
+                                         .created_at = ca,
+                                         .needs_reply = i % 10 != 9,
+                                         .due_at = ca + 3600000};
+                sc_track_reply_t re = {.brand = brand,
+                                       .event_id = reid,
+                                       .platform = pf,
+                                       .post_id = rid,
+                                       .parent_id = pid,
+                                       .thread_id = pid,
+                                       .created_at = ca + (i % 7) * 900000};
+                uint64_t m0 = sc_bench_now_ns(), a0 = sc_bench_allocs();
+                if (i % 10 == 3)
+                        sc_track_add_reply(t, &re, 0, ca); /* before its post */
+                sc_track_add_inbound(t, &in, 0);
+                if (i % 3 == 0 && i % 10 != 3) {
+                        if (pending_from < 0)
+                                pending_from = i;
+                } else if (i % 10 != 3)
+                        sc_track_add_reply(t, &re, 0, ca);
+                marshal_ns += sc_bench_now_ns() - m0;
+                marshal_allocs += sc_bench_allocs() - a0;
+                posts += 2;
+                if (sc_track_queued(t) >= BATCH) {
+                        exec_or_die(t);
+                        /* The deferred replies (every third) go into the next
+                         * batch, after their posts were applied. */
+                        for (long j = pending_from; j >= 0 && j <= i; j++) {
+                                if (j % 3 || j % 10 == 3)
+                                        continue;
+                                snprintf(rid, sizeof(rid), "r%ld", j);
+                                snprintf(reid, sizeof(reid), "%s:r%ld", pfs[j % 3], j);
+                                snprintf(pid, sizeof(pid), "p%ld", j);
+                                sc_track_reply_t d = {.brand = brands[j % 4],
+                                                      .event_id = reid,
+                                                      .platform = pfs[j % 3],
+                                                      .post_id = rid,
+                                                      .parent_id = pid,
+                                                      .thread_id = pid,
+                                                      .created_at = base + j * 1000 +
+                                                                    (j % 7) * 900000};
+                                sc_track_add_reply(t, &d, 0, base);
+                        }
+                        pending_from = -1;
+                }
+        }
+        for (long j = pending_from; j >= 0 && j < conv; j++) {
+                if (j % 3 || j % 10 == 3)
+                        continue;
+                snprintf(rid, sizeof(rid), "r%ld", j);
+                snprintf(reid, sizeof(reid), "%s:r%ld", pfs[j % 3], j);
+                snprintf(pid, sizeof(pid), "p%ld", j);
+                sc_track_reply_t d = {.brand = brands[j % 4],
+                                      .event_id = reid,
+                                      .platform = pfs[j % 3],
+                                      .post_id = rid,
+                                      .parent_id = pid,
+                                      .thread_id = pid,
+                                      .created_at = base + j * 1000 + (j % 7) * 900000};
+                sc_track_add_reply(t, &d, 0, base);
+        }
+        exec_or_die(t);
+        uint64_t dt = sc_bench_now_ns() - t0;
+        uint64_t allocs = sc_bench_allocs() - allocs0;
+        long long ev1, calls1 = total_calls(r, &ev1);
+        /* Sanity: every post counted once. */
+        sc_redis_appendf(r, "HGET sc:{telko}:d:u:2026-11-20 x|care|received");
+        sc_redis_exec(r, &rep, &n);
+        double secs = (double)dt / 1e9;
+        printf(
+            "bench_track: %llu posts (%ld inbound + %ld brand replies) through sc_track "
+            "against redis-server: %.0f posts/s, %.2f s\n",
+            (unsigned long long)posts, conv, conv, (double)posts / secs, secs);
+        printf(
+            "bench_track: redis commands per post: %.2f EVALSHA, %.1f in total (commands "
+            "run by the Lua scripts included)\n",
+            (double)(ev1 - ev0) / (double)posts,
+            (double)(calls1 - calls0) / (double)posts);
+        sc_bench_report("bench_track (whole: marshal + redis + parse)", posts, dt,
+                        allocs);
+        sc_bench_report("bench_track (in-process marshalling only)", posts, marshal_ns,
+                        marshal_allocs);
+        sc_track_destroy(t);
+        sc_calendars_destroy(cals);
+        sc_redis_destroy(r);
+        return 0;
+}

@@ -1,0 +1,908 @@
+/* The tracker's C side: argument marshalling for the Lua scripts
+ * (sc_track_lua.c), one pipeline per batch, business FRT from the team
+ * calendar, the outbox of timer breaches. */
+#include "sc_track.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sc_buf.h"
+#include "sc_log.h"
+#include "sc_time.h"
+#include "sc_track_lua.h"
+
+#define MAX_TEXT 280
+
+static const char *const kind_names[SC_TRACK_K_CNT] = {
+    "inbound",       "brand_reply",  "early_reply", "reconciled", "extra_reply",
+    "reply_no_need", "orphan_reply", "duplicate",   "breach"};
+
+static const char *const ctr_names[SC_TRACK_CTR_CNT] = {
+    "received",    "needs_reply", "replied",         "sla_hit",       "sla_missed",
+    "late",        "pending",     "with_due",        "frt_sum_ms",    "frt_b0",
+    "frt_b1",      "frt_b2",      "frt_b3",          "frt_b4",        "frt_b5",
+    "bfrt_sum_ms", "bfrt_n",      "replied_no_need", "extra_replies", "orphan_replies"};
+
+static const char *const bucket_names[6] = {"0-15m", "15-60m", "1-4h",
+                                            "4-8h",  "8-24h",  "24h+"};
+
+const char *sc_track_kind_name(int k)
+{
+        return k >= 0 && k < SC_TRACK_K_CNT ? kind_names[k] : "?";
+}
+
+const char *sc_track_counter_name(int i)
+{
+        return i >= 0 && i < SC_TRACK_CTR_CNT ? ctr_names[i] : "?";
+}
+
+int sc_track_counter_index(const char *name, size_t len)
+{
+        for (int i = 0; i < SC_TRACK_CTR_CNT; i++)
+                if (strlen(ctr_names[i]) == len && !memcmp(ctr_names[i], name, len))
+                        return i;
+        return -1;
+}
+
+const char *sc_track_bucket_name(int b)
+{
+        return b >= 0 && b < 6 ? bucket_names[b] : "?";
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+        return x < y ? -1 : x > y;
+}
+
+double sc_track_median(double *v, size_t n)
+{
+        if (!n)
+                return 0;
+        qsort(v, n, sizeof(*v), cmp_double);
+        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* ---- the tracker ------------------------------------------------------- */
+
+typedef struct brand_tz_s {
+        char *id;
+        sc_tz_t *tz;
+} brand_tz_t;
+
+enum { CALL_INBOUND, CALL_REPLY, CALL_BFRT, CALL_SCAN, CALL_OUTBOX, CALL_OTHER };
+
+typedef struct call_s {
+        int type;
+        size_t tag;
+        size_t brand_off; /* into t->strs */
+} call_t;
+
+/* An SLA event copied out of the replies (offsets into t->evstrs). */
+typedef struct ev_s {
+        size_t tag;
+        size_t off[10]; /* kind brand eid pf pid team prio url text member */
+        int has_url, has_member;
+        int64_t created_at, due_at, replied_at, frt_ms;
+} ev_t;
+
+typedef struct bf_s {
+        size_t brand_off, key_off;
+        int64_t ca, rca;
+        size_t cal_off;
+} bf_t;
+
+struct sc_track_s {
+        sc_redis_t *r;
+        sc_redis_script_t *s_inbound, *s_reply, *s_bfrt, *s_scan, *s_outbox;
+        const sc_brands_t *brands;
+        const sc_calendars_t *cals;
+        sc_track_conf_t conf;
+        brand_tz_t *tzs;
+        size_t tz_cnt;
+        sc_tz_t *utc;
+        call_t *calls;
+        size_t call_cnt, call_cap;
+        sc_buf_t strs; /* brand names of the queued calls, NUL separated */
+        ev_t *evs;
+        size_t ev_cnt, ev_cap;
+        sc_buf_t evstrs;
+        bf_t *bfs;
+        size_t bf_cnt, bf_cap;
+        sc_buf_t arg; /* scratch */
+        /* Outbox entries in flight ("brand\0member\0" each) and delivered
+         * ones waiting for their ZREM. */
+        char **inflight;
+        size_t inflight_cnt, inflight_cap;
+        char **done;
+        size_t done_cnt, done_cap;
+        sc_track_error_cb *error_cb;
+        void *error_opaque;
+};
+
+static void free_tzs(brand_tz_t *tzs, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(tzs[i].id);
+                sc_tz_destroy(tzs[i].tz);
+        }
+        free(tzs);
+}
+
+int sc_track_set_config(sc_track_t *t, const sc_brands_t *brands,
+                        const sc_calendars_t *cals, const sc_track_conf_t *conf,
+                        char *errstr, size_t errstr_size)
+{
+        size_t n = brands ? sc_brands_count(brands) : 0;
+        brand_tz_t *tzs = calloc(n ? n : 1, sizeof(*tzs));
+        if (!tzs) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return -1;
+        }
+        for (size_t i = 0; i < n; i++) {
+                const sc_brand_t *b = sc_brands_at(brands, i);
+                char err[256];
+                tzs[i].id = strdup(b->id);
+                tzs[i].tz =
+                    sc_tz_load(b->timezone ? b->timezone : "UTC", err, sizeof(err));
+                if (!tzs[i].id || !tzs[i].tz) {
+                        snprintf(errstr, errstr_size, "brand %s: time zone %s: %s", b->id,
+                                 b->timezone ? b->timezone : "UTC", err);
+                        free_tzs(tzs, i + 1);
+                        return -1;
+                }
+        }
+        free_tzs(t->tzs, t->tz_cnt);
+        t->tzs = tzs;
+        t->tz_cnt = n;
+        t->brands = brands;
+        t->cals = cals;
+        t->conf = *conf;
+        return 0;
+}
+
+sc_track_t *sc_track_new(sc_redis_t *r, const sc_brands_t *brands,
+                         const sc_calendars_t *cals, const sc_track_conf_t *conf,
+                         char *errstr, size_t errstr_size)
+{
+        sc_track_t *t = calloc(1, sizeof(*t));
+        if (!t) {
+                snprintf(errstr, errstr_size, "out of memory");
+                return NULL;
+        }
+        t->r = r;
+        t->s_inbound = sc_redis_script(r, sc_track_lua_inbound);
+        t->s_reply = sc_redis_script(r, sc_track_lua_reply);
+        t->s_bfrt = sc_redis_script(r, sc_track_lua_bfrt);
+        t->s_scan = sc_redis_script(r, sc_track_lua_scan);
+        t->s_outbox = sc_redis_script(r, sc_track_lua_outbox);
+        t->utc = sc_tz_load("UTC", errstr, errstr_size);
+        if (!t->s_inbound || !t->s_reply || !t->s_bfrt || !t->s_scan || !t->s_outbox ||
+            !t->utc || sc_track_set_config(t, brands, cals, conf, errstr, errstr_size)) {
+                sc_track_destroy(t);
+                return NULL;
+        }
+        return t;
+}
+
+static void free_strv(char **v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
+void sc_track_destroy(sc_track_t *t)
+{
+        if (!t)
+                return;
+        free_tzs(t->tzs, t->tz_cnt);
+        sc_tz_destroy(t->utc);
+        free(t->calls);
+        free(t->evs);
+        free(t->bfs);
+        sc_buf_free(&t->strs);
+        sc_buf_free(&t->evstrs);
+        sc_buf_free(&t->arg);
+        free_strv(t->inflight, t->inflight_cnt);
+        free_strv(t->done, t->done_cnt);
+        free(t);
+}
+
+static const sc_tz_t *brand_tz(const sc_track_t *t, const char *brand)
+{
+        for (size_t i = 0; i < t->tz_cnt; i++)
+                if (!strcmp(t->tzs[i].id, brand))
+                        return t->tzs[i].tz;
+        return t->utc;
+}
+
+void sc_track_days(const sc_track_t *t, const char *brand, int64_t ms, char uday[16],
+                   char lday[16])
+{
+        sc_time_format_day(ms, uday);
+        sc_time_format_day(sc_tz_local_day(brand_tz(t, brand), ms) * 86400000LL, lday);
+}
+
+size_t sc_track_queued(const sc_track_t *t)
+{
+        return t->call_cnt;
+}
+
+static int push_call(sc_track_t *t, int type, size_t tag, const char *brand)
+{
+        if (t->call_cnt == t->call_cap) {
+                size_t cap = t->call_cap ? t->call_cap * 2 : 256;
+                call_t *c = realloc(t->calls, cap * sizeof(*c));
+                if (!c)
+                        return -1;
+                t->calls = c;
+                t->call_cap = cap;
+        }
+        call_t *c = &t->calls[t->call_cnt++];
+        c->type = type;
+        c->tag = tag;
+        c->brand_off = t->strs.len;
+        return sc_buf_append(&t->strs, brand ? brand : "", brand ? strlen(brand) + 1 : 1);
+}
+
+/* Argument vector builder over one scratch buffer: offsets first, pointers
+ * once every argument is in (the buffer may move while growing). */
+#define MAX_ARGS 24
+typedef struct args_s {
+        size_t off[MAX_ARGS], len[MAX_ARGS];
+        const char *v[MAX_ARGS];
+        int n;
+} args_t;
+
+static void a_str(sc_track_t *t, args_t *a, const char *s, size_t n)
+{
+        a->off[a->n] = t->arg.len;
+        a->len[a->n++] = n;
+        sc_buf_append(&t->arg, s ? s : "", n);
+}
+
+static void a_cstr(sc_track_t *t, args_t *a, const char *s)
+{
+        a_str(t, a, s, s ? strlen(s) : 0);
+}
+
+static void a_int(sc_track_t *t, args_t *a, int64_t v)
+{
+        char num[24];
+        int n = snprintf(num, sizeof(num), "%" PRId64, v);
+        a_str(t, a, num, (size_t)n);
+}
+
+static void a_fmt_key(sc_track_t *t, args_t *a, const char *brand, const char *mid,
+                      const char *pf, const char *id)
+{
+        a->off[a->n] = t->arg.len;
+        size_t before = t->arg.len;
+        sc_buf_printf(&t->arg, "sc:{%s}:%s%s%s%s", brand, mid, pf ? pf : "",
+                      pf ? ":" : "", id ? id : "");
+        a->len[a->n++] = t->arg.len - before;
+}
+
+static void a_begin(sc_track_t *t, args_t *a, const char *brand)
+{
+        sc_buf_reset(&t->arg);
+        a->n = 0;
+        (void)brand;
+}
+
+static void a_common(sc_track_t *t, args_t *a, const char *brand)
+{
+        a_fmt_key(t, a, brand, "", NULL, NULL);
+        a_int(t, a, t->conf.retention_s);
+        a_int(t, a, t->conf.state_ttl_s);
+}
+
+static int a_send(sc_track_t *t, args_t *a, sc_redis_script_t *s)
+{
+        for (int i = 0; i < a->n; i++)
+                a->v[i] = t->arg.data + a->off[i];
+        return sc_redis_append_script(t->r, s, 1, a->n, a->v, a->len);
+}
+
+/* Longest prefix of at most max bytes that does not cut a UTF-8 sequence. */
+static size_t utf8_cut(const char *s, size_t n, size_t max)
+{
+        if (n <= max)
+                return n;
+        while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+                max--;
+        return max;
+}
+
+int sc_track_add_brand(sc_track_t *t, const char *brand)
+{
+        if (push_call(t, CALL_OTHER, 0, brand))
+                return -1;
+        return sc_redis_append(t->r, 3, (const char *[]){"SADD", "sc:brands", brand},
+                               NULL);
+}
+
+int sc_track_add_brand_post(sc_track_t *t, const char *brand, const char *platform,
+                            const char *post_id)
+{
+        char key[1024], ttl[24];
+        snprintf(key, sizeof(key), "sc:{%s}:p:%s:%s", brand, platform, post_id);
+        snprintf(ttl, sizeof(ttl), "%lld", (long long)t->conf.state_ttl_s);
+        if (push_call(t, CALL_OTHER, 0, brand) || push_call(t, CALL_OTHER, 0, brand))
+                return -1;
+        return sc_redis_append(t->r, 4, (const char *[]){"HSETNX", key, "k", "b"},
+                               NULL) ||
+               sc_redis_append(t->r, 3, (const char *[]){"EXPIRE", key, ttl}, NULL);
+}
+
+int sc_track_add_inbound(sc_track_t *t, const sc_track_inbound_t *in, size_t tag)
+{
+        char ud[16], ld[16];
+        args_t a;
+        sc_track_days(t, in->brand, in->created_at, ud, ld);
+        a_begin(t, &a, in->brand);
+        a_fmt_key(t, &a, in->brand, "p:", in->platform, in->post_id);
+        a_common(t, &a, in->brand);
+        a_cstr(t, &a, in->event_id);
+        a_cstr(t, &a, in->platform);
+        a_cstr(t, &a, in->post_id);
+        a_cstr(t, &a, in->thread_id);
+        a_cstr(t, &a, in->team && in->team[0] ? in->team : "-");
+        a_cstr(t, &a, in->priority);
+        a_cstr(t, &a, ud);
+        a_cstr(t, &a, ld);
+        a_int(t, &a, in->created_at);
+        a_int(t, &a, in->needs_reply ? 1 : 0);
+        a_int(t, &a, in->due_at > 0 ? in->due_at : 0);
+        a_cstr(t, &a, in->calendar);
+        a_cstr(t, &a, in->url);
+        size_t tl = in->text ? (in->text_len ? in->text_len : strlen(in->text)) : 0;
+        a_str(t, &a, in->text, utf8_cut(in->text, tl, MAX_TEXT));
+        if (push_call(t, CALL_INBOUND, tag, in->brand))
+                return -1;
+        return a_send(t, &a, t->s_inbound);
+}
+
+int sc_track_add_reply(sc_track_t *t, const sc_track_reply_t *re, size_t tag,
+                       int64_t now_ms)
+{
+        char ud[16], ld[16];
+        args_t a;
+        sc_track_days(t, re->brand, re->created_at, ud, ld);
+        a_begin(t, &a, re->brand);
+        a_fmt_key(t, &a, re->brand, "p:", re->platform, re->post_id);
+        a_common(t, &a, re->brand);
+        a_cstr(t, &a, re->event_id);
+        a_cstr(t, &a, re->platform);
+        a_cstr(t, &a, re->post_id);
+        a_cstr(t, &a, re->parent_id);
+        a_cstr(t, &a, re->thread_id);
+        a_int(t, &a, re->created_at);
+        a_cstr(t, &a, ud);
+        a_cstr(t, &a, ld);
+        a_int(t, &a, now_ms);
+        a_int(t, &a, t->conf.reconcile_window_ms);
+        if (push_call(t, CALL_REPLY, tag, re->brand))
+                return -1;
+        return a_send(t, &a, t->s_reply);
+}
+
+/* ---- replies ------------------------------------------------------------- */
+
+static size_t ev_str(sc_track_t *t, const char *s, size_t n)
+{
+        size_t off = t->evstrs.len;
+        sc_buf_append(&t->evstrs, s ? s : "", n);
+        sc_buf_putc(&t->evstrs, '\0');
+        return off;
+}
+
+static int64_t rint64(const redisReply *r)
+{
+        if (!r)
+                return 0;
+        if (r->type == REDIS_REPLY_INTEGER)
+                return r->integer;
+        if (r->type == REDIS_REPLY_STRING && r->len)
+                return strtoll(r->str, NULL, 10);
+        return 0;
+}
+
+static ev_t *new_ev(sc_track_t *t)
+{
+        if (t->ev_cnt == t->ev_cap) {
+                size_t cap = t->ev_cap ? t->ev_cap * 2 : 64;
+                ev_t *e = realloc(t->evs, cap * sizeof(*e));
+                if (!e)
+                        return NULL;
+                t->evs = e;
+                t->ev_cap = cap;
+        }
+        ev_t *e = &t->evs[t->ev_cnt++];
+        memset(e, 0, sizeof(*e));
+        return e;
+}
+
+#define RS(x) ((x)->type == REDIS_REPLY_STRING ? (x)->str : "")
+#define RL(x) ((x)->type == REDIS_REPLY_STRING ? (x)->len : 0)
+
+/* {'E', kind, eid, pf, pid, team, prio, ca, due, rca, frt, url, txt} */
+static int take_event(sc_track_t *t, const call_t *c, const redisReply *el)
+{
+        if (el->elements < 13)
+                return -1;
+        ev_t *e = new_ev(t);
+        if (!e)
+                return -1;
+        redisReply *const *x = el->element;
+        e->tag = c->tag;
+        e->off[0] = ev_str(t, RS(x[1]), RL(x[1]));
+        const char *brand = t->strs.data + c->brand_off;
+        e->off[1] = ev_str(t, brand, strlen(brand));
+        for (int i = 2; i <= 6; i++) /* eid pf pid team prio */
+                e->off[i] = ev_str(t, RS(x[i]), RL(x[i]));
+        e->created_at = rint64(x[7]);
+        e->due_at = rint64(x[8]);
+        e->replied_at = RL(x[9]) ? rint64(x[9]) : -1;
+        e->frt_ms = RL(x[10]) ? rint64(x[10]) : -1;
+        e->has_url = RL(x[11]) > 0;
+        e->off[7] = ev_str(t, RS(x[11]), RL(x[11]));
+        e->off[8] = ev_str(t, RS(x[12]), RL(x[12]));
+        return 0;
+}
+
+/* {'B', key, ca, rca, cal} */
+static int take_bfrt(sc_track_t *t, const call_t *c, const redisReply *el)
+{
+        if (el->elements < 5)
+                return -1;
+        if (t->bf_cnt == t->bf_cap) {
+                size_t cap = t->bf_cap ? t->bf_cap * 2 : 64;
+                bf_t *b = realloc(t->bfs, cap * sizeof(*b));
+                if (!b)
+                        return -1;
+                t->bfs = b;
+                t->bf_cap = cap;
+        }
+        bf_t *b = &t->bfs[t->bf_cnt++];
+        const char *brand = t->strs.data + c->brand_off;
+        b->brand_off = ev_str(t, brand, strlen(brand));
+        b->key_off = ev_str(t, RS(el->element[1]), RL(el->element[1]));
+        b->ca = rint64(el->element[2]);
+        b->rca = rint64(el->element[3]);
+        b->cal_off = ev_str(t, RS(el->element[4]), RL(el->element[4]));
+        return 0;
+}
+
+static void count_status(const redisReply *r, sc_track_counts_t *cnt)
+{
+        int dup = 0;
+        for (size_t i = 0; i < r->elements; i++) {
+                const redisReply *el = r->element[i];
+                if (el->type == REDIS_REPLY_ARRAY && el->elements == 2 &&
+                    !strcmp(RS(el->element[0]), "S") &&
+                    !strcmp(RS(el->element[1]), "dup"))
+                        dup = 1;
+        }
+        if (dup) {
+                cnt->n[SC_TRACK_K_DUPLICATE]++;
+                return;
+        }
+        for (size_t i = 0; i < r->elements; i++) {
+                const redisReply *el = r->element[i];
+                if (el->type != REDIS_REPLY_ARRAY || el->elements != 2 ||
+                    strcmp(RS(el->element[0]), "S"))
+                        continue;
+                const char *s = RS(el->element[1]);
+                if (!strcmp(s, "inbound"))
+                        cnt->n[SC_TRACK_K_INBOUND]++;
+                else if (!strcmp(s, "first") || !strcmp(s, "earlier"))
+                        cnt->n[SC_TRACK_K_REPLY]++;
+                else if (!strcmp(s, "extra"))
+                        cnt->n[SC_TRACK_K_EXTRA]++;
+                else if (!strcmp(s, "no_need"))
+                        cnt->n[SC_TRACK_K_NO_NEED]++;
+                else if (!strcmp(s, "early"))
+                        cnt->n[SC_TRACK_K_EARLY]++;
+                else if (!strcmp(s, "reconciled"))
+                        cnt->n[SC_TRACK_K_RECONCILED]++;
+        }
+}
+
+static void reset_batch(sc_track_t *t)
+{
+        t->call_cnt = 0;
+        t->ev_cnt = 0;
+        t->bf_cnt = 0;
+        sc_buf_reset(&t->strs);
+        sc_buf_reset(&t->evstrs);
+}
+
+static const sc_calendar_t *find_cal(const sc_track_t *t, const char *id)
+{
+        const sc_calendar_t *c = NULL;
+        if (t->cals && id && id[0])
+                c = sc_calendars_find(t->cals, id);
+        if (!c && t->cals)
+                c = sc_calendars_find(t->cals, "24x7");
+        return c;
+}
+
+static void deliver(sc_track_t *t, sc_track_event_cb *cb, void *opaque)
+{
+        for (size_t i = 0; i < t->ev_cnt && cb; i++) {
+                const ev_t *e = &t->evs[i];
+                const char *s = t->evstrs.data;
+                sc_sla_event_t ev = {
+                    .kind = s + e->off[0],
+                    .brand = s + e->off[1],
+                    .post_event_id = s + e->off[2],
+                    .platform = s + e->off[3],
+                    .post_id = s + e->off[4],
+                    .team = s + e->off[5],
+                    .priority = s + e->off[6],
+                    .url = e->has_url ? s + e->off[7] : NULL,
+                    .text = s + e->off[8],
+                    .created_at = e->created_at,
+                    .due_at = e->due_at,
+                    .replied_at = e->replied_at,
+                    .frt_ms = e->frt_ms,
+                    .outbox_member = e->has_member ? s + e->off[9] : NULL,
+                };
+                cb(opaque, e->tag, &ev);
+        }
+}
+
+void sc_track_set_error_cb(sc_track_t *t, sc_track_error_cb *cb, void *opaque)
+{
+        t->error_cb = cb;
+        t->error_opaque = opaque;
+}
+
+static int transient_error(const char *msg)
+{
+        static const char *const prefixes[] = {
+            "OOM",        "BUSY",     "LOADING",     "NOSCRIPT", "READONLY",
+            "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "MOVED",    "ASK",
+            "NOREPLICAS", "MISCONF",  "EXECABORT"};
+        for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+                if (!strncmp(msg, prefixes[i], strlen(prefixes[i])))
+                        return 1;
+        /* A script error wrapping one of those (e.g. OOM inside the script). */
+        return strstr(msg, "OOM command not allowed") != NULL;
+}
+
+/* Records the business FRT of every first reply of t->bfs: one pipeline. */
+static int run_bfrt(sc_track_t *t, char *errstr, size_t errstr_size)
+{
+        redisReply **rep;
+        size_t n;
+        if (!t->bf_cnt)
+                return 0;
+        t->call_cnt = 0;
+        for (size_t i = 0; i < t->bf_cnt; i++) {
+                const bf_t *b = &t->bfs[i];
+                const char *brand = t->evstrs.data + b->brand_off;
+                const sc_calendar_t *cal = find_cal(t, t->evstrs.data + b->cal_off);
+                int64_t bf = cal ? sc_calendar_between(cal, b->ca, b->rca)
+                                 : (b->rca > b->ca ? b->rca - b->ca : 0);
+                args_t a;
+                a_begin(t, &a, brand);
+                a_cstr(t, &a, t->evstrs.data + b->key_off);
+                a_common(t, &a, brand);
+                a_int(t, &a, b->rca);
+                a_int(t, &a, bf);
+                push_call(t, CALL_BFRT, 0, brand);
+                a_send(t, &a, t->s_bfrt);
+        }
+        if (sc_redis_exec(t->r, &rep, &n) == -1) {
+                snprintf(errstr, errstr_size, "redis: %s", sc_redis_errstr(t->r));
+                return -1;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (rep[i]->type == REDIS_REPLY_ERROR) {
+                        snprintf(errstr, errstr_size, "redis script: %s", rep[i]->str);
+                        return -1;
+                }
+        return 0;
+}
+
+int sc_track_exec(sc_track_t *t, sc_track_event_cb *cb, void *opaque,
+                  sc_track_counts_t *counts, char *errstr, size_t errstr_size)
+{
+        sc_track_counts_t local;
+        if (!counts)
+                counts = &local;
+        if (!t->call_cnt)
+                return 0;
+        redisReply **rep;
+        size_t n;
+        t->ev_cnt = 0;
+        t->bf_cnt = 0;
+        sc_buf_reset(&t->evstrs);
+        if (sc_redis_exec(t->r, &rep, &n) == -1) {
+                snprintf(errstr, errstr_size, "redis: %s", sc_redis_errstr(t->r));
+                reset_batch(t);
+                return -1;
+        }
+        int bad = n != t->call_cnt;
+        for (size_t i = 0; i < n && !bad; i++) {
+                const redisReply *r = rep[i];
+                const call_t *c = &t->calls[i];
+                if (r->type == REDIS_REPLY_ERROR) {
+                        /* A state of the server (out of memory, loading,
+                         * busy, failover): the whole batch again later. A
+                         * script error is this record's: reported, not
+                         * retried forever. */
+                        if (!t->error_cb || transient_error(r->str)) {
+                                snprintf(errstr, errstr_size, "redis script: %s", r->str);
+                                bad = 1;
+                                break;
+                        }
+                        if (c->type == CALL_INBOUND || c->type == CALL_REPLY)
+                                t->error_cb(t->error_opaque, c->tag, r->str);
+                        else
+                                sc_log(SC_LOG_WARN, "redis: %s", r->str);
+                        continue;
+                }
+                if (r->type != REDIS_REPLY_ARRAY)
+                        continue;
+                count_status(r, counts);
+                for (size_t j = 0; j < r->elements && !bad; j++) {
+                        const redisReply *el = r->element[j];
+                        if (el->type != REDIS_REPLY_ARRAY || !el->elements)
+                                continue;
+                        const char *tagc = RS(el->element[0]);
+                        if (!strcmp(tagc, "E"))
+                                bad = take_event(t, c, el);
+                        else if (!strcmp(tagc, "B"))
+                                bad = take_bfrt(t, c, el);
+                }
+        }
+        if (bad) {
+                if (n != t->call_cnt)
+                        snprintf(errstr, errstr_size, "redis: %zu replies for %zu calls",
+                                 n, t->call_cnt);
+                reset_batch(t);
+                return -1;
+        }
+        /* Business FRT needs the post's calendar and created_at, which only
+         * Redis knew: a second round trip for the batch, not per post. */
+        if (run_bfrt(t, errstr, errstr_size)) {
+                reset_batch(t);
+                return -1;
+        }
+        deliver(t, cb, opaque);
+        reset_batch(t);
+        return 0;
+}
+
+/* ---- the timer ------------------------------------------------------------ */
+
+static int strv_push(char ***v, size_t *n, size_t *cap, const char *brand,
+                     const char *member)
+{
+        if (*n == *cap) {
+                size_t c = *cap ? *cap * 2 : 16;
+                char **nv = realloc(*v, c * sizeof(*nv));
+                if (!nv)
+                        return -1;
+                *v = nv;
+                *cap = c;
+        }
+        size_t bl = strlen(brand), ml = strlen(member);
+        char *s = malloc(bl + ml + 2);
+        if (!s)
+                return -1;
+        memcpy(s, brand, bl + 1);
+        memcpy(s + bl + 1, member, ml + 1);
+        (*v)[(*n)++] = s;
+        return 0;
+}
+
+static ssize_t strv_find(char **v, size_t n, const char *brand, const char *member)
+{
+        for (size_t i = 0; i < n; i++)
+                if (!strcmp(v[i], brand) && !strcmp(v[i] + strlen(v[i]) + 1, member))
+                        return (ssize_t)i;
+        return -1;
+}
+
+void sc_track_outbox_release(sc_track_t *t, const char *brand, const char *member)
+{
+        ssize_t i = strv_find(t->inflight, t->inflight_cnt, brand, member);
+        if (i >= 0) {
+                free(t->inflight[i]);
+                t->inflight[i] = t->inflight[--t->inflight_cnt];
+        }
+}
+
+void sc_track_outbox_done(sc_track_t *t, const char *brand, const char *member)
+{
+        sc_track_outbox_release(t, brand, member);
+        if (strv_push(&t->done, &t->done_cnt, &t->done_cap, brand, member))
+                sc_log(SC_LOG_WARN, "out of memory: outbox entry %s stays", member);
+}
+
+size_t sc_track_outbox_inflight(const sc_track_t *t)
+{
+        return t->inflight_cnt;
+}
+
+int sc_track_scan(sc_track_t *t, const char *const *brands, size_t nb, int64_t now_ms,
+                  sc_track_event_cb *cb, void *opaque, sc_track_counts_t *counts,
+                  char *errstr, size_t errstr_size)
+{
+        sc_track_counts_t local;
+        if (!counts)
+                counts = &local;
+        reset_batch(t);
+        size_t done_sent = t->done_cnt;
+        for (size_t i = 0; i < done_sent; i++) {
+                char key[512];
+                const char *member = t->done[i] + strlen(t->done[i]) + 1;
+                snprintf(key, sizeof(key), "sc:{%s}:outbox", t->done[i]);
+                const char *av[] = {"ZREM", key, member};
+                sc_redis_append(t->r, 3, av, NULL);
+                push_call(t, CALL_OTHER, 0, t->done[i]);
+        }
+        for (size_t i = 0; i < nb; i++) {
+                args_t a;
+                a_begin(t, &a, brands[i]);
+                a_fmt_key(t, &a, brands[i], "pending", NULL, NULL);
+                a_common(t, &a, brands[i]);
+                a_int(t, &a, now_ms);
+                a_int(t, &a, t->conf.breach_grace_ms);
+                a_int(t, &a, t->conf.scan_limit);
+                push_call(t, CALL_SCAN, 0, brands[i]);
+                a_send(t, &a, t->s_scan);
+                a_begin(t, &a, brands[i]);
+                a_fmt_key(t, &a, brands[i], "outbox", NULL, NULL);
+                a_common(t, &a, brands[i]);
+                a_int(t, &a, t->conf.scan_limit);
+                push_call(t, CALL_OUTBOX, 0, brands[i]);
+                a_send(t, &a, t->s_outbox);
+        }
+        redisReply **rep;
+        size_t n;
+        if (sc_redis_exec(t->r, &rep, &n) == -1) {
+                snprintf(errstr, errstr_size, "redis: %s", sc_redis_errstr(t->r));
+                reset_batch(t);
+                return -1;
+        }
+        for (size_t i = 0; i < n && i < t->call_cnt; i++) {
+                const redisReply *r = rep[i];
+                const call_t *c = &t->calls[i];
+                if (r->type == REDIS_REPLY_ERROR) {
+                        snprintf(errstr, errstr_size, "redis: %s", r->str);
+                        reset_batch(t);
+                        return -1;
+                }
+                if (c->type == CALL_SCAN && r->type == REDIS_REPLY_ARRAY &&
+                    r->elements == 4) {
+                        counts->n[SC_TRACK_K_BREACH] += (uint64_t)rint64(r->element[0]);
+                        counts->n[SC_TRACK_K_ORPHAN] += (uint64_t)rint64(r->element[1]);
+                        counts->n[SC_TRACK_K_RECONCILED] +=
+                            (uint64_t)rint64(r->element[2]);
+                        const redisReply *bl = r->element[3];
+                        for (size_t j = 0;
+                             bl->type == REDIS_REPLY_ARRAY && j < bl->elements; j++)
+                                if (bl->element[j]->type == REDIS_REPLY_ARRAY &&
+                                    take_bfrt(t, c, bl->element[j])) {
+                                        snprintf(errstr, errstr_size, "out of memory");
+                                        reset_batch(t);
+                                        return -1;
+                                }
+                }
+                if (c->type != CALL_OUTBOX || r->type != REDIS_REPLY_ARRAY)
+                        continue;
+                const char *brand = t->strs.data + c->brand_off;
+                for (size_t j = 0; j < r->elements; j++) {
+                        const redisReply *el = r->element[j];
+                        if (el->type != REDIS_REPLY_ARRAY || el->elements < 13)
+                                continue;
+                        redisReply *const *x = el->element;
+                        const char *member = RS(x[0]);
+                        if (strv_find(t->inflight, t->inflight_cnt, brand, member) >= 0 ||
+                            strv_find(t->done, t->done_cnt, brand, member) >= 0)
+                                continue;
+                        ev_t *e = new_ev(t);
+                        if (!e || strv_push(&t->inflight, &t->inflight_cnt,
+                                            &t->inflight_cap, brand, member)) {
+                                if (e)
+                                        t->ev_cnt--;
+                                continue;
+                        }
+                        /* {member, kind, eid, pf, pid, team, prio, ca, due, rca,
+                         *  frt, url, txt}: the 'E' layout shifted by one. */
+                        e->off[0] = ev_str(t, RS(x[1]), RL(x[1]));
+                        e->off[1] = ev_str(t, brand, strlen(brand));
+                        for (int k = 2; k <= 6; k++)
+                                e->off[k] = ev_str(t, RS(x[k]), RL(x[k]));
+                        e->created_at = rint64(x[7]);
+                        e->due_at = rint64(x[8]);
+                        e->replied_at = RL(x[9]) ? rint64(x[9]) : -1;
+                        e->frt_ms = RL(x[10]) ? rint64(x[10]) : -1;
+                        e->has_url = RL(x[11]) > 0;
+                        e->off[7] = ev_str(t, RS(x[11]), RL(x[11]));
+                        e->off[8] = ev_str(t, RS(x[12]), RL(x[12]));
+                        e->has_member = 1;
+                        e->off[9] = ev_str(t, member, RL(x[0]));
+                }
+        }
+        /* Replies the timer matched by their thread need business FRT. */
+        if (run_bfrt(t, errstr, errstr_size)) {
+                reset_batch(t);
+                return -1;
+        }
+        /* The ZREMs went through: forget those entries. */
+        for (size_t i = 0; i < done_sent; i++)
+                free(t->done[i]);
+        if (done_sent) {
+                memmove(t->done, t->done + done_sent,
+                        (t->done_cnt - done_sent) * sizeof(char *));
+                t->done_cnt -= done_sent;
+        }
+        deliver(t, cb, opaque);
+        reset_batch(t);
+        return 0;
+}
+
+/* ---- totals ---------------------------------------------------------------- */
+
+int sc_track_today(sc_track_t *t, const char *const *brands, size_t nb, int64_t now_ms,
+                   sc_track_totals_t *out, char *errstr, size_t errstr_size)
+{
+        reset_batch(t);
+        for (size_t i = 0; i < nb; i++) {
+                char ud[16], ld[16], key[512];
+                sc_track_days(t, brands[i], now_ms, ud, ld);
+                snprintf(key, sizeof(key), "sc:{%s}:d:l:%s", brands[i], ld);
+                sc_redis_append(t->r, 2, (const char *[]){"HGETALL", key}, NULL);
+                snprintf(key, sizeof(key), "sc:{%s}:f:l:%s", brands[i], ld);
+                sc_redis_append(t->r, 5,
+                                (const char *[]){"ZRANGE", key, "0", "-1", "WITHSCORES"},
+                                NULL);
+                snprintf(key, sizeof(key), "sc:{%s}:pending", brands[i]);
+                sc_redis_append(t->r, 2, (const char *[]){"ZCARD", key}, NULL);
+        }
+        redisReply **rep;
+        size_t n;
+        if (sc_redis_exec(t->r, &rep, &n) == -1) {
+                snprintf(errstr, errstr_size, "redis: %s", sc_redis_errstr(t->r));
+                return -1;
+        }
+        if (n != nb * 3) {
+                snprintf(errstr, errstr_size, "redis: unexpected reply count");
+                return -1;
+        }
+        for (size_t i = 0; i < nb; i++) {
+                sc_track_totals_t *o = &out[i];
+                memset(o, 0, sizeof(*o));
+                const redisReply *h = rep[i * 3], *z = rep[i * 3 + 1];
+                for (size_t j = 0; h->type == REDIS_REPLY_ARRAY && j + 1 < h->elements;
+                     j += 2) {
+                        const char *f = RS(h->element[j]);
+                        const char *name = strrchr(f, '|');
+                        int k = name ? sc_track_counter_index(name + 1, strlen(name + 1))
+                                     : -1;
+                        if (k >= 0)
+                                o->c[k] += rint64(h->element[j + 1]);
+                }
+                size_t m = z->type == REDIS_REPLY_ARRAY ? z->elements / 2 : 0;
+                double *v = m ? malloc(m * sizeof(double)) : NULL;
+                for (size_t j = 0; v && j < m; j++)
+                        v[j] = strtod(RS(z->element[j * 2 + 1]), NULL);
+                o->frt_median_s = v ? sc_track_median(v, m) : 0;
+                free(v);
+                o->frt_avg_s = o->c[SC_TRACK_REPLIED]
+                                   ? (double)o->c[SC_TRACK_FRT_SUM_MS] / 1000.0 /
+                                         (double)o->c[SC_TRACK_REPLIED]
+                                   : 0;
+                o->c[SC_TRACK_PENDING] = rint64(rep[i * 3 + 2]);
+        }
+        return 0;
+}

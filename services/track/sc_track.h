@@ -1,0 +1,179 @@
+/* The tracker: reply rate, first-response time (FRT) and SLA outcomes kept in
+ * Redis (docs/TRACKING.md has the definitions and every key).
+ *
+ * Use: queue the batch's inbound posts and brand replies with
+ * sc_track_add_inbound() / sc_track_add_reply(), then sc_track_exec() once:
+ * one pipeline of EVALSHA calls (one per post), plus one more for business
+ * FRT when a batch set first replies. Every script is idempotent per event id,
+ * so a batch whose exec failed is simply queued and executed again. SLA
+ * events come back through a callback only after every Redis write of the
+ * batch succeeded; a replayed event returns the same SLA events again (same
+ * event ids), so the caller can produce them at least once.
+ *
+ * sc_track_scan() is the timer: it breaches due posts into a per-brand
+ * outbox, turns expired early replies into orphans, and hands back the
+ * outbox entries not in flight; sc_track_outbox_done() clears one after its
+ * event was delivered. Not thread-safe. */
+#ifndef SC_TRACK_H
+#define SC_TRACK_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sc_brands.h"
+#include "sc_calendar.h"
+#include "sc_redis.h"
+#include "sc_tz.h"
+
+typedef struct sc_track_s sc_track_t;
+
+typedef struct sc_track_conf_s {
+        int64_t retention_s;         /* day counters and FRT sets: sliding TTL */
+        int64_t state_ttl_s;         /* post state, seen markers, indexes */
+        int64_t reconcile_window_ms; /* how long an early reply waits */
+        int64_t breach_grace_ms;     /* breach when now > due_at + grace */
+        int scan_limit;              /* breaches/orphans per brand per scan */
+} sc_track_conf_t;
+
+/* An inbound post as routed (care.routed). Strings are borrowed for the call;
+ * thread_id, calendar, priority, url may be NULL. due_at 0: no SLA. */
+typedef struct sc_track_inbound_s {
+        const char *brand, *event_id, *platform, *post_id, *thread_id;
+        const char *team, *priority, *calendar, *url, *text;
+        size_t text_len;
+        int64_t created_at;
+        int needs_reply;
+        int64_t due_at;
+} sc_track_inbound_t;
+
+/* A brand reply (an is_brand post of social.posts). parent_id/thread_id may
+ * be NULL. */
+typedef struct sc_track_reply_s {
+        const char *brand, *event_id, *platform, *post_id, *parent_id, *thread_id;
+        int64_t created_at;
+} sc_track_reply_t;
+
+/* An SLA outcome to produce on care.sla. Strings valid during the callback. */
+typedef struct sc_sla_event_s {
+        const char *kind; /* breach, hit, late */
+        const char *brand, *post_event_id, *platform, *post_id, *team, *priority;
+        const char *url; /* NULL: none */
+        const char *text;
+        int64_t created_at, due_at;
+        int64_t replied_at, frt_ms; /* -1: none */
+        const char *outbox_member;  /* timer events only, for sc_track_outbox_done */
+} sc_sla_event_t;
+
+/* What the calls of an exec/scan did, for metrics (events_total{kind}). */
+enum {
+        SC_TRACK_K_INBOUND,
+        SC_TRACK_K_REPLY,      /* a brand reply matched to its post */
+        SC_TRACK_K_EARLY,      /* held until its post arrives */
+        SC_TRACK_K_RECONCILED, /* an early reply matched when its post arrived */
+        SC_TRACK_K_EXTRA,      /* a reply after the first one */
+        SC_TRACK_K_NO_NEED,    /* a reply to a post that needed none */
+        SC_TRACK_K_ORPHAN,     /* an early reply whose post never came */
+        SC_TRACK_K_DUPLICATE,  /* an event id seen before */
+        SC_TRACK_K_BREACH,     /* posts breached by the timer */
+        SC_TRACK_K_CNT
+};
+const char *sc_track_kind_name(int k);
+typedef struct sc_track_counts_s {
+        uint64_t n[SC_TRACK_K_CNT];
+} sc_track_counts_t;
+
+/* Counters of a day bucket (hash field "<platform>|<team>|<name>"). */
+enum {
+        SC_TRACK_RECEIVED,
+        SC_TRACK_NEEDS_REPLY,
+        SC_TRACK_REPLIED,
+        SC_TRACK_SLA_HIT,
+        SC_TRACK_SLA_MISSED,
+        SC_TRACK_LATE,
+        SC_TRACK_PENDING,
+        SC_TRACK_WITH_DUE,
+        SC_TRACK_FRT_SUM_MS,
+        SC_TRACK_FRT_B0, /* 0-15 min, then 15-60 min, 1-4 h, 4-8 h, 8-24 h, 24 h+ */
+        SC_TRACK_FRT_B5 = SC_TRACK_FRT_B0 + 5,
+        SC_TRACK_BFRT_SUM_MS,
+        SC_TRACK_BFRT_N,
+        SC_TRACK_REPLIED_NO_NEED,
+        SC_TRACK_EXTRA_REPLIES,
+        SC_TRACK_ORPHAN_REPLIES,
+        SC_TRACK_CTR_CNT
+};
+const char *sc_track_counter_name(int i);
+/* Index of a counter name, or -1. */
+int sc_track_counter_index(const char *name, size_t len);
+/* Histogram bucket labels ("0-15m", ...). */
+const char *sc_track_bucket_name(int b);
+/* The median of v[0..n) (sorts v): for an even n the mean of the two middle
+ * values; 0 when n is 0. */
+double sc_track_median(double *v, size_t n);
+
+/* brands and cals are borrowed (must outlive t or be replaced with
+ * sc_track_set_config); cals may be NULL (business FRT = wall clock). */
+sc_track_t *sc_track_new(sc_redis_t *r, const sc_brands_t *brands,
+                         const sc_calendars_t *cals, const sc_track_conf_t *conf,
+                         char *errstr, size_t errstr_size);
+void sc_track_destroy(sc_track_t *t);
+int sc_track_set_config(sc_track_t *t, const sc_brands_t *brands,
+                        const sc_calendars_t *cals, const sc_track_conf_t *conf,
+                        char *errstr, size_t errstr_size);
+
+/* "YYYY-MM-DD" of ms: the UTC day and the brand's local day. */
+void sc_track_days(const sc_track_t *t, const char *brand, int64_t ms, char uday[16],
+                   char lday[16]);
+
+/* Queue one call; tag is handed back with its SLA events. 0 or -1 (no memory). */
+int sc_track_add_inbound(sc_track_t *t, const sc_track_inbound_t *in, size_t tag);
+int sc_track_add_reply(sc_track_t *t, const sc_track_reply_t *re, size_t tag,
+                       int64_t now_ms);
+size_t sc_track_queued(const sc_track_t *t);
+/* A brand post that is not a reply (the brand's own top-level post): kept
+ * so a reply to it is known to answer a brand post (the thread rule). */
+int sc_track_add_brand_post(sc_track_t *t, const char *brand, const char *platform,
+                            const char *post_id);
+/* Queue SADD sc:brands brand (the registry socialcarectl stats reads when no
+ * brand list is given). */
+int sc_track_add_brand(sc_track_t *t, const char *brand);
+
+typedef void sc_track_event_cb(void *opaque, size_t tag, const sc_sla_event_t *ev);
+/* A call whose script failed for its own reasons (not a state of the server
+ * such as OOM or LOADING, which fail the whole exec for a retry): called
+ * during sc_track_exec with the call's tag. Without a callback, any error
+ * fails the exec. */
+typedef void sc_track_error_cb(void *opaque, size_t tag, const char *msg);
+void sc_track_set_error_cb(sc_track_t *t, sc_track_error_cb *cb, void *opaque);
+/* Runs the queued calls. 0: every write applied, cb called for each SLA event
+ * (counts added to *counts when not NULL). -1: Redis failed (errstr set):
+ * the queue is dropped; queue the same calls again later. */
+int sc_track_exec(sc_track_t *t, sc_track_event_cb *cb, void *opaque,
+                  sc_track_counts_t *counts, char *errstr, size_t errstr_size);
+
+/* The timer, for brands[0..n): one pipeline (two when early replies were
+ * matched by their thread at the end of their wait). cb gets the outbox
+ * events (breaches, and the hit/late of those matches) not already in
+ * flight (tag 0). 0 or -1 (Redis failed). */
+int sc_track_scan(sc_track_t *t, const char *const *brands, size_t n, int64_t now_ms,
+                  sc_track_event_cb *cb, void *opaque, sc_track_counts_t *counts,
+                  char *errstr, size_t errstr_size);
+/* The breach event of (brand, member) was delivered: clear it from the
+ * outbox with the next scan. */
+void sc_track_outbox_done(sc_track_t *t, const char *brand, const char *member);
+/* The event of (brand, member) could not be produced: hand it out again
+ * with a later scan. */
+void sc_track_outbox_release(sc_track_t *t, const char *brand, const char *member);
+/* Outbox entries handed out and not delivered yet. */
+size_t sc_track_outbox_inflight(const sc_track_t *t);
+
+/* Totals of a set of day buckets, for gauges and socialcarectl stats. */
+typedef struct sc_track_totals_s {
+        int64_t c[SC_TRACK_CTR_CNT];
+        double frt_median_s, frt_avg_s, bfrt_median_s, bfrt_avg_s;
+} sc_track_totals_t;
+/* Today's (local day) totals for each brand plus pending = size of the
+ * brand's pending set now. One pipeline. 0 or -1. */
+int sc_track_today(sc_track_t *t, const char *const *brands, size_t n, int64_t now_ms,
+                   sc_track_totals_t *out, char *errstr, size_t errstr_size);
+
+#endif

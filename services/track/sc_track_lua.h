@@ -1,0 +1,11 @@
+/* The tracker's Lua scripts (sc_track_lua.c). */
+#ifndef SC_TRACK_LUA_H
+#define SC_TRACK_LUA_H
+
+extern const char sc_track_lua_inbound[];
+extern const char sc_track_lua_reply[];
+extern const char sc_track_lua_bfrt[];
+extern const char sc_track_lua_scan[];
+extern const char sc_track_lua_outbox[];
+
+#endif

@@ -1,0 +1,349 @@
+/* sc_track against a real redis-server (test_track.sh starts it): the exact
+ * counters of a scripted conversation set driven through the Lua scripts,
+ * idempotent replays, SLA events, the timer (breach, outbox, orphans). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sc_redis.h"
+#include "sc_test.h"
+#include "sc_time.h"
+#include "sc_track.h"
+
+#define MIN  60000LL
+#define HOUR (60 * MIN)
+
+static int64_t T0;
+static sc_redis_t *R;
+static sc_track_t *T;
+
+typedef struct evlog_s {
+        char lines[64][160];
+        int n;
+} evlog_t;
+static evlog_t EV;
+
+static void on_ev(void *opaque, size_t tag, const sc_sla_event_t *e)
+{
+        (void)opaque;
+        if (EV.n < 64)
+                snprintf(EV.lines[EV.n++], 160, "%zu %s %s frt=%lld", tag, e->kind,
+                         e->post_id, (long long)e->frt_ms);
+}
+
+static int has_ev(const char *line)
+{
+        for (int i = 0; i < EV.n; i++)
+                if (!strcmp(EV.lines[i], line))
+                        return 1;
+        return 0;
+}
+
+static int err_cnt;
+static size_t err_tag = 99;
+
+static void on_err(void *opaque, size_t tag, const char *msg)
+{
+        (void)opaque;
+        fprintf(stderr, "script error (expected): %s\n", msg);
+        err_cnt++;
+        err_tag = tag;
+}
+
+static void in(const char *pid, const char *thread, int64_t ca, int nr, int64_t due)
+{
+        char eid[64];
+        snprintf(eid, sizeof(eid), "x:%s", pid);
+        sc_track_inbound_t p = {.brand = "t",
+                                .event_id = eid,
+                                .platform = "x",
+                                .post_id = pid,
+                                .thread_id = thread,
+                                .team = "care",
+                                .priority = "normal",
+                                .calendar = "24x7",
+                                .text = "help",
+                                .created_at = ca,
+                                .needs_reply = nr,
+                                .due_at = due};
+        CHECK(sc_track_add_inbound(T, &p, 1) == 0);
+}
+
+static void re(const char *pid, const char *parent, const char *thread, int64_t ca)
+{
+        char eid[64];
+        snprintf(eid, sizeof(eid), "x:%s", pid);
+        sc_track_reply_t r = {.brand = "t",
+                              .event_id = eid,
+                              .platform = "x",
+                              .post_id = pid,
+                              .parent_id = parent,
+                              .thread_id = thread,
+                              .created_at = ca};
+        CHECK(sc_track_add_reply(T, &r, 2, sc_now_ms()) == 0);
+}
+
+static void run(void)
+{
+        char err[256];
+        EV.n = 0;
+        int rc = sc_track_exec(T, on_ev, NULL, NULL, err, sizeof(err));
+        if (rc)
+                fprintf(stderr, "exec: %s\n", err);
+        CHECK(rc == 0);
+        if (getenv("TRACK_DEBUG"))
+                for (int i = 0; i < EV.n; i++)
+                        fprintf(stderr, "ev: %s\n", EV.lines[i]);
+}
+
+static long long ctr(const char *name)
+{
+        char key[64], field[64];
+        redisReply **rep;
+        size_t n;
+        snprintf(key, sizeof(key), "sc:{t}:d:u:2026-11-20");
+        snprintf(field, sizeof(field), "x|care|%s", name);
+        sc_redis_append(R, 3, (const char *[]){"HGET", key, field}, NULL);
+        CHECK(sc_redis_exec(R, &rep, &n) == 0);
+        return rep[0]->type == REDIS_REPLY_STRING ? atoll(rep[0]->str) : 0;
+}
+
+static int post_has(const char *pid, const char *field)
+{
+        char key[64];
+        redisReply **rep;
+        size_t n;
+        snprintf(key, sizeof(key), "sc:{t}:p:x:%s", pid);
+        sc_redis_append(R, 3, (const char *[]){"HEXISTS", key, field}, NULL);
+        CHECK(sc_redis_exec(R, &rep, &n) == 0);
+        return (int)rep[0]->integer;
+}
+
+static char *dump(void)
+{
+        /* Everything that defines the figures, as one string. */
+        redisReply **rep;
+        size_t n;
+        sc_redis_append(R, 2, (const char *[]){"HGETALL", "sc:{t}:d:u:2026-11-20"}, NULL);
+        sc_redis_append(
+            R, 5,
+            (const char *[]){"ZRANGE", "sc:{t}:f:u:2026-11-20", "0", "-1", "WITHSCORES"},
+            NULL);
+        CHECK(sc_redis_exec(R, &rep, &n) == 0);
+        size_t cap = 65536, len = 0;
+        char *s = calloc(1, cap);
+        for (size_t k = 0; k < n; k++) {
+                /* HGETALL order is not stable across rehashing: sort lines. */
+                char *lines[256];
+                size_t m = 0;
+                for (size_t i = 0; i + 1 < rep[k]->elements && m < 256; i += 2) {
+                        lines[m] = calloc(1, 256);
+                        snprintf(lines[m++], 256, "%s=%s", rep[k]->element[i]->str,
+                                 rep[k]->element[i + 1]->str);
+                }
+                for (size_t i = 0; i < m; i++)
+                        for (size_t j = i + 1; j < m; j++)
+                                if (strcmp(lines[i], lines[j]) > 0) {
+                                        char *x = lines[i];
+                                        lines[i] = lines[j];
+                                        lines[j] = x;
+                                }
+                for (size_t i = 0; i < m; i++) {
+                        len += (size_t)snprintf(s + len, cap - len, "%s\n", lines[i]);
+                        free(lines[i]);
+                }
+        }
+        return s;
+}
+
+int main(int argc, char **argv)
+{
+        if (argc != 2) {
+                fprintf(stderr, "usage: test_track REDIS_URL\n");
+                return 2;
+        }
+        char err[256];
+        CHECK(sc_time_parse("2026-11-20T10:00:00Z", 20, &T0) == 0);
+        R = sc_redis_new(argv[1], 2000, err, sizeof(err));
+        CHECK(R);
+        sc_track_conf_t conf = {.retention_s = 90 * 86400,
+                                .state_ttl_s = 30 * 86400,
+                                .reconcile_window_ms = 7 * 24 * HOUR,
+                                .breach_grace_ms = 30000,
+                                .scan_limit = 1000};
+        T = sc_track_new(R, NULL, NULL, &conf, err, sizeof(err));
+        CHECK(T);
+        sc_redis_appendf(R, "FLUSHALL");
+        redisReply **rep;
+        size_t n;
+        CHECK(sc_redis_exec(R, &rep, &n) == 0);
+
+        CHECK(sc_track_median((double[]){3, 1, 2}, 3) == 2);
+        CHECK(sc_track_median((double[]){4, 1, 3, 2}, 4) == 2.5);
+        CHECK(sc_track_median(NULL, 0) == 0);
+
+        /* Batch 1: posts and replies in one pipeline. */
+        int64_t due = T0 + HOUR;
+        in("p1", "p1", T0, 1, due); /* answered at +10m: hit */
+        re("r1", "p1", "p1", T0 + 10 * MIN);
+        re("r1b", "p1", "p1", T0 + 20 * MIN); /* a second reply: extra */
+        re("r2", "p2", "p2", T0 + 30 * MIN);  /* before its post: held */
+        in("p3", "p3", T0, 1, due);
+        re("r3a", "p3", "p3", T0 + 2 * HOUR); /* late, then an earlier one arrives */
+        in("p4", "p4", T0, 1, due);
+        in("p5", "p5", T0, 1, due);
+        in("p6", "p6", T0, 0, 0); /* needed no reply */
+        re("r6", "p6", "p6", T0 + 5 * MIN);
+        re("r7", "zzz", NULL, T0 + 5 * MIN); /* parent never comes: orphan */
+        in("p8", "t8", T0, 1, 0);
+        CHECK(sc_track_add_brand_post(T, "t", "x", "b8") == 0);
+        re("r8", "b8", "t8", T0 + 5 * MIN); /* parent is a brand post: thread rule */
+        in("q1", "q", T0, 1, 0);
+        re("rq", "q2", "q", T0 + 7 * MIN); /* unknown parent: waits for it, not q1 */
+        in("z1", "z", T0, 1, T0 + 3 * HOUR);
+        re("rz", "zz", "z", T0 + 4 * HOUR); /* parent never comes: thread at the end */
+        in("p9", "p9", T0, 1, 0);
+        re("r9a", "p9", "p9", T0 + 1 * MIN);
+        in("p9b", "p9", T0 + 2 * MIN, 1, 0); /* customer answers the brand */
+        re("r9c", "p9b", "p9", T0 + 4 * MIN);
+        in("p10", "p10", T0, 1, T0 + 100000 * HOUR); /* never answered, not yet due */
+        run();
+        CHECK(has_ev("2 hit p1 frt=600000"));
+        CHECK(has_ev("2 breach p3 frt=-1"));
+        CHECK(has_ev("2 late p3 frt=7200000"));
+        CHECK_INT(ctr("extra_replies"), 1);
+        CHECK_INT(ctr("replied_no_need"), 1);
+        CHECK_INT(ctr("pending"), 4); /* p2 unknown yet; p4 p5 p10 z1 */
+
+        /* Batch 2: p2 arrives (reconciled), p3's earlier reply retracts the miss. */
+        in("p2", "p2", T0, 1, due);
+        re("r3b", "p3", "p3", T0 + 20 * MIN);
+        in("q2", "q", T0 + 1 * MIN, 1, 0);
+        run();
+        CHECK_INT(post_has("q1", "rca"), 0);
+        CHECK_INT(post_has("q2", "rca"), 1);
+        CHECK(has_ev("1 hit p2 frt=1800000"));
+        CHECK(has_ev("2 hit p3 frt=1200000"));
+        CHECK_INT(EV.n, 2);
+
+        /* The timer at +2h: p4 and p5 breach once, into the outbox. */
+        EV.n = 0;
+        const char *brands[] = {"t"};
+        sc_track_counts_t cnt = {0};
+        CHECK(sc_track_scan(T, brands, 1, T0 + 2 * HOUR, on_ev, NULL, &cnt, err,
+                            sizeof(err)) == 0);
+        CHECK_INT(cnt.n[SC_TRACK_K_BREACH], 2);
+        CHECK_INT(EV.n, 2);
+        CHECK(has_ev("0 breach p4 frt=-1") && has_ev("0 breach p5 frt=-1"));
+        CHECK_INT(sc_track_outbox_inflight(T), 2);
+        /* Not delivered yet: a second scan hands out nothing new. */
+        EV.n = 0;
+        CHECK(sc_track_scan(T, brands, 1, T0 + 2 * HOUR, on_ev, NULL, NULL, err,
+                            sizeof(err)) == 0);
+        CHECK_INT(EV.n, 0);
+        sc_track_outbox_done(T, "t", "breach|x:p4");
+        CHECK(sc_track_scan(T, brands, 1, T0 + 2 * HOUR, on_ev, NULL, NULL, err,
+                            sizeof(err)) == 0);
+        CHECK_INT(EV.n, 0);
+        sc_redis_appendf(R, "ZRANGE sc:{t}:outbox 0 -1");
+        CHECK(sc_redis_exec(R, &rep, &n) == 0);
+        CHECK_INT(rep[0]->elements, 1);
+        CHECK_STR(rep[0]->element[0]->str, "breach|x:p5");
+        CHECK_INT(ctr("sla_missed"), 2);
+
+        /* p4 answered late; p5's reply was written before due (pipeline delay). */
+        re("r4", "p4", "p4", T0 + 3 * HOUR);
+        re("r5", "p5", "p5", T0 + 50 * MIN);
+        run();
+        CHECK(has_ev("2 late p4 frt=10800000"));
+        CHECK(has_ev("2 hit p5 frt=3000000"));
+        CHECK_INT(EV.n, 2);
+
+        /* After the reconcile window: r7 (no thread) is an orphan; rz answers
+         * z1 by the thread rule (z1 was breached by the same scan: late). */
+        EV.n = 0;
+        memset(&cnt, 0, sizeof(cnt));
+        CHECK(sc_track_scan(T, brands, 1, sc_now_ms() + 8 * 24 * HOUR, on_ev, NULL, &cnt,
+                            err, sizeof(err)) == 0);
+        CHECK_INT(cnt.n[SC_TRACK_K_ORPHAN], 1);
+        CHECK_INT(cnt.n[SC_TRACK_K_RECONCILED], 1);
+        CHECK(has_ev("0 breach z1 frt=-1"));
+        CHECK(has_ev("0 late z1 frt=14400000"));
+
+        CHECK_INT(ctr("received"), 13);
+        CHECK_INT(ctr("needs_reply"), 12);
+        CHECK_INT(ctr("replied"), 10);
+        CHECK_INT(ctr("with_due"), 7);
+        CHECK_INT(ctr("sla_hit"), 4);
+        CHECK_INT(ctr("sla_missed"), 2);
+        CHECK_INT(ctr("late"), 2);
+        CHECK_INT(ctr("pending"), 1);
+        CHECK_INT(ctr("extra_replies"), 2);
+        CHECK_INT(ctr("replied_no_need"), 1);
+        CHECK_INT(ctr("frt_sum_ms"),
+                  (60 + 120 + 300 + 360 + 600 + 1200 + 1800 + 3000 + 10800 + 14400) *
+                      1000LL);
+        CHECK_INT(ctr("bfrt_sum_ms"), ctr("frt_sum_ms")); /* 24x7 */
+        CHECK_INT(ctr("bfrt_n"), 10);
+        CHECK_INT(ctr("frt_b0"), 5);
+        CHECK_INT(ctr("frt_b1"), 3);
+        CHECK_INT(ctr("frt_b2"), 1);
+        CHECK_INT(ctr("frt_b3"), 1);
+        CHECK_INT(ctr("frt_b4") + ctr("frt_b5"), 0);
+        {
+                char f[64];
+                redisReply **r2;
+                size_t n2;
+                snprintf(f, sizeof(f), "x|-|orphan_replies");
+                sc_redis_append(
+                    R, 3, (const char *[]){"HGET", "sc:{t}:d:u:2026-11-20", f}, NULL);
+                CHECK(sc_redis_exec(R, &r2, &n2) == 0);
+                CHECK_STR(r2[0]->str, "1");
+        }
+        sc_track_totals_t tot;
+        (void)tot;
+
+        /* Replaying everything changes nothing and returns the same events. */
+        char *before = dump();
+        in("p1", "p1", T0, 1, due);
+        re("r1", "p1", "p1", T0 + 10 * MIN);
+        re("r1b", "p1", "p1", T0 + 20 * MIN);
+        re("r2", "p2", "p2", T0 + 30 * MIN);
+        in("p2", "p2", T0, 1, due);
+        in("p3", "p3", T0, 1, due);
+        re("r3a", "p3", "p3", T0 + 2 * HOUR);
+        re("r3b", "p3", "p3", T0 + 20 * MIN);
+        in("p4", "p4", T0, 1, due);
+        re("r4", "p4", "p4", T0 + 3 * HOUR);
+        re("r7", "zzz", NULL, T0 + 5 * MIN);
+        in("p9b", "p9", T0 + 2 * MIN, 1, 0);
+        sc_track_counts_t c2 = {0};
+        EV.n = 0;
+        CHECK(sc_track_exec(T, on_ev, NULL, &c2, err, sizeof(err)) == 0);
+        CHECK_INT(c2.n[SC_TRACK_K_DUPLICATE], 12);
+        CHECK(has_ev("2 hit p1 frt=600000"));
+        CHECK(has_ev("2 late p4 frt=10800000"));
+        char *after = dump();
+        CHECK_STR(after, before);
+        free(before);
+        free(after);
+
+        /* A record whose script fails (its post key holds another type) is
+         * reported through the error callback; the rest of the batch is
+         * applied and the exec succeeds. Without a callback it fails. */
+        sc_redis_appendf(R, "SET sc:{t}:p:x:bad oops");
+        CHECK(sc_redis_exec(R, &rep, &n) == 0);
+        in("bad", "bad", T0, 1, 0);
+        CHECK(sc_track_exec(T, NULL, NULL, NULL, err, sizeof(err)) == -1);
+        sc_track_set_error_cb(T, on_err, NULL);
+        in("ok1", "ok1", T0, 1, 0);
+        in("bad", "bad", T0, 1, 0);
+        CHECK(sc_track_exec(T, NULL, NULL, NULL, err, sizeof(err)) == 0);
+        CHECK_INT(err_cnt, 1);
+        CHECK_INT(err_tag, 1);
+        CHECK_INT(ctr("received"), 14);
+
+        sc_track_destroy(T);
+        sc_redis_destroy(R);
+        TEST_DONE();
+}
