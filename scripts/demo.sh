@@ -33,7 +33,26 @@ sc_start_broker "$work" 3
 sc_start_redis "$work"
 echo "   kafka $SC_BOOTSTRAP   redis $SC_REDIS_URL"
 export SOCIALCARE_KAFKA_BOOTSTRAP_SERVERS=$SC_BOOTSTRAP SOCIALCARE_REDIS_URL=$SC_REDIS_URL
-export SOCIALCARE_CONFIG=$root/config/socialcare.yaml
+# A webhook receiver on loopback for the alert worker (it verifies the
+# HMAC signature of every request), and the deployment file with it as target.
+hook_port=$(sc_free_port)
+python3 "$root/tests/alert/webhook_server.py" --port "$hook_port" --log "$work/webhooks.jsonl" \
+  --secret demo-secret >"$work/webhooks.log" 2>&1 &
+PIDS+=($!)
+python3 - "$root/config/socialcare.yaml" "$work/socialcare.yaml" "$hook_port" <<'PY'
+import sys
+src, dst, port = sys.argv[1:4]
+text = open(src).read()
+target = ("  targets:\n"
+          "    - id: demo-receiver\n"
+          "      url: http://127.0.0.1:%s/ok/demo\n"
+          "      format: json\n"
+          "      secret: demo-secret\n" % port)
+assert "  targets: []\n" in text, "alert.targets not found in the deployment file"
+open(dst, "w").write(text.replace("  targets: []\n", target, 1))
+PY
+export SOCIALCARE_CONFIG=$work/socialcare.yaml
+echo "   webhook receiver http://127.0.0.1:$hook_port (signatures checked)"
 
 workers=() ports=()
 for w in ingest classify route track alert; do
@@ -86,6 +105,22 @@ if [ "$(count care.alerts)" -gt 0 ]; then
   "$CTL" consume -b "$SC_BOOTSTRAP" -t care.alerts -n 50 --timeout 5 | python3 "$root/scripts/show.py" alerts
 fi
 
+if [ -s "$work/webhooks.jsonl" ]; then
+  echo
+  echo "== webhooks received by the loopback receiver"
+  python3 - "$work/webhooks.jsonl" <<'PY'
+import json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+ok = sum(1 for r in reqs if r.get("sig_ok"))
+print("   %d requests, %d with a valid X-Socialcare-Signature" % (len(reqs), ok))
+for r in reqs[:8]:
+    b = r.get("body") or {}
+    print("   %s %-9s %-9s %s" % (r.get("status"), b.get("severity", "?"), b.get("brand", "?"), r.get("alert_id")))
+if len(reqs) > 8:
+    print("   ... and %d more" % (len(reqs) - 8))
+PY
+fi
+
 if "$CTL" stats --help >/dev/null 2>&1; then
   echo
   echo "== reply rate and first response (socialcarectl stats)"
@@ -97,7 +132,7 @@ echo
 echo "== worker counters (GET /metrics)"
 for i in "${!workers[@]}"; do
   curl -fsS "http://127.0.0.1:${ports[$i]}/metrics" 2>/dev/null |
-    grep -E '^socialcare_(messages_(in|out)_total|dlq_messages_total|(ingest|classify)_[a-z_]+_total)' |
+    grep -E '^socialcare_(messages_(in|out)_total|dlq_messages_total|(ingest|classify|route|track|sla|alerts|webhook)_[a-z_]+_total)' | grep -v ' 0$' |
     sed "s/^/   /"
 done
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Pretty-prints `socialcarectl consume` JSON lines for the demo."""
-import json, sys
+import datetime, json, sys
 
 def unwrap(v):
     # Avro JSON wraps union values as {"type": value}
@@ -33,8 +33,10 @@ if mode == "records":
         elif r.get("schema") == "Routed":
             e = v["enriched"]
             due = unwrap(v.get("due_at"))
+            if due:
+                due = datetime.datetime.fromtimestamp(due / 1000, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
             print("   " + post_line(e["post"]))
-            print("      -> team %-9s priority %-7s rule %-18s due %s  sentiment %s  intents %s"
+            print("      -> team %-9s priority %-7s rule %-20s due %s  sentiment %s  intents %s"
                   % (v["team"], v["priority"], v["rule_id"], due if due else "-",
                      e["sentiment"]["label"], ",".join(i["name"] for i in e["intents"]) or "-"))
         else:

@@ -35,18 +35,33 @@ PY
 kcat -P -b "$SC_BOOTSTRAP" -t social.posts.raw -K '|' -l "$work/posts.txt"
 
 count() { sc_count "$1"; }
+# consumed COUNT of a worker's input topic, from its /metrics
+consumed() { # port topic
+  curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null |
+    awk -v t="topic=\"$2\"" '/^socialcare_messages_in_total\{/ && index($0, t) { s += $NF } END { print s + 0 }'
+}
 last=social.posts
-for w in ingest classify route; do
+declare -A port
+for w in ingest classify route track alert; do
   exe=$(find_bin "socialcare-$w")
   [ -n "$exe" ] || continue
-  "$exe" -o kafka.session.timeout.ms=6000 >"$work/$w.log" 2>&1 &
+  port[$w]=$(sc_free_port)
+  "$exe" -o kafka.session.timeout.ms=6000 -o metrics.bind=127.0.0.1 -o metrics.port="${port[$w]}" \
+    >"$work/$w.log" 2>&1 &
   PIDS+=($!)
   case $w in ingest) last=social.posts ;; classify) last=social.posts.enriched ;; route) last=care.routed ;; esac
 done
+# Done when the last per-post topic holds every post and the consumers at the
+# end of the pipeline (track, alert) have consumed them all.
+drained() {
+  [ "$(count "$last")" -ge "$N" ] || return 1
+  [ -z "${port[track]:-}" ] || [ "$(consumed "${port[track]}" care.routed)" -ge "$N" ] || return 1
+  [ -z "${port[alert]:-}" ] || [ "$(consumed "${port[alert]}" social.posts.enriched)" -ge "$N" ] || return 1
+}
 t0=$(date +%s.%N)
 deadline=$((SECONDS + 300))
-while [ "$(count "$last")" -lt "$N" ]; do
-  [ $SECONDS -lt $deadline ] || { echo "bench_e2e: timed out; $(count "$last") of $N"; exit 1; }
+until drained; do
+  [ $SECONDS -lt $deadline ] || { echo "bench_e2e: timed out; $(count "$last") of $N on $last"; exit 1; }
   sleep 0.2
 done
 t1=$(date +%s.%N)
@@ -59,7 +74,7 @@ done
 # (first to last), so the consumer-group join (~3 s on the local broker) and
 # this script's polling do not count as pipeline time.
 kcat -C -b "$SC_BOOTSTRAP" -t "$last" -o beginning -e -q -f '%T\n' >"$work/ts.txt" 2>/dev/null
-python3 - "$work/ts.txt" "$N" "$t0" "$t1" "raw -> $last" "$cpu_ticks" "$(getconf CLK_TCK)" <<'PY'
+python3 - "$work/ts.txt" "$N" "$t0" "$t1" "raw -> $last" "$cpu_ticks" "$(getconf CLK_TCK)" "${!port[*]}" <<'PY'
 import sys
 ts = [int(l) for l in open(sys.argv[1]) if l.strip()]
 n, wall = int(sys.argv[2]), float(sys.argv[4]) - float(sys.argv[3])
@@ -67,5 +82,5 @@ span = max(max(ts) - min(ts), 1) / 1000.0
 print("e2e %s: %d posts, %.0f posts/s (first to last output record: %.2f s); "
       "%.2f s wall incl. startup and group join" % (sys.argv[5], n, n / span, span, wall))
 cpu = int(sys.argv[6]) / int(sys.argv[7])
-print("e2e CPU of the workers (user+sys, incl. startup): %.2f s, %.1f us/post" % (cpu, cpu * 1e6 / n))
+print("e2e CPU of the workers %s (user+sys, incl. startup): %.2f s, %.1f us/post" % (sys.argv[8], cpu, cpu * 1e6 / n))
 PY
