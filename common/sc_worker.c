@@ -114,6 +114,7 @@ struct sc_worker_s {
         atomic_int redis_up;
         atomic_llong heartbeat_ms;
 
+        sc_counter_t *m_reload_ok, *m_reload_rejected;
         sc_counter_t *m_dlq_total, *m_retries, *m_redis_errors, *m_redis_reconnects;
         sc_counter_t *m_batch_retries, *m_tick_retries;
         int64_t redis_ping_at;
@@ -1044,6 +1045,7 @@ static void do_reload(sc_worker_t *w)
         if (!c || !b) {
                 sc_log(SC_LOG_ERROR, "reload rejected, keeping the running config: %s",
                        errstr);
+                sc_counter_add(w->m_reload_rejected, 1);
                 sc_config_destroy(c);
                 return;
         }
@@ -1057,6 +1059,7 @@ static void do_reload(sc_worker_t *w)
                 sc_config_destroy(c);
                 sc_log(SC_LOG_ERROR, "reload rejected, keeping the running config: %s",
                        errstr);
+                sc_counter_add(w->m_reload_rejected, 1);
                 return;
         }
         /* Workers may still hold pointers into the old config and brands until
@@ -1070,6 +1073,7 @@ static void do_reload(sc_worker_t *w)
         w->config = c;
         sc_log_init(w->ops->name, sc_log_level_parse(sc_config_str(c, "log.level")),
                     !strcmp(sc_config_str(c, "log.format"), "json"));
+        sc_counter_add(w->m_reload_ok, 1);
         sc_log(SC_LOG_INFO, "reload done");
 }
 
@@ -1401,6 +1405,12 @@ int sc_worker_main(int argc, char **argv, const sc_worker_ops_t *ops)
         signal(SIGPIPE, SIG_IGN);
 
         w->metrics = sc_metrics_new(ops->name);
+        w->m_reload_ok =
+            sc_metrics_counter(w->metrics, "socialcare_config_reloads_total",
+                               "SIGHUP reloads of the deployment file", "result=\"ok\"");
+        w->m_reload_rejected = sc_metrics_counter(
+            w->metrics, "socialcare_config_reloads_total",
+            "SIGHUP reloads of the deployment file", "result=\"rejected\"");
         w->m_retries =
             sc_metrics_counter(w->metrics, "socialcare_delivery_retries_total",
                                "Outputs produced again after a failed delivery", NULL);

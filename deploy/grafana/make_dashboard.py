@@ -190,7 +190,7 @@ panel("Rule matches",
       unit="reqps")
 panel("Ignored posts and reloads",
       [(f"sum by (reason) (rate(socialcare_route_ignored_total[{RI}]))", "ignored {{reason}}"),
-       ("sum by (result) (increase(socialcare_route_reloads_total[$__range]))",
+       ("sum by (result) (increase(socialcare_config_reloads_total[$__range]))",
         "reloads {{result}}")])
 end_row()
 

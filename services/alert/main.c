@@ -869,6 +869,7 @@ static const sc_worker_ops_t ops = {
     .input_topics = "social.posts.enriched,care.sla",
     .conf_defs = alert_defs,
     .uses_redis = 1,
+    .dlq_reasons = "bad_avro,missing_field,produce_error",
     .init = alert_init,
     .process = alert_process,
     .tick = alert_tick,

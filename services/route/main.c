@@ -44,13 +44,8 @@ typedef struct route_s {
         ruleset_t *rs;
         sc_route_scratch_t scratch;
         sc_buf_t payload;
-        sc_counter_t *own_post, *reload_ok;
+        sc_counter_t *own_post;
 } route_t;
-
-/* Counted by check_config, which the runtime runs before reload() on SIGHUP;
- * set once the worker runs so that --check-config and the start-up check
- * count nothing. */
-static sc_counter_t *reload_rejected;
 
 static void ruleset_destroy(ruleset_t *rs)
 {
@@ -150,12 +145,6 @@ static int route_init(sc_worker_t *w, void **statep, char *errstr, size_t errstr
         s->own_post =
             sc_metrics_counter(m, "socialcare_route_ignored_total",
                                "Posts not routed, by reason", "reason=\"own_post\"");
-        s->reload_ok = sc_metrics_counter(m, "socialcare_route_reloads_total",
-                                          "SIGHUP reloads of teams, calendars and rules",
-                                          "result=\"ok\"");
-        reload_rejected = sc_metrics_counter(
-            m, "socialcare_route_reloads_total",
-            "SIGHUP reloads of teams, calendars and rules", "result=\"rejected\"");
         sc_log(SC_LOG_INFO, "route: %zu teams, %zu calendars, %s",
                sc_teams_count(s->rs->teams), sc_calendars_count(s->rs->cals),
                sc_rules_summary(s->rs->rules));
@@ -326,12 +315,10 @@ static int route_reload(sc_worker_t *w, void *state, const sc_config_t *c, char 
                 if (rs)
                         snprintf(errstr, errstr_size, "out of memory");
                 ruleset_destroy(rs);
-                sc_counter_add(reload_rejected, 1);
                 return -1;
         }
         ruleset_destroy(s->rs);
         s->rs = rs;
-        sc_counter_add(s->reload_ok, 1);
         sc_log(SC_LOG_INFO, "route reloaded: %zu teams, %zu calendars, %s",
                sc_teams_count(rs->teams), sc_calendars_count(rs->cals),
                sc_rules_summary(rs->rules));
@@ -344,15 +331,12 @@ static int route_check(const sc_config_t *c, char *errstr, size_t errstr_size)
         sc_brands_t *b = sc_brands_new(sc_config_tree(c), err, sizeof(err));
         if (!b) {
                 snprintf(errstr, errstr_size, "%s: %s", sc_config_file(c), err);
-                sc_counter_add(reload_rejected, 1);
                 return -1;
         }
         ruleset_t *rs = ruleset_new(c, b, errstr, errstr_size);
         int rc = rs ? 0 : -1;
         ruleset_destroy(rs);
         sc_brands_destroy(b);
-        if (rc)
-                sc_counter_add(reload_rejected, 1);
         return rc;
 }
 
@@ -361,7 +345,6 @@ static void route_destroy(void *state)
         route_t *s = state;
         if (!s)
                 return;
-        reload_rejected = NULL;
         ruleset_destroy(s->rs);
         sc_buf_free(&s->scratch.fold);
         sc_buf_free(&s->payload);
@@ -372,6 +355,7 @@ static const sc_worker_ops_t ops = {
     .name = "route",
     .description = "Enriched posts -> team queues with priority and SLA due time",
     .input_topics = "social.posts.enriched",
+    .dlq_reasons = "bad_avro,missing_field,encode_error,produce_error",
     .conf_defs = route_defs,
     .init = route_init,
     .process = route_process,

@@ -599,6 +599,7 @@ static const sc_worker_ops_t ops = {
     .input_topics = "care.routed,social.posts",
     .conf_defs = track_defs,
     .uses_redis = 1,
+    .dlq_reasons = "bad_avro,missing_field,redis_script",
     .init = track_init,
     .process = track_process,
     .tick = track_tick,

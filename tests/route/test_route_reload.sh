@@ -134,9 +134,9 @@ print(f"all 4500 inputs routed ({dups} duplicates); stream: {p_old} old rules, "
       f"{p_new} new; after reload: new rules; after the broken file: kept")
 PY
 curl -fsS "http://127.0.0.1:$mport/metrics" >"$work/metrics.txt"
-grep -Eq '^socialcare_route_reloads_total\{[^}]*result="ok"[^}]*\} 1$' "$work/metrics.txt" ||
+grep -Eq '^socialcare_config_reloads_total\{[^}]*result="ok"[^}]*\} 1$' "$work/metrics.txt" ||
   fail "reloads ok != 1"
-grep -Eq '^socialcare_route_reloads_total\{[^}]*result="rejected"[^}]*\} 1$' "$work/metrics.txt" ||
+grep -Eq '^socialcare_config_reloads_total\{[^}]*result="rejected"[^}]*\} 1$' "$work/metrics.txt" ||
   fail "reloads rejected != 1"
 grep -Eq '^socialcare_route_rule_matches_total\{[^}]*rule="v2-x"[^}]*\} [1-9]' "$work/metrics.txt" ||
   fail "no counter for the reloaded rule"
