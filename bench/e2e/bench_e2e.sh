@@ -5,7 +5,8 @@
 #   bench/e2e/bench_e2e.sh BUILD_DIR [posts]
 set -euo pipefail
 bin=$(cd "${1:?usage: bench_e2e.sh BUILD_DIR [posts]}" && pwd)
-N=${2:-30000}  # the local broker keeps ~5 MiB per partition: stay well under
+N=${2:-20000}  # the local broker keeps ~5 MiB per partition (Routed records are
+               # the largest, ~650 bytes): stay well under
 src=$(cd "$(dirname "$0")/../.." && pwd)
 find_bin() { find "$bin/services" -type f -name "$1" -perm -u+x | head -1; }
 export SC_DEVBROKER=$(find_bin socialcare-devbroker)
@@ -65,16 +66,21 @@ until drained; do
   sleep 0.2
 done
 t1=$(date +%s.%N)
-cpu_ticks=0
+cpu_ticks=0 per_worker=""
 for p in "${PIDS[@]}"; do
   t=$(awk '{print $14 + $15}' "/proc/$p/stat")
   cpu_ticks=$((cpu_ticks + t))
+done
+# CPU per process, by name, and redis-server's (the Lua scripts run there).
+for p in "${PIDS[@]}" "$SC_REDIS_PID"; do
+  name=$(tr '\0' ' ' <"/proc/$p/cmdline" | awk '{print $1}' | xargs basename)
+  per_worker+="$name=$(awk '{print $14 + $15}' "/proc/$p/stat") "
 done
 # The steady rate comes from the output records' own produce timestamps
 # (first to last), so the consumer-group join (~3 s on the local broker) and
 # this script's polling do not count as pipeline time.
 kcat -C -b "$SC_BOOTSTRAP" -t "$last" -o beginning -e -q -f '%T\n' >"$work/ts.txt" 2>/dev/null
-python3 - "$work/ts.txt" "$N" "$t0" "$t1" "raw -> $last" "$cpu_ticks" "$(getconf CLK_TCK)" "${!port[*]}" <<'PY'
+python3 - "$work/ts.txt" "$N" "$t0" "$t1" "raw -> $last" "$cpu_ticks" "$(getconf CLK_TCK)" "${!port[*]}" "$per_worker" <<'PY'
 import sys
 ts = [int(l) for l in open(sys.argv[1]) if l.strip()]
 n, wall = int(sys.argv[2]), float(sys.argv[4]) - float(sys.argv[3])
@@ -83,4 +89,8 @@ print("e2e %s: %d posts, %.0f posts/s (first to last output record: %.2f s); "
       "%.2f s wall incl. startup and group join" % (sys.argv[5], n, n / span, span, wall))
 cpu = int(sys.argv[6]) / int(sys.argv[7])
 print("e2e CPU of the workers %s (user+sys, incl. startup): %.2f s, %.1f us/post" % (sys.argv[8], cpu, cpu * 1e6 / n))
+hz = int(sys.argv[7])
+print("e2e CPU per process, us/post: " + ", ".join(
+    "%s %.1f" % (kv.split("=")[0].replace("socialcare-", ""), int(kv.split("=")[1]) / hz * 1e6 / n)
+    for kv in sys.argv[9].split()))
 PY
