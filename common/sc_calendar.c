@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "sc_time.h"
 #include <strings.h>
 
 #define DAY_MS     86400000LL
@@ -103,6 +105,9 @@ static void day_spans(const sc_calendar_t *c, int64_t day, int64_t u0, int64_t u
 int64_t sc_calendar_add(const sc_calendar_t *c, int64_t start_ms, int64_t business_ms)
 {
         int64_t rem = business_ms > 0 ? business_ms : 0;
+        if (start_ms < SC_TIME_MIN_MS || start_ms > SC_TIME_MAX_MS ||
+            rem > SC_TIME_MAX_MS)
+                return -1;
         if (c->always)
                 return start_ms + rem;
         int64_t day = sc_tz_local_day(c->tz, start_ms);
@@ -129,6 +134,8 @@ int64_t sc_calendar_add(const sc_calendar_t *c, int64_t start_ms, int64_t busine
 
 int64_t sc_calendar_between(const sc_calendar_t *c, int64_t a_ms, int64_t b_ms)
 {
+        a_ms = sc_time_clamp(a_ms);
+        b_ms = sc_time_clamp(b_ms);
         if (b_ms <= a_ms)
                 return 0;
         if (c->always)
@@ -153,6 +160,7 @@ int64_t sc_calendar_between(const sc_calendar_t *c, int64_t a_ms, int64_t b_ms)
 
 int sc_calendar_is_open(const sc_calendar_t *c, int64_t t_ms)
 {
+        t_ms = sc_time_clamp(t_ms);
         return sc_calendar_between(c, t_ms, t_ms + 1) > 0;
 }
 

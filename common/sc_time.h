@@ -4,6 +4,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Instants and durations the arithmetic accepts (about +-142 000 years):
+ * within them no sum of two values or offset can overflow int64_t. Inputs
+ * decoded from records are clamped to them before any calendar math. */
+#define SC_TIME_MAX_MS ((int64_t)1 << 52)
+#define SC_TIME_MIN_MS (-SC_TIME_MAX_MS)
+static inline int64_t sc_time_clamp(int64_t ms)
+{
+        return ms < SC_TIME_MIN_MS   ? SC_TIME_MIN_MS
+               : ms > SC_TIME_MAX_MS ? SC_TIME_MAX_MS
+                                     : ms;
+}
+
 /* Wall clock. Tests may pin it with SC_FAKE_NOW_MS in the environment. */
 int64_t sc_now_ms(void);
 /* Monotonic clock, for timeouts and latencies. */

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_time.h"
+
 /* Footer rules are expanded into the transition table up to this year, so
  * that ordinary lookups are a plain binary search. */
 #define EXPAND_UNTIL_YEAR 2200
@@ -137,11 +139,13 @@ int32_t sc_tz_offset(const sc_tz_t *tz, int64_t utc_ms)
 
 int64_t sc_tz_local_day(const sc_tz_t *tz, int64_t utc_ms)
 {
+        utc_ms = sc_time_clamp(utc_ms);
         return floordiv(utc_ms + (int64_t)sc_tz_offset(tz, utc_ms) * 1000, 86400000);
 }
 
 int64_t sc_tz_local_to_utc(const sc_tz_t *tz, int64_t local_ms)
 {
+        local_ms = sc_time_clamp(local_ms);
         /* Offsets stay within +-24 h, so the answer lies within a day of the
          * wall clock read as UTC; the offsets a day before and after are the
          * two candidates (zones never change twice within two days). */

@@ -17,7 +17,8 @@
 #include "sc_time.h"
 #include "sc_worker.h"
 
-#define MAX_TOPICS 32
+#define MAX_FUTURE_MS (366LL * 86400000)
+#define MAX_TOPICS    32
 
 static const sc_conf_def_t route_defs[] = {
     {"route.default_team", SC_CONF_STR, "care", 1, 0,
@@ -268,6 +269,16 @@ static int route_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                                 return SC_FATAL;
                         continue;
                 }
+                /* ingest already bounds created_at; a record written to the
+                 * topic by anything else must not reach the calendar math
+                 * with an instant no post can have. */
+                if (p.created_at < 0 || p.created_at > now + MAX_FUTURE_MS) {
+                        if (sc_worker_dead_letter(w, &msgs[i], "bad_timestamp",
+                                                  "post created_at before 1970 or more "
+                                                  "than a year ahead"))
+                                return SC_FATAL;
+                        continue;
+                }
                 if (p.is_brand) {
                         sc_counter_add(s->own_post, 1);
                         continue;
@@ -355,7 +366,7 @@ static const sc_worker_ops_t ops = {
     .name = "route",
     .description = "Enriched posts -> team queues with priority and SLA due time",
     .input_topics = "social.posts.enriched",
-    .dlq_reasons = "bad_avro,missing_field,encode_error,produce_error",
+    .dlq_reasons = "bad_avro,missing_field,bad_timestamp,encode_error,produce_error",
     .conf_defs = route_defs,
     .init = route_init,
     .process = route_process,

@@ -85,7 +85,11 @@ static int32_t fold_cp(int32_t cp)
 
 int sc_rules_fold(sc_buf_t *out, const char *text, size_t n)
 {
-        if (sc_buf_reserve(out, n + 2) || sc_buf_putc(out, ' '))
+        /* Worst case up front: a character's lowercase form can be longer than
+         * the character (U+023A is 2 bytes, its lowercase U+2C65 is 3), never
+         * more than twice its bytes; plus the two separators and the NUL. */
+        if (n > (SIZE_MAX - 3) / 2 || sc_buf_reserve(out, 2 * n + 3) ||
+            sc_buf_putc(out, ' '))
                 return -1;
         const uint8_t *s = (const uint8_t *)text;
         size_t i = 0;
@@ -127,11 +131,6 @@ int sc_rules_fold(sc_buf_t *out, const char *text, size_t n)
                 }
                 uint8_t enc[4];
                 utf8proc_ssize_t m = utf8proc_encode_char(fold_cp(cp), enc);
-                /* A lowercase form is never longer than 4 bytes, but it may
-                 * be longer than its source: keep room. */
-                if (out->len + (size_t)m + 2 > out->cap &&
-                    sc_buf_reserve(out, (size_t)m + 2 + (n - i)))
-                        return -1;
                 memcpy(out->data + out->len, enc, (size_t)m);
                 out->len += (size_t)m;
         }

@@ -834,6 +834,29 @@ static void test_deployment_file(void)
         sc_yaml_destroy(y);
 }
 
+/* Instants decoded from records can be anything: the arithmetic must stay
+ * defined (UBSan checks) and answer "no time" rather than wrap around. */
+static void test_extreme_instants(void)
+{
+        char err[256];
+        sc_calendars_t *cs = load(yaml_text, err, sizeof(err));
+        CHECK(cs != NULL);
+        for (size_t i = 0; i < sc_calendars_count(cs); i++) {
+                const sc_calendar_t *c = sc_calendars_at(cs, i);
+                CHECK_INT(sc_calendar_add(c, INT64_MAX, 3600000), -1);
+                CHECK_INT(sc_calendar_add(c, INT64_MIN, 3600000), -1);
+                CHECK_INT(sc_calendar_add(c, 1795000000000, INT64_MAX), -1);
+                CHECK_INT(sc_calendar_between(c, INT64_MAX - 5, INT64_MAX), 0);
+                CHECK(sc_calendar_between(c, INT64_MIN, INT64_MIN + 1000) >= 0);
+                CHECK(sc_calendar_between(c, 1795000000000, INT64_MAX) >= 0);
+                (void)sc_calendar_is_open(c, INT64_MAX);
+                (void)sc_calendar_is_open(c, INT64_MIN);
+                (void)sc_tz_local_day(sc_calendar_tz(c), INT64_MIN);
+                (void)sc_tz_local_to_utc(sc_calendar_tz(c), INT64_MAX);
+        }
+        sc_calendars_destroy(cs);
+}
+
 int main(void)
 {
         test_deployment_file();
@@ -843,5 +866,6 @@ int main(void)
         test_tz_oracle();
         test_business_hours();
         test_errors();
+        test_extreme_instants();
         TEST_DONE();
 }

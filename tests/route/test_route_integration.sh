@@ -7,7 +7,7 @@
 # spam only on care.routed (drop_spam); the brand's own posts not routed;
 # dead letters; the metrics; --check-config on a broken rules file; SIGTERM.
 set -euo pipefail
-INGEST=$1 CLASSIFY=$2 ROUTE=$3 SC_DEVBROKER=$4 CTL=$5
+INGEST=$1 CLASSIFY=$2 ROUTE=$3 SC_DEVBROKER=$4 CTL=$5 FEED=$6
 export SC_DEVBROKER
 src=$(cd "$(dirname "$0")/../.." && pwd)
 . "$src/tests/lib/stack.sh"
@@ -169,14 +169,17 @@ echo "metrics: own posts, teams, rules as expected"
 # ---- 3. not an Avro Enriched: dead letters, the worker goes on -----------------------
 printf 'not avro\n' | kcat -P -b "$SC_BOOTSTRAP" -t social.posts.enriched -p 0
 printf '\x00\x00\x00\x00\x01garbage\n' | kcat -P -b "$SC_BOOTSTRAP" -t social.posts.enriched -p 1
-wait_count social.posts.enriched.dlq 2 30
-"$CTL" consume -b "$SC_BOOTSTRAP" -t social.posts.enriched.dlq -n 2 --timeout 10 >"$work/dlq.jsonl"
+# A well-formed Enriched whose created_at no post can have (before 1970).
+echo "E telko x:ancient -5000 negative 0 10 - stara skarga" | "$FEED" "$SC_BOOTSTRAP" "$src/schemas"
+wait_count social.posts.enriched.dlq 3 30
+"$CTL" consume -b "$SC_BOOTSTRAP" -t social.posts.enriched.dlq -n 3 --timeout 10 >"$work/dlq.jsonl"
 python3 - "$work/dlq.jsonl" <<'PY' || fail "dead letters"
 import json, sys
 d = [json.loads(l) for l in open(sys.argv[1])]
-assert len(d) == 2 and all(x["headers"]["sc-error-reason"] == "bad_avro" for x in d), d
+reasons = sorted(x["headers"]["sc-error-reason"] for x in d)
+assert reasons == ["bad_avro", "bad_avro", "bad_timestamp"], reasons
 assert all(x["headers"]["sc-worker"] == "route" for x in d)
-print("dead letters: 2 x bad_avro")
+print("dead letters: 2 x bad_avro, 1 x bad_timestamp")
 PY
 kill -0 "$ROUTE_PID" || fail "route died on bad input"
 

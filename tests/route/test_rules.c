@@ -652,6 +652,19 @@ static void test_fold(void)
         sc_buf_reset(&b);
         CHECK_INT(sc_rules_fold(&b, "\xff\xfe ok \xf0\x9f\x91\x8d", 9), 0);
         CHECK_STR(b.data, " ok ");
+        /* Lowercase forms longer than their source (U+023A, 2 bytes ->
+         * U+2C65, 3 bytes) must not run past the buffer (ASan checks). */
+        sc_buf_t src = SC_BUF_INIT;
+        for (int i = 0; i < 600; i++)
+                sc_buf_puts(&src, "\xc8\xba");
+        for (int i = 0; i < 700; i++)
+                sc_buf_putc(&src, 'a');
+        sc_buf_free(&b); /* a fresh buffer: its capacity is exactly the reservation */
+        CHECK_INT(sc_rules_fold(&b, src.data, src.len), 0);
+        CHECK_INT(b.len, 1 + 600 * 3 + 700 + 1);
+        CHECK(!memcmp(b.data + 1, "\xe2\xb1\xa5", 3));
+        CHECK(b.data[b.len - 2] == 'a' && b.data[b.len - 1] == ' ');
+        sc_buf_free(&src);
         sc_buf_free(&b);
 }
 
