@@ -369,6 +369,26 @@ static void on_script_error(void *opaque, size_t tag, const char *msg)
         add_bad(s, tag, "redis_script", msg);
 }
 
+/* Records reach track from topics anything could write to: a brand that is
+ * not configured would grow the timer's scan list and Redis without bound,
+ * and an instant no post can have would overflow the FRT sums in Redis. */
+#define MAX_FUTURE_MS (366LL * 86400000)
+static const char *check_post(sc_worker_t *w, const sc_post_t *p, int64_t due,
+                              int64_t now, char *err, size_t err_size)
+{
+        if (!sc_brands_find(sc_worker_brands(w), p->brand)) {
+                snprintf(err, err_size, "brand '%.100s' is not configured", p->brand);
+                return "unknown_brand";
+        }
+        if (p->created_at < 0 || p->created_at > now + MAX_FUTURE_MS || due < 0 ||
+            due > SC_TIME_MAX_MS) {
+                snprintf(err, err_size,
+                         "created_at or due_at before 1970 or too far ahead");
+                return "bad_timestamp";
+        }
+        return NULL;
+}
+
 static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
 {
         track_t *s = state;
@@ -393,6 +413,9 @@ static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                                  sc_avro_get(&enr, "post", &post) ||
                                  sc_post_from_avro(&post, &p))
                                 reason = "missing_field";
+                        else if ((reason = check_post(w, &p, sc_avro_long(v, "due_at", 0),
+                                                      now, err, sizeof(err))))
+                                ;
                         else if (p.is_brand) {
                                 own++;
                         } else {
@@ -425,6 +448,8 @@ static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                                 reason = "missing_field";
                         else if (!p.is_brand)
                                 inbound_ignored++;
+                        else if ((reason = check_post(w, &p, 0, now, err, sizeof(err))))
+                                ;
                         else if (!is_reply(&p)) {
                                 /* Kept so a reply to it is known to answer a
                                  * brand post (the thread rule). */
@@ -599,7 +624,7 @@ static const sc_worker_ops_t ops = {
     .input_topics = "care.routed,social.posts",
     .conf_defs = track_defs,
     .uses_redis = 1,
-    .dlq_reasons = "bad_avro,missing_field,redis_script",
+    .dlq_reasons = "bad_avro,missing_field,unknown_brand,bad_timestamp,redis_script",
     .init = track_init,
     .process = track_process,
     .tick = track_tick,

@@ -179,8 +179,17 @@ printf 'not avro\n' | kcat -P -b "$SC_BOOTSTRAP" -t care.routed -p 0
 wait_until 30 "a dead letter" sh -c "[ \$(kcat -C -b '$SC_BOOTSTRAP' -t care.routed.dlq -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l) -ge 1 ]"
 "$CTL" consume -b "$SC_BOOTSTRAP" -t care.routed.dlq -n 1 --timeout 10 |
   grep -q '"sc-error-reason": *"bad_avro"' || fail "dead letter reason"
+# Well-formed records track must not count: a brand the deployment file does
+# not know (its keys would grow without bound), an instant no post can have.
+printf 'in\tnobrand\tx\tq1\t-\t-\t2026-11-20T10:00:00Z\t1\tcare\t2026-11-20T11:00:00Z\tnormal\t-\n' >"$work/bad.tsv"
+printf 'in\ttelko\tx\told1\t-\t-\t1960-01-01T10:00:00Z\t1\tcare\t-\tnormal\t-\n' >>"$work/bad.tsv"
+"$FEED" "$SC_BOOTSTRAP" "$work/bad.tsv"
+wait_until 30 "three dead letters" sh -c "[ \$(kcat -C -b '$SC_BOOTSTRAP' -t care.routed.dlq -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l) -ge 3 ]"
+reasons=$("$CTL" consume -b "$SC_BOOTSTRAP" -t care.routed.dlq -n 3 --timeout 10 |
+  grep -o '"sc-error-reason": *"[a-z_]*"' | sed 's/.*"\([a-z_]*\)"$/\1/' | sort | tr '\n' ' ')
+[ "$reasons" = "bad_avro bad_timestamp unknown_brand " ] || fail "dead letter reasons: $reasons"
 kill -0 "$TRACK_PID" || fail "a bad record stopped the worker"
-echo "dead letter: bad_avro, worker running"
+echo "dead letters: bad_avro, unknown_brand, bad_timestamp; worker running"
 
 stop_track
 ! grep -Eq "AddressSanitizer|LeakSanitizer|runtime error" "$work/track.log" ||
