@@ -87,7 +87,8 @@ int main(int argc, char **argv)
                 }
                 for (int i = 0; i < POSTS; i++) {
                         if (!in_batch)
-                                sc_spike_begin(sp);
+                                sc_spike_begin(sp, 1763632800000LL +
+                                                       3600000); /* the posts' hour */
                         sc_enriched_view_t ev;
                         if (sc_enriched_read(frames[i].data, frames[i].len, &scratch,
                                              &ev)) {
