@@ -676,7 +676,8 @@ static int alert_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                 s->mdup = malloc(n);
                 s->mstat_cap = n;
         }
-        memset(s->mdup, 0, n);
+        if (n)
+                memset(s->mdup, 0, n);
         s->claim_cnt = 0;
         sc_buf_reset(&s->claim_strs);
         const sc_brands_t *brands = sc_worker_brands(w);
