@@ -219,6 +219,11 @@ for m in 'socialcare_alerts_total{worker="alert",kind="spike",severity="critical
   grep -qF "$m" "$work/metrics.txt" || { grep socialcare_ "$work/metrics.txt" | grep -v "^#" | head -40; fail "metric: $m"; }
 done
 echo "metrics: alert and webhook series as expected"
+# The unconfigured brand was dead-lettered, never counted into Redis.
+[ -z "$(redis-cli -p "$SC_REDIS_PORT" --scan --pattern 'sc:{nobody}:*')" ] ||
+  fail "keys written for an unconfigured brand"
+grep -q 'socialcare_dlq_messages_total{.*reason="unknown_brand".*} 1' "$work/metrics.txt" ||
+  { grep dlq_messages "$work/metrics.txt"; fail "unknown_brand dead letter not counted"; }
 
 # ---- 2. receiver down for a while, worker running: nothing lost ----------------
 stop_server
