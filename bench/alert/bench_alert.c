@@ -87,7 +87,8 @@ int main(int argc, char **argv)
                 }
                 for (int i = 0; i < POSTS; i++) {
                         if (!in_batch)
-                                sc_spike_begin(sp);
+                                sc_spike_begin(sp, 1763632800000LL +
+                                                       3600000); /* the posts' hour */
                         sc_enriched_view_t ev;
                         if (sc_enriched_read(frames[i].data, frames[i].len, &scratch,
                                              &ev)) {
@@ -95,11 +96,12 @@ int main(int argc, char **argv)
                                 return 1;
                         }
                         int neg = !strcmp(ev.sentiment, "negative");
-                        alerts += ev.crisis >= 0.5;
+                        alerts += sc_alert_is_crisis(ev.crisis, 0.5);
                         alerts += neg && ev.post.author_followers >= 50000;
                         if (sc_spike_add(sp, ev.post.brand, ev.topics, ev.topic_cnt,
                                          ev.post.event_id, ev.post.created_at,
-                                         neg || ev.crisis >= 0.5, (size_t)i))
+                                         neg || sc_alert_is_crisis(ev.crisis, 0.5),
+                                         (size_t)i))
                                 return 1;
                         if (++in_batch == 500) {
                                 sc_spike_prepare(sp);

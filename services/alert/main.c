@@ -50,6 +50,22 @@ static const sc_conf_def_t alert_defs[] = {
     SC_CONF_END,
 };
 
+/* KEYS[1] sent key; ARGV[1] origin; ARGV[2] ttl (s). 1 = emit, 0 = duplicate.
+ * A key that names this very input (a replay after a crash) is not a
+ * duplicate: its alert must be delivered again. */
+static const char claim_lua[] =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if not v then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return 1 end\n"
+    "if v == ARGV[1] then return 1 end\n"
+    "return 0\n";
+#define CLAIM_TTL_S "604800" /* 7 days: longer than any replay of care.sla */
+
+typedef struct claim_s {
+        size_t msg;
+        int kind;
+        size_t key_off, origin_off; /* into state.claim_strs */
+} claim_t;
+
 typedef struct job_s job_t;
 
 /* One webhook delivery of a job; the webhook engine's cookie. */
@@ -85,7 +101,7 @@ typedef struct target_rt_s {
 } target_rt_t;
 
 /* Per input message of a batch. */
-enum { M_OK, M_BAD_AVRO, M_ENRICHED, M_SLA };
+enum { M_OK, M_BAD_AVRO, M_ENRICHED, M_SLA, M_UNKNOWN_BRAND };
 
 struct state_s {
         sc_worker_t *w;
@@ -105,8 +121,15 @@ struct state_s {
         seen_t *seen;
         char **hdel; /* pending outbox removals: "brand\0id" pairs */
         size_t hdel_cnt, hdel_cap;
-        unsigned char *mstat;
+        unsigned char *mstat, *mdup; /* mdup: bit per alert kind claimed elsewhere */
         size_t mstat_cap;
+        sc_redis_script_t *claim;
+        claim_t *claims;
+        size_t claim_cnt, claim_cap;
+        sc_buf_t claim_strs, alert_id;
+        sc_hold_t **stuck; /* holds of deliveries neither made nor parked */
+        size_t stuck_cnt, stuck_cap;
+        sc_counter_t *m_dups;
         sc_buf_t avro, body, title, summary, scratch;
         sc_counter_t *m_alerts[SC_ALERT_KIND_CNT];
 };
@@ -183,13 +206,33 @@ static void on_attempt(void *opaque, int target, const char *fail)
 typedef struct park_s {
         state_t *s;
         sc_hold_t *hold;
+        job_t *job; /* a reference: the job is done once its park is delivered */
 } park_t;
 
 static void on_park_delivered(void *arg)
 {
         park_t *p = arg;
         sc_worker_release(p->s->w, p->hold);
+        job_unref(p->s, p->job);
         free(p);
+}
+
+/* The input's offset must not be stored: the hold stays taken until
+ * shutdown (alert_destroy), so the input is consumed again after a restart
+ * or a rebalance. */
+static void keep_hold(state_t *s, sc_hold_t *h)
+{
+        if (!h)
+                return;
+        if (s->stuck_cnt == s->stuck_cap) {
+                size_t cap = s->stuck_cap ? s->stuck_cap * 2 : 8;
+                sc_hold_t **n = realloc(s->stuck, cap * sizeof(*n));
+                if (!n)
+                        return; /* never released: the offset stays unstored */
+                s->stuck = n;
+                s->stuck_cap = cap;
+        }
+        s->stuck[s->stuck_cnt++] = h;
 }
 
 static void on_done(void *opaque, int target, void *cookie, const sc_webhook_result_t *r)
@@ -213,6 +256,8 @@ static void on_done(void *opaque, int target, void *cookie, const sc_webhook_res
                 park_t *p = malloc(sizeof(*p));
                 p->s = s;
                 p->hold = d->hold;
+                p->job = d->job;
+                d->job->refs++;
                 sc_produce_opts_t o = {.headers = h,
                                        .header_cnt = sizeof(h) / sizeof(h[0]),
                                        .on_delivered = on_park_delivered,
@@ -224,9 +269,16 @@ static void on_done(void *opaque, int target, void *cookie, const sc_webhook_res
                                       &o) == 0) {
                         d->hold = NULL;
                 } else {
-                        sc_log(SC_LOG_ERROR, "park of %s for %s failed: %s", r->alert_id,
-                               tid, sc_worker_errstr(s->w));
+                        sc_log(SC_LOG_ERROR,
+                               "park of %s for %s failed: %s (input kept unstored, "
+                               "consumed again after a restart or rebalance)",
+                               r->alert_id, tid, sc_worker_errstr(s->w));
+                        d->job->refs--;
                         free(p);
+                        keep_hold(s, d->hold);
+                        d->hold = NULL;
+                        /* An outbox alert stays in the outbox: emitted again. */
+                        d->job->outbox = 0;
                 }
                 sc_counter_add(s->trt[target].parked, 1);
         }
@@ -322,11 +374,32 @@ static void text_snippet(sc_buf_t *b, const char *text, size_t len, size_t max)
         sc_buf_puts(b, n < len ? "…\"" : "\"");
 }
 
-static int emit_post_alert(state_t *s, sc_msg_t *m, int kind, const sc_enriched_view_t *v)
+/* "<kind>:<post event id>" into s->alert_id, sized from the id (never
+ * truncated, so two events never share an alert id). */
+static const char *post_alert_id(state_t *s, int kind, const char *event_id)
+{
+        sc_buf_reset(&s->alert_id);
+        sc_buf_printf(&s->alert_id, "%s:%s", sc_alert_kind_name(kind), event_id);
+        return s->alert_id.data ? s->alert_id.data : "";
+}
+
+/* 1 if another input already emitted this single-post alert (counted). */
+static int duplicate(state_t *s, size_t msg, int kind, const char *id)
+{
+        if (!(s->mdup[msg] & (1u << kind)))
+                return 0;
+        sc_counter_add(s->m_dups, 1);
+        sc_log(SC_LOG_INFO, "alert %s: already emitted for another input, skipped", id);
+        return 1;
+}
+
+static int emit_post_alert(state_t *s, sc_msg_t *m, size_t msg, int kind,
+                           const sc_enriched_view_t *v)
 {
         const sc_post_t *p = &v->post;
-        char id[512];
-        snprintf(id, sizeof(id), "%s:%s", sc_alert_kind_name(kind), p->event_id);
+        const char *id = post_alert_id(s, kind, p->event_id);
+        if (duplicate(s, msg, kind, id))
+                return 0;
         sc_buf_reset(&s->title);
         sc_buf_reset(&s->summary);
         if (kind == SC_ALERT_CRISIS_POST)
@@ -362,7 +435,7 @@ static int emit_post_alert(state_t *s, sc_msg_t *m, int kind, const sc_enriched_
         return emit(s, m, &a, 0);
 }
 
-static int emit_sla(state_t *s, sc_msg_t *m, avro_value_t *v)
+static int emit_sla(state_t *s, sc_msg_t *m, size_t msg, avro_value_t *v)
 {
         const char *kind = sc_avro_str(v, "kind", NULL);
         if (!kind || strcmp(kind, "breach"))
@@ -378,8 +451,10 @@ static int emit_sla(state_t *s, sc_msg_t *m, avro_value_t *v)
         const char *text = sc_avro_str(v, "text", &tlen);
         int64_t created = sc_avro_long(v, "created_at", 0),
                 due = sc_avro_long(v, "due_at", 0);
-        char id[512], due_s[32];
-        snprintf(id, sizeof(id), "sla_breach:%s", pe);
+        char due_s[32];
+        const char *id = post_alert_id(s, SC_ALERT_SLA_BREACH, pe);
+        if (duplicate(s, msg, SC_ALERT_SLA_BREACH, id))
+                return 0;
         sc_time_format(due, due_s);
         sc_buf_reset(&s->title);
         sc_buf_reset(&s->summary);
@@ -561,19 +636,55 @@ static void alert_pump(sc_worker_t *w, void *state)
         sc_webhook_poll(((state_t *)state)->wh, 0);
 }
 
+/* Queues the claim of a single-post alert (appended after the spike
+ * commands, in the same round trip). Returns 0 or -1 (no memory). */
+static int add_claim(state_t *s, sc_msg_t *m, size_t msg, int kind, const char *brand,
+                     const char *event_id)
+{
+        if (s->claim_cnt == s->claim_cap) {
+                size_t cap = s->claim_cap ? s->claim_cap * 2 : 64;
+                claim_t *c = realloc(s->claims, cap * sizeof(*c));
+                if (!c)
+                        return -1;
+                s->claims = c;
+                s->claim_cap = cap;
+        }
+        claim_t *c = &s->claims[s->claim_cnt++];
+        c->msg = msg;
+        c->kind = kind;
+        c->key_off = s->claim_strs.len;
+        int bad = sc_buf_printf(&s->claim_strs, "sc:{%s}:alert:sent:%s:%s", brand,
+                                sc_alert_kind_name(kind), event_id) ||
+                  sc_buf_putc(&s->claim_strs, '\0');
+        c->origin_off = s->claim_strs.len;
+        bad =
+            bad ||
+            sc_buf_printf(&s->claim_strs, "%s/%d/%lld", rd_kafka_topic_name(m->rkm->rkt),
+                          (int)m->rkm->partition, (long long)m->rkm->offset) ||
+            sc_buf_putc(&s->claim_strs, '\0');
+        return bad ? -1 : 0;
+}
+
 static int alert_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
 {
         state_t *s = state;
         sc_webhook_poll(s->wh, 0);
         if (n > s->mstat_cap) {
                 free(s->mstat);
+                free(s->mdup);
                 s->mstat = malloc(n);
+                s->mdup = malloc(n);
                 s->mstat_cap = n;
         }
+        if (n)
+                memset(s->mdup, 0, n);
+        s->claim_cnt = 0;
+        sc_buf_reset(&s->claim_strs);
+        const sc_brands_t *brands = sc_worker_brands(w);
         /* Pass 1: decode, spike counting; nothing produced before Redis said
          * yes, so an outage can still defer the whole batch. */
         if (s->spike_on)
-                sc_spike_begin(s->spike);
+                sc_spike_begin(s->spike, sc_now_ms());
         char err[256];
         for (size_t i = 0; i < n; i++) {
                 rd_kafka_message_t *rkm = msgs[i].rkm;
@@ -584,42 +695,80 @@ static int alert_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                         sc_enriched_view_t ev;
                         if (sc_enriched_read(rkm->payload, rkm->len, &s->scratch, &ev))
                                 continue;
+                        if (!sc_brands_find(brands, ev.post.brand)) {
+                                s->mstat[i] = M_UNKNOWN_BRAND;
+                                continue;
+                        }
                         s->mstat[i] = M_OK;
                         if (ev.post.is_brand)
                                 continue;
                         int neg = !strcmp(ev.sentiment, "negative");
-                        int crisis = ev.crisis >= s->crisis_min && ev.crisis > 0;
-                        if (crisis || (neg && ev.post.author_followers >= s->infl_min))
+                        int crisis = sc_alert_is_crisis(ev.crisis, s->crisis_min);
+                        int infl = neg && ev.post.author_followers >= s->infl_min;
+                        if (crisis || infl)
                                 s->mstat[i] = M_ENRICHED;
+                        if ((crisis && add_claim(s, &msgs[i], i, SC_ALERT_CRISIS_POST,
+                                                 ev.post.brand, ev.post.event_id)) ||
+                            (infl &&
+                             add_claim(s, &msgs[i], i, SC_ALERT_INFLUENCER_NEGATIVE,
+                                       ev.post.brand, ev.post.event_id)))
+                                return SC_FATAL;
                         if (s->spike_on &&
                             sc_spike_add(s->spike, ev.post.brand, ev.topics, ev.topic_cnt,
                                          ev.post.event_id, ev.post.created_at,
-                                         neg || ev.crisis >= s->crisis_min, i))
+                                         neg || crisis, i))
                                 return SC_FATAL;
                 } else if (id == s->id_sla) {
                         if (sc_avro_decode(s->in_sla, rkm->payload, rkm->len, &v, err,
                                            sizeof(err)))
                                 continue;
                         const char *kind = sc_avro_str(v, "kind", NULL);
+                        const char *brand = sc_avro_str(v, "brand", NULL);
+                        const char *pe = sc_avro_str(v, "post_event_id", NULL);
+                        if (brand && !sc_brands_find(brands, brand)) {
+                                s->mstat[i] = M_UNKNOWN_BRAND;
+                                continue;
+                        }
                         s->mstat[i] = kind && !strcmp(kind, "breach") ? M_SLA : M_OK;
+                        if (s->mstat[i] == M_SLA && brand && pe &&
+                            add_claim(s, &msgs[i], i, SC_ALERT_SLA_BREACH, brand, pe))
+                                return SC_FATAL;
                 }
         }
         int ev_cnt = 0;
-        if (s->spike_on) {
-                size_t cmds = sc_spike_prepare(s->spike);
+        size_t cmds = s->spike_on ? sc_spike_prepare(s->spike) : 0;
+        sc_redis_t *r = sc_worker_redis(w);
+        for (size_t c = 0; c < s->claim_cnt; c++) {
+                const char *argv[3] = {s->claim_strs.data + s->claims[c].key_off,
+                                       s->claim_strs.data + s->claims[c].origin_off,
+                                       CLAIM_TTL_S};
+                sc_redis_append_script(r, s->claim, 1, 3, argv, NULL);
+        }
+        if (cmds + s->claim_cnt) {
+                redisReply **rep;
+                size_t cnt;
+                if (sc_redis_exec(r, &rep, &cnt) || cnt != cmds + s->claim_cnt) {
+                        sc_log(SC_LOG_WARN, "redis: %s", sc_redis_errstr(r));
+                        return SC_RETRY;
+                }
                 if (cmds) {
-                        redisReply **rep;
-                        size_t cnt;
-                        if (sc_redis_exec(sc_worker_redis(w), &rep, &cnt)) {
-                                sc_log(SC_LOG_WARN, "redis: %s",
-                                       sc_redis_errstr(sc_worker_redis(w)));
-                                return SC_RETRY;
-                        }
                         ev_cnt = sc_spike_collect(s->spike, rep, cnt, err, sizeof(err));
                         if (ev_cnt < 0) {
                                 sc_log(SC_LOG_ERROR, "%s", err);
                                 return SC_RETRY;
                         }
+                }
+                for (size_t c = 0; c < s->claim_cnt; c++) {
+                        const redisReply *x = rep[cmds + c];
+                        if (x->type != REDIS_REPLY_INTEGER) {
+                                sc_log(SC_LOG_WARN, "alert claim: %s",
+                                       x->type == REDIS_REPLY_ERROR ? x->str
+                                                                    : "unexpected reply");
+                                return SC_RETRY;
+                        }
+                        if (x->integer == 0)
+                                s->mdup[s->claims[c].msg] |=
+                                    (unsigned char)(1u << s->claims[c].kind);
                 }
         }
         /* Pass 2: dead letters and alerts (only the few messages that have
@@ -634,16 +783,20 @@ static int alert_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                                                    "not a whole Enriched or SlaEvent "
                                                    "record with its required fields");
                         break;
+                case M_UNKNOWN_BRAND:
+                        rc = sc_worker_dead_letter(w, &msgs[i], "unknown_brand",
+                                                   "brand is not in the deployment file");
+                        break;
                 case M_ENRICHED: {
                         sc_enriched_view_t ev;
                         if (sc_enriched_read(rkm->payload, rkm->len, &s->scratch, &ev))
                                 break;
                         int neg = !strcmp(ev.sentiment, "negative");
-                        if (ev.crisis >= s->crisis_min && ev.crisis > 0)
-                                rc = emit_post_alert(s, &msgs[i], SC_ALERT_CRISIS_POST,
+                        if (sc_alert_is_crisis(ev.crisis, s->crisis_min))
+                                rc = emit_post_alert(s, &msgs[i], i, SC_ALERT_CRISIS_POST,
                                                      &ev);
                         if (!rc && neg && ev.post.author_followers >= s->infl_min)
-                                rc = emit_post_alert(s, &msgs[i],
+                                rc = emit_post_alert(s, &msgs[i], i,
                                                      SC_ALERT_INFLUENCER_NEGATIVE, &ev);
                         if (rc)
                                 rc = sc_worker_dead_letter(w, &msgs[i], "produce_error",
@@ -654,7 +807,7 @@ static int alert_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                         if (sc_avro_decode(s->in_sla, rkm->payload, rkm->len, &v, err,
                                            sizeof(err)))
                                 break;
-                        rc = emit_sla(s, &msgs[i], v);
+                        rc = emit_sla(s, &msgs[i], i, v);
                         if (rc > 0)
                                 rc = sc_worker_dead_letter(
                                     w, &msgs[i], "missing_field",
@@ -748,6 +901,11 @@ static int alert_init(sc_worker_t *w, void **statep, char *errstr, size_t es)
                 if (!s->spike)
                         return -1;
         }
+        s->claim = sc_redis_script(sc_worker_redis(w), claim_lua);
+        if (!s->claim) {
+                snprintf(errstr, es, "cannot register the alert claim script");
+                return -1;
+        }
         if (load_targets(s, c, errstr, es))
                 return -1;
         s->wh = sc_webhook_new(on_done, on_attempt, s, errstr, es);
@@ -788,6 +946,11 @@ static int alert_init(sc_worker_t *w, void **statep, char *errstr, size_t es)
                 s->m_alerts[k] = sc_metrics_counter(m, "socialcare_alerts_total",
                                                     "Alerts emitted", labels);
         }
+        s->m_dups = sc_metrics_counter(
+            m, "socialcare_alert_duplicates_total",
+            "Single-post alerts not emitted again: another input (a second copy of "
+            "the same event) already emitted them",
+            NULL);
         if (sc_config_int(c, "alert.tick_ms") > 200)
                 sc_log(SC_LOG_WARN,
                        "alert.tick_ms=%lld: webhooks are driven from the tick; 50 is "
@@ -850,6 +1013,13 @@ static void alert_destroy(void *state)
         for (size_t i = 0; i < 2 * s->hdel_cnt; i++)
                 free(s->hdel[i]);
         free(s->hdel);
+        for (size_t i = 0; i < s->stuck_cnt; i++)
+                sc_worker_release(s->w, s->stuck[i]);
+        free(s->stuck);
+        free(s->claims);
+        free(s->mdup);
+        sc_buf_free(&s->claim_strs);
+        sc_buf_free(&s->alert_id);
         sc_spike_destroy(s->spike);
         sc_alert_targets_free(s->targets, s->target_cnt);
         free(s->trt);
@@ -869,7 +1039,7 @@ static const sc_worker_ops_t ops = {
     .input_topics = "social.posts.enriched,care.sla",
     .conf_defs = alert_defs,
     .uses_redis = 1,
-    .dlq_reasons = "bad_avro,missing_field,produce_error",
+    .dlq_reasons = "bad_avro,missing_field,produce_error,unknown_brand",
     .init = alert_init,
     .process = alert_process,
     .tick = alert_tick,

@@ -133,6 +133,21 @@ int sc_alert_json(const sc_alert_t *a, sc_buf_t *o)
         return sc_buf_puts(o, "}");
 }
 
+int sc_alert_is_crisis(double confidence, double min_confidence)
+{
+        return confidence > 0 && confidence >= min_confidence;
+}
+
+size_t sc_utf8_cut(const char *s, size_t len, size_t max)
+{
+        if (len <= max)
+                return len;
+        size_t n = max;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+                n--;
+        return n;
+}
+
 int sc_alert_slack(const sc_alert_t *a, sc_buf_t *o)
 {
         static const char *const icon[SC_SEV_CNT] = {
@@ -146,9 +161,12 @@ int sc_alert_slack(const sc_alert_t *a, sc_buf_t *o)
         sc_buf_puts(o,
                     ",\"blocks\":[{\"type\":\"header\",\"text\":{\"type\":\"plain_text\","
                     "\"text\":");
-        /* Slack caps header text at 150 characters. */
+        /* Slack caps header text at 150 characters; cut on a UTF-8 boundary
+         * (invalid UTF-8 is a 4xx, parked for good). */
         sc_buf_reset(&t);
-        sc_buf_printf(&t, "%.140s", a->title ? a->title : "");
+        const char *title = a->title ? a->title : "";
+        sc_buf_append(&t, title, sc_utf8_cut(title, strlen(title), 140));
+        sc_buf_putc(&t, '\0');
         j_str(o, t.data);
         sc_buf_puts(o,
                     "}},{\"type\":\"section\",\"text\":{\"type\":\"mrkdwn\",\"text\":");
@@ -287,8 +305,14 @@ static int64_t rd_block(rd_t *r)
 {
         int64_t n = rd_long(r);
         if (n < 0) {
+                /* INT64_MIN has no positive count (and -n is UB). */
+                if (n == INT64_MIN) {
+                        r->bad = 1;
+                        return 0;
+                }
                 n = -n;
-                rd_long(r); /* block size in bytes */
+                if (rd_long(r) < 0) /* block size in bytes */
+                        r->bad = 1;
         }
         if (n > r->end - r->p)
                 r->bad = 1;

@@ -43,6 +43,13 @@ typedef struct sc_alert_s {
 
 /* Framed Avro Alert appended to out (schema order, direct writers). */
 int sc_alert_encode(const sc_alert_t *a, const sc_avro_codec_t *codec, sc_buf_t *out);
+/* The single-post crisis check, also what counts a post toward a spike:
+ * a crisis intent present (confidence > 0) and at least min_confidence. */
+int sc_alert_is_crisis(double confidence, double min_confidence);
+/* Bytes of s (len bytes) to keep to stay within max bytes without cutting a
+ * UTF-8 sequence. */
+size_t sc_utf8_cut(const char *s, size_t len, size_t max);
+
 /* Webhook bodies appended to out. */
 int sc_alert_json(const sc_alert_t *a, sc_buf_t *out);
 int sc_alert_slack(const sc_alert_t *a, sc_buf_t *out);

@@ -22,7 +22,9 @@ static const char COUNT_LUA[] =
     "return 1\n";
 
 /* KEYS: storm, clock, recent, outbox. ARGV: bucket prefix, minute, window,
- * bucket, days, k, min_count, ttl, series name (brand[:topic]), brand, topic.
+ * bucket, days, k, min_count, ttl, series name (brand[:topic]), brand, topic,
+ * the caller's current minute (a clock more than a bucket past it was set
+ * by a post from the future before minutes were clamped to now: ignored).
  * Returns {0} or {kind, id, storm_start, win_start, win_end, count, mean, sd,
  * ids...}. The bucket keys share the brand's hash tag with KEYS (one slot). */
 static const char EVAL_LUA[] =
@@ -33,6 +35,7 @@ static const char EVAL_LUA[] =
     "local ttl = ARGV[8]\n"
     "local function f(x) return string.format('%.0f', x) end\n"
     "local clock = tonumber(redis.call('GET', KEYS[2]) or '-1')\n"
+    "if clock > tonumber(ARGV[12]) + B then clock = -1 end\n"
     "if m < clock then return {0} end\n"
     "redis.call('SET', KEYS[2], f(m), 'PX', ttl)\n"
     "local function win(e)\n"
@@ -103,7 +106,9 @@ struct sc_spike_s {
         size_t count_cmds; /* of which counting scripts (they come first) */
         ev_store_t *events;
         size_t event_cnt, event_cap;
-        sc_buf_t strs; /* event strings, as offsets until collect ends */
+        int64_t now_ms;    /* the batch's wall clock (sc_spike_begin) */
+        sc_buf_t seen_key; /* sized from the event id: never truncated */
+        sc_buf_t strs;     /* event strings, as offsets until collect ends */
         const char **idptrs;
         size_t idptr_cap;
         char keybuf[2 * MAX_SERIES + 1][2 * MAX_NAME + 64];
@@ -154,11 +159,13 @@ void sc_spike_destroy(sc_spike_t *s)
         free(s->events);
         free(s->idptrs);
         sc_buf_free(&s->strs);
+        sc_buf_free(&s->seen_key);
         free(s);
 }
 
-void sc_spike_begin(sc_spike_t *s)
+void sc_spike_begin(sc_spike_t *s, int64_t now_ms)
 {
+        s->now_ms = now_ms;
         s->eval_cnt = 0;
         s->cmds = 0;
         s->count_cmds = 0;
@@ -212,14 +219,28 @@ static int touch(sc_spike_t *s, const char *brand, const char *topic, int64_t mi
         return 0;
 }
 
+static int64_t floor_bucket(const sc_spike_t *s, int64_t t)
+{
+        return t - ((t % s->o.bucket_ms) + s->o.bucket_ms) % s->o.bucket_ms;
+}
+
 int sc_spike_add(sc_spike_t *s, const char *brand, const char *const *topics,
                  size_t topic_cnt, const char *event_id, int64_t created_ms, int counted,
                  size_t tag)
 {
         if (strlen(brand) >= MAX_NAME)
                 return 0; /* no such brand id in a valid deployment file */
-        int64_t minute = created_ms - ((created_ms % s->o.bucket_ms) + s->o.bucket_ms) %
-                                          s->o.bucket_ms;
+        int64_t minute = floor_bucket(s, created_ms),
+                now_min = floor_bucket(s, s->now_ms);
+        /* A post from the future (clock skew, a raw producer) would move the
+         * series clock ahead and silence every current minute until wall
+         * clock caught up: it counts in, and is evaluated at, this minute. */
+        if (minute > now_min)
+                minute = now_min;
+        /* No evaluation from now on reads a bucket this old (window plus the
+         * baseline days): counting it would only create dead keys. */
+        if (minute <= now_min - s->o.baseline_days * DAY_MS - s->o.window_ms)
+                return 0;
         size_t nser = 1 + (s->o.per_topic ? topic_cnt : 0);
         if (nser > MAX_SERIES)
                 nser = MAX_SERIES;
@@ -237,8 +258,9 @@ int sc_spike_add(sc_spike_t *s, const char *brand, const char *const *topics,
         snprintf(ttl, sizeof(ttl), "%lld", (long long)s->ttl_ms);
         snprintf(cap, sizeof(cap), "%d", s->o.recent_ids);
         snprintf(mins, sizeof(mins), "%lld", (long long)minute);
-        snprintf(s->keybuf[0], sizeof(s->keybuf[0]), "sc:{%s}:alert:seen:%s", brand,
-                 event_id);
+        sc_buf_reset(&s->seen_key);
+        if (sc_buf_printf(&s->seen_key, "sc:{%s}:alert:seen:%s", brand, event_id))
+                return -1;
         int nk = 1;
         for (size_t i = 0; i < nser; i++) {
                 const char *t = i ? topics[i - 1] : NULL;
@@ -251,7 +273,8 @@ int sc_spike_add(sc_spike_t *s, const char *brand, const char *const *topics,
                 key(r, sizeof(s->keybuf[0]), brand, "recent", t);
                 nk += 2;
         }
-        for (int i = 0; i < nk; i++)
+        argv[0] = s->seen_key.data;
+        for (int i = 1; i < nk; i++)
                 argv[i] = s->keybuf[i];
         argv[nk] = ttl;
         argv[nk + 1] = cap;
@@ -289,13 +312,14 @@ size_t sc_spike_prepare(sc_spike_t *s)
                 }
         }
         char k[4][2 * MAX_NAME + 64], prefix[2 * MAX_NAME + 64], series[2 * MAX_NAME + 2];
-        char mins[24], win[24], bucket[24], days[16], kk[32], minc[24], ttl[24];
+        char mins[24], nowm[24], win[24], bucket[24], days[16], kk[32], minc[24], ttl[24];
         snprintf(win, sizeof(win), "%lld", (long long)s->o.window_ms);
         snprintf(bucket, sizeof(bucket), "%lld", (long long)s->o.bucket_ms);
         snprintf(days, sizeof(days), "%d", s->o.baseline_days);
         snprintf(kk, sizeof(kk), "%.6f", s->o.k);
         snprintf(minc, sizeof(minc), "%lld", (long long)s->o.min_count);
         snprintf(ttl, sizeof(ttl), "%lld", (long long)s->ttl_ms);
+        snprintf(nowm, sizeof(nowm), "%lld", (long long)floor_bucket(s, s->now_ms));
         for (size_t i = 0; i < s->eval_cnt; i++) {
                 eval_t *e = &s->evals[i];
                 key(k[0], sizeof(k[0]), e->brand, "storm", e->topic);
@@ -307,10 +331,10 @@ size_t sc_spike_prepare(sc_spike_t *s)
                 snprintf(prefix + l, sizeof(prefix) - l, ":");
                 series_name(series, sizeof(series), e->brand, e->topic);
                 snprintf(mins, sizeof(mins), "%lld", (long long)e->minute);
-                const char *argv[] = {k[0], k[1], k[2],   k[3],     prefix,
-                                      mins, win,  bucket, days,     kk,
-                                      minc, ttl,  series, e->brand, e->topic};
-                if (sc_redis_append_script(s->redis, s->eval, 4, 15, argv, NULL) == 0)
+                const char *argv[] = {k[0],   k[1],     k[2],     k[3], prefix, mins,
+                                      win,    bucket,   days,     kk,   minc,   ttl,
+                                      series, e->brand, e->topic, nowm};
+                if (sc_redis_append_script(s->redis, s->eval, 4, 16, argv, NULL) == 0)
                         s->cmds++;
         }
         return s->cmds;

@@ -20,6 +20,11 @@
  *  - a per-series event-time clock: a minute older than the newest minute
  *    already evaluated is counted but decides nothing, so replays and late
  *    posts never re-open a storm.
+ *  - event time is bounded by the batch's wall clock (sc_spike_begin): a
+ *    post created in a later minute than now counts in, and is evaluated
+ *    at, the current minute (so a post from the future cannot move the
+ *    clock ahead and silence the series), and a post older than window +
+ *    baseline_days (no evaluation from now on reads its bucket) is skipped.
  * Opened/resolved alerts are also written to the brand's outbox hash
  * (sc:{brand}:alert:outbox, field = alert id) by the same script, so the
  * worker can re-emit them until delivered (at-least-once for alerts that no
@@ -73,7 +78,8 @@ sc_spike_t *sc_spike_new(sc_redis_t *r, const sc_spike_opts_t *opts, char *errst
                          size_t errstr_size);
 void sc_spike_destroy(sc_spike_t *s);
 
-void sc_spike_begin(sc_spike_t *s);
+/* now_ms: wall clock for the batch (sc_now_ms()); bounds event time. */
+void sc_spike_begin(sc_spike_t *s, int64_t now_ms);
 /* One post of brand. counted: negative sentiment or crisis intent (counted
  * once per event_id); otherwise it only moves the series' clock. topics may
  * be NULL/0. tag is handed back in events. Returns 0 or -1 (no memory). */

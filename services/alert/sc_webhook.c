@@ -232,8 +232,16 @@ static int start(sc_webhook_t *wh, target_t *t, delivery_t *d)
         struct curl_slist *h = NULL;
         h = curl_slist_append(h, "Content-Type: application/json");
         h = curl_slist_append(h, "Expect:");
-        snprintf(line, sizeof(line), "X-Socialcare-Alert-Id: %s", d->alert_id);
-        h = curl_slist_append(h, line);
+        /* Sized from the id: a truncated id would merge two alerts in a
+         * receiver that deduplicates on it. */
+        sc_buf_t idh = SC_BUF_INIT;
+        if (sc_buf_printf(&idh, "X-Socialcare-Alert-Id: %s", d->alert_id)) {
+                sc_buf_free(&idh);
+                curl_slist_free_all(h);
+                return -1;
+        }
+        h = curl_slist_append(h, idh.data);
+        sc_buf_free(&idh);
         snprintf(line, sizeof(line), "X-Socialcare-Timestamp: %lld", (long long)ts);
         h = curl_slist_append(h, line);
         snprintf(line, sizeof(line), "X-Socialcare-Signature: %s", sig);

@@ -127,7 +127,9 @@ wait_requests() { # path prefix want timeout_s
 }
 
 # ---- 1. a storm, a crisis post, an influencer, an SLA breach, garbage ----------
-T=1763632800000 # 2025-11-20T10:00:00Z
+# 40 minutes ago, on a minute: posts older than the spike window + baseline
+# days, or from the future, are bounded by the worker's clock.
+T=$((($(date +%s) / 60 - 40) * 60000))
 {
   for i in $(seq 1 12); do
     echo "E telko e-storm-$i $((T + i * 1000)) negative 0 100 internet my internet is down again"
@@ -136,19 +138,22 @@ T=1763632800000 # 2025-11-20T10:00:00Z
   echo "E bankowo e-infl-1 $((T + 60000)) negative 0 20000 app your app lost my transfer"
   echo "E bankowo e-calm-1 $((T + 61000)) positive 0 90000 app love the new app"
   echo "S telko e-sla-1 $((T - 3600000)) $((T - 600000))"
+  # The same breach again (a second track copy): one alert, one request each.
+  echo "S telko e-sla-1 $((T - 3600000)) $((T - 600000))"
+  echo "E nobody e-unknown-1 $((T + 60000)) negative 0.9 10 - not a configured brand"
   echo "X not avro at all"
 } | "$FEED" "$SC_BOOTSTRAP" "$src/schemas" 2>>"$work/feed.log" || fail "feed"
 
 wait_count care.alerts 5 60
 wait_count care.alerts.webhook.dlq 1 60
-wait_count social.posts.enriched.dlq 1 30
+wait_count social.posts.enriched.dlq 2 30
 wait_requests /ok/json "" 5 30
 wait_requests /ok/slack "" 2 30
 sleep 1
 [ "$(count care.alerts)" -eq 5 ] || fail "want exactly 5 alerts, got $(count care.alerts)"
 "$CTL" consume -b "$SC_BOOTSTRAP" -t care.alerts -n 5 --timeout 10 >"$work/alerts.jsonl"
 "$CTL" consume -b "$SC_BOOTSTRAP" -t care.alerts.webhook.dlq -n 1 --timeout 10 >"$work/parked.jsonl"
-"$CTL" consume -b "$SC_BOOTSTRAP" -t social.posts.enriched.dlq -n 1 --timeout 10 >"$work/dlq.jsonl"
+"$CTL" consume -b "$SC_BOOTSTRAP" -t social.posts.enriched.dlq -n 2 --timeout 10 >"$work/dlq.jsonl"
 python3 - "$work" "$T" <<'PY' || fail "records or requests"
 import json, sys
 work, T = sys.argv[1], int(sys.argv[2])
@@ -181,8 +186,8 @@ assert opt(c["url"]) == "https://x.com/u/status/e-crisis-1", c
 reqs = [json.loads(l) for l in open(work + "/requests.jsonl")]
 ok = [r for r in reqs if r["status"] == 200]
 assert all(r["sig_ok"] for r in ok), [r for r in ok if not r["sig_ok"]]
-js = {r["alert_id"] for r in ok if r["path"] == "/ok/json"}
-assert js == set(want), js
+js = [r["alert_id"] for r in ok if r["path"] == "/ok/json"]
+assert sorted(js) == sorted(want), js  # each once: the duplicate breach was not sent
 for r in ok:
     if r["path"] == "/ok/json":
         b = r["body"]
@@ -201,18 +206,24 @@ assert h["sc-webhook-target"] == "broken" and h["sc-park-reason"] == "http_4xx",
 assert h["sc-attempts"] == "1" and h["sc-alert-id"] == "sla_breach:e-sla-1", h
 assert json.loads(p[0]["value"])["id"] == "sla_breach:e-sla-1"
 d = [json.loads(l) for l in open(work + "/dlq.jsonl")]
-assert d[0]["headers"]["sc-error-reason"] == "bad_avro", d
-print("alerts: 5 records, 7 signed deliveries, 1 parked (http_4xx), 1 dead letter")
+assert sorted(x["headers"]["sc-error-reason"] for x in d) == ["bad_avro", "unknown_brand"], d
+print("alerts: 5 records, 7 signed deliveries, 1 parked (http_4xx), 2 dead letters")
 PY
 curl -sf "http://127.0.0.1:$mport/metrics" >"$work/metrics.txt" || fail "metrics"
 for m in 'socialcare_alerts_total{worker="alert",kind="spike",severity="critical"} 1' \
          'socialcare_webhook_deliveries_total{worker="alert",target="ops-json"} 5' \
          'socialcare_webhook_parked_total{worker="alert",target="broken"} 1' \
          'socialcare_webhook_failures_total{worker="alert",target="broken",reason="4xx"} 1' \
-         'socialcare_webhook_pending{worker="alert",target="ops-slack"} 0'; do
+         'socialcare_webhook_pending{worker="alert",target="ops-slack"} 0' \
+         'socialcare_alert_duplicates_total{worker="alert"} 1'; do
   grep -qF "$m" "$work/metrics.txt" || { grep socialcare_ "$work/metrics.txt" | grep -v "^#" | head -40; fail "metric: $m"; }
 done
 echo "metrics: alert and webhook series as expected"
+# The unconfigured brand was dead-lettered, never counted into Redis.
+[ -z "$(redis-cli -p "$SC_REDIS_PORT" --scan --pattern 'sc:{nobody}:*')" ] ||
+  fail "keys written for an unconfigured brand"
+grep -q 'socialcare_dlq_messages_total{.*reason="unknown_brand".*} 1' "$work/metrics.txt" ||
+  { grep dlq_messages "$work/metrics.txt"; fail "unknown_brand dead letter not counted"; }
 
 # ---- 2. receiver down for a while, worker running: nothing lost ----------------
 stop_server

@@ -269,6 +269,84 @@ static void check_targets(void)
         }
 }
 
+/* A hostile intents block: count = INT64_MIN (zigzag varint FF x9 01),
+ * whose negation is UB; a negative block size. The rest of the record is
+ * well-formed, so only the block header can make the reader refuse it (the
+ * worker dead-letters what the reader refuses). */
+static void check_hostile_blocks(void)
+{
+        sc_post_t p = {.event_id = "x:h",
+                       .brand = "telko",
+                       .platform = "x",
+                       .post_id = "h",
+                       .author_id = "1",
+                       .text = "t",
+                       .text_len = 1,
+                       .created_at = 1763632800000LL};
+        sc_buf_t o = SC_BUF_INIT, scratch = SC_BUF_INIT;
+        for (int shape = 0; shape < 2; shape++) {
+                sc_buf_reset(&o);
+                CHECK(sc_avro_frame_begin(enr, &o) == 0 && sc_post_write(&p, &o) == 0);
+                sc_avro_w_str(&o, "v1", 2);
+                sc_avro_w_str(&o, "pl", 2);
+                sc_avro_w_str(&o, "negative", 8);
+                sc_avro_w_double(&o, -0.7);
+                if (shape == 0) {
+                        static const unsigned char min[] = {0xff, 0xff, 0xff, 0xff, 0xff,
+                                                            0xff, 0xff, 0xff, 0xff, 0x01};
+                        sc_buf_append(&o, min, sizeof(min));
+                        sc_avro_w_long(&o, 0); /* block size */
+                } else {
+                        sc_avro_w_long(&o, -1); /* one item, */
+                        sc_avro_w_long(&o, -1); /* of -1 bytes */
+                        sc_avro_w_str(&o, "crisis", 6);
+                        sc_avro_w_double(&o, 0.9);
+                        sc_avro_w_long(&o, 0);
+                }
+                sc_avro_w_array_begin(&o, 0); /* topics */
+                sc_avro_w_array_end(&o);
+                sc_avro_w_long(&o, 0);
+                sc_avro_w_str(&o, "low", 3);
+                sc_avro_w_double(&o, 0.1);
+                sc_avro_w_bool(&o, 0);
+                sc_avro_w_long(&o, p.created_at);
+                sc_enriched_view_t v;
+                CHECK_INT(sc_enriched_read(o.data, o.len, &scratch, &v), -1);
+        }
+        sc_buf_free(&o);
+        sc_buf_free(&scratch);
+}
+
+/* Slack header text cut on a UTF-8 boundary; the crisis predicate. */
+static void check_cuts(void)
+{
+        char title[200];
+        memset(title, 'a', 139);
+        snprintf(title + 139, sizeof(title) - 139, "żółw and more text");
+        sc_alert_t a = {.kind = SC_ALERT_CRISIS_POST,
+                        .severity = SC_SEV_CRITICAL,
+                        .id = "crisis_post:x:1",
+                        .brand = "telko",
+                        .title = title,
+                        .summary = "s",
+                        .count = 1};
+        sc_buf_t o = SC_BUF_INIT;
+        CHECK(sc_alert_slack(&a, &o) == 0);
+        const char *h = strstr(o.data, "\"plain_text\",\"text\":\"");
+        CHECK(h != NULL);
+        h += strlen("\"plain_text\",\"text\":\"");
+        CHECK(strncmp(h, title, 139) == 0);
+        CHECK(h[139] == '"'); /* not the first byte of 'ż' */
+        sc_buf_free(&o);
+        CHECK_INT(sc_utf8_cut("aż", 3, 2), 1);
+        CHECK_INT(sc_utf8_cut("aż", 3, 3), 3);
+        CHECK_INT(sc_utf8_cut("ab", 2, 1), 1);
+        CHECK(!sc_alert_is_crisis(0, 0)); /* min_confidence 0: not every post */
+        CHECK(sc_alert_is_crisis(0.5, 0.5));
+        CHECK(!sc_alert_is_crisis(0.4, 0.5));
+        CHECK(sc_alert_is_crisis(0.01, 0));
+}
+
 int main(void)
 {
         char err[256];
@@ -277,6 +355,8 @@ int main(void)
         enr = sc_avro_codec(avro, "Enriched", NULL, err, sizeof(err));
         CHECK(enr != NULL);
         check_reader();
+        check_hostile_blocks();
+        check_cuts();
         check_encodings(avro);
         check_targets();
         sc_avro_destroy(avro);

@@ -16,7 +16,8 @@
 
 static sc_redis_t *ra, *rb;
 static sc_spike_t *a, *b, *seed;
-static int64_t T; /* test day, 12:00 UTC */
+static int64_t T;     /* test day, 12:00 UTC */
+static int64_t g_now; /* wall clock of a batch; 0: the end of its minute */
 
 typedef struct got_s {
         int kind;
@@ -35,7 +36,7 @@ static int batch(sc_spike_t *s, sc_redis_t *r, const char *brand, int64_t day_ms
                  int n, int offset)
 {
         char id[96];
-        sc_spike_begin(s);
+        sc_spike_begin(s, g_now ? g_now : day_ms + m * MIN + 59000);
         for (int i = 0; i < n; i++) {
                 snprintf(id, sizeof(id), "x:%s:%lld:%d:%d", brand, (long long)day_ms, m,
                          i + offset);
@@ -185,6 +186,7 @@ int main(int argc, char **argv)
                  (long long)(T + 20 * MIN));
         CHECK_INT(redis_int(ra, "GET %s", bucket), 6);
         got_cnt = 0;
+        g_now = T + 60 * MIN;
         for (int m = -15; m < 50; m++)
                 batch(b, rb, "telko", T, m, m >= 15 && m < 25 ? 6 : 1, 0);
         CHECK_INT(got_cnt, 0);
@@ -193,6 +195,58 @@ int main(int argc, char **argv)
         batch(a, ra, "telko", T, 20, 30, 100);
         CHECK_INT(redis_int(ra, "GET %s", bucket), 36);
         CHECK_INT(got_cnt, 0);
+        g_now = 0;
+
+        /* A post created 20 h ahead (a skewed producer) counts in the current
+         * minute and must not move the series clock into the future: the
+         * storm that follows still alerts. */
+        got_cnt = 0;
+        sc_spike_begin(a, T + 30000);
+        CHECK(sc_spike_add(a, "futuro", NULL, 0, "fut:1", T + 20 * 3600000LL, 1, 0) == 0);
+        size_t fc = sc_spike_prepare(a);
+        redisReply **frep;
+        size_t fcnt;
+        CHECK(sc_redis_exec(ra, &frep, &fcnt) == 0 && fcnt == fc);
+        CHECK_INT(sc_spike_collect(a, frep, fcnt, err, sizeof(err)), 0);
+        snprintf(bucket, sizeof(bucket), "sc:{futuro}:alert:neg:-:%lld", (long long)T);
+        CHECK_INT(redis_int(ra, "GET %s", bucket), 1);
+        for (int m = 1; m < 4; m++)
+                batch(a, ra, "futuro", T, m, 5, 0);
+        CHECK_INT(got_cnt, 2); /* brand + topic, at minute 2 */
+        CHECK_INT(got[0].minute, 2);
+        /* A clock already set in the future (before the clamp) is ignored. */
+        got_cnt = 0;
+        char fut[32];
+        snprintf(fut, sizeof(fut), "%lld", (long long)(T + 20 * 3600000LL));
+        CHECK(sc_redis_appendf(ra, "SET sc:{futuro2}:alert:clock:- %s", fut) == 0);
+        CHECK(sc_redis_exec(ra, &frep, &fcnt) == 0);
+        for (int m = 1; m < 4; m++)
+                batch(a, ra, "futuro2", T, m, 5, 0);
+        CHECK_INT(got_cnt, 2);
+        /* Older than window + baseline days: not counted at all. */
+        g_now = T + 60 * MIN;
+        batch(a, ra, "ancient", T - 8 * DAY, 0, 3, 0);
+        snprintf(bucket, sizeof(bucket), "sc:{ancient}:alert:neg:-:%lld",
+                 (long long)(T - 8 * DAY));
+        CHECK_INT(redis_int(ra, "GET %s", bucket), -1);
+        g_now = 0;
+
+        /* Long event ids sharing a long prefix are two events (the seen key
+         * is never truncated). */
+        char l1[420], l2[420];
+        memset(l1, 'a', 400);
+        l1[400] = '\0';
+        memcpy(l2, l1, sizeof(l1));
+        l1[399] = '1';
+        l2[399] = '2';
+        sc_spike_begin(a, T + 30000);
+        CHECK(sc_spike_add(a, "longid", NULL, 0, l1, T, 1, 0) == 0);
+        CHECK(sc_spike_add(a, "longid", NULL, 0, l2, T, 1, 1) == 0);
+        fc = sc_spike_prepare(a);
+        CHECK(sc_redis_exec(ra, &frep, &fcnt) == 0 && fcnt == fc);
+        CHECK(sc_spike_collect(a, frep, fcnt, err, sizeof(err)) >= 0);
+        snprintf(bucket, sizeof(bucket), "sc:{longid}:alert:neg:-:%lld", (long long)T);
+        CHECK_INT(redis_int(ra, "GET %s", bucket), 2);
 
         /* The outbox holds the emitted alerts, parseable. */
         CHECK_INT(redis_int(ra, "HLEN %s", "sc:{telko}:alert:outbox"), 4);
