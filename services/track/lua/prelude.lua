@@ -129,15 +129,15 @@ local function thread_open(pf, th, rca)
   return nil
 end
 -- Business FRT of the post's (new) first reply: on a wall-clock calendar it
--- is the FRT, set here, else the worker computes it from the calendar and
--- sets it with bfrt.lua ('B': post key, created, first reply, calendar).
+-- is the FRT, counted here (h.bf, the caller writes it with the reply), else
+-- the worker computes it from the calendar and sets it with bfrt.lua ('B':
+-- post key, created, first reply, calendar).
 local function business(key, h)
   if h.cal and NEEDCAL[h.cal] then
     out[#out + 1] = {'B', key, h.ca, h.rca, h.cal}
     return
   end
   h.bf = h.frt
-  redis.call('HSET', key, 'bf', h.bf)
   bump(h, 'bfrt_sum_ms', tonumber(h.bf))
   bump(h, 'bfrt_n', 1)
   zput(h, 'bf', tonumber(h.bf))
@@ -155,11 +155,11 @@ local function apply_reply(key, h, reid, rca)
     if rca >= old then return 'extra' end
     -- An earlier reply arrived after a later one: it becomes the first.
     frt_count(h, tonumber(h.frt), -1)
+    local had_bf = h.bf
     if h.bf then
       bump(h, 'bfrt_sum_ms', -tonumber(h.bf))
       bump(h, 'bfrt_n', -1)
       zput(h, 'bf', nil)
-      redis.call('HDEL', key, 'bf')
       h.bf = nil
     end
     h.rca, h.reid, h.frt = I(rca), reid, I(frt)
@@ -171,8 +171,14 @@ local function apply_reply(key, h, reid, rca)
       h.oc = 'hit'
       ev(h, 'hit')
     end
-    redis.call('HSET', key, 'rca', h.rca, 'reid', reid, 'frt', h.frt, 'oc', h.oc or '')
     business(key, h)
+    if h.bf then
+      redis.call('HSET', key, 'rca', h.rca, 'reid', reid, 'frt', h.frt, 'oc', h.oc or '',
+        'bf', h.bf)
+    else
+      redis.call('HSET', key, 'rca', h.rca, 'reid', reid, 'frt', h.frt, 'oc', h.oc or '')
+      if had_bf then redis.call('HDEL', key, 'bf') end
+    end
     return 'earlier'
   end
   local st = h.st
@@ -204,9 +210,14 @@ local function apply_reply(key, h, reid, rca)
       ev(h, 'late')
     end
   end
-  redis.call('HSET', key, 'rca', h.rca, 'reid', reid, 'frt', h.frt, 'st', 'done',
-    'oc', h.oc or '')
   business(key, h)
+  if h.bf then
+    redis.call('HSET', key, 'rca', h.rca, 'reid', reid, 'frt', h.frt, 'st', 'done',
+      'oc', h.oc or '', 'bf', h.bf)
+  else
+    redis.call('HSET', key, 'rca', h.rca, 'reid', reid, 'frt', h.frt, 'st', 'done',
+      'oc', h.oc or '')
+  end
   return 'first'
 end
 -- Replays return what the first application returned, marked 'dup'.
