@@ -1,8 +1,9 @@
 /* bench_track REDIS_URL [CONVERSATIONS]: posts/s through the tracker
- * (sc_track: argument marshalling, one EVALSHA per post, one pipeline per
- * batch of 500 calls, the business-FRT round, reply parsing) against a real
+ * (sc_track: record packing, one EVALSHA per brand and batch of 500 records,
+ * one pipeline per batch, reply parsing) against a real
  * redis-server, and Redis commands per post from INFO commandstats (the
- * commands the Lua scripts run included). Each conversation is an inbound
+ * commands the Lua scripts run included) and redis-server CPU per post
+ * (INFO cpu). Each conversation is an inbound
  * post that needs a reply plus its brand reply (in the next batch for one in
  * three, before the post for one in ten: early replies reconciled later).
  * Also the in-process part alone (marshalling into the pipeline buffer) in
@@ -42,6 +43,21 @@ static long long total_calls(sc_redis_t *r, long long *evalsha)
                         *evalsha = v;
         }
         return total;
+}
+
+/* CPU seconds redis-server used so far (user + sys, INFO cpu). */
+static double redis_cpu(sc_redis_t *r)
+{
+        redisReply **rep;
+        size_t n;
+        sc_redis_appendf(r, "INFO cpu");
+        if (sc_redis_exec(r, &rep, &n) || rep[0]->type != REDIS_REPLY_STRING) {
+                fprintf(stderr, "bench_track: INFO failed\n");
+                exit(1);
+        }
+        const char *u = strstr(rep[0]->str, "used_cpu_user:");
+        const char *s = strstr(rep[0]->str, "used_cpu_sys:");
+        return (u ? atof(u + 14) : 0) + (s ? atof(s + 13) : 0);
 }
 
 static void exec_or_die(sc_track_t *t)
@@ -88,6 +104,7 @@ int main(int argc, char **argv)
         const char *pfs[] = {"x", "facebook", "instagram"};
         char pid[32], rid[32], peid[48], reid[48];
         long long ev0, calls0 = total_calls(r, &ev0);
+        double cpu0 = redis_cpu(r);
         uint64_t marshal_ns = 0, marshal_allocs = 0, allocs0 = sc_bench_allocs(),
                  posts = 0;
         uint64_t t0 = sc_bench_now_ns();
@@ -173,6 +190,7 @@ int main(int argc, char **argv)
         uint64_t dt = sc_bench_now_ns() - t0;
         uint64_t allocs = sc_bench_allocs() - allocs0;
         long long ev1, calls1 = total_calls(r, &ev1);
+        double cpu1 = redis_cpu(r);
         /* Sanity: every post counted once. */
         sc_redis_appendf(r, "HGET sc:{telko}:d:u:2026-11-20 x|care|received");
         sc_redis_exec(r, &rep, &n);
@@ -186,6 +204,8 @@ int main(int argc, char **argv)
             "run by the Lua scripts included)\n",
             (double)(ev1 - ev0) / (double)posts,
             (double)(calls1 - calls0) / (double)posts);
+        printf("bench_track: redis-server CPU per post: %.1f us (user + sys)\n",
+               (cpu1 - cpu0) * 1e6 / (double)posts);
         sc_bench_report("bench_track (whole: marshal + redis + parse)", posts, dt,
                         allocs);
         sc_bench_report("bench_track (in-process marshalling only)", posts, marshal_ns,

@@ -1,7 +1,8 @@
 /* socialcare-track: reply rate, first-response time and SLA outcomes in
  * Redis (docs/TRACKING.md). Consumes care.routed (inbound posts: team,
  * needs_reply, due_at) and social.posts (the brand's own replies), keeps the
- * counters with one idempotent Lua call per post in one pipeline per batch,
+ * counters with one Lua call per brand of a batch (each record idempotent),
+ * all in one pipeline,
  * and writes SlaEvent records (breach, hit, late) to care.sla. */
 #include <stdio.h>
 #include <stdlib.h>

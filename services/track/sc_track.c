@@ -1,6 +1,7 @@
 /* The tracker's C side: argument marshalling for the Lua scripts
- * (sc_track_lua.c), one pipeline per batch, business FRT from the team
- * calendar, the outbox of timer breaches. */
+ * (sc_track_lua.c): a batch's records packed per brand (msgpack) into one
+ * script call per brand and chunk, one pipeline per batch, business FRT from
+ * the team calendar, the outbox of timer breaches. */
 #include "sc_track.h"
 
 #include <inttypes.h>
@@ -14,6 +15,9 @@
 #include "sc_track_lua.h"
 
 #define MAX_TEXT 280
+/* Records per script call: bounds the time Redis spends in one call (other
+ * clients wait meanwhile) and the size of its argument. */
+#define CALL_RECORDS 200
 
 static const char *const kind_names[SC_TRACK_K_CNT] = {
     "inbound",       "brand_reply",  "early_reply", "reconciled", "extra_reply",
@@ -72,13 +76,29 @@ typedef struct brand_tz_s {
         sc_tz_t *tz;
 } brand_tz_t;
 
-enum { CALL_INBOUND, CALL_REPLY, CALL_BFRT, CALL_SCAN, CALL_OUTBOX, CALL_OTHER };
+enum { CALL_BATCH, CALL_BFRT, CALL_SCAN, CALL_OUTBOX, CALL_OTHER };
+enum { REC_INBOUND, REC_REPLY, REC_BRAND_POST };
 
 typedef struct call_s {
         int type;
         size_t tag;
-        size_t brand_off; /* into t->strs */
+        size_t brand_off;   /* into t->strs */
+        size_t first, nrec; /* CALL_BATCH: its records, t->order[first..+nrec) */
 } call_t;
+
+/* A queued record: its msgpack array in t->recbuf, its brand in t->bb. */
+typedef struct rec_s {
+        int type;
+        size_t tag;
+        size_t off, len;
+        size_t b;
+} rec_t;
+
+/* A brand of the queued records. */
+typedef struct bb_s {
+        size_t brand_off; /* into t->strs */
+        size_t cnt, start, fill;
+} bb_t;
 
 /* An SLA event copied out of the replies (offsets into t->evstrs). */
 typedef struct ev_s {
@@ -92,11 +112,12 @@ typedef struct bf_s {
         size_t brand_off, key_off;
         int64_t ca, rca;
         size_t cal_off;
+        int sent;
 } bf_t;
 
 struct sc_track_s {
         sc_redis_t *r;
-        sc_redis_script_t *s_inbound, *s_reply, *s_bfrt, *s_scan, *s_outbox;
+        sc_redis_script_t *s_batch, *s_bfrt, *s_scan, *s_outbox;
         const sc_brands_t *brands;
         const sc_calendars_t *cals;
         sc_track_conf_t conf;
@@ -111,7 +132,18 @@ struct sc_track_s {
         sc_buf_t evstrs;
         bf_t *bfs;
         size_t bf_cnt, bf_cap;
-        sc_buf_t arg; /* scratch */
+        sc_buf_t arg;  /* scratch */
+        sc_buf_t pack; /* scratch: a call's msgpack argument */
+        rec_t *recs;
+        size_t rec_cnt, rec_cap;
+        sc_buf_t recbuf;
+        bb_t *bb;
+        size_t bb_cnt, bb_cap, bb_last;
+        size_t *order; /* record indices grouped by brand, input order kept */
+        size_t order_cap;
+        /* Calendars whose business time is not the wall clock, '\n'
+         * separated: the scripts ask the worker for those (load_cals). */
+        sc_buf_t ncal;
         /* Outbox entries in flight ("brand\0member\0" each) and delivered
          * ones waiting for their ZREM. */
         char **inflight;
@@ -154,6 +186,14 @@ int sc_track_set_config(sc_track_t *t, const sc_brands_t *brands,
                         return -1;
                 }
         }
+        sc_buf_reset(&t->ncal);
+        for (size_t i = 0; cals && i < sc_calendars_count(cals); i++) {
+                const sc_calendar_t *c = sc_calendars_at(cals, i);
+                if (!sc_calendar_is_24x7(c)) {
+                        sc_buf_puts(&t->ncal, sc_calendar_id(c));
+                        sc_buf_putc(&t->ncal, '\n');
+                }
+        }
         free_tzs(t->tzs, t->tz_cnt);
         t->tzs = tzs;
         t->tz_cnt = n;
@@ -173,14 +213,13 @@ sc_track_t *sc_track_new(sc_redis_t *r, const sc_brands_t *brands,
                 return NULL;
         }
         t->r = r;
-        t->s_inbound = sc_redis_script(r, sc_track_lua_inbound);
-        t->s_reply = sc_redis_script(r, sc_track_lua_reply);
+        t->s_batch = sc_redis_script(r, sc_track_lua_batch);
         t->s_bfrt = sc_redis_script(r, sc_track_lua_bfrt);
         t->s_scan = sc_redis_script(r, sc_track_lua_scan);
         t->s_outbox = sc_redis_script(r, sc_track_lua_outbox);
         t->utc = sc_tz_load("UTC", errstr, errstr_size);
-        if (!t->s_inbound || !t->s_reply || !t->s_bfrt || !t->s_scan || !t->s_outbox ||
-            !t->utc || sc_track_set_config(t, brands, cals, conf, errstr, errstr_size)) {
+        if (!t->s_batch || !t->s_bfrt || !t->s_scan || !t->s_outbox || !t->utc ||
+            sc_track_set_config(t, brands, cals, conf, errstr, errstr_size)) {
                 sc_track_destroy(t);
                 return NULL;
         }
@@ -206,6 +245,12 @@ void sc_track_destroy(sc_track_t *t)
         sc_buf_free(&t->strs);
         sc_buf_free(&t->evstrs);
         sc_buf_free(&t->arg);
+        sc_buf_free(&t->pack);
+        sc_buf_free(&t->recbuf);
+        sc_buf_free(&t->ncal);
+        free(t->recs);
+        free(t->bb);
+        free(t->order);
         free_strv(t->inflight, t->inflight_cnt);
         free_strv(t->done, t->done_cnt);
         free(t);
@@ -228,7 +273,7 @@ void sc_track_days(const sc_track_t *t, const char *brand, int64_t ms, char uday
 
 size_t sc_track_queued(const sc_track_t *t)
 {
-        return t->call_cnt;
+        return t->call_cnt + t->rec_cnt;
 }
 
 static int push_call(sc_track_t *t, int type, size_t tag, const char *brand)
@@ -244,8 +289,117 @@ static int push_call(sc_track_t *t, int type, size_t tag, const char *brand)
         call_t *c = &t->calls[t->call_cnt++];
         c->type = type;
         c->tag = tag;
+        c->first = c->nrec = 0;
         c->brand_off = t->strs.len;
         return sc_buf_append(&t->strs, brand ? brand : "", brand ? strlen(brand) + 1 : 1);
+}
+
+/* ---- records: msgpack arrays of strings (cmsgpack.unpack in the script) - */
+
+static int mp_head(sc_buf_t *b, unsigned fix, size_t fixmax, unsigned c8, unsigned c16,
+                   unsigned c32, size_t n)
+{
+        unsigned char h[5];
+        size_t hl;
+        if (n < fixmax) {
+                h[0] = (unsigned char)(fix | n);
+                hl = 1;
+        } else if (c8 && n < 256) {
+                h[0] = (unsigned char)c8;
+                h[1] = (unsigned char)n;
+                hl = 2;
+        } else if (n < 65536) {
+                h[0] = (unsigned char)c16;
+                h[1] = (unsigned char)(n >> 8);
+                h[2] = (unsigned char)n;
+                hl = 3;
+        } else {
+                h[0] = (unsigned char)c32;
+                h[1] = (unsigned char)(n >> 24);
+                h[2] = (unsigned char)(n >> 16);
+                h[3] = (unsigned char)(n >> 8);
+                h[4] = (unsigned char)n;
+                hl = 5;
+        }
+        return sc_buf_append(b, h, hl);
+}
+
+static int mp_arr(sc_buf_t *b, size_t n)
+{
+        return mp_head(b, 0x90, 16, 0, 0xdc, 0xdd, n);
+}
+
+static int mp_str(sc_buf_t *b, const char *s, size_t n)
+{
+        if (!s)
+                n = 0;
+        return mp_head(b, 0xa0, 32, 0xd9, 0xda, 0xdb, n) ||
+               sc_buf_append(b, s ? s : "", n);
+}
+
+static int mp_cstr(sc_buf_t *b, const char *s)
+{
+        return mp_str(b, s, s ? strlen(s) : 0);
+}
+
+static int mp_int(sc_buf_t *b, int64_t v)
+{
+        char num[24];
+        int n = snprintf(num, sizeof(num), "%" PRId64, v);
+        return mp_str(b, num, (size_t)n);
+}
+
+/* Starts a record of brand: its msgpack array of n fields follows. */
+static int rec_begin(sc_track_t *t, int type, size_t tag, const char *brand, size_t n)
+{
+        size_t b = t->bb_last;
+        if (b >= t->bb_cnt || strcmp(t->strs.data + t->bb[b].brand_off, brand))
+                for (b = 0; b < t->bb_cnt; b++)
+                        if (!strcmp(t->strs.data + t->bb[b].brand_off, brand))
+                                break;
+        if (b == t->bb_cnt) {
+                if (t->bb_cnt == t->bb_cap) {
+                        size_t cap = t->bb_cap ? t->bb_cap * 2 : 16;
+                        bb_t *nb = realloc(t->bb, cap * sizeof(*nb));
+                        if (!nb)
+                                return -1;
+                        t->bb = nb;
+                        t->bb_cap = cap;
+                }
+                t->bb[b].brand_off = t->strs.len;
+                t->bb[b].cnt = 0;
+                if (sc_buf_append(&t->strs, brand, strlen(brand) + 1))
+                        return -1;
+                t->bb_cnt++;
+        }
+        t->bb_last = b;
+        if (t->rec_cnt == t->rec_cap) {
+                size_t cap = t->rec_cap ? t->rec_cap * 2 : 256;
+                rec_t *nr = realloc(t->recs, cap * sizeof(*nr));
+                if (!nr)
+                        return -1;
+                t->recs = nr;
+                t->rec_cap = cap;
+        }
+        rec_t *r = &t->recs[t->rec_cnt];
+        r->type = type;
+        r->tag = tag;
+        r->b = b;
+        r->off = t->recbuf.len;
+        return mp_arr(&t->recbuf, n);
+}
+
+/* Ends the record begun last; rc: the appends' results OR-ed. */
+static int rec_end(sc_track_t *t, int rc)
+{
+        if (rc) {
+                t->recbuf.len = t->recs[t->rec_cnt].off;
+                return -1;
+        }
+        rec_t *r = &t->recs[t->rec_cnt++];
+        r->len = t->recbuf.len - r->off;
+        t->bb[r->b].cnt++;
+        return 0;
 }
 
 /* Argument vector builder over one scratch buffer: offsets first, pointers
@@ -262,11 +416,6 @@ static void a_str(sc_track_t *t, args_t *a, const char *s, size_t n)
         a->off[a->n] = t->arg.len;
         a->len[a->n++] = n;
         sc_buf_append(&t->arg, s ? s : "", n);
-}
-
-static void a_cstr(sc_track_t *t, args_t *a, const char *s)
-{
-        a_str(t, a, s, s ? strlen(s) : 0);
 }
 
 static void a_int(sc_track_t *t, args_t *a, int64_t v)
@@ -328,66 +477,45 @@ int sc_track_add_brand(sc_track_t *t, const char *brand)
 int sc_track_add_brand_post(sc_track_t *t, const char *brand, const char *platform,
                             const char *post_id)
 {
-        char key[1024], ttl[24];
-        snprintf(key, sizeof(key), "sc:{%s}:p:%s:%s", brand, platform, post_id);
-        snprintf(ttl, sizeof(ttl), "%lld", (long long)t->conf.state_ttl_s);
-        if (push_call(t, CALL_OTHER, 0, brand) || push_call(t, CALL_OTHER, 0, brand))
+        if (rec_begin(t, REC_BRAND_POST, 0, brand, 3))
                 return -1;
-        return sc_redis_append(t->r, 4, (const char *[]){"HSETNX", key, "k", "b"},
-                               NULL) ||
-               sc_redis_append(t->r, 3, (const char *[]){"EXPIRE", key, ttl}, NULL);
+        sc_buf_t *b = &t->recbuf;
+        return rec_end(t, mp_cstr(b, "b") | mp_cstr(b, platform) | mp_cstr(b, post_id));
 }
 
 int sc_track_add_inbound(sc_track_t *t, const sc_track_inbound_t *in, size_t tag)
 {
         char ud[16], ld[16];
-        args_t a;
         sc_track_days(t, in->brand, in->created_at, ud, ld);
-        a_begin(t, &a, in->brand);
-        a_fmt_key(t, &a, in->brand, "p:", in->platform, in->post_id);
-        a_common(t, &a, in->brand);
-        a_cstr(t, &a, in->event_id);
-        a_cstr(t, &a, in->platform);
-        a_cstr(t, &a, in->post_id);
-        a_cstr(t, &a, in->thread_id);
-        a_cstr(t, &a, in->team && in->team[0] ? in->team : "-");
-        a_cstr(t, &a, in->priority);
-        a_cstr(t, &a, ud);
-        a_cstr(t, &a, ld);
-        a_int(t, &a, in->created_at);
-        a_int(t, &a, in->needs_reply ? 1 : 0);
-        a_int(t, &a, in->due_at > 0 ? in->due_at : 0);
-        a_cstr(t, &a, in->calendar);
-        a_cstr(t, &a, in->url);
-        size_t tl = in->text ? (in->text_len ? in->text_len : strlen(in->text)) : 0;
-        a_str(t, &a, in->text, utf8_cut(in->text, tl, MAX_TEXT));
-        if (push_call(t, CALL_INBOUND, tag, in->brand))
+        if (rec_begin(t, REC_INBOUND, tag, in->brand, 15))
                 return -1;
-        return a_send(t, &a, t->s_inbound);
+        sc_buf_t *b = &t->recbuf;
+        size_t tl = in->text ? (in->text_len ? in->text_len : strlen(in->text)) : 0;
+        int rc = mp_cstr(b, "i") | mp_cstr(b, in->event_id) | mp_cstr(b, in->platform) |
+                 mp_cstr(b, in->post_id) | mp_cstr(b, in->thread_id) |
+                 mp_cstr(b, in->team && in->team[0] ? in->team : "-") |
+                 mp_cstr(b, in->priority) | mp_cstr(b, ud) | mp_cstr(b, ld) |
+                 mp_int(b, in->created_at) | mp_int(b, in->needs_reply ? 1 : 0) |
+                 mp_int(b, in->due_at > 0 ? in->due_at : 0) | mp_cstr(b, in->calendar) |
+                 mp_cstr(b, in->url) |
+                 mp_str(b, in->text, utf8_cut(in->text, tl, MAX_TEXT));
+        return rec_end(t, rc);
 }
 
 int sc_track_add_reply(sc_track_t *t, const sc_track_reply_t *re, size_t tag,
                        int64_t now_ms)
 {
         char ud[16], ld[16];
-        args_t a;
         sc_track_days(t, re->brand, re->created_at, ud, ld);
-        a_begin(t, &a, re->brand);
-        a_fmt_key(t, &a, re->brand, "p:", re->platform, re->post_id);
-        a_common(t, &a, re->brand);
-        a_cstr(t, &a, re->event_id);
-        a_cstr(t, &a, re->platform);
-        a_cstr(t, &a, re->post_id);
-        a_cstr(t, &a, re->parent_id);
-        a_cstr(t, &a, re->thread_id);
-        a_int(t, &a, re->created_at);
-        a_cstr(t, &a, ud);
-        a_cstr(t, &a, ld);
-        a_int(t, &a, now_ms);
-        a_int(t, &a, t->conf.reconcile_window_ms);
-        if (push_call(t, CALL_REPLY, tag, re->brand))
+        if (rec_begin(t, REC_REPLY, tag, re->brand, 11))
                 return -1;
-        return a_send(t, &a, t->s_reply);
+        sc_buf_t *b = &t->recbuf;
+        int rc = mp_cstr(b, "r") | mp_cstr(b, re->event_id) | mp_cstr(b, re->platform) |
+                 mp_cstr(b, re->post_id) | mp_cstr(b, re->parent_id) |
+                 mp_cstr(b, re->thread_id) | mp_int(b, re->created_at) | mp_cstr(b, ud) |
+                 mp_cstr(b, ld) | mp_int(b, now_ms) |
+                 mp_int(b, t->conf.reconcile_window_ms);
+        return rec_end(t, rc);
 }
 
 /* ---- replies ------------------------------------------------------------- */
@@ -515,6 +643,10 @@ static void count_status(const redisReply *r, sc_track_counts_t *cnt)
 static void reset_batch(sc_track_t *t)
 {
         t->call_cnt = 0;
+        t->rec_cnt = 0;
+        t->bb_cnt = 0;
+        t->bb_last = 0;
+        sc_buf_reset(&t->recbuf);
         t->ev_cnt = 0;
         t->bf_cnt = 0;
         sc_buf_reset(&t->strs);
@@ -575,7 +707,8 @@ static int transient_error(const char *msg)
         return strstr(msg, "OOM command not allowed") != NULL;
 }
 
-/* Records the business FRT of every first reply of t->bfs: one pipeline. */
+/* Records the business FRT of every first reply of t->bfs: one pipeline,
+ * one script call per brand (and CALL_RECORDS). */
 static int run_bfrt(sc_track_t *t, char *errstr, size_t errstr_size)
 {
         redisReply **rep;
@@ -583,20 +716,43 @@ static int run_bfrt(sc_track_t *t, char *errstr, size_t errstr_size)
         if (!t->bf_cnt)
                 return 0;
         t->call_cnt = 0;
+        for (size_t i = 0; i < t->bf_cnt; i++)
+                t->bfs[i].sent = 0;
         for (size_t i = 0; i < t->bf_cnt; i++) {
-                const bf_t *b = &t->bfs[i];
-                const char *brand = t->evstrs.data + b->brand_off;
-                const sc_calendar_t *cal = find_cal(t, t->evstrs.data + b->cal_off);
-                int64_t bf = cal ? sc_calendar_between(cal, b->ca, b->rca)
-                                 : (b->rca > b->ca ? b->rca - b->ca : 0);
+                if (t->bfs[i].sent)
+                        continue;
+                const char *brand = t->evstrs.data + t->bfs[i].brand_off;
+                size_t cnt = 0;
+                for (size_t j = i; j < t->bf_cnt && cnt < CALL_RECORDS; j++)
+                        if (!t->bfs[j].sent &&
+                            !strcmp(t->evstrs.data + t->bfs[j].brand_off, brand))
+                                cnt++;
+                sc_buf_reset(&t->pack);
+                int rc = mp_arr(&t->pack, cnt);
+                for (size_t j = i, k = 0; j < t->bf_cnt && k < cnt; j++) {
+                        bf_t *b = &t->bfs[j];
+                        if (b->sent || strcmp(t->evstrs.data + b->brand_off, brand))
+                                continue;
+                        const sc_calendar_t *cal =
+                            find_cal(t, t->evstrs.data + b->cal_off);
+                        int64_t bf = cal ? sc_calendar_between(cal, b->ca, b->rca)
+                                         : (b->rca > b->ca ? b->rca - b->ca : 0);
+                        rc |= mp_arr(&t->pack, 3) |
+                              mp_cstr(&t->pack, t->evstrs.data + b->key_off) |
+                              mp_int(&t->pack, b->rca) | mp_int(&t->pack, bf);
+                        b->sent = 1;
+                        k++;
+                }
                 args_t a;
                 a_begin(t, &a, brand);
-                a_cstr(t, &a, t->evstrs.data + b->key_off);
+                a_fmt_key(t, &a, brand, "pending", NULL, NULL);
                 a_common(t, &a, brand);
-                a_int(t, &a, b->rca);
-                a_int(t, &a, bf);
-                push_call(t, CALL_BFRT, 0, brand);
-                a_send(t, &a, t->s_bfrt);
+                a_str(t, &a, t->pack.data, t->pack.len);
+                if (rc || push_call(t, CALL_BFRT, 0, brand) || a_send(t, &a, t->s_bfrt)) {
+                        sc_redis_discard(t->r);
+                        snprintf(errstr, errstr_size, "out of memory");
+                        return -1;
+                }
         }
         if (sc_redis_exec(t->r, &rep, &n) == -1) {
                 snprintf(errstr, errstr_size, "redis: %s", sc_redis_errstr(t->r));
@@ -610,67 +766,167 @@ static int run_bfrt(sc_track_t *t, char *errstr, size_t errstr_size)
         return 0;
 }
 
+/* Appends one script call per brand of the queued records (and per
+ * CALL_RECORDS of them): each brand's records in input order. */
+static int send_batches(sc_track_t *t)
+{
+        if (t->order_cap < t->rec_cnt) {
+                size_t *o = realloc(t->order, t->rec_cnt * sizeof(*o));
+                if (!o)
+                        return -1;
+                t->order = o;
+                t->order_cap = t->rec_cnt;
+        }
+        size_t pos = 0;
+        for (size_t b = 0; b < t->bb_cnt; b++) {
+                t->bb[b].start = t->bb[b].fill = pos;
+                pos += t->bb[b].cnt;
+        }
+        for (size_t i = 0; i < t->rec_cnt; i++)
+                t->order[t->bb[t->recs[i].b].fill++] = i;
+        for (size_t b = 0; b < t->bb_cnt; b++) {
+                const bb_t *g = &t->bb[b];
+                for (size_t s = g->start; s < g->start + g->cnt; s += CALL_RECORDS) {
+                        size_t n = g->start + g->cnt - s;
+                        if (n > CALL_RECORDS)
+                                n = CALL_RECORDS;
+                        sc_buf_reset(&t->pack);
+                        int rc = mp_arr(&t->pack, n);
+                        for (size_t k = s; k < s + n; k++) {
+                                const rec_t *r = &t->recs[t->order[k]];
+                                rc |= sc_buf_append(&t->pack, t->recbuf.data + r->off,
+                                                    r->len);
+                        }
+                        /* The brand lives in t->strs, which push_call grows. */
+                        const char *brand = t->strs.data + g->brand_off;
+                        args_t a;
+                        a_begin(t, &a, brand);
+                        a_fmt_key(t, &a, brand, "pending", NULL, NULL);
+                        a_common(t, &a, brand);
+                        a_str(t, &a, t->ncal.data ? t->ncal.data : "", t->ncal.len);
+                        a_str(t, &a, t->pack.data, t->pack.len);
+                        if (rc || push_call(t, CALL_BATCH, 0, NULL))
+                                return -1;
+                        call_t *c = &t->calls[t->call_cnt - 1];
+                        c->brand_off = g->brand_off;
+                        c->first = s;
+                        c->nrec = n;
+                        if (a_send(t, &a, t->s_batch))
+                                return -1;
+                }
+        }
+        return 0;
+}
+
+/* A record's (or its whole call's) error reply: 0, or -1 when the batch
+ * must fail (a state of the server, or no error callback). */
+static int record_error(sc_track_t *t, const rec_t *r, const char *msg, char *errstr,
+                        size_t errstr_size)
+{
+        /* A state of the server (out of memory, loading, busy, failover):
+         * the whole batch again later. A script error is this record's:
+         * reported, not retried forever. */
+        if (!t->error_cb || transient_error(msg)) {
+                snprintf(errstr, errstr_size, "redis script: %s", msg);
+                return -1;
+        }
+        if (r->type == REC_BRAND_POST)
+                sc_log(SC_LOG_WARN, "redis: %s", msg);
+        else
+                t->error_cb(t->error_opaque, r->tag, msg);
+        return 0;
+}
+
 int sc_track_exec(sc_track_t *t, sc_track_event_cb *cb, void *opaque,
                   sc_track_counts_t *counts, char *errstr, size_t errstr_size)
 {
         sc_track_counts_t local;
         if (!counts)
                 counts = &local;
-        if (!t->call_cnt)
+        if (!t->call_cnt && !t->rec_cnt)
                 return 0;
         redisReply **rep;
         size_t n;
         t->ev_cnt = 0;
         t->bf_cnt = 0;
         sc_buf_reset(&t->evstrs);
+        if (send_batches(t)) {
+                sc_redis_discard(t->r);
+                snprintf(errstr, errstr_size, "out of memory");
+                reset_batch(t);
+                return -1;
+        }
         if (sc_redis_exec(t->r, &rep, &n) == -1) {
                 snprintf(errstr, errstr_size, "redis: %s", sc_redis_errstr(t->r));
                 reset_batch(t);
                 return -1;
         }
         int bad = n != t->call_cnt;
+        if (bad)
+                snprintf(errstr, errstr_size, "redis: %zu replies for %zu calls", n,
+                         t->call_cnt);
         for (size_t i = 0; i < n && !bad; i++) {
                 const redisReply *r = rep[i];
                 const call_t *c = &t->calls[i];
-                if (r->type == REDIS_REPLY_ERROR) {
-                        /* A state of the server (out of memory, loading,
-                         * busy, failover): the whole batch again later. A
-                         * script error is this record's: reported, not
-                         * retried forever. */
+                if (c->type != CALL_BATCH) {
+                        if (r->type != REDIS_REPLY_ERROR)
+                                continue;
                         if (!t->error_cb || transient_error(r->str)) {
                                 snprintf(errstr, errstr_size, "redis script: %s", r->str);
                                 bad = 1;
-                                break;
-                        }
-                        if (c->type == CALL_INBOUND || c->type == CALL_REPLY)
-                                t->error_cb(t->error_opaque, c->tag, r->str);
-                        else
+                        } else
                                 sc_log(SC_LOG_WARN, "redis: %s", r->str);
                         continue;
                 }
-                if (r->type != REDIS_REPLY_ARRAY)
+                if (r->type == REDIS_REPLY_ERROR) {
+                        /* The call as a whole failed (e.g. writing the
+                         * summed counters): every record of it. */
+                        for (size_t k = 0; k < c->nrec && !bad; k++)
+                                bad = record_error(t, &t->recs[t->order[c->first + k]],
+                                                   r->str, errstr, errstr_size);
                         continue;
-                count_status(r, counts);
-                for (size_t j = 0; j < r->elements && !bad; j++) {
-                        const redisReply *el = r->element[j];
-                        if (el->type != REDIS_REPLY_ARRAY || !el->elements)
+                }
+                if (r->type != REDIS_REPLY_ARRAY || r->elements != c->nrec) {
+                        snprintf(errstr, errstr_size,
+                                 "redis: %zu results for %zu records",
+                                 r->type == REDIS_REPLY_ARRAY ? r->elements : 0, c->nrec);
+                        bad = 1;
+                        break;
+                }
+                for (size_t k = 0; k < c->nrec && !bad; k++) {
+                        const rec_t *rec = &t->recs[t->order[c->first + k]];
+                        const redisReply *rr = r->element[k];
+                        if (rr->type == REDIS_REPLY_ERROR) {
+                                bad = record_error(t, rec, rr->str, errstr, errstr_size);
                                 continue;
-                        const char *tagc = RS(el->element[0]);
-                        if (!strcmp(tagc, "E"))
-                                bad = take_event(t, c, el);
-                        else if (!strcmp(tagc, "B"))
-                                bad = take_bfrt(t, c, el);
+                        }
+                        if (rr->type != REDIS_REPLY_ARRAY)
+                                continue;
+                        call_t rc = {.type = CALL_BATCH,
+                                     .tag = rec->tag,
+                                     .brand_off = c->brand_off};
+                        count_status(rr, counts);
+                        for (size_t j = 0; j < rr->elements && !bad; j++) {
+                                const redisReply *el = rr->element[j];
+                                if (el->type != REDIS_REPLY_ARRAY || !el->elements)
+                                        continue;
+                                const char *tagc = RS(el->element[0]);
+                                if (!strcmp(tagc, "E"))
+                                        bad = take_event(t, &rc, el);
+                                else if (!strcmp(tagc, "B"))
+                                        bad = take_bfrt(t, &rc, el);
+                                if (bad)
+                                        snprintf(errstr, errstr_size, "out of memory");
+                        }
                 }
         }
         if (bad) {
-                if (n != t->call_cnt)
-                        snprintf(errstr, errstr_size, "redis: %zu replies for %zu calls",
-                                 n, t->call_cnt);
                 reset_batch(t);
                 return -1;
         }
-        /* Business FRT needs the post's calendar and created_at, which only
-         * Redis knew: a second round trip for the batch, not per post. */
+        /* Business FRT on a calendar other than the wall clock needs the
+         * post's created_at, which only Redis knew: a second round trip for
+         * the batch (one call per brand), not per post. */
         if (run_bfrt(t, errstr, errstr_size)) {
                 reset_batch(t);
                 return -1;
@@ -757,6 +1013,7 @@ int sc_track_scan(sc_track_t *t, const char *const *brands, size_t nb, int64_t n
                 a_int(t, &a, now_ms);
                 a_int(t, &a, t->conf.breach_grace_ms);
                 a_int(t, &a, t->conf.scan_limit);
+                a_str(t, &a, t->ncal.data ? t->ncal.data : "", t->ncal.len);
                 push_call(t, CALL_SCAN, 0, brands[i]);
                 a_send(t, &a, t->s_scan);
                 a_begin(t, &a, brands[i]);

@@ -2,10 +2,12 @@
  * Redis (docs/TRACKING.md has the definitions and every key).
  *
  * Use: queue the batch's inbound posts and brand replies with
- * sc_track_add_inbound() / sc_track_add_reply(), then sc_track_exec() once:
- * one pipeline of EVALSHA calls (one per post), plus one more for business
- * FRT when a batch set first replies. Every script is idempotent per event id,
- * so a batch whose exec failed is simply queued and executed again. SLA
+ * sc_track_add_inbound() / sc_track_add_reply() / sc_track_add_brand_post(),
+ * then sc_track_exec() once: one pipeline holding one EVALSHA per brand of
+ * the batch (per 200 records), each applying that brand's records in input
+ * order, plus one more round for business FRT when a batch set first replies
+ * to posts on a calendar other than 24x7. Every record is idempotent per
+ * event id, so a batch whose exec failed is simply queued and executed again. SLA
  * events come back through a callback only after every Redis write of the
  * batch succeeded; a replayed event returns the same SLA events again (same
  * event ids), so the caller can produce them at least once.
@@ -124,7 +126,8 @@ int sc_track_set_config(sc_track_t *t, const sc_brands_t *brands,
 void sc_track_days(const sc_track_t *t, const char *brand, int64_t ms, char uday[16],
                    char lday[16]);
 
-/* Queue one call; tag is handed back with its SLA events. 0 or -1 (no memory). */
+/* Queue one record; tag is handed back with its SLA events. 0 or -1 (no memory).
+ * Nothing is sent before sc_track_exec. */
 int sc_track_add_inbound(sc_track_t *t, const sc_track_inbound_t *in, size_t tag);
 int sc_track_add_reply(sc_track_t *t, const sc_track_reply_t *re, size_t tag,
                        int64_t now_ms);
@@ -138,9 +141,10 @@ int sc_track_add_brand_post(sc_track_t *t, const char *brand, const char *platfo
 int sc_track_add_brand(sc_track_t *t, const char *brand);
 
 typedef void sc_track_event_cb(void *opaque, size_t tag, const sc_sla_event_t *ev);
-/* A call whose script failed for its own reasons (not a state of the server
- * such as OOM or LOADING, which fail the whole exec for a retry): called
- * during sc_track_exec with the call's tag. Without a callback, any error
+/* A record whose commands failed for their own reasons (not a state of the
+ * server such as OOM or LOADING, which fail the whole exec for a retry):
+ * called during sc_track_exec with the record's tag (the other records of
+ * its script call are applied). Without a callback, any error
  * fails the exec. */
 typedef void sc_track_error_cb(void *opaque, size_t tag, const char *msg);
 void sc_track_set_error_cb(sc_track_t *t, sc_track_error_cb *cb, void *opaque);

@@ -2,8 +2,7 @@
 #ifndef SC_TRACK_LUA_H
 #define SC_TRACK_LUA_H
 
-extern const char sc_track_lua_inbound[];
-extern const char sc_track_lua_reply[];
+extern const char sc_track_lua_batch[];
 extern const char sc_track_lua_bfrt[];
 extern const char sc_track_lua_scan[];
 extern const char sc_track_lua_outbox[];

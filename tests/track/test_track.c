@@ -108,6 +108,32 @@ static long long ctr(const char *name)
         return rep[0]->type == REDIS_REPLY_STRING ? atoll(rep[0]->str) : 0;
 }
 
+/* A counter of brand's UTC day 2026-11-20, platform x, team care. */
+static long long bctr(const char *brand, const char *name)
+{
+        char key[64], field[64];
+        redisReply **rep;
+        size_t n;
+        snprintf(key, sizeof(key), "sc:{%s}:d:u:2026-11-20", brand);
+        snprintf(field, sizeof(field), "x|care|%s", name);
+        sc_redis_append(R, 3, (const char *[]){"HGET", key, field}, NULL);
+        CHECK(sc_redis_exec(R, &rep, &n) == 0);
+        return rep[0]->type == REDIS_REPLY_STRING ? atoll(rep[0]->str) : 0;
+}
+
+/* EVALSHA calls so far (INFO commandstats). */
+static long long evalsha_calls(void)
+{
+        redisReply **rep;
+        size_t n;
+        sc_redis_appendf(R, "INFO commandstats");
+        CHECK(sc_redis_exec(R, &rep, &n) == 0);
+        const char *p = rep[0]->type == REDIS_REPLY_STRING
+                            ? strstr(rep[0]->str, "cmdstat_evalsha:calls=")
+                            : NULL;
+        return p ? atoll(p + strlen("cmdstat_evalsha:calls=")) : 0;
+}
+
 static int post_has(const char *pid, const char *field)
 {
         char key[64];
@@ -342,6 +368,79 @@ int main(int argc, char **argv)
         CHECK_INT(err_cnt, 1);
         CHECK_INT(err_tag, 1);
         CHECK_INT(ctr("received"), 14);
+
+        /* A batch bigger than one script call (records per brand are split
+         * into calls of at most 200), two brands interleaved: every record
+         * applied once, in order (each reply after its post), and replayed
+         * as duplicates. */
+        long long ev0 = evalsha_calls();
+        for (int i = 0; i < 450; i++) {
+                const char *brand = i % 3 ? "big" : "small";
+                char pid[32], rid[32], peid[48], reid[48];
+                snprintf(pid, sizeof(pid), "bp%d", i);
+                snprintf(rid, sizeof(rid), "br%d", i);
+                snprintf(peid, sizeof(peid), "x:bp%d", i);
+                snprintf(reid, sizeof(reid), "x:br%d", i);
+                sc_track_inbound_t p = {.brand = brand,
+                                        .event_id = peid,
+                                        .platform = "x",
+                                        .post_id = pid,
+                                        .thread_id = pid,
+                                        .team = "care",
+                                        .calendar = "24x7",
+                                        .text = "help",
+                                        .created_at = T0,
+                                        .needs_reply = 1,
+                                        .due_at = T0 + HOUR};
+                sc_track_reply_t r = {.brand = brand,
+                                      .event_id = reid,
+                                      .platform = "x",
+                                      .post_id = rid,
+                                      .parent_id = pid,
+                                      .thread_id = pid,
+                                      .created_at = T0 + (i % 2 ? 10 : 90) * MIN};
+                CHECK(sc_track_add_inbound(T, &p, 1) == 0);
+                CHECK(sc_track_add_reply(T, &r, 2, sc_now_ms()) == 0);
+        }
+        sc_track_counts_t c3 = {0};
+        EV.n = 0;
+        CHECK(sc_track_exec(T, NULL, NULL, &c3, err, sizeof(err)) == 0);
+        CHECK_INT(c3.n[SC_TRACK_K_INBOUND], 450);
+        CHECK_INT(c3.n[SC_TRACK_K_REPLY], 450);
+        CHECK_INT(c3.n[SC_TRACK_K_EARLY], 0);
+        /* 600 records of "big" in 3 calls, 300 of "small" in 2. */
+        CHECK_INT(evalsha_calls() - ev0, 5);
+        CHECK_INT(bctr("big", "received"), 300);
+        CHECK_INT(bctr("big", "replied"), 300);
+        CHECK_INT(bctr("big", "sla_hit"), 150);
+        CHECK_INT(bctr("big", "late"), 150);
+        CHECK_INT(bctr("big", "pending"), 0);
+        CHECK_INT(bctr("big", "bfrt_n"), 300);
+        CHECK_INT(bctr("big", "frt_sum_ms"), 150 * (10 + 90) * MIN);
+        CHECK_INT(bctr("big", "bfrt_sum_ms"), 150 * (10 + 90) * MIN);
+        CHECK_INT(bctr("small", "received"), 150);
+        CHECK_INT(bctr("small", "replied"), 150);
+        CHECK_INT(bctr("small", "frt_sum_ms"), 75 * (10 + 90) * MIN);
+        for (int i = 0; i < 450; i++) {
+                const char *brand = i % 3 ? "big" : "small";
+                char pid[32], peid[48];
+                snprintf(pid, sizeof(pid), "bp%d", i);
+                snprintf(peid, sizeof(peid), "x:bp%d", i);
+                sc_track_inbound_t p = {.brand = brand,
+                                        .event_id = peid,
+                                        .platform = "x",
+                                        .post_id = pid,
+                                        .thread_id = pid,
+                                        .team = "care",
+                                        .created_at = T0,
+                                        .needs_reply = 1,
+                                        .due_at = T0 + HOUR};
+                CHECK(sc_track_add_inbound(T, &p, 1) == 0);
+        }
+        sc_track_counts_t c4 = {0};
+        CHECK(sc_track_exec(T, NULL, NULL, &c4, err, sizeof(err)) == 0);
+        CHECK_INT(c4.n[SC_TRACK_K_DUPLICATE], 450);
+        CHECK_INT(bctr("big", "received"), 300);
 
         sc_track_destroy(T);
         sc_redis_destroy(R);

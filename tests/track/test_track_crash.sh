@@ -33,12 +33,14 @@ stats() { # redis-url
     --to 2026-11-21 --json
 }
 received() { stats "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["brands"][0]["total"]["received"])'; }
-wait_received() { # url min timeout
+wait_counter() { # url min timeout: the UTC day's received counter, polled
+  # straight from Redis (fast enough to land a kill while batches are applied)
   local deadline=$((SECONDS + $3)) n=0
   while [ $SECONDS -lt $deadline ]; do
-    n=$(received "$1" 2>/dev/null || echo 0)
-    [ "$n" -ge "$2" ] && return 0
-    sleep 0.2
+    n=$(redis-cli -u "$1" hget 'sc:{gen}:d:u:2026-11-21' 'x|care|received' 2>/dev/null)
+    n=${n:-0}
+    [ "$n" -ge "$2" ] 2>/dev/null && return 0
+    sleep 0.02
   done
   fail "received $n, want >= $2"
 }
@@ -53,16 +55,20 @@ wait_expected() { # url timeout
 }
 
 # ---- 3. SIGKILL mid-stream ------------------------------------------------------
+# The first half of the stream, the kill while it is being tracked, the
+# second half while the worker is down (a fast worker could otherwise track
+# the whole stream before the kill).
 start_track "$SC_REDIS_URL"
-"$FEED" "$SC_BOOTSTRAP" --gen "$N" "$BASE" &
+"$FEED" "$SC_BOOTSTRAP" --gen $((N / 2)) "$BASE" &
 FEED_PID=$!
-wait_received "$SC_REDIS_URL" 600 120
+wait_counter "$SC_REDIS_URL" 600 120
 kill -9 "$TRACK_PID"
 wait "$TRACK_PID" 2>/dev/null || true
 at_kill=$(received "$SC_REDIS_URL")
 echo "SIGKILL with $at_kill of $N posts tracked"
 [ "$at_kill" -lt "$N" ] || fail "the worker finished before the kill: not mid-stream"
 wait "$FEED_PID"
+"$FEED" "$SC_BOOTSTRAP" --gen $((N - N / 2)) "$BASE" $((N / 2)) || fail "track_feed"
 start_track "$SC_REDIS_URL"
 wait_expected "$SC_REDIS_URL" 180
 echo "SIGKILL + restart: counters identical to an uninterrupted run"
@@ -104,7 +110,7 @@ start_track_group() {
 }
 : >"$work/track.log"
 start_track_group
-wait_received "$R2_URL" 600 120
+wait_counter "$R2_URL" 600 120
 at_stop=$(received "$R2_URL")
 r2_down
 echo "redis stopped with $at_stop of $N posts tracked"

@@ -1,10 +1,12 @@
--- The timer. KEYS[1] pending set. ARGV[4..] now grace_ms limit.
+-- The timer. KEYS[1] pending set. ARGV[4..] now grace_ms limit calendars
+-- (load_cals).
 -- Breaches what is due (into the outbox), ends the wait of early replies
 -- whose window passed: the thread rule, else an orphan. SLA events of those
 -- late matches go to the outbox too (the timer has no input to store).
 -- Returns {breached, orphaned, matched, {'B' requests...}}.
 local now, grace, lim = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local nb, no, nm = 0, 0, 0
+load_cals(ARGV[7])
 for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. I(now - grace),
     'LIMIT', 0, lim)) do
   local pk = P .. 'p:' .. m
@@ -42,5 +44,5 @@ for _, o in ipairs(out) do
     bf[#bf + 1] = o
   end
 end
-expire_touched()
+flush()
 return {nb, no, nm, bf}
