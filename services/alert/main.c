@@ -114,9 +114,15 @@ struct state_s {
         int32_t id_enriched, id_sla;
         sc_spike_t *spike;
         sc_webhook_t *wh;
+        /* The current alert.targets (matching and body format) and, per
+         * current target, its engine index. Engine targets are never removed:
+         * a target dropped or changed by a reload keeps its engine slot, so
+         * what is queued or in flight for it completes or parks as before. */
         sc_alert_target_t *targets;
         size_t target_cnt;
-        target_rt_t *trt;
+        int *live_wh;
+        target_rt_t *trt; /* per engine target index */
+        size_t trt_cnt;
         job_t *jobs;
         seen_t *seen;
         char **hdel; /* pending outbox removals: "brand\0id" pairs */
@@ -243,7 +249,7 @@ static void on_done(void *opaque, int target, void *cookie, const sc_webhook_res
                 char attempts[16], status[16];
                 snprintf(attempts, sizeof(attempts), "%d", r->attempts);
                 snprintf(status, sizeof(status), "%ld", r->http_status);
-                const char *tid = s->targets[target].id;
+                const char *tid = sc_webhook_target_id(s->wh, target);
                 sc_header_t h[] = {
                     {"sc-webhook-target", tid, strlen(tid)},
                     {"sc-park-reason", r->reason, strlen(r->reason)},
@@ -348,9 +354,9 @@ static int emit(state_t *s, sc_msg_t *origin, const sc_alert_t *a, int outbox)
                         sc_alert_json(a, &s->body);
                 dctx_t *d = calloc(1, sizeof(*d));
                 d->job = j;
-                d->target = (int)t;
+                d->target = s->live_wh[t];
                 d->hold = sc_worker_hold(s->w, origin);
-                if (sc_webhook_submit(s->wh, (int)t, a->id, s->body.data, s->body.len,
+                if (sc_webhook_submit(s->wh, d->target, a->id, s->body.data, s->body.len,
                                       d)) {
                         sc_worker_release(s->w, d->hold);
                         free(d);
@@ -610,9 +616,20 @@ static void scan_outbox(state_t *s)
 
 static void update_gauges(state_t *s)
 {
-        for (size_t t = 0; t < s->target_cnt; t++)
-                sc_gauge_set(s->trt[t].pending,
-                             (double)sc_webhook_pending(s->wh, (int)t));
+        /* Engine slots of one target id (before and after a reload) share
+         * their series: the gauge is their sum. */
+        for (size_t t = 0; t < s->trt_cnt; t++) {
+                int first = 1;
+                for (size_t u = 0; u < t && first; u++)
+                        first = s->trt[u].pending != s->trt[t].pending;
+                if (!first)
+                        continue;
+                size_t n = 0;
+                for (size_t u = t; u < s->trt_cnt; u++)
+                        if (s->trt[u].pending == s->trt[t].pending)
+                                n += sc_webhook_pending(s->wh, (int)u);
+                sc_gauge_set(s->trt[t].pending, (double)n);
+        }
 }
 
 static int alert_tick(sc_worker_t *w, void *state, int64_t now_ms)
@@ -850,10 +867,110 @@ static int alert_flush(sc_worker_t *w, void *state)
         return 0;
 }
 
+static int same_wh(const sc_webhook_target_conf_t *a, const sc_webhook_target_conf_t *b)
+{
+        return !strcmp(a->id, b->id) && !strcmp(a->url, b->url) &&
+               !strcmp(a->secret, b->secret) && a->timeout_ms == b->timeout_ms &&
+               a->max_attempts == b->max_attempts && a->max_age_ms == b->max_age_ms &&
+               a->concurrency == b->concurrency &&
+               a->backoff_base_ms == b->backoff_base_ms &&
+               a->backoff_max_ms == b->backoff_max_ms;
+}
+
+/* Makes t (n targets, taken over on success) the current set. A target whose
+ * delivery settings equal a current one's reuses its engine slot (same queue
+ * and concurrency); any other gets a new slot with its metric series. On
+ * error nothing changes (a slot added before the error stays unused). */
+static int apply_targets(state_t *s, sc_alert_target_t *t, size_t n, char *errstr,
+                         size_t es)
+{
+        int *live = calloc(n ? n : 1, sizeof(*live));
+        if (!live) {
+                snprintf(errstr, es, "out of memory");
+                return -1;
+        }
+        sc_metrics_t *m = sc_worker_metrics(s->w);
+        for (size_t i = 0; i < n; i++) {
+                live[i] = -1;
+                for (size_t k = 0; k < s->target_cnt && live[i] < 0; k++)
+                        if (same_wh(&t[i].wh, &s->targets[k].wh))
+                                live[i] = s->live_wh[k];
+                if (live[i] >= 0)
+                        continue;
+                int idx = sc_webhook_add_target(s->wh, &t[i].wh, errstr, es);
+                if (idx < 0) {
+                        free(live);
+                        return -1;
+                }
+                target_rt_t *nt = realloc(s->trt, ((size_t)idx + 1) * sizeof(*nt));
+                if (!nt) {
+                        snprintf(errstr, es, "out of memory");
+                        free(live);
+                        return -1;
+                }
+                s->trt = nt;
+                for (size_t k = s->trt_cnt; k <= (size_t)idx; k++)
+                        memset(&s->trt[k], 0, sizeof(s->trt[k]));
+                s->trt_cnt = (size_t)idx + 1;
+                live[i] = idx;
+                char labels[256];
+                const char *id = t[i].id;
+                snprintf(labels, sizeof(labels), "target=\"%s\"", id);
+                target_rt_t *r = &s->trt[idx];
+                r->deliveries =
+                    sc_metrics_counter(m, "socialcare_webhook_deliveries_total",
+                                       "Webhook deliveries answered 2xx", labels);
+                r->parked =
+                    sc_metrics_counter(m, "socialcare_webhook_parked_total",
+                                       "Webhook deliveries parked for good", labels);
+                r->pending = sc_metrics_gauge(m, "socialcare_webhook_pending",
+                                              "Webhook deliveries not yet done", labels);
+                for (int f = 0; f < 4; f++) {
+                        snprintf(labels, sizeof(labels), "target=\"%s\",reason=\"%s\"",
+                                 id, fail_names[f]);
+                        r->fail[f] =
+                            sc_metrics_counter(m, "socialcare_webhook_failures_total",
+                                               "Failed webhook attempts", labels);
+                }
+        }
+        for (size_t i = 0; i < n; i++)
+                sc_log(SC_LOG_INFO, "webhook target %s: %s (%s)", t[i].id, t[i].url,
+                       t[i].format == SC_FORMAT_SLACK ? "slack" : "json");
+        sc_alert_targets_free(s->targets, s->target_cnt);
+        free(s->live_wh);
+        s->targets = t;
+        s->target_cnt = n;
+        s->live_wh = live;
+        return 0;
+}
+
 static int load_targets(state_t *s, const sc_config_t *c, char *errstr, size_t es)
 {
-        return sc_alert_targets_parse(sc_config_tree(c), sc_config_file(c), &s->targets,
-                                      &s->target_cnt, errstr, es);
+        sc_alert_target_t *t = NULL;
+        size_t n = 0;
+        if (sc_alert_targets_parse(sc_config_tree(c), sc_config_file(c), &t, &n, errstr,
+                                   es))
+                return -1;
+        if (apply_targets(s, t, n, errstr, es)) {
+                sc_alert_targets_free(t, n);
+                return -1;
+        }
+        return 0;
+}
+
+static sc_spike_t *spike_from(sc_worker_t *w, const sc_config_t *c, int64_t window,
+                              char *errstr, size_t es)
+{
+        sc_spike_opts_t o = {
+            .window_ms = window,
+            .bucket_ms = 60000,
+            .baseline_days = (int)sc_config_int(c, "alert.spike.baseline_days"),
+            .k = sc_config_double(c, "alert.spike.k"),
+            .min_count = sc_config_int(c, "alert.spike.min_count"),
+            .recent_ids = (int)sc_config_int(c, "alert.spike.recent_ids"),
+            .per_topic = sc_config_bool(c, "alert.spike.per_topic"),
+        };
+        return sc_spike_new(sc_worker_redis(w), &o, errstr, es);
 }
 
 static int alert_init(sc_worker_t *w, void **statep, char *errstr, size_t es)
@@ -888,16 +1005,7 @@ static int alert_init(sc_worker_t *w, void **statep, char *errstr, size_t es)
         s->id_enriched = sc_avro_codec_id(s->in_enriched);
         s->id_sla = sc_avro_codec_id(s->in_sla);
         if (s->spike_on) {
-                sc_spike_opts_t o = {
-                    .window_ms = window,
-                    .bucket_ms = 60000,
-                    .baseline_days = (int)sc_config_int(c, "alert.spike.baseline_days"),
-                    .k = sc_config_double(c, "alert.spike.k"),
-                    .min_count = sc_config_int(c, "alert.spike.min_count"),
-                    .recent_ids = (int)sc_config_int(c, "alert.spike.recent_ids"),
-                    .per_topic = sc_config_bool(c, "alert.spike.per_topic"),
-                };
-                s->spike = sc_spike_new(sc_worker_redis(w), &o, errstr, es);
+                s->spike = spike_from(w, c, window, errstr, es);
                 if (!s->spike)
                         return -1;
         }
@@ -906,38 +1014,12 @@ static int alert_init(sc_worker_t *w, void **statep, char *errstr, size_t es)
                 snprintf(errstr, es, "cannot register the alert claim script");
                 return -1;
         }
-        if (load_targets(s, c, errstr, es))
-                return -1;
         s->wh = sc_webhook_new(on_done, on_attempt, s, errstr, es);
         if (!s->wh)
                 return -1;
+        if (load_targets(s, c, errstr, es))
+                return -1;
         sc_metrics_t *m = sc_worker_metrics(w);
-        s->trt = calloc(s->target_cnt ? s->target_cnt : 1, sizeof(*s->trt));
-        for (size_t t = 0; t < s->target_cnt; t++) {
-                if (sc_webhook_add_target(s->wh, &s->targets[t].wh, errstr, es) < 0)
-                        return -1;
-                char labels[256];
-                const char *id = s->targets[t].id;
-                snprintf(labels, sizeof(labels), "target=\"%s\"", id);
-                target_rt_t *r = &s->trt[t];
-                r->deliveries =
-                    sc_metrics_counter(m, "socialcare_webhook_deliveries_total",
-                                       "Webhook deliveries answered 2xx", labels);
-                r->parked =
-                    sc_metrics_counter(m, "socialcare_webhook_parked_total",
-                                       "Webhook deliveries parked for good", labels);
-                r->pending = sc_metrics_gauge(m, "socialcare_webhook_pending",
-                                              "Webhook deliveries not yet done", labels);
-                for (int f = 0; f < 4; f++) {
-                        snprintf(labels, sizeof(labels), "target=\"%s\",reason=\"%s\"",
-                                 id, fail_names[f]);
-                        r->fail[f] =
-                            sc_metrics_counter(m, "socialcare_webhook_failures_total",
-                                               "Failed webhook attempts", labels);
-                }
-                sc_log(SC_LOG_INFO, "webhook target %s: %s (%s)", id, s->targets[t].url,
-                       s->targets[t].format == SC_FORMAT_SLACK ? "slack" : "json");
-        }
         for (int k = 0; k < SC_ALERT_KIND_CNT; k++) {
                 char labels[128];
                 snprintf(labels, sizeof(labels), "kind=\"%s\",severity=\"%s\"",
@@ -981,6 +1063,51 @@ static int alert_check(const sc_config_t *c, char *errstr, size_t es)
         return bad ? -1 : 0;
 }
 
+/* Between batches. Everything is built first; on any error the running
+ * targets and thresholds stay. New alerts use the new set; deliveries already
+ * queued keep their engine slot (see apply_targets). */
+static int alert_reload(sc_worker_t *w, void *state, const sc_config_t *c, char *errstr,
+                        size_t es)
+{
+        state_t *s = state;
+        if (alert_check(c, errstr, es))
+                return -1;
+        int bad = 0;
+        int64_t window = dur_setting(c, "alert.spike.window", errstr, es, &bad);
+        int64_t scan = dur_setting(c, "alert.outbox.scan_interval", errstr, es, &bad);
+        int64_t grace = dur_setting(c, "alert.outbox.grace", errstr, es, &bad);
+        int64_t shut = dur_setting(c, "alert.shutdown_wait", errstr, es, &bad);
+        if (bad)
+                return -1;
+        sc_spike_t *sp = NULL;
+        if (s->spike_on) {
+                sp = spike_from(w, c, window, errstr, es);
+                if (!sp)
+                        return -1;
+        }
+        if (load_targets(s, c, errstr, es)) {
+                sc_spike_destroy(sp);
+                return -1;
+        }
+        if (sp) {
+                sc_spike_destroy(s->spike);
+                s->spike = sp;
+        }
+        if (sc_config_bool(c, "alert.spike.enabled") != s->spike_on)
+                sc_log(SC_LOG_WARN, "alert.spike.enabled: a change needs a restart");
+        if (strcmp(sc_config_str(c, "alert.output_topic"), s->output_topic) ||
+            strcmp(sc_config_str(c, "alert.park_topic"), s->park_topic))
+                sc_log(SC_LOG_WARN,
+                       "alert.output_topic / alert.park_topic: a change needs a restart");
+        s->crisis_min = sc_config_double(c, "alert.crisis.min_confidence");
+        s->infl_min = sc_config_int(c, "alert.influencer.min_followers");
+        s->scan_ms = scan;
+        s->grace_ms = grace;
+        s->shutdown_ms = shut;
+        sc_log(SC_LOG_INFO, "alert reloaded: %zu webhook targets", s->target_cnt);
+        return 0;
+}
+
 static void alert_destroy(void *state)
 {
         state_t *s = state;
@@ -1022,6 +1149,7 @@ static void alert_destroy(void *state)
         sc_buf_free(&s->alert_id);
         sc_spike_destroy(s->spike);
         sc_alert_targets_free(s->targets, s->target_cnt);
+        free(s->live_wh);
         free(s->trt);
         free(s->mstat);
         sc_buf_free(&s->avro);
@@ -1043,6 +1171,7 @@ static const sc_worker_ops_t ops = {
     .init = alert_init,
     .process = alert_process,
     .tick = alert_tick,
+    .reload = alert_reload,
     .flush = alert_flush,
     .destroy = alert_destroy,
     .check_config = alert_check,
