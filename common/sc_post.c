@@ -100,3 +100,8 @@ int sc_post_encode(const sc_post_t *p, const sc_avro_codec_t *c, sc_buf_t *out)
         }
         return 0;
 }
+
+int sc_post_created_plausible(const sc_post_t *p, int64_t now_ms)
+{
+        return p->created_at >= 0 && p->created_at <= now_ms + 366LL * 86400000;
+}

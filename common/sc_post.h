@@ -29,6 +29,13 @@ typedef struct sc_post_s {
         int64_t received_at;   /* ms */
 } sc_post_t;
 
+/* 1 when created_at is an instant a post can have: not before 1970 and not
+ * more than a year after now_ms. ingest enforces a tighter bound on what it
+ * parses; the Avro workers apply this to records that may have been written
+ * to their topics by anything else, before any time arithmetic or Redis
+ * counter sees them. */
+int sc_post_created_plausible(const sc_post_t *p, int64_t now_ms);
+
 int sc_post_to_avro(const sc_post_t *p, avro_value_t *rec);
 int sc_post_from_avro(avro_value_t *rec, sc_post_t *p);
 

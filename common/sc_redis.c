@@ -408,3 +408,9 @@ int sc_redis_connected(const sc_redis_t *r)
 {
         return r->c != NULL;
 }
+
+const char sc_redis_claim_lua[] =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if not v then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return 1 end\n"
+    "if v == ARGV[1] then return 1 end\n"
+    "return 0\n";

@@ -23,6 +23,14 @@ void sc_redis_destroy(sc_redis_t *r);
  * run with sc_redis_append_script() as EVALSHA. Owned by r. */
 sc_redis_script_t *sc_redis_script(sc_redis_t *r, const char *lua);
 
+/* "First claim wins, naming its origin": KEYS[1] the claim key, ARGV[1] the
+ * origin (e.g. "topic/partition/offset"), ARGV[2] its TTL in seconds. Returns 1
+ * when the key was free (now claimed) or already names this origin (a replay of
+ * the same input after a crash must be forwarded again), 0 when another origin
+ * holds it (a true duplicate). Register it with sc_redis_script(). Used by
+ * ingest (post dedup) and alert (one alert per id). */
+extern const char sc_redis_claim_lua[];
+
 /* Queue a command. argv strings are copied into the pipeline buffer. */
 int sc_redis_append(sc_redis_t *r, int argc, const char **argv, const size_t *argvlen);
 int sc_redis_appendf(sc_redis_t *r, const char *fmt, ...);

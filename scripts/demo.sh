@@ -36,9 +36,8 @@ export SOCIALCARE_KAFKA_BOOTSTRAP_SERVERS=$SC_BOOTSTRAP SOCIALCARE_REDIS_URL=$SC
 # A webhook receiver on loopback for the alert worker (it verifies the
 # HMAC signature of every request), and the deployment file with it as target.
 hook_port=$(sc_free_port)
-python3 "$root/tests/alert/webhook_server.py" --port "$hook_port" --log "$work/webhooks.jsonl" \
-  --secret demo-secret >"$work/webhooks.log" 2>&1 &
-PIDS+=($!)
+sc_start_webhook "$work" "$hook_port" demo-secret
+PIDS+=("$SC_HOOK_PID")
 python3 - "$root/config/socialcare.yaml" "$work/socialcare.yaml" "$hook_port" <<'PY'
 import sys
 src, dst, port = sys.argv[1:4]
@@ -105,10 +104,10 @@ if [ "$(count care.alerts)" -gt 0 ]; then
   "$CTL" consume -b "$SC_BOOTSTRAP" -t care.alerts -n 50 --timeout 5 | python3 "$root/scripts/show.py" alerts
 fi
 
-if [ -s "$work/webhooks.jsonl" ]; then
+if [ -s "$work/requests.jsonl" ]; then
   echo
   echo "== webhooks received by the loopback receiver"
-  python3 - "$work/webhooks.jsonl" <<'PY'
+  python3 - "$work/requests.jsonl" <<'PY'
 import json, sys
 reqs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 ok = sum(1 for r in reqs if r.get("sig_ok"))

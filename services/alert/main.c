@@ -50,14 +50,6 @@ static const sc_conf_def_t alert_defs[] = {
     SC_CONF_END,
 };
 
-/* KEYS[1] sent key; ARGV[1] origin; ARGV[2] ttl (s). 1 = emit, 0 = duplicate.
- * A key that names this very input (a replay after a crash) is not a
- * duplicate: its alert must be delivered again. */
-static const char claim_lua[] =
-    "local v = redis.call('GET', KEYS[1])\n"
-    "if not v then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return 1 end\n"
-    "if v == ARGV[1] then return 1 end\n"
-    "return 0\n";
 #define CLAIM_TTL_S "604800" /* 7 days: longer than any replay of care.sla */
 
 typedef struct claim_s {
@@ -1009,7 +1001,7 @@ static int alert_init(sc_worker_t *w, void **statep, char *errstr, size_t es)
                 if (!s->spike)
                         return -1;
         }
-        s->claim = sc_redis_script(sc_worker_redis(w), claim_lua);
+        s->claim = sc_redis_script(sc_worker_redis(w), sc_redis_claim_lua);
         if (!s->claim) {
                 snprintf(errstr, es, "cannot register the alert claim script");
                 return -1;

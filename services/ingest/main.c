@@ -30,13 +30,6 @@ static const sc_conf_def_t ingest_defs[] = {
     SC_CONF_END,
 };
 
-/* KEYS[1] claim key; ARGV[1] origin; ARGV[2] ttl. 1 = forward, 0 = duplicate. */
-static const char claim_lua[] =
-    "local v = redis.call('GET', KEYS[1])\n"
-    "if not v then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return 1 end\n"
-    "if v == ARGV[1] then return 1 end\n"
-    "return 0\n";
-
 typedef struct item_s {
         size_t msg;
         size_t payload_off, payload_len;
@@ -90,7 +83,7 @@ static int ingest_init(sc_worker_t *w, void **statep, char *errstr, size_t errst
         }
         sc_ingest_opts_t o = opts_from(c);
         s->ing = sc_ingest_new(sc_worker_brands(w), &o);
-        s->claim = sc_redis_script(sc_worker_redis(w), claim_lua);
+        s->claim = sc_redis_script(sc_worker_redis(w), sc_redis_claim_lua);
         snprintf(s->ttl, sizeof(s->ttl), "%lld",
                  (long long)sc_config_int(c, "ingest.dedup_ttl_s"));
         sc_metrics_t *m = sc_worker_metrics(w);

@@ -17,8 +17,7 @@
 #include "sc_time.h"
 #include "sc_worker.h"
 
-#define MAX_FUTURE_MS (366LL * 86400000)
-#define MAX_TOPICS    32
+#define MAX_TOPICS 32
 
 static const sc_conf_def_t route_defs[] = {
     {"route.default_team", SC_CONF_STR, "care", 1, 0,
@@ -272,7 +271,7 @@ static int route_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                 /* ingest already bounds created_at; a record written to the
                  * topic by anything else must not reach the calendar math
                  * with an instant no post can have. */
-                if (p.created_at < 0 || p.created_at > now + MAX_FUTURE_MS) {
+                if (!sc_post_created_plausible(&p, now)) {
                         if (sc_worker_dead_letter(w, &msgs[i], "bad_timestamp",
                                                   "post created_at before 1970 or more "
                                                   "than a year ahead"))

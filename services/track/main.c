@@ -373,7 +373,6 @@ static void on_script_error(void *opaque, size_t tag, const char *msg)
 /* Records reach track from topics anything could write to: a brand that is
  * not configured would grow the timer's scan list and Redis without bound,
  * and an instant no post can have would overflow the FRT sums in Redis. */
-#define MAX_FUTURE_MS (366LL * 86400000)
 static const char *check_post(sc_worker_t *w, const sc_post_t *p, int64_t due,
                               int64_t now, char *err, size_t err_size)
 {
@@ -381,8 +380,7 @@ static const char *check_post(sc_worker_t *w, const sc_post_t *p, int64_t due,
                 snprintf(err, err_size, "brand '%.100s' is not configured", p->brand);
                 return "unknown_brand";
         }
-        if (p->created_at < 0 || p->created_at > now + MAX_FUTURE_MS || due < 0 ||
-            due > SC_TIME_MAX_MS) {
+        if (!sc_post_created_plausible(p, now) || due < 0 || due > SC_TIME_MAX_MS) {
                 snprintf(err, err_size,
                          "created_at or due_at before 1970 or too far ahead");
                 return "bad_timestamp";

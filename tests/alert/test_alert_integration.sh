@@ -22,13 +22,9 @@ fail() {
 export SC_TEST_SECRET=t0p-s3cret
 port=$(sc_free_port)
 start_server() {
-  rm -f "$work/port"
-  python3 "$src/tests/alert/webhook_server.py" --port "$port" --port-file "$work/port" \
-    --log "$work/requests.jsonl" --secret "$SC_TEST_SECRET" >>"$work/server.log" 2>&1 &
-  SERVER_PID=$!
+  sc_start_webhook "$work" "$port" "$SC_TEST_SECRET" || fail "webhook server did not start"
+  SERVER_PID=$SC_HOOK_PID
   PIDS+=("$SERVER_PID")
-  for i in $(seq 1 100); do [ -s "$work/port" ] && return 0; sleep 0.1; done
-  fail "webhook server did not start"
 }
 stop_server() { kill -TERM "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; }
 

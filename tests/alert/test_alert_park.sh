@@ -16,12 +16,8 @@ fail() {
   exit 1
 }
 port=$(sc_free_port)
-rm -f "$work/port"
-python3 "$src/tests/alert/webhook_server.py" --port "$port" --port-file "$work/port" \
-  --log "$work/requests.jsonl" --secret x >>"$work/server.log" 2>&1 &
-PIDS+=("$!")
-for i in $(seq 1 100); do [ -s "$work/port" ] && break; sleep 0.1; done
-[ -s "$work/port" ] || fail "webhook server did not start"
+sc_start_webhook "$work" "$port" x || fail "webhook server did not start"
+PIDS+=("$SC_HOOK_PID")
 
 cat >"$work/alert.yaml" <<YAML
 brands:

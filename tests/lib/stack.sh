@@ -3,6 +3,8 @@
 #   sc_start_broker DIR [partitions]  -> SC_BOOTSTRAP      (needs $SC_DEVBROKER)
 #   sc_start_redis DIR                -> SC_REDIS_PORT, SC_REDIS_URL
 #   sc_stop_redis / sc_restart_redis / sc_stop_broker
+#   sc_start_webhook DIR PORT SECRET  -> SC_HOOK_PID  (tests/alert/webhook_server.py;
+#                                       requests logged to DIR/requests.jsonl)
 #   sc_cleanup                        stops whatever is still running
 # Every wait is bounded so a broken stack fails the test instead of hanging.
 
@@ -74,6 +76,26 @@ sc_stop_redis() {
 sc_restart_redis() {
   sc_stop_redis
   _sc_redis_up
+}
+
+# A real webhook receiver on loopback that checks signatures (see
+# tests/alert/webhook_server.py). The caller owns SC_HOOK_PID (kill it to take
+# the target down; start again on the same PORT to bring it back).
+sc_start_webhook() { # dir port secret
+  local dir=$1 i
+  rm -f "$dir/hook.port"
+  python3 "$(dirname "${BASH_SOURCE[0]}")/../alert/webhook_server.py" --port "$2" \
+    --port-file "$dir/hook.port" --log "$dir/requests.jsonl" --secret "$3" \
+    >>"$dir/webhook.log" 2>&1 &
+  SC_HOOK_PID=$!
+  for i in $(seq 1 100); do
+    [ -s "$dir/hook.port" ] && return 0
+    kill -0 "$SC_HOOK_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "stack: webhook receiver did not start" >&2
+  cat "$dir/webhook.log" >&2
+  return 1
 }
 
 sc_cleanup() {
