@@ -1,10 +1,12 @@
 #include "sc_brands.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <utf8proc.h>
 
 typedef struct account_s {
         char *platform;
@@ -18,9 +20,36 @@ typedef struct brand_priv_s {
         size_t account_cnt;
 } brand_priv_t;
 
+/* A compiled keyword or "@handle": lowercased code points. */
+typedef struct pattern_s {
+        int32_t *cp;
+        size_t n;
+        size_t brand;       /* index in deployment order */
+        unsigned stem : 1;  /* trailing '*': no right boundary */
+        unsigned left : 1;  /* first code point is a word character */
+        unsigned right : 1; /* last code point is a word character */
+} pattern_t;
+
+/* Patterns indexed by the low bits of their first code point (CSR layout:
+ * bucket k holds order[start[k] .. start[k + 1])). */
+#define PATTERN_BUCKETS 256
+
 struct sc_brands_s {
         brand_priv_t *brands;
         size_t cnt;
+        pattern_t *patterns;
+        size_t pattern_cnt;
+        uint32_t *order;
+        uint32_t start[PATTERN_BUCKETS + 1];
+};
+
+struct sc_brands_scan_s {
+        int32_t *cp;   /* lowercased code points */
+        uint32_t *off; /* byte offset of each, plus the end */
+        uint8_t *word; /* 1: word character */
+        size_t cap;    /* code points the arrays hold */
+        size_t *best;  /* per brand: index in hits + 1, 0 = none */
+        size_t best_cap;
 };
 
 static char **strings_of(const sc_yaml_node_t *seq, size_t *cnt, const char *what,
@@ -79,6 +108,10 @@ void sc_brands_destroy(sc_brands_t *b)
                 }
                 free(p->accounts);
         }
+        for (size_t i = 0; i < b->pattern_cnt; i++)
+                free(b->patterns[i].cp);
+        free(b->patterns);
+        free(b->order);
         free(b->brands);
         free(b);
 }
@@ -187,12 +220,123 @@ static int parse_brand(brand_priv_t *p, const sc_yaml_node_t *n, char *errstr,
         return 0;
 }
 
+static int is_word_cp(int32_t c)
+{
+        if (c < 0x80)
+                return isalnum(c) || c == '_';
+        switch (utf8proc_category(c)) {
+        case UTF8PROC_CATEGORY_LU:
+        case UTF8PROC_CATEGORY_LL:
+        case UTF8PROC_CATEGORY_LT:
+        case UTF8PROC_CATEGORY_LM:
+        case UTF8PROC_CATEGORY_LO:
+        case UTF8PROC_CATEGORY_MN:
+        case UTF8PROC_CATEGORY_MC:
+        case UTF8PROC_CATEGORY_ME:
+        case UTF8PROC_CATEGORY_ND:
+        case UTF8PROC_CATEGORY_NL:
+        case UTF8PROC_CATEGORY_NO:
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+/* Decodes s[0..len) lowercased into cp (room for len code points); bytes
+ * that are not UTF-8 become U+FFFD, one per byte. Returns the count. */
+static size_t decode_lower(const char *s, size_t len, int32_t *cp, uint32_t *off)
+{
+        size_t n = 0, i = 0;
+        while (i < len) {
+                utf8proc_int32_t c;
+                utf8proc_ssize_t r = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+                                                      (utf8proc_ssize_t)(len - i), &c);
+                if (r <= 0) {
+                        c = 0xFFFD;
+                        r = 1;
+                }
+                if (off)
+                        off[n] = (uint32_t)i;
+                cp[n++] = c < 0x80 ? tolower(c) : utf8proc_tolower(c);
+                i += (size_t)r;
+        }
+        if (off)
+                off[n] = (uint32_t)i;
+        return n;
+}
+
+static void add_pattern(sc_brands_t *b, size_t *cap, size_t brand, const char *prefix,
+                        const char *text)
+{
+        size_t pl = strlen(prefix), tl = strlen(text);
+        char *full = malloc(pl + tl + 1);
+        memcpy(full, prefix, pl);
+        memcpy(full + pl, text, tl + 1);
+        size_t len = pl + tl;
+        int stem = len > 1 && full[len - 1] == '*';
+        if (stem)
+                len--;
+        int32_t *cp = malloc((len ? len : 1) * sizeof(*cp));
+        size_t n = decode_lower(full, len, cp, NULL);
+        free(full);
+        if (!n) {
+                free(cp);
+                return;
+        }
+        if (b->pattern_cnt == *cap) {
+                *cap = *cap ? *cap * 2 : 16;
+                b->patterns = realloc(b->patterns, *cap * sizeof(*b->patterns));
+        }
+        pattern_t *p = &b->patterns[b->pattern_cnt++];
+        p->cp = cp;
+        p->n = n;
+        p->brand = brand;
+        p->stem = (unsigned)stem;
+        p->left = (unsigned)is_word_cp(cp[0]);
+        p->right = (unsigned)is_word_cp(cp[n - 1]);
+}
+
+/* Every brand keyword and "@handle" of every own account, indexed by first
+ * code point so a scan tries only the few that can start at a position. */
+static void compile_patterns(sc_brands_t *b)
+{
+        size_t cap = 0;
+        for (size_t i = 0; i < b->cnt; i++) {
+                const brand_priv_t *p = &b->brands[i];
+                for (size_t k = 0; k < p->pub.keyword_cnt; k++)
+                        add_pattern(b, &cap, i, "", p->pub.keywords[k]);
+                for (size_t a = 0; a < p->account_cnt; a++) {
+                        const char *h = p->accounts[a].handle;
+                        int dup = 0;
+                        for (size_t e = 0; h && e < a && !dup; e++)
+                                dup = p->accounts[e].handle &&
+                                      !strcmp(p->accounts[e].handle, h);
+                        if (h && !dup)
+                                add_pattern(b, &cap, i, "@", h);
+                }
+        }
+        memset(b->start, 0, sizeof(b->start));
+        for (size_t i = 0; i < b->pattern_cnt; i++)
+                b->start[((uint32_t)b->patterns[i].cp[0] & (PATTERN_BUCKETS - 1)) + 1]++;
+        for (size_t k = 0; k < PATTERN_BUCKETS; k++)
+                b->start[k + 1] += b->start[k];
+        b->order = malloc((b->pattern_cnt ? b->pattern_cnt : 1) * sizeof(*b->order));
+        uint32_t fill[PATTERN_BUCKETS];
+        memcpy(fill, b->start, sizeof(fill));
+        /* In deployment order within a bucket. */
+        for (size_t i = 0; i < b->pattern_cnt; i++)
+                b->order[fill[(uint32_t)b->patterns[i].cp[0] & (PATTERN_BUCKETS - 1)]++] =
+                    (uint32_t)i;
+}
+
 sc_brands_t *sc_brands_new(const sc_yaml_node_t *root, char *errstr, size_t errstr_size)
 {
         sc_brands_t *b = calloc(1, sizeof(*b));
         const sc_yaml_node_t *seq = root ? sc_yaml_get(root, "brands") : NULL;
-        if (!seq)
+        if (!seq) {
+                compile_patterns(b);
                 return b;
+        }
         if (seq->type != SC_YAML_SEQ) {
                 snprintf(errstr, errstr_size, "line %d: brands must be a list",
                          seq->line);
@@ -216,6 +360,7 @@ sc_brands_t *sc_brands_new(const sc_yaml_node_t *root, char *errstr, size_t errs
                         }
                 }
         }
+        compile_patterns(b);
         return b;
 }
 
@@ -273,34 +418,127 @@ const sc_brand_t *sc_brands_by_account(const sc_brands_t *b, const char *platfor
         return NULL;
 }
 
-static int word_char(unsigned char c)
+sc_brands_scan_t *sc_brands_scan_new(void)
 {
-        return isalnum(c) || c == '_' || c >= 0x80;
+        return calloc(1, sizeof(sc_brands_scan_t));
 }
 
-static int contains_word(const char *text, size_t len, const char *kw)
+void sc_brands_scan_destroy(sc_brands_scan_t *s)
 {
-        size_t kl = strlen(kw);
-        if (!kl || kl > len)
-                return 0;
-        for (size_t i = 0; i + kl <= len; i++) {
-                if (strncasecmp(text + i, kw, kl))
-                        continue;
-                int left_ok = i == 0 || !word_char((unsigned char)text[i - 1]) ||
-                              !word_char((unsigned char)kw[0]);
-                int right_ok = i + kl == len || !word_char((unsigned char)text[i + kl]) ||
-                               !word_char((unsigned char)kw[kl - 1]);
-                if (left_ok && right_ok)
-                        return 1;
+        if (!s)
+                return;
+        free(s->cp);
+        free(s->off);
+        free(s->word);
+        free(s->best);
+        free(s);
+}
+
+static void scan_reserve(sc_brands_scan_t *s, size_t len, size_t brands)
+{
+        if (len + 1 > s->cap) {
+                size_t cap = s->cap ? s->cap : 256;
+                while (cap < len + 1)
+                        cap *= 2;
+                s->cp = realloc(s->cp, cap * sizeof(*s->cp));
+                s->off = realloc(s->off, (cap + 1) * sizeof(*s->off));
+                s->word = realloc(s->word, cap);
+                s->cap = cap;
         }
-        return 0;
+        if (brands > s->best_cap) {
+                s->best = realloc(s->best, brands * sizeof(*s->best));
+                s->best_cap = brands;
+        }
+}
+
+/* More brands than this in one text are not told apart. */
+#define MAX_HITS 64
+
+typedef struct hit_s {
+        sc_brand_hit_t hit;
+        size_t brand; /* deployment order */
+} hit_t;
+
+static int hit_before(const hit_t *a, const hit_t *b)
+{
+        if (a->hit.pos != b->hit.pos)
+                return a->hit.pos < b->hit.pos;
+        if (a->hit.len != b->hit.len)
+                return a->hit.len > b->hit.len;
+        return a->brand < b->brand;
+}
+
+size_t sc_brands_mentions(const sc_brands_t *b, sc_brands_scan_t *s, const char *text,
+                          size_t len, sc_brand_hit_t *hits, size_t cap)
+{
+        if (!b || !s || !text || !len || !cap || !b->pattern_cnt)
+                return 0;
+        scan_reserve(s, len, b->cnt);
+        size_t n = decode_lower(text, len, s->cp, s->off);
+        for (size_t i = 0; i < n; i++)
+                s->word[i] = (uint8_t)is_word_cp(s->cp[i]);
+        memset(s->best, 0, b->cnt * sizeof(*s->best));
+        /* One hit per brand, in the order found (by position); sorted at the
+         * end for the ties. cap 1 stops once a position has matched. */
+        hit_t all[MAX_HITS];
+        size_t found = 0;
+        for (size_t i = 0; i < n && !(cap == 1 && found); i++) {
+                uint32_t k = (uint32_t)s->cp[i] & (PATTERN_BUCKETS - 1);
+                if (b->start[k] == b->start[k + 1])
+                        continue;
+                int left_word = i > 0 && s->word[i - 1];
+                for (uint32_t o = b->start[k]; o < b->start[k + 1]; o++) {
+                        const pattern_t *p = &b->patterns[b->order[o]];
+                        if (p->cp[0] != s->cp[i] || (p->left && left_word) ||
+                            p->n > n - i)
+                                continue;
+                        size_t m = 1;
+                        while (m < p->n && p->cp[m] == s->cp[i + m])
+                                m++;
+                        if (m < p->n)
+                                continue;
+                        if (!p->stem && p->right && i + m < n && s->word[i + m])
+                                continue;
+                        size_t pos = s->off[i], mlen = s->off[i + m] - s->off[i];
+                        size_t *slot = &s->best[p->brand];
+                        if (*slot) {
+                                /* Only a longer match at the same earliest
+                                 * position improves a brand's hit. */
+                                hit_t *h = &all[*slot - 1];
+                                if (h->hit.pos == pos && mlen > h->hit.len)
+                                        h->hit.len = mlen;
+                                continue;
+                        }
+                        if (found == MAX_HITS)
+                                continue;
+                        all[found].hit.brand = &b->brands[p->brand].pub;
+                        all[found].hit.pos = pos;
+                        all[found].hit.len = mlen;
+                        all[found].brand = p->brand;
+                        *slot = ++found;
+                }
+        }
+        /* Insertion sort: a post names a handful of brands at most. */
+        for (size_t i = 1; i < found; i++) {
+                hit_t h = all[i];
+                size_t j = i;
+                while (j > 0 && hit_before(&h, &all[j - 1])) {
+                        all[j] = all[j - 1];
+                        j--;
+                }
+                all[j] = h;
+        }
+        size_t out = found < cap ? found : cap;
+        for (size_t i = 0; i < out; i++)
+                hits[i] = all[i].hit;
+        return out;
 }
 
 const sc_brand_t *sc_brands_match_text(const sc_brands_t *b, const char *text, size_t len)
 {
-        for (size_t i = 0; b && text && i < b->cnt; i++)
-                for (size_t k = 0; k < b->brands[i].pub.keyword_cnt; k++)
-                        if (contains_word(text, len, b->brands[i].pub.keywords[k]))
-                                return &b->brands[i].pub;
-        return NULL;
+        sc_brands_scan_t *s = sc_brands_scan_new();
+        sc_brand_hit_t hit;
+        size_t n = sc_brands_mentions(b, s, text, len, &hit, 1);
+        sc_brands_scan_destroy(s);
+        return n ? hit.brand : NULL;
 }

@@ -9,7 +9,8 @@
  *       accounts:                      # the brand's own accounts per platform
  *         x: ["telko_pl", "id:1234"]   # handles (no @, case-insensitive) or ids
  *         facebook: ["id:1020304050"]
- *       keywords: ["telko", "#telko"]  # attribute an unlabelled post
+ *       keywords: ["telko", "#telko"]  # attribute an unlabelled post ("@telko_pl"
+ *                                      # is implied by the account); trailing * = stem
  *       topics:                        # keyword groups; trailing * = stem
  *         internet: ["internet*", "swiatlowod*", "router*"]
  */
@@ -53,8 +54,37 @@ int sc_brands_is_own_account(const sc_brands_t *b, const sc_brand_t *brand,
 /* The brand whose own account this is, or NULL. */
 const sc_brand_t *sc_brands_by_account(const sc_brands_t *b, const char *platform,
                                        const char *handle, const char *author_id);
-/* The first brand one of whose keywords occurs in text (case-insensitive,
- * word boundaries), or NULL. */
+/* Where the text names brands. A brand is named by one of its keywords or
+ * by "@handle" of one of its own accounts (any platform). Matching is
+ * case-insensitive by Unicode simple lowercase, on code points; a match
+ * must not continue a word where the keyword's own edge is a word character:
+ * letters, marks, digits and '_' are word characters, everything else
+ * (spaces, punctuation, symbols, emoji) is not. A trailing '*' makes the
+ * keyword a stem: "żabk*" matches "Żabka" and "Żabkę", "żabka" only "Żabka".
+ *
+ * One hit per brand: its earliest match (longest at that position). Hits are
+ * ordered by position, then longer match first, then deployment order. */
+typedef struct sc_brand_hit_s {
+        const sc_brand_t *brand;
+        size_t pos, len; /* bytes of text */
+} sc_brand_hit_t;
+
+/* Work space of sc_brands_mentions (decoded text), grown on demand and
+ * reused: no allocation per call once it has reached the longest text.
+ * One per thread; caller destroys (NULL accepted). */
+typedef struct sc_brands_scan_s sc_brands_scan_t;
+sc_brands_scan_t *sc_brands_scan_new(void);
+void sc_brands_scan_destroy(sc_brands_scan_t *s);
+
+/* Fills hits[0..cap) with the brands text names, earliest first; returns how
+ * many (at most cap). cap 1 stops at the earliest position that matches.
+ * O(text length) for a given deployment: the text is decoded once and only
+ * the keywords sharing a code point's index bucket are tried there. */
+size_t sc_brands_mentions(const sc_brands_t *b, sc_brands_scan_t *s, const char *text,
+                          size_t len, sc_brand_hit_t *hits, size_t cap);
+
+/* The brand named earliest in text (see above), or NULL. Allocates its work
+ * space per call: for tools and tests; hot paths use sc_brands_mentions. */
 const sc_brand_t *sc_brands_match_text(const sc_brands_t *b, const char *text,
                                        size_t len);
 

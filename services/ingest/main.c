@@ -1,13 +1,22 @@
 /* socialcare-ingest: social.posts.raw (JSON) -> social.posts (Avro Post).
  *
- * Per batch: normalize and encode every input, then one Redis round trip
- * claims each (platform, post id) for its origin (topic/partition/offset/item),
- * then produce. A claim already held by the same origin is a replay after a
- * crash and is forwarded again with the same event id; a claim held by
- * another origin is a true duplicate and is counted, not forwarded. Because
- * the claim names its origin, writing it before the output is delivered
- * cannot lose a post. */
+ * Per batch: normalize every input, then one Redis round trip (one script
+ * call per post) decides each post's brand where the input alone does not
+ * (the brand of the post it answers, from ingest's own record of that post)
+ * and claims each (platform, post id, brand) for its origin
+ * (topic/partition/offset/item), then encode and produce. A claim already
+ * held by the same origin is a replay after a crash and is forwarded again
+ * with the same event id; a claim held by another origin is a true
+ * duplicate and is counted, not forwarded. Because the claim names its
+ * origin, writing it before the output is delivered cannot lose a post.
+ *
+ * A post's record and claims are one hash, sc:conv:{<platform>:<thread>}:<id>,
+ * <thread> being the conversation (thread id, else parent id, else the post
+ * itself): the post, its parent and its thread's root share the hash tag, so
+ * the script's keys are in one slot on Redis Cluster. */
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,15 +36,35 @@ static const sc_conf_def_t ingest_defs[] = {
      "how long a (platform, post id) is remembered for duplicate detection"},
     {"ingest.max_future_s", SC_CONF_INT, "86400", 0, 31536000,
      "how far in the future created_at may be (clock skew)"},
+    {"ingest.multi_brand", SC_CONF_STR, "first", 0, 0,
+     "a post naming several brands: first (one brand, README \"Brand attribution\") "
+     "or all (one copy per brand named, each with its own event id)"},
     SC_CONF_END,
 };
 
+/* The post's strings, kept in ingest_t.strings until the brand is known
+ * (the normalizer's storage is reused by the next input). */
+static const size_t post_str_fields[] = {
+    offsetof(sc_post_t, platform),  offsetof(sc_post_t, post_id),
+    offsetof(sc_post_t, parent_id), offsetof(sc_post_t, thread_id),
+    offsetof(sc_post_t, author_id), offsetof(sc_post_t, author_handle),
+    offsetof(sc_post_t, lang_hint), offsetof(sc_post_t, url),
+};
+#define POST_STRS (sizeof(post_str_fields) / sizeof(post_str_fields[0]))
+#define NO_STR    ((size_t)-1)
+
+enum { KEY_OWN, KEY_PARENT, KEY_THREAD, KEY_CNT };
+
 typedef struct item_s {
         size_t msg;
-        size_t payload_off, payload_len;
-        size_t claim_off, claim_len;
+        sc_post_t post; /* strings in str_off / text_off, brand and event id unset */
+        size_t str_off[POST_STRS], text_off;
+        const sc_brand_t *fixed; /* see sc_ingest_attr_t */
+        int lookup;
+        const sc_brand_t *mentions[SC_INGEST_MAX_MENTIONS];
+        size_t mention_cnt;
+        size_t key_off[KEY_CNT], key_len[KEY_CNT];
         size_t origin_off, origin_len;
-        const char *brand; /* a brand id owned by the brands config */
 } item_t;
 
 typedef struct failure_s {
@@ -47,7 +76,7 @@ typedef struct failure_s {
 typedef struct ingest_s {
         sc_ingest_t *ing;
         sc_avro_codec_t *codec;
-        sc_redis_script_t *claim;
+        sc_redis_script_t *attr;
         const char *output_topic;
         char ttl[24];
         sc_buf_t payloads, strings;
@@ -57,7 +86,51 @@ typedef struct ingest_s {
         size_t failure_cnt, failure_cap;
         sc_ingest_result_t res;
         sc_counter_t *posts_total, *ignored_total;
+        sc_counter_t *attributed[5]; /* by attr_sources */
 } ingest_t;
+
+/* Attribution and dedup claims of one post, one slot (see the top).
+ *   KEYS: the post's hash, its parent's, its thread root's (the post's own
+ *         when it has none)
+ *   ARGV: origin, ttl, fixed brand or "", lookup "1"|"0", brand named
+ *         earliest in the text or "", then every brand to copy it to
+ *         (multi_brand all)
+ * The brand: the fixed one (named, or by account); else what this post was
+ * attributed to before (a replay decides as the first pass did); else the
+ * parent's, else the thread root's; else the text's. Returns
+ * {source, brand, claimed, brand, claimed, ...} (claimed 1: forward, 0: a
+ * duplicate from another origin), or {} when no brand is known. */
+static const char attr_lua[] =
+    "local own, origin, ttl = KEYS[1], ARGV[1], ARGV[2]\n"
+    "local b, src = ARGV[3], 'fixed'\n"
+    "if b == '' then\n"
+    "  b, src = redis.call('HGET', own, 'b'), 'record'\n"
+    "  if not b and ARGV[4] == '1' then\n"
+    "    b, src = redis.call('HGET', KEYS[2], 'b'), 'parent'\n"
+    "    if not b then b, src = redis.call('HGET', KEYS[3], 'b'), 'thread' end\n"
+    "  end\n"
+    "  if not b then b, src = ARGV[5], 'text' end\n"
+    "end\n"
+    "if b == '' then return {} end\n"
+    "redis.call('HSET', own, 'b', b)\n"
+    "local out, done = {src}, {}\n"
+    "local function claim(x)\n"
+    "  if done[x] then return end\n"
+    "  done[x] = true\n"
+    "  local f = 'c:' .. x\n"
+    "  local v = redis.call('HGET', own, f)\n"
+    "  local ok = 0\n"
+    "  if not v then redis.call('HSET', own, f, origin) ok = 1\n"
+    "  elseif v == origin then ok = 1 end\n"
+    "  out[#out + 1] = x\n"
+    "  out[#out + 1] = ok\n"
+    "end\n"
+    "claim(b)\n"
+    "for i = 6, #ARGV do claim(ARGV[i]) end\n"
+    "redis.call('EXPIRE', own, ttl)\n"
+    "return out\n";
+
+static const char *const attr_sources[] = {"fixed", "record", "parent", "thread", "text"};
 
 static sc_ingest_opts_t opts_from(const sc_config_t *c)
 {
@@ -65,6 +138,7 @@ static sc_ingest_opts_t opts_from(const sc_config_t *c)
             .max_message_bytes = (size_t)sc_config_int(c, "ingest.max_message_bytes"),
             .max_text_bytes = (size_t)sc_config_int(c, "ingest.max_text_bytes"),
             .max_future_ms = sc_config_int(c, "ingest.max_future_s") * 1000,
+            .multi_brand_all = !strcmp(sc_config_str(c, "ingest.multi_brand"), "all"),
         };
         return o;
 }
@@ -82,8 +156,15 @@ static int ingest_init(sc_worker_t *w, void **statep, char *errstr, size_t errst
                 return -1;
         }
         sc_ingest_opts_t o = opts_from(c);
+        const char *mb = sc_config_str(c, "ingest.multi_brand");
+        if (strcmp(mb, "first") && strcmp(mb, "all")) {
+                snprintf(errstr, errstr_size,
+                         "ingest.multi_brand must be first or all, not '%s'", mb);
+                free(s);
+                return -1;
+        }
         s->ing = sc_ingest_new(sc_worker_brands(w), &o);
-        s->claim = sc_redis_script(sc_worker_redis(w), sc_redis_claim_lua);
+        s->attr = sc_redis_script(sc_worker_redis(w), attr_lua);
         snprintf(s->ttl, sizeof(s->ttl), "%lld",
                  (long long)sc_config_int(c, "ingest.dedup_ttl_s"));
         sc_metrics_t *m = sc_worker_metrics(w);
@@ -94,6 +175,16 @@ static int ingest_init(sc_worker_t *w, void **statep, char *errstr, size_t errst
                                "Webhook items that are not posts (reactions, "
                                "edits, removals)",
                                NULL);
+        for (size_t i = 0; i < sizeof(attr_sources) / sizeof(attr_sources[0]); i++) {
+                char labels[64];
+                snprintf(labels, sizeof(labels), "by=\"%s\"", attr_sources[i]);
+                s->attributed[i] = sc_metrics_counter(
+                    m, "socialcare_ingest_attributed_total",
+                    "Posts by how their brand was decided: fixed (named by the input "
+                    "or an account), record (as before: a replay), parent, thread, "
+                    "text",
+                    labels);
+        }
         *statep = s;
         return 0;
 }
@@ -136,6 +227,60 @@ static size_t put_string(sc_buf_t *b, size_t *len, const char *fmt, ...)
         return off;
 }
 
+static size_t stash_str(sc_buf_t *b, const char *str, size_t len)
+{
+        if (!str)
+                return NO_STR;
+        size_t off = b->len;
+        sc_buf_append(b, str, len);
+        sc_buf_putc(b, '\0');
+        return off;
+}
+
+/* Keeps post j of the current result (its strings copied) for after the
+ * round trip, with its Redis keys and origin. */
+static void stash_post(ingest_t *s, rd_kafka_message_t *rkm, size_t idx, size_t j)
+{
+        const sc_post_t *p = &s->res.posts[j];
+        const sc_ingest_attr_t *at = &s->res.attr[j];
+        item_t *it = add_item(s);
+        it->msg = idx;
+        it->post = *p;
+        for (size_t k = 0; k < POST_STRS; k++) {
+                const char *v =
+                    *(const char *const *)((const char *)p + post_str_fields[k]);
+                it->str_off[k] = stash_str(&s->strings, v, v ? strlen(v) : 0);
+        }
+        it->text_off = stash_str(&s->strings, p->text ? p->text : "", p->text_len);
+        it->fixed = at->fixed;
+        it->lookup = at->lookup;
+        it->mention_cnt = at->mention_cnt;
+        for (size_t k = 0; k < at->mention_cnt; k++)
+                it->mentions[k] = at->mentions[k].brand;
+        const char *conv = p->thread_id   ? p->thread_id
+                           : p->parent_id ? p->parent_id
+                                          : p->post_id;
+        const char *ids[KEY_CNT] = {p->post_id, p->parent_id ? p->parent_id : p->post_id,
+                                    p->thread_id ? p->thread_id : p->post_id};
+        for (size_t k = 0; k < KEY_CNT; k++)
+                it->key_off[k] =
+                    put_string(&s->strings, &it->key_len[k], "sc:conv:{%s:%s}:%s",
+                               p->platform, conv, ids[k]);
+        it->origin_off = put_string(&s->strings, &it->origin_len, "%s/%d/%lld/%zu",
+                                    rd_kafka_topic_name(rkm->rkt), (int)rkm->partition,
+                                    (long long)rkm->offset, j);
+}
+
+/* The post of an item with the given brand, its strings back in place. */
+static void unstash_post(const ingest_t *s, const item_t *it, sc_post_t *p)
+{
+        *p = it->post;
+        for (size_t k = 0; k < POST_STRS; k++)
+                *(const char **)((char *)p + post_str_fields[k]) =
+                    it->str_off[k] == NO_STR ? NULL : s->strings.data + it->str_off[k];
+        p->text = s->strings.data + it->text_off;
+}
+
 static void normalize_one(ingest_t *s, sc_msg_t *m, size_t idx, int64_t now)
 {
         rd_kafka_message_t *rkm = m->rkm;
@@ -167,36 +312,111 @@ static void normalize_one(ingest_t *s, sc_msg_t *m, size_t idx, int64_t now)
                        rd_kafka_topic_name(rkm->rkt), (int)rkm->partition,
                        (long long)rkm->offset, res->ignored_cnt, res->ignored_reason);
         }
-        for (size_t j = 0; j < res->post_cnt; j++) {
-                const sc_post_t *p = &res->posts[j];
-                size_t off = s->payloads.len;
-                if (sc_post_encode(p, s->codec, &s->payloads)) {
-                        s->payloads.len = off;
-                        add_failure(s, idx, "encode_error",
-                                    "out of memory encoding the post");
-                        continue;
-                }
-                item_t *it = add_item(s);
-                it->msg = idx;
-                it->payload_off = off;
-                it->payload_len = s->payloads.len - off;
-                it->brand = p->brand;
-                it->claim_off =
-                    put_string(&s->strings, &it->claim_len, "sc:{%s}:seen:%s:%s",
-                               p->brand, p->platform, p->post_id);
-                it->origin_off =
-                    put_string(&s->strings, &it->origin_len, "%s/%d/%lld/%zu",
-                               rd_kafka_topic_name(rkm->rkt), (int)rkm->partition,
-                               (long long)rkm->offset, j);
-        }
+        for (size_t j = 0; j < res->post_cnt; j++)
+                stash_post(s, rkm, idx, j);
         if (res->error)
                 add_failure(s, idx, res->error, res->detail);
+}
+
+/* Queues the attribution script of one item. */
+static void append_attr(ingest_t *s, sc_redis_t *r, const item_t *it)
+{
+        const char *argv[KEY_CNT + 5 + SC_INGEST_MAX_MENTIONS];
+        size_t lens[KEY_CNT + 5 + SC_INGEST_MAX_MENTIONS];
+        int argc = 0;
+        for (size_t k = 0; k < KEY_CNT; k++) {
+                argv[argc] = s->strings.data + it->key_off[k];
+                lens[argc++] = it->key_len[k];
+        }
+        argv[argc] = s->strings.data + it->origin_off;
+        lens[argc++] = it->origin_len;
+        argv[argc] = s->ttl;
+        lens[argc++] = strlen(s->ttl);
+        argv[argc] = it->fixed ? it->fixed->id : "";
+        lens[argc] = strlen(argv[argc]);
+        argc++;
+        argv[argc] = it->lookup ? "1" : "0";
+        lens[argc++] = 1;
+        argv[argc] = it->mention_cnt ? it->mentions[0]->id : "";
+        lens[argc] = strlen(argv[argc]);
+        argc++;
+        /* multi_brand all: the normalizer named more than the first. */
+        for (size_t k = 0; it->mention_cnt > 1 && k < it->mention_cnt; k++) {
+                argv[argc] = it->mentions[k]->id;
+                lens[argc] = strlen(argv[argc]);
+                argc++;
+        }
+        sc_redis_append_script(r, s->attr, KEY_CNT, argc, argv, lens);
+}
+
+/* A script reply is {source, brand, claimed, ...} or {}. */
+static int attr_reply_ok(const redisReply *rep)
+{
+        if (rep->type != REDIS_REPLY_ARRAY || (rep->elements && rep->elements % 2 == 0))
+                return 0;
+        for (size_t k = 0; k < rep->elements; k++) {
+                int want = k % 2 ? REDIS_REPLY_STRING
+                           : k   ? REDIS_REPLY_INTEGER
+                                 : REDIS_REPLY_STRING;
+                if (rep->element[k]->type != want)
+                        return 0;
+        }
+        return 1;
+}
+
+static void count_duplicate(sc_worker_t *w, const char *brand, const char *what)
+{
+        char labels[128];
+        snprintf(labels, sizeof(labels), "brand=\"%s\"", brand);
+        sc_counter_add(sc_metrics_counter(sc_worker_metrics(w),
+                                          "socialcare_ingest_duplicates_total",
+                                          "Posts seen before at another "
+                                          "offset, not forwarded",
+                                          labels),
+                       1);
+        sc_log(SC_LOG_DEBUG, "duplicate %s for %s (first seen elsewhere)", what, brand);
+}
+
+/* Encodes and produces one copy of an item's post for brand b. copy 0 keeps
+ * the event id <platform>:<post id>; further copies (multi_brand all) are
+ * <platform>:<post id>:<brand>. */
+static int forward(sc_worker_t *w, ingest_t *s, sc_msg_t *msgs, const item_t *it,
+                   const sc_brand_t *b, size_t copy)
+{
+        sc_post_t p;
+        unstash_post(s, it, &p);
+        char eid[600];
+        if (copy)
+                snprintf(eid, sizeof(eid), "%s:%s:%s", p.platform, p.post_id, b->id);
+        else
+                snprintf(eid, sizeof(eid), "%s:%s", p.platform, p.post_id);
+        p.event_id = eid;
+        p.brand = b->id;
+        if (copy)
+                p.is_brand = 0;
+        else if (b != it->fixed)
+                p.is_brand = sc_brands_is_own_account(sc_worker_brands(w), b, p.platform,
+                                                      p.author_handle, p.author_id);
+        sc_buf_reset(&s->payloads);
+        if (sc_post_encode(&p, s->codec, &s->payloads)) {
+                add_failure(s, it->msg, "encode_error",
+                            "out of memory encoding the post");
+                return 0;
+        }
+        if (sc_worker_produce(w, &msgs[it->msg], s->output_topic, b->id, strlen(b->id),
+                              s->payloads.data, s->payloads.len, NULL) == -1) {
+                add_failure(s, it->msg, "produce_error", sc_worker_errstr(w));
+                return 0;
+        }
+        sc_counter_add(s->posts_total, 1);
+        return 1;
 }
 
 static int ingest_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
 {
         ingest_t *s = state;
         sc_redis_t *r = sc_worker_redis(w);
+        const sc_brands_t *brands = sc_worker_brands(w);
         int64_t now = sc_now_ms();
         s->item_cnt = s->failure_cnt = 0;
         sc_buf_reset(&s->payloads);
@@ -208,25 +428,20 @@ static int ingest_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
         redisReply **replies = NULL;
         size_t reply_cnt = 0;
         if (s->item_cnt) {
-                for (size_t i = 0; i < s->item_cnt; i++) {
-                        const item_t *it = &s->items[i];
-                        const char *argv[3] = {s->strings.data + it->claim_off,
-                                               s->strings.data + it->origin_off, s->ttl};
-                        size_t lens[3] = {it->claim_len, it->origin_len, strlen(s->ttl)};
-                        sc_redis_append_script(r, s->claim, 1, 3, argv, lens);
-                }
+                for (size_t i = 0; i < s->item_cnt; i++)
+                        append_attr(s, r, &s->items[i]);
                 if (sc_redis_exec(r, &replies, &reply_cnt) == -1 ||
                     reply_cnt != s->item_cnt) {
-                        sc_log(SC_LOG_WARN, "dedup claims failed: %s",
+                        sc_log(SC_LOG_WARN, "attribution and dedup claims failed: %s",
                                sc_redis_errstr(r));
                         return SC_RETRY;
                 }
                 for (size_t i = 0; i < reply_cnt; i++) {
-                        if (replies[i]->type != REDIS_REPLY_INTEGER) {
+                        if (!attr_reply_ok(replies[i])) {
                                 sc_log(SC_LOG_WARN, "dedup claim: unexpected reply: %s",
                                        replies[i]->type == REDIS_REPLY_ERROR
                                            ? replies[i]->str
-                                           : "(not an integer)");
+                                           : "(not an attribution)");
                                 return SC_RETRY;
                         }
                 }
@@ -234,30 +449,52 @@ static int ingest_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
 
         for (size_t i = 0; i < s->item_cnt; i++) {
                 const item_t *it = &s->items[i];
-                sc_msg_t *m = &msgs[it->msg];
-                if (replies[i]->integer == 0) {
-                        char labels[128];
-                        snprintf(labels, sizeof(labels), "brand=\"%s\"", it->brand);
-                        sc_counter_add(
-                            sc_metrics_counter(sc_worker_metrics(w),
-                                               "socialcare_ingest_duplicates_total",
-                                               "Posts seen before at another "
-                                               "offset, not forwarded",
-                                               labels),
-                            1);
-                        sc_log(SC_LOG_DEBUG, "duplicate %s (first seen elsewhere)",
-                               s->strings.data + it->claim_off);
+                const redisReply *rep = replies[i];
+                const char *post_id = s->strings.data + it->str_off[1];
+                if (!rep->elements) {
+                        char detail[400];
+                        snprintf(detail, sizeof(detail),
+                                 "post %.200s: no brand named, no brand account, and the "
+                                 "post it answers is not known to ingest",
+                                 post_id);
+                        add_failure(s, it->msg, "unknown_brand", detail);
                         continue;
                 }
-                if (sc_worker_produce(w, m, s->output_topic, it->brand, strlen(it->brand),
-                                      s->payloads.data + it->payload_off, it->payload_len,
-                                      NULL) == -1) {
-                        add_failure(s, it->msg, "produce_error", sc_worker_errstr(w));
-                        continue;
+                for (size_t k = 0; k < sizeof(attr_sources) / sizeof(attr_sources[0]);
+                     k++)
+                        if (!strcmp(rep->element[0]->str, attr_sources[k]))
+                                sc_counter_add(s->attributed[k], 1);
+                for (size_t k = 1; k + 1 < rep->elements; k += 2) {
+                        const char *id = rep->element[k]->str;
+                        const sc_brand_t *b = sc_brands_find(brands, id);
+                        if (!b) {
+                                /* Recorded before a reload removed the brand. */
+                                char detail[400];
+                                snprintf(detail, sizeof(detail),
+                                         "post %.200s: brand '%.64s' of its conversation "
+                                         "is no longer configured",
+                                         post_id, id);
+                                add_failure(s, it->msg, "unknown_brand", detail);
+                                continue;
+                        }
+                        if (rep->element[k + 1]->integer == 0) {
+                                count_duplicate(w, b->id, post_id);
+                                continue;
+                        }
+                        forward(w, s, msgs, it, b, k / 2);
                 }
-                sc_counter_add(s->posts_total, 1);
         }
-        /* One dead letter per input, however many of its items failed. */
+        /* One dead letter per input, however many of its items failed (some
+         * are only known after the round trip: keep input order). */
+        for (size_t i = 1; i < s->failure_cnt; i++) {
+                failure_t f = s->failures[i];
+                size_t j = i;
+                while (j > 0 && s->failures[j - 1].msg > f.msg) {
+                        s->failures[j] = s->failures[j - 1];
+                        j--;
+                }
+                s->failures[j] = f;
+        }
         for (size_t i = 0; i < s->failure_cnt; i++) {
                 const failure_t *f = &s->failures[i];
                 if (i > 0 && s->failures[i - 1].msg == f->msg)

@@ -20,6 +20,7 @@ struct sc_ingest_s {
          * bump-allocated, reset per input. */
         char arena[ARENA_BYTES];
         size_t arena_used;
+        sc_brands_scan_t *scan;
 };
 
 static const char *const platforms[] = {"x",     "facebook", "instagram",
@@ -31,6 +32,7 @@ sc_ingest_t *sc_ingest_new(const sc_brands_t *brands, const sc_ingest_opts_t *op
         ing->brands = brands;
         ing->opts = *opts;
         ing->json = sc_json_new(32);
+        ing->scan = sc_brands_scan_new();
         return ing;
 }
 
@@ -39,6 +41,7 @@ void sc_ingest_destroy(sc_ingest_t *ing)
         if (!ing)
                 return;
         sc_json_destroy(ing->json);
+        sc_brands_scan_destroy(ing->scan);
         free(ing);
 }
 
@@ -136,21 +139,43 @@ static sc_post_t *new_post(sc_ingest_result_t *res)
                 return NULL;
         sc_post_t *p = &res->posts[res->post_cnt];
         memset(p, 0, sizeof(*p));
+        memset(&res->attr[res->post_cnt], 0, sizeof(res->attr[0]));
         return p;
 }
 
+/* Steps 1-3 and 5 of the attribution (sc_ingest.h); 4 is the worker's. */
 static const sc_brand_t *resolve_brand(sc_ingest_t *ing, const char *explicit_brand,
-                                       const char *hint, const sc_post_t *p)
+                                       const char *hint, const sc_post_t *p,
+                                       sc_ingest_attr_t *at)
 {
         const sc_brand_t *b;
-        if (explicit_brand)
-                return sc_brands_find(ing->brands, explicit_brand);
-        if (hint && (b = sc_brands_find(ing->brands, hint)))
+        if (explicit_brand) {
+                b = sc_brands_find(ing->brands, explicit_brand);
+                if (!b)
+                        return NULL;
+        } else {
+                b = hint ? sc_brands_find(ing->brands, hint) : NULL;
+                if (!b)
+                        b = sc_brands_by_account(ing->brands, p->platform,
+                                                 p->author_handle, p->author_id);
+                if (!b && at->reply_to_author_id)
+                        b = sc_brands_by_account(ing->brands, p->platform, NULL,
+                                                 at->reply_to_author_id);
+        }
+        at->fixed = b;
+        at->lookup = !b && (p->parent_id || p->thread_id);
+        /* The text is scanned when it decides (5) or when every brand it
+         * names gets a copy; a brand's own post is never copied. */
+        int all = ing->opts.multi_brand_all &&
+                  !sc_brands_by_account(ing->brands, p->platform, p->author_handle,
+                                        p->author_id);
+        if (!b || all)
+                at->mention_cnt =
+                    sc_brands_mentions(ing->brands, ing->scan, p->text, p->text_len,
+                                       at->mentions, all ? SC_INGEST_MAX_MENTIONS : 1);
+        if (b)
                 return b;
-        if ((b = sc_brands_by_account(ing->brands, p->platform, p->author_handle,
-                                      p->author_id)))
-                return b;
-        return sc_brands_match_text(ing->brands, p->text, p->text_len);
+        return at->mention_cnt ? at->mentions[0].brand : NULL;
 }
 
 /* Shared checks and derived fields; on success the post is kept. */
@@ -193,15 +218,16 @@ static int finish_post(sc_ingest_t *ing, sc_ingest_result_t *res, sc_post_t *p,
         if (p->author_followers < 0)
                 p->author_followers = 0;
 
-        const sc_brand_t *b = resolve_brand(ing, explicit_brand, hint, p);
-        if (!b)
+        sc_ingest_attr_t *at = &res->attr[res->post_cnt];
+        const sc_brand_t *b = resolve_brand(ing, explicit_brand, hint, p, at);
+        if (!b && !at->lookup)
                 return fail(res, "unknown_brand",
                             "%s: brand '%.64s' is not configured or not recognisable",
                             where,
                             explicit_brand ? explicit_brand
                             : hint         ? hint
                                            : "");
-        p->brand = b->id;
+        p->brand = b ? b->id : NULL;
         p->is_brand = sc_brands_is_own_account(ing->brands, b, p->platform,
                                                p->author_handle, p->author_id);
         p->event_id = arena_printf(ing, "%s:%s", p->platform, p->post_id);
@@ -289,6 +315,8 @@ static int x_tweet(sc_ingest_t *ing, const sc_jv_t *root, const sc_jv_t *t,
                 if (type && !strcmp(type, "replied_to"))
                         p->parent_id = jid(ing, sc_json_get(r, "id"));
         }
+        res->attr[res->post_cnt].reply_to_author_id =
+            jid(ing, sc_json_get(t, "in_reply_to_user_id"));
         if (p->thread_id && p->post_id && !strcmp(p->thread_id, p->post_id) &&
             !p->parent_id)
                 p->thread_id = NULL; /* a conversation's root is its own thread */

@@ -26,12 +26,40 @@ typedef struct sc_ingest_opts_s {
         size_t max_message_bytes; /* whole input; larger is rejected unparsed */
         size_t max_text_bytes;    /* post text */
         int64_t max_future_ms;    /* created_at may be this far ahead of now */
+        int multi_brand_all;      /* ingest.multi_brand: all (1) or first (0) */
 } sc_ingest_opts_t;
 
 #define SC_INGEST_MAX_POSTS 64
+/* Brands told apart in one post's text (multi_brand: all). */
+#define SC_INGEST_MAX_MENTIONS 8
+
+/* How a post's brand is decided (README "Brand attribution"), as far as the
+ * input alone tells:
+ *   1. named: the input's brand field (or X rule tag, Facebook page owner),
+ *      else the sc-brand header / message key;
+ *   2. the author is one of a brand's own accounts: that brand speaks;
+ *   3. the post answers one of a brand's own accounts (X
+ *      in_reply_to_user_id): that brand;
+ *   4. the post answers another post (parent or thread): the brand that post
+ *      was attributed to -- ingest's Redis record, looked up by the worker
+ *      (lookup = 1), so the normalizer leaves it open;
+ *   5. the brand named earliest in the text (sc_brands_mentions).
+ * post->brand is the answer without 4: fixed, else mentions[0], else NULL
+ * (then lookup is 1: a post with neither is rejected as unknown_brand). */
+typedef struct sc_ingest_attr_s {
+        const sc_brand_t *fixed; /* 1-3 decided it: final */
+        int lookup;              /* 4 applies: the parent's/thread's record decides */
+        /* Brands the text names, earliest first: mentions[0] is 5; with
+         * multi_brand all, every one gets its own copy (not for a brand's own
+         * posts). Only mentions[0] when multi_brand is first. */
+        sc_brand_hit_t mentions[SC_INGEST_MAX_MENTIONS];
+        size_t mention_cnt;
+        const char *reply_to_author_id; /* 3: the author the post answers */
+} sc_ingest_attr_t;
 
 typedef struct sc_ingest_result_s {
         sc_post_t posts[SC_INGEST_MAX_POSTS];
+        sc_ingest_attr_t attr[SC_INGEST_MAX_POSTS]; /* of posts[i] */
         size_t post_cnt;
         /* Items that are not posts to care about (likes, edits, removals):
          * counted under ignored_reason, never silently. */
