@@ -30,9 +30,29 @@ typedef struct pattern_s {
         unsigned right : 1; /* last code point is a word character */
 } pattern_t;
 
-/* Patterns indexed by the low bits of their first code point (CSR layout:
- * bucket k holds order[start[k] .. start[k + 1])). */
-#define PATTERN_BUCKETS 256
+/* Patterns indexed by their first three code points (hashed), or by the
+ * first one when shorter, so a position tries only the patterns that can
+ * start there. CSR layout: bucket k holds order[start[k] .. start[k + 1]). */
+#define SHORT_BUCKETS   256
+#define LONG_BUCKETS    1024
+#define PATTERN_BUCKETS (SHORT_BUCKETS + LONG_BUCKETS)
+
+static uint32_t short_bucket(int32_t c0)
+{
+        return (uint32_t)c0 & (SHORT_BUCKETS - 1);
+}
+
+static uint32_t long_bucket(const int32_t *c)
+{
+        uint32_t h = (uint32_t)c[0] * 0x9E3779B1u ^ (uint32_t)c[1] * 0x85EBCA77u ^
+                     (uint32_t)c[2] * 0xC2B2AE3Du;
+        return SHORT_BUCKETS + ((h >> 16) & (LONG_BUCKETS - 1));
+}
+
+static uint32_t pattern_bucket(const int32_t *cp, size_t n)
+{
+        return n >= 3 ? long_bucket(cp) : short_bucket(cp[0]);
+}
 
 struct sc_brands_s {
         brand_priv_t *brands;
@@ -248,6 +268,14 @@ static size_t decode_lower(const char *s, size_t len, int32_t *cp, uint32_t *off
 {
         size_t n = 0, i = 0;
         while (i < len) {
+                unsigned char u = (unsigned char)s[i];
+                if (u < 0x80) {
+                        if (off)
+                                off[n] = (uint32_t)i;
+                        cp[n++] = u >= 'A' && u <= 'Z' ? u + 32 : u;
+                        i++;
+                        continue;
+                }
                 utf8proc_int32_t c;
                 utf8proc_ssize_t r = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
                                                       (utf8proc_ssize_t)(len - i), &c);
@@ -317,7 +345,7 @@ static void compile_patterns(sc_brands_t *b)
         }
         memset(b->start, 0, sizeof(b->start));
         for (size_t i = 0; i < b->pattern_cnt; i++)
-                b->start[((uint32_t)b->patterns[i].cp[0] & (PATTERN_BUCKETS - 1)) + 1]++;
+                b->start[pattern_bucket(b->patterns[i].cp, b->patterns[i].n) + 1]++;
         for (size_t k = 0; k < PATTERN_BUCKETS; k++)
                 b->start[k + 1] += b->start[k];
         b->order = malloc((b->pattern_cnt ? b->pattern_cnt : 1) * sizeof(*b->order));
@@ -325,7 +353,7 @@ static void compile_patterns(sc_brands_t *b)
         memcpy(fill, b->start, sizeof(fill));
         /* In deployment order within a bucket. */
         for (size_t i = 0; i < b->pattern_cnt; i++)
-                b->order[fill[(uint32_t)b->patterns[i].cp[0] & (PATTERN_BUCKETS - 1)]++] =
+                b->order[fill[pattern_bucket(b->patterns[i].cp, b->patterns[i].n)]++] =
                     (uint32_t)i;
 }
 
@@ -475,47 +503,53 @@ size_t sc_brands_mentions(const sc_brands_t *b, sc_brands_scan_t *s, const char 
                 return 0;
         scan_reserve(s, len, b->cnt);
         size_t n = decode_lower(text, len, s->cp, s->off);
-        for (size_t i = 0; i < n; i++)
-                s->word[i] = (uint8_t)is_word_cp(s->cp[i]);
+        for (size_t i = 0; i < n; i++) {
+                int32_t c = s->cp[i];
+                s->word[i] = (uint8_t)(c < 0x80 ? isalnum(c) || c == '_' : is_word_cp(c));
+        }
         memset(s->best, 0, b->cnt * sizeof(*s->best));
         /* One hit per brand, in the order found (by position); sorted at the
          * end for the ties. cap 1 stops once a position has matched. */
         hit_t all[MAX_HITS];
         size_t found = 0;
         for (size_t i = 0; i < n && !(cap == 1 && found); i++) {
-                uint32_t k = (uint32_t)s->cp[i] & (PATTERN_BUCKETS - 1);
-                if (b->start[k] == b->start[k + 1])
-                        continue;
                 int left_word = i > 0 && s->word[i - 1];
-                for (uint32_t o = b->start[k]; o < b->start[k + 1]; o++) {
-                        const pattern_t *p = &b->patterns[b->order[o]];
-                        if (p->cp[0] != s->cp[i] || (p->left && left_word) ||
-                            p->n > n - i)
-                                continue;
-                        size_t m = 1;
-                        while (m < p->n && p->cp[m] == s->cp[i + m])
-                                m++;
-                        if (m < p->n)
-                                continue;
-                        if (!p->stem && p->right && i + m < n && s->word[i + m])
-                                continue;
-                        size_t pos = s->off[i], mlen = s->off[i + m] - s->off[i];
-                        size_t *slot = &s->best[p->brand];
-                        if (*slot) {
-                                /* Only a longer match at the same earliest
-                                 * position improves a brand's hit. */
-                                hit_t *h = &all[*slot - 1];
-                                if (h->hit.pos == pos && mlen > h->hit.len)
-                                        h->hit.len = mlen;
-                                continue;
+                uint32_t ks[2] = {short_bucket(s->cp[i]),
+                                  i + 3 <= n ? long_bucket(&s->cp[i]) : 0};
+                for (int q = 0; q < 2; q++) {
+                        uint32_t k = ks[q];
+                        if (!k && q)
+                                break;
+                        for (uint32_t o = b->start[k]; o < b->start[k + 1]; o++) {
+                                const pattern_t *p = &b->patterns[b->order[o]];
+                                if (p->cp[0] != s->cp[i] || (p->left && left_word) ||
+                                    p->n > n - i)
+                                        continue;
+                                size_t m = 1;
+                                while (m < p->n && p->cp[m] == s->cp[i + m])
+                                        m++;
+                                if (m < p->n)
+                                        continue;
+                                if (!p->stem && p->right && i + m < n && s->word[i + m])
+                                        continue;
+                                size_t pos = s->off[i], mlen = s->off[i + m] - s->off[i];
+                                size_t *slot = &s->best[p->brand];
+                                if (*slot) {
+                                        /* Only a longer match at the same earliest
+                                         * position improves a brand's hit. */
+                                        hit_t *h = &all[*slot - 1];
+                                        if (h->hit.pos == pos && mlen > h->hit.len)
+                                                h->hit.len = mlen;
+                                        continue;
+                                }
+                                if (found == MAX_HITS)
+                                        continue;
+                                all[found].hit.brand = &b->brands[p->brand].pub;
+                                all[found].hit.pos = pos;
+                                all[found].hit.len = mlen;
+                                all[found].brand = p->brand;
+                                *slot = ++found;
                         }
-                        if (found == MAX_HITS)
-                                continue;
-                        all[found].hit.brand = &b->brands[p->brand].pub;
-                        all[found].hit.pos = pos;
-                        all[found].hit.len = mlen;
-                        all[found].brand = p->brand;
-                        *slot = ++found;
                 }
         }
         /* Insertion sort: a post names a handful of brands at most. */
