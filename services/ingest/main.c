@@ -87,6 +87,7 @@ typedef struct ingest_s {
         sc_ingest_result_t res;
         sc_counter_t *posts_total, *ignored_total;
         sc_counter_t *attributed[5]; /* by attr_sources */
+        int multi_brand_all;
 } ingest_t;
 
 /* Attribution and dedup claims of one post, one slot (see the top).
@@ -164,6 +165,7 @@ static int ingest_init(sc_worker_t *w, void **statep, char *errstr, size_t errst
                 return -1;
         }
         s->ing = sc_ingest_new(sc_worker_brands(w), &o);
+        s->multi_brand_all = o.multi_brand_all;
         s->attr = sc_redis_script(sc_worker_redis(w), attr_lua);
         snprintf(s->ttl, sizeof(s->ttl), "%lld",
                  (long long)sc_config_int(c, "ingest.dedup_ttl_s"));
@@ -340,8 +342,8 @@ static void append_attr(ingest_t *s, sc_redis_t *r, const item_t *it)
         argv[argc] = it->mention_cnt ? it->mentions[0]->id : "";
         lens[argc] = strlen(argv[argc]);
         argc++;
-        /* multi_brand all: the normalizer named more than the first. */
-        for (size_t k = 0; it->mention_cnt > 1 && k < it->mention_cnt; k++) {
+        /* multi_brand all: a copy for every brand named. */
+        for (size_t k = 0; s->multi_brand_all && k < it->mention_cnt; k++) {
                 argv[argc] = it->mentions[k]->id;
                 lens[argc] = strlen(argv[argc]);
                 argc++;
