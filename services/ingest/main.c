@@ -144,6 +144,17 @@ static sc_ingest_opts_t opts_from(const sc_config_t *c)
         return o;
 }
 
+static int ingest_check_config(const sc_config_t *c, char *errstr, size_t errstr_size)
+{
+        const char *mb = sc_config_str(c, "ingest.multi_brand");
+        if (strcmp(mb, "first") && strcmp(mb, "all")) {
+                snprintf(errstr, errstr_size,
+                         "ingest.multi_brand must be first or all, not '%s'", mb);
+                return -1;
+        }
+        return 0;
+}
+
 static int ingest_init(sc_worker_t *w, void **statep, char *errstr, size_t errstr_size)
 {
         const sc_config_t *c = sc_worker_config(w);
@@ -157,10 +168,7 @@ static int ingest_init(sc_worker_t *w, void **statep, char *errstr, size_t errst
                 return -1;
         }
         sc_ingest_opts_t o = opts_from(c);
-        const char *mb = sc_config_str(c, "ingest.multi_brand");
-        if (strcmp(mb, "first") && strcmp(mb, "all")) {
-                snprintf(errstr, errstr_size,
-                         "ingest.multi_brand must be first or all, not '%s'", mb);
+        if (ingest_check_config(c, errstr, errstr_size)) {
                 free(s);
                 return -1;
         }
@@ -540,6 +548,7 @@ static const sc_worker_ops_t ops = {
     .process = ingest_process,
     .reload = ingest_reload,
     .destroy = ingest_destroy,
+    .check_config = ingest_check_config,
     .dlq_reasons = "bad_json,invalid_utf8,too_large,unknown_format,missing_field,"
                    "unknown_platform,unknown_brand,bad_timestamp,bad_field,text_too_long,"
                    "too_many_items,encode_error,produce_error",
