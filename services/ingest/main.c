@@ -328,6 +328,12 @@ static void normalize_one(ingest_t *s, sc_msg_t *m, size_t idx, int64_t now)
                 add_failure(s, idx, res->error, res->detail);
 }
 
+/* Looked up at each use: add_failure may move s->strings. */
+static const char *item_post_id(const ingest_t *s, const item_t *it)
+{
+        return s->strings.data + it->str_off[1];
+}
+
 /* Queues the attribution script of one item. */
 static void append_attr(ingest_t *s, sc_redis_t *r, const item_t *it)
 {
@@ -460,13 +466,12 @@ static int ingest_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
         for (size_t i = 0; i < s->item_cnt; i++) {
                 const item_t *it = &s->items[i];
                 const redisReply *rep = replies[i];
-                const char *post_id = s->strings.data + it->str_off[1];
                 if (!rep->elements) {
                         char detail[400];
                         snprintf(detail, sizeof(detail),
                                  "post %.200s: no brand named, no brand account, and the "
                                  "post it answers is not known to ingest",
-                                 post_id);
+                                 item_post_id(s, it));
                         add_failure(s, it->msg, "unknown_brand", detail);
                         continue;
                 }
@@ -483,12 +488,12 @@ static int ingest_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                                 snprintf(detail, sizeof(detail),
                                          "post %.200s: brand '%.64s' of its conversation "
                                          "is no longer configured",
-                                         post_id, id);
+                                         item_post_id(s, it), id);
                                 add_failure(s, it->msg, "unknown_brand", detail);
                                 continue;
                         }
                         if (rep->element[k + 1]->integer == 0) {
-                                count_duplicate(w, b->id, post_id);
+                                count_duplicate(w, b->id, item_post_id(s, it));
                                 continue;
                         }
                         forward(w, s, msgs, it, b, k / 2);
