@@ -324,8 +324,9 @@ static void add_pattern(sc_brands_t *b, size_t *cap, size_t brand, const char *p
         p->right = (unsigned)is_word_cp(cp[n - 1]);
 }
 
-/* Every brand keyword and "@handle" of every own account, indexed by first
- * code point so a scan tries only the few that can start at a position. */
+/* Every brand keyword and "@handle" of every own account, indexed by their
+ * first code points so a scan tries only the few that can start at a
+ * position. */
 static void compile_patterns(sc_brands_t *b)
 {
         size_t cap = 0;
