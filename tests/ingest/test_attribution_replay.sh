@@ -9,7 +9,8 @@
 # reply rate and FRT (median, average) from `socialcarectl stats --json`
 # against the generator's own figures, and prints them. Then a second ingest
 # (own group, own output topic) with ingest.multi_brand=all: one record per
-# brand named, each with its own event id.
+# brand named, each with its own event id. In between, the same inputs at new
+# offsets: counted as duplicates, the figures do not move.
 set -euo pipefail
 INGEST=$1 CLASSIFY=$2 ROUTE=$3 TRACK=$4 SC_DEVBROKER=$5 CTL=$6
 export SC_DEVBROKER
@@ -41,7 +42,8 @@ start() { # name exe args...
   "$exe" -c "$cfg" -o kafka.consumer.session.timeout.ms=6000 "$@" >>"$work/$name.log" 2>&1 &
   PIDS+=($!)
 }
-start ingest "$INGEST"
+IPORT=$(sc_free_port)
+start ingest "$INGEST" -o metrics.bind=127.0.0.1 -o metrics.port="$IPORT"
 start classify "$CLASSIFY"
 start route "$ROUTE"
 start track "$TRACK"
@@ -88,6 +90,25 @@ for b in sorted(json.load(open(sys.argv[1]))["brands"], key=lambda b: b["brand"]
         b["brand"], t["received"], t["needs_reply"], t["replied"], t["reply_rate"],
         t["frt_median_s"], t["frt_avg_s"]))
 PY
+
+# ---- the same inputs again at new offsets: true duplicates, nothing changes -----------
+cp "$work/stats.json" "$work/stats1.json"
+dups() {
+  curl -s "http://127.0.0.1:$IPORT/metrics" 2>/dev/null |
+    awk '/^socialcare_ingest_duplicates_total\{/ { s += $NF } END { print s + 0 }'
+}
+kcat -P -b "$SC_BOOTSTRAP" -t social.posts.raw -p 0 -l "$work/raw.jsonl"
+deadline=$((SECONDS + 60))
+until [ "$(dups)" -ge "$INPUTS" ]; do
+  [ $SECONDS -lt $deadline ] || fail "duplicates: $(dups) of $INPUTS"
+  sleep 0.5
+done
+sleep 2
+stats >"$work/stats2.json"
+cmp -s "$work/stats1.json" "$work/stats2.json" || fail "the replay changed the figures"
+echo "replay at new offsets: $(dups) duplicates counted, none forwarded, identical stats"
+echo "ingest decided the brands (both passes) by: $(curl -s "http://127.0.0.1:$IPORT/metrics" |
+  sed -n 's/^socialcare_ingest_attributed_total{.*by="\([a-z]*\)"} \(.*\)$/\1 \2/p' | paste -sd, -)"
 
 # ---- multi_brand all: one copy per brand named --------------------------------------
 want_all=$(python3 -c 'import json,sys; print(sum(json.load(open(sys.argv[1]))["copies"].values()))' "$work/expected.json")
