@@ -28,7 +28,7 @@ sc_redis_script_t *sc_redis_script(sc_redis_t *r, const char *lua);
  * when the key was free (now claimed) or already names this origin (a replay of
  * the same input after a crash must be forwarded again), 0 when another origin
  * holds it (a true duplicate). Register it with sc_redis_script(). Used by
- * ingest (post dedup) and alert (one alert per id). */
+ * alert (one alert per id); ingest claims posts in its attribution script. */
 extern const char sc_redis_claim_lua[];
 
 /* Queue a command. argv strings are copied into the pipeline buffer. */
