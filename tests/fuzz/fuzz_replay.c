@@ -21,10 +21,8 @@ static int run_file(const char *path)
                 len += n;
                 if (len == cap) {
                         uint8_t *nb = realloc(buf, cap *= 2);
-                        if (!nb) {
+                        if (!nb)
                                 free(buf);
-                                buf = NULL;
-                        }
                         buf = nb;
                 }
         }
