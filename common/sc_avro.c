@@ -552,8 +552,7 @@ static int walk(walk_t *w, avro_schema_t s)
                                 int64_t bytes;
                                 /* a negative size is malformed (and what
                                  * alert's direct reader rejects) */
-                                if (n == INT64_MIN || walk_long(w, &bytes) ||
-                                    bytes < 0) {
+                                if (n == INT64_MIN || walk_long(w, &bytes) || bytes < 0) {
                                         rc = -1;
                                         break;
                                 }
