@@ -509,6 +509,11 @@ static int walk(walk_t *w, avro_schema_t s)
                 if (rc == 0 && avro_typeof(s) == AVRO_ENUM &&
                     (n < 0 || n >= avro_schema_enum_number_of_symbols(s)))
                         rc = -1;
+                /* Avro-C refuses an int out of range only once it has built
+                 * part of the value, and leaks that part. */
+                if (rc == 0 && avro_typeof(s) == AVRO_INT32 &&
+                    (n < INT32_MIN || n > INT32_MAX))
+                        rc = -1;
                 break;
         case AVRO_FLOAT:
                 rc = walk_skip(w, 4);
@@ -545,7 +550,9 @@ static int walk(walk_t *w, avro_schema_t s)
                                 break;
                         if (n < 0) {
                                 int64_t bytes;
-                                if (n == INT64_MIN || walk_long(w, &bytes)) {
+                                /* a negative size is malformed (and what
+                                 * alert's direct reader rejects) */
+                                if (n == INT64_MIN || walk_long(w, &bytes) || bytes < 0) {
                                         rc = -1;
                                         break;
                                 }

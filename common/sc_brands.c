@@ -91,6 +91,7 @@ static char **strings_of(const sc_yaml_node_t *seq, size_t *cnt, const char *wha
                         for (size_t i = 0; i < *cnt; i++)
                                 free(out[i]);
                         free(out);
+                        *cnt = 0; /* the caller's destroy walks cnt entries */
                         return (char **)-1;
                 }
                 out[(*cnt)++] = strdup(n->value);

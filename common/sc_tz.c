@@ -332,6 +332,11 @@ static int parse_posix(sc_tz_t *tz, const char *spec)
                 if (*s)
                         return -1;
         }
+        /* Hours up to 167 are for rule times only: an offset of a day or more
+         * would break what TZif offsets guarantee and lookups rely on. */
+        if (tz->std_off <= -86400 || tz->std_off >= 86400 || tz->dst_off <= -86400 ||
+            tz->dst_off >= 86400)
+                return -1;
         tz->has_footer = 1;
         return 0;
 }

@@ -8,7 +8,8 @@ PKGS=(build-essential cmake pkg-config
       libmicrohttpd-dev libyaml-dev libssl-dev
       redis-server redis-tools kcat tzdata curl python3 ca-certificates)
 if [ "${1:-}" = "--test" ]; then
-  PKGS+=(docker-compose)
+  # clang + its libFuzzer/sanitizer runtimes for the fuzz targets (tests/fuzz)
+  PKGS+=(docker-compose clang libclang-rt-14-dev)
 fi
 
 missing=()

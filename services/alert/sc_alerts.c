@@ -345,10 +345,14 @@ int sc_enriched_read(const void *frame, size_t len, sc_buf_t *scratch,
         rd_opt_str(&r, &p->lang_hint);
         rd_opt_str(&r, &p->url);
         int64_t b = rd_long(&r);
-        if (b == 1)
-                p->rating = (int)rd_long(&r);
-        else if (b != 0)
+        if (b == 1) {
+                int64_t rating = rd_long(&r);
+                if (rating < INT32_MIN || rating > INT32_MAX) /* an Avro int */
+                        r.bad = 1;
+                p->rating = (int)rating;
+        } else if (b != 0) {
                 r.bad = 1;
+        }
         p->created_at = rd_long(&r);
         p->received_at = rd_long(&r);
         rd_str(&r, NULL, NULL); /* classifier_version */
