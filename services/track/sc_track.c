@@ -98,6 +98,7 @@ typedef struct rec_s {
 typedef struct bb_s {
         size_t brand_off; /* into t->strs */
         size_t cnt, start, fill;
+        int64_t wm; /* largest created_at of its social.posts records (0: none) */
 } bb_t;
 
 /* An SLA event copied out of the replies (offsets into t->evstrs). */
@@ -273,7 +274,10 @@ void sc_track_days(const sc_track_t *t, const char *brand, int64_t ms, char uday
 
 size_t sc_track_queued(const sc_track_t *t)
 {
-        return t->call_cnt + t->rec_cnt;
+        size_t wm = 0;
+        for (size_t b = 0; b < t->bb_cnt; b++)
+                wm += !t->bb[b].cnt && t->bb[b].wm;
+        return t->call_cnt + t->rec_cnt + wm;
 }
 
 static int push_call(sc_track_t *t, int type, size_t tag, const char *brand)
@@ -349,8 +353,8 @@ static int mp_int(sc_buf_t *b, int64_t v)
         return mp_str(b, num, (size_t)n);
 }
 
-/* Starts a record of brand: its msgpack array of n fields follows. */
-static int rec_begin(sc_track_t *t, int type, size_t tag, const char *brand, size_t n)
+/* The queued brand brand (added when new): its index, or -1 (no memory). */
+static ssize_t find_bb(sc_track_t *t, const char *brand)
 {
         size_t b = t->bb_last;
         if (b >= t->bb_cnt || strcmp(t->strs.data + t->bb[b].brand_off, brand))
@@ -368,11 +372,31 @@ static int rec_begin(sc_track_t *t, int type, size_t tag, const char *brand, siz
                 }
                 t->bb[b].brand_off = t->strs.len;
                 t->bb[b].cnt = 0;
+                t->bb[b].wm = 0;
                 if (sc_buf_append(&t->strs, brand, strlen(brand) + 1))
                         return -1;
                 t->bb_cnt++;
         }
         t->bb_last = b;
+        return (ssize_t)b;
+}
+
+int sc_track_add_event_time(sc_track_t *t, const char *brand, int64_t created_at)
+{
+        ssize_t b = find_bb(t, brand);
+        if (b < 0)
+                return -1;
+        if (created_at > t->bb[b].wm)
+                t->bb[b].wm = created_at;
+        return 0;
+}
+
+/* Starts a record of brand: its msgpack array of n fields follows. */
+static int rec_begin(sc_track_t *t, int type, size_t tag, const char *brand, size_t n)
+{
+        ssize_t b = find_bb(t, brand);
+        if (b < 0)
+                return -1;
         if (t->rec_cnt == t->rec_cap) {
                 size_t cap = t->rec_cap ? t->rec_cap * 2 : 256;
                 rec_t *nr = realloc(t->recs, cap * sizeof(*nr));
@@ -384,7 +408,7 @@ static int rec_begin(sc_track_t *t, int type, size_t tag, const char *brand, siz
         rec_t *r = &t->recs[t->rec_cnt];
         r->type = type;
         r->tag = tag;
-        r->b = b;
+        r->b = (size_t)b;
         r->off = t->recbuf.len;
         return mp_arr(&t->recbuf, n);
 }
@@ -479,6 +503,8 @@ int sc_track_add_brand_post(sc_track_t *t, const char *brand, const char *platfo
 {
         if (rec_begin(t, REC_BRAND_POST, 0, brand, 3))
                 return -1;
+        /* Its created_at is not known here: the caller adds it with
+         * sc_track_add_event_time. */
         sc_buf_t *b = &t->recbuf;
         return rec_end(t, mp_cstr(b, "b") | mp_cstr(b, platform) | mp_cstr(b, post_id));
 }
@@ -509,6 +535,8 @@ int sc_track_add_reply(sc_track_t *t, const sc_track_reply_t *re, size_t tag,
         sc_track_days(t, re->brand, re->created_at, ud, ld);
         if (rec_begin(t, REC_REPLY, tag, re->brand, 11))
                 return -1;
+        if (re->created_at > t->bb[t->bb_last].wm)
+                t->bb[t->bb_last].wm = re->created_at;
         sc_buf_t *b = &t->recbuf;
         int rc = mp_cstr(b, "r") | mp_cstr(b, re->event_id) | mp_cstr(b, re->platform) |
                  mp_cstr(b, re->post_id) | mp_cstr(b, re->parent_id) |
@@ -786,7 +814,10 @@ static int send_batches(sc_track_t *t)
                 t->order[t->bb[t->recs[i].b].fill++] = i;
         for (size_t b = 0; b < t->bb_cnt; b++) {
                 const bb_t *g = &t->bb[b];
-                for (size_t s = g->start; s < g->start + g->cnt; s += CALL_RECORDS) {
+                /* A brand with only event time in the batch: one call
+                 * without records advances its watermark. */
+                size_t end = g->start + (g->cnt ? g->cnt : 1);
+                for (size_t s = g->start; s < end; s += CALL_RECORDS) {
                         size_t n = g->start + g->cnt - s;
                         if (n > CALL_RECORDS)
                                 n = CALL_RECORDS;
@@ -805,6 +836,11 @@ static int send_batches(sc_track_t *t)
                         a_common(t, &a, brand);
                         a_str(t, &a, t->ncal.data ? t->ncal.data : "", t->ncal.len);
                         a_str(t, &a, t->pack.data, t->pack.len);
+                        a_int(t, &a, s == g->start ? g->wm : 0);
+                        a_int(t, &a, sc_now_ms());
+                        a_int(t, &a, t->conf.lateness_ms);
+                        a_int(t, &a, t->conf.watermark_idle_ms);
+                        a_int(t, &a, t->conf.breach_grace_ms);
                         if (rc || push_call(t, CALL_BATCH, 0, NULL))
                                 return -1;
                         call_t *c = &t->calls[t->call_cnt - 1];
@@ -1014,6 +1050,8 @@ int sc_track_scan(sc_track_t *t, const char *const *brands, size_t nb, int64_t n
                 a_int(t, &a, t->conf.breach_grace_ms);
                 a_int(t, &a, t->conf.scan_limit);
                 a_str(t, &a, t->ncal.data ? t->ncal.data : "", t->ncal.len);
+                a_int(t, &a, t->conf.lateness_ms);
+                a_int(t, &a, t->conf.watermark_idle_ms);
                 push_call(t, CALL_SCAN, 0, brands[i]);
                 a_send(t, &a, t->s_scan);
                 a_begin(t, &a, brands[i]);
