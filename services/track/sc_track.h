@@ -37,8 +37,8 @@ typedef struct sc_track_conf_s {
         /* Event time (docs/TRACKING.md, "The timer"): a post is breached when
          * min(now, watermark - lateness) > due_at + grace, the watermark
          * being the latest created_at of the brand's social.posts records;
-         * a brand whose stream was idle for watermark_idle_ms falls back to
-         * now (0: never). */
+         * a brand whose stream was idle for watermark_idle_ms (or never had
+         * a record) falls back to now: 0 gives processing-time breaches. */
         int64_t lateness_ms;
         int64_t watermark_idle_ms;
 } sc_track_conf_t;
