@@ -77,7 +77,7 @@ typedef struct track_s {
         size_t bad_cnt, bad_cap;
         int produce_failed;
         sc_counter_t *events_total[SC_TRACK_K_CNT], *ignored_own, *ignored_inbound;
-        sc_counter_t *sla_total[3];
+        sc_counter_t *sla_total[4];
 } track_t;
 
 typedef struct outbox_ref_s {
@@ -214,8 +214,8 @@ static int track_init(sc_worker_t *w, void **statep, char *errstr, size_t errstr
         s->ignored_inbound =
             sc_metrics_counter(m, "socialcare_track_events_total",
                                "Tracker events by kind", "kind=\"inbound_post_ignored\"");
-        static const char *const sk[] = {"breach", "hit", "late"};
-        for (int k = 0; k < 3; k++) {
+        static const char *const sk[] = {"breach", "hit", "late", "recovered"};
+        for (int k = 0; k < 4; k++) {
                 char l[64];
                 snprintf(l, sizeof(l), "kind=\"%s\"", sk[k]);
                 s->sla_total[k] = sc_metrics_counter(m, "socialcare_sla_events_total",
@@ -263,7 +263,10 @@ static int encode_sla(track_t *s, const sc_sla_event_t *e, int64_t now)
 
 static void count_sla(track_t *s, const char *kind)
 {
-        int k = !strcmp(kind, "breach") ? 0 : !strcmp(kind, "hit") ? 1 : 2;
+        int k = !strcmp(kind, "breach") ? 0
+                : !strcmp(kind, "hit")  ? 1
+                : !strcmp(kind, "late") ? 2
+                                        : 3;
         sc_counter_add(s->sla_total[k], 1);
 }
 
