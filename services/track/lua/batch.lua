@@ -101,7 +101,7 @@ local function inbound(A)
       end
     end
   end
-  h.r = kept()
+  h.r = kept(key)
   return out
 end
 
@@ -125,7 +125,9 @@ local function reply(A)
   elseif thread_rule then
     tkey, t = thread_open(pf, th, A[7])
   end
+  local tk = nil
   if t then
+    tk = tkey
     status(apply_reply(tkey, t, eid, rca, CLOCK, GRACE))
     status('matched')
   else
@@ -148,7 +150,7 @@ local function reply(A)
     zset(P .. 'early', pf .. ':' .. pid, I(tonumber(A[10]) + tonumber(A[11])))
     status('early')
   end
-  own.br = kept()
+  own.br = kept(tk)
   return out
 end
 

@@ -14,7 +14,7 @@ for _, b in ipairs(B) do
     put(b[1], h)
     bump(h, 'bfrt_sum_ms', bf)
     bump(h, 'bfrt_n', 1)
-    zput(h, 'bf', bf)
+    if b[3] ~= h.frt then zput(h, 'bf', bf) end
     n = n + 1
   end
 end

@@ -77,6 +77,7 @@ end
 -- (per day hash one HMGET and one HSET of every touched field, per sorted
 -- set one ZADD / ZREM, one EXPIRE per key).
 local hk, hagg, zk, zagg = {}, {}, {}, {}
+local DKU, DKL, FPX = {}, {}, {}
 local function hincr(key, f, n)
   local a = hagg[key]
   if not a then a = {o = {}, v = {}} hagg[key] = a hk[#hk + 1] = key end
@@ -123,17 +124,21 @@ local function flush()
     end
   end
   for k in pairs(touched) do redis.call('EXPIRE', k, RET) end
-  hk, hagg, zk, zagg, touched = {}, {}, {}, {}, {}
+  hk, hagg, zk, zagg, touched, DKU, DKL = {}, {}, {}, {}, {}, {}, {}
 end
--- Counters of one day bucket, in both families (UTC day, local day).
+-- Counters of one day bucket, in both families (UTC day, local day). Keys
+-- and field prefixes are built once per call.
 local function bump_day(ud, ld, pf, team, field, n)
   if n == 0 then return end
-  local f = pf .. '|' .. team .. '|' .. field
-  local ku, kl = P .. 'd:u:' .. ud, P .. 'd:l:' .. ld
+  local g = pf .. '|' .. team
+  local fp = FPX[g]
+  if not fp then fp = g .. '|' FPX[g] = fp end
+  local ku, kl = DKU[ud], DKL[ld]
+  if not ku then ku = P .. 'd:u:' .. ud DKU[ud] = ku touched[ku] = true end
+  if not kl then kl = P .. 'd:l:' .. ld DKL[ld] = kl touched[kl] = true end
+  local f = fp .. field
   hincr(ku, f, n)
   hincr(kl, f, n)
-  touched[ku] = true
-  touched[kl] = true
 end
 local function bump(h, field, n) bump_day(h.ud, h.ld, h.pf, h.team, field, n) end
 local function bucket(ms)
@@ -143,9 +148,13 @@ local function bucket(ms)
   return 5
 end
 -- One FRT value in the sorted sets of its day (member platform|team|eid).
+local ZK = {}
 local function zput(h, fam, ms)
   local m = h.pf .. '|' .. h.team .. '|' .. h.eid
-  local ku, kl = P .. fam .. ':u:' .. h.ud, P .. fam .. ':l:' .. h.ld
+  local cu, cl = fam .. 'u' .. h.ud, fam .. 'l' .. h.ld
+  local ku, kl = ZK[cu], ZK[cl]
+  if not ku then ku = P .. fam .. ':u:' .. h.ud ZK[cu] = ku end
+  if not kl then kl = P .. fam .. ':l:' .. h.ld ZK[cl] = kl end
   if ms then
     local s = string.format('%.3f', ms / 1000)
     zset(ku, m, s)
@@ -259,10 +268,11 @@ local function business(key, h)
     out[#out + 1] = {'B', key, h.ca, h.rca, h.cal}
     return
   end
+  -- The bf sets hold only values that differ from the FRT (readers take
+  -- the FRT of a member missing there).
   h.bf = h.frt
   bump(h, 'bfrt_sum_ms', tonumber(h.bf))
   bump(h, 'bfrt_n', 1)
-  zput(h, 'bf', tonumber(h.bf))
 end
 -- A missed post turned into a hit: the hit, and the retraction of its
 -- breach when one was emitted (bx).
@@ -360,18 +370,36 @@ local function apply_reply(key, h, reid, rca, clock, grace)
   put(key, h)
   return 'first'
 end
--- Replays return what the first application returned (its SLA events and
--- business-FRT requests, r), marked 'dup'.
-local function replay(r)
-  local res = {}
-  for _, x in ipairs(r or {}) do res[#res + 1] = x end
-  res[#res + 1] = {'S', 'dup'}
-  return res
+-- What a replay of this record must return again, kept compactly in its
+-- record: {post key, the kinds of the SLA events it emitted for that post,
+-- '1' when it asked for business FRT} (nil: nothing). A record's events are
+-- all of one post.
+local function kept(pk)
+  local ks, b = {}, nil
+  for _, x in ipairs(out) do
+    if x[1] == 'E' then ks[#ks + 1] = x[2] elseif x[1] == 'B' then b = '1' end
+  end
+  if #ks == 0 and not b then return nil end
+  return {pk, table.concat(ks, ','), b}
 end
--- What a replay of this record must return again (nil: nothing).
-local function kept()
-  local r = {}
-  for _, x in ipairs(out) do if x[1] ~= 'S' then r[#r + 1] = x end end
-  if #r == 0 then return nil end
-  return r
+-- A replay returns the SLA events (same event ids, from the post's record
+-- as it is now) and business-FRT requests of the first application again,
+-- marked 'dup'.
+local function replay(r)
+  local h = r and get(r[1])
+  if h and h.k == 'i' then
+    for kind in string.gmatch(r[2], '[^,]+') do
+      if kind == 'breach' then
+        local rca_s, frt_s = h.rca, h.frt
+        h.rca, h.frt = nil, nil
+        ev(h, kind)
+        h.rca, h.frt = rca_s, frt_s
+      else
+        ev(h, kind)
+      end
+    end
+    if r[3] and h.rca then out[#out + 1] = {'B', r[1], h.ca, h.rca, h.cal} end
+  end
+  status('dup')
+  return out
 end
