@@ -153,6 +153,7 @@ struct sc_track_s {
         size_t done_cnt, done_cap;
         sc_track_error_cb *error_cb;
         void *error_opaque;
+        int64_t started_ms; /* the idle fallback waits this process's catch-up */
 };
 
 static void free_tzs(brand_tz_t *tzs, size_t n)
@@ -214,6 +215,7 @@ sc_track_t *sc_track_new(sc_redis_t *r, const sc_brands_t *brands,
                 return NULL;
         }
         t->r = r;
+        t->started_ms = sc_now_ms();
         t->s_batch = sc_redis_script(r, sc_track_lua_batch);
         t->s_bfrt = sc_redis_script(r, sc_track_lua_bfrt);
         t->s_scan = sc_redis_script(r, sc_track_lua_scan);
@@ -471,6 +473,17 @@ static void a_common(sc_track_t *t, args_t *a, const char *brand)
         a_fmt_key(t, a, brand, "", NULL, NULL);
         a_int(t, a, t->conf.retention_s);
         a_int(t, a, t->conf.state_ttl_s);
+}
+
+/* watermark_idle as the scripts apply it: not before this process has run
+ * that long (after a restart its backlog is still coming, and a stream that
+ * looks idle in Redis only waited for this worker). */
+static int64_t idle_ms(const sc_track_t *t)
+{
+        int64_t idle = t->conf.watermark_idle_ms;
+        if (idle > 0 && sc_now_ms() - t->started_ms < idle)
+                return INT64_MAX / 4;
+        return idle;
 }
 
 static int a_send(sc_track_t *t, args_t *a, sc_redis_script_t *s)
@@ -839,7 +852,7 @@ static int send_batches(sc_track_t *t)
                         a_int(t, &a, s == g->start ? g->wm : 0);
                         a_int(t, &a, sc_now_ms());
                         a_int(t, &a, t->conf.lateness_ms);
-                        a_int(t, &a, t->conf.watermark_idle_ms);
+                        a_int(t, &a, idle_ms(t));
                         a_int(t, &a, t->conf.breach_grace_ms);
                         if (rc || push_call(t, CALL_BATCH, 0, NULL))
                                 return -1;
@@ -1051,7 +1064,7 @@ int sc_track_scan(sc_track_t *t, const char *const *brands, size_t nb, int64_t n
                 a_int(t, &a, t->conf.scan_limit);
                 a_str(t, &a, t->ncal.data ? t->ncal.data : "", t->ncal.len);
                 a_int(t, &a, t->conf.lateness_ms);
-                a_int(t, &a, t->conf.watermark_idle_ms);
+                a_int(t, &a, idle_ms(t));
                 push_call(t, CALL_SCAN, 0, brands[i]);
                 a_send(t, &a, t->s_scan);
                 a_begin(t, &a, brands[i]);

@@ -36,6 +36,8 @@ do
   wm_load(RAW[P .. 'wm'])
   RAW[P .. 'wm'] = nil
   wm_advance(tonumber(ARGV[6]) or 0, NOW)
+  -- No social.posts record of the brand yet: its silence starts now.
+  if WM_LAST == 0 then WM_LAST, WM_DIRTY = NOW, true end
 end
 local CLOCK = event_clock(NOW, LATE, IDLE)
 

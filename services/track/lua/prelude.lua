@@ -175,7 +175,7 @@ end
 -- "<max created_at of the brand's social.posts records>|<when the last one
 -- was processed>" (ms). The timer's clock is min(now, watermark - lateness),
 -- or now when the brand's stream has been idle for `idle` (0: at once, i.e.
--- processing-time breaches) or never had a record.
+-- processing-time breaches). A brand's silence starts with its first call.
 local WM, WM_LAST, WM_DIRTY = 0, 0, false
 local function wm_load(v)
   if v then
@@ -196,7 +196,7 @@ local function wm_store()
   if WM_DIRTY then redis.call('SET', P .. 'wm', I(WM) .. '|' .. I(WM_LAST)) end
 end
 local function event_clock(now, lateness, idle)
-  if WM_LAST == 0 or now - WM_LAST >= idle then return now end
+  if now - WM_LAST >= idle then return now end
   local e = WM - lateness
   if e > now then e = now end
   return e
