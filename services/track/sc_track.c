@@ -646,26 +646,21 @@ static int take_bfrt(sc_track_t *t, const call_t *c, const redisReply *el)
         return 0;
 }
 
+/* Statuses are the bare strings of a record's result. */
 static void count_status(const redisReply *r, sc_track_counts_t *cnt)
 {
-        int dup = 0;
         for (size_t i = 0; i < r->elements; i++) {
                 const redisReply *el = r->element[i];
-                if (el->type == REDIS_REPLY_ARRAY && el->elements == 2 &&
-                    !strcmp(RS(el->element[0]), "S") &&
-                    !strcmp(RS(el->element[1]), "dup"))
-                        dup = 1;
-        }
-        if (dup) {
-                cnt->n[SC_TRACK_K_DUPLICATE]++;
-                return;
+                if (el->type == REDIS_REPLY_STRING && !strcmp(el->str, "dup")) {
+                        cnt->n[SC_TRACK_K_DUPLICATE]++;
+                        return;
+                }
         }
         for (size_t i = 0; i < r->elements; i++) {
                 const redisReply *el = r->element[i];
-                if (el->type != REDIS_REPLY_ARRAY || el->elements != 2 ||
-                    strcmp(RS(el->element[0]), "S"))
+                if (el->type != REDIS_REPLY_STRING)
                         continue;
-                const char *s = RS(el->element[1]);
+                const char *s = el->str;
                 if (!strcmp(s, "inbound"))
                         cnt->n[SC_TRACK_K_INBOUND]++;
                 else if (!strcmp(s, "first") || !strcmp(s, "earlier"))

@@ -9,7 +9,7 @@
 -- ARGV[6] the largest created_at of the call's social.posts records (0:
 -- none, advances the brand's watermark), [7] now, [8] lateness, [9] idle,
 -- [10] breach grace (ms).
--- Returns one result per record, in order: the list of {'S', status},
+-- Returns one result per record, in order: the list of status strings,
 -- {'E', ...} SLA events and {'B', ...} business-FRT requests (a replay
 -- returns the same E and B again), or an error reply when that record's
 -- own commands failed (the others are applied regardless).

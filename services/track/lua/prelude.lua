@@ -130,9 +130,10 @@ end
 -- and field prefixes are built once per call.
 local function bump_day(ud, ld, pf, team, field, n)
   if n == 0 then return end
-  local g = pf .. '|' .. team
-  local fp = FPX[g]
-  if not fp then fp = g .. '|' FPX[g] = fp end
+  local fq = FPX[pf]
+  if not fq then fq = {} FPX[pf] = fq end
+  local fp = fq[team]
+  if not fp then fp = pf .. '|' .. team .. '|' fq[team] = fp end
   local ku, kl = DKU[ud], DKL[ld]
   if not ku then ku = P .. 'd:u:' .. ud DKU[ud] = ku touched[ku] = true end
   if not kl then kl = P .. 'd:l:' .. ld DKL[ld] = kl touched[kl] = true end
@@ -206,7 +207,8 @@ local function ev(h, kind)
   out[#out + 1] = {'E', kind, h.eid, h.pf, h.pid, h.team, h.prio or '', h.ca,
     h.due or '0', h.rca or '', h.frt or '', h.url or '', h.txt or ''}
 end
-local function status(s) out[#out + 1] = {'S', s} end
+-- A status is a bare string among the result's {'E'...} and {'B'...}.
+local function status(s) out[#out + 1] = s end
 -- The held reply rid (platform pf) leaves its hold: its hold data, or nil
 -- when it is not held (any more).
 local function take_early(pf, rid)
@@ -377,7 +379,9 @@ end
 local function kept(pk)
   local ks, b = {}, nil
   for _, x in ipairs(out) do
-    if x[1] == 'E' then ks[#ks + 1] = x[2] elseif x[1] == 'B' then b = '1' end
+    if type(x) == 'table' then
+      if x[1] == 'E' then ks[#ks + 1] = x[2] elseif x[1] == 'B' then b = '1' end
+    end
   end
   if #ks == 0 and not b then return nil end
   return {pk, table.concat(ks, ','), b}

@@ -55,7 +55,8 @@ for _, m in ipairs(redis.call('ZRANGEBYSCORE', P .. 'early', '-inf', I(now),
 end
 local bf = {}
 for _, o in ipairs(out) do
-  if o[1] == 'E' then
+  if type(o) ~= 'table' then
+  elseif o[1] == 'E' then
     zset(P .. 'outbox', o[2] .. '|' .. o[4] .. ':' .. o[5], o[9])
   elseif o[1] == 'B' then
     bf[#bf + 1] = o
