@@ -887,7 +887,7 @@ int sc_track_exec(sc_track_t *t, sc_track_event_cb *cb, void *opaque,
         sc_track_counts_t local;
         if (!counts)
                 counts = &local;
-        if (!t->call_cnt && !t->rec_cnt)
+        if (!sc_track_queued(t))
                 return 0;
         redisReply **rep;
         size_t n;
