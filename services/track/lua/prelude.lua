@@ -133,11 +133,12 @@ local function bump_day(ud, ld, pf, team, field, n)
   local fq = FPX[pf]
   if not fq then fq = {} FPX[pf] = fq end
   local fp = fq[team]
-  if not fp then fp = pf .. '|' .. team .. '|' fq[team] = fp end
+  if not fp then fp = {pf .. '|' .. team .. '|'} fq[team] = fp end
   local ku, kl = DKU[ud], DKL[ld]
   if not ku then ku = P .. 'd:u:' .. ud DKU[ud] = ku touched[ku] = true end
   if not kl then kl = P .. 'd:l:' .. ld DKL[ld] = kl touched[kl] = true end
-  local f = fp .. field
+  local f = fp[field]
+  if not f then f = fp[1] .. field fp[field] = f end
   hincr(ku, f, n)
   hincr(kl, f, n)
 end
@@ -377,6 +378,7 @@ end
 -- '1' when it asked for business FRT} (nil: nothing). A record's events are
 -- all of one post.
 local function kept(pk)
+  if #out == 1 and type(out[1]) ~= 'table' then return nil end
   local ks, b = {}, nil
   for _, x in ipairs(out) do
     if type(x) == 'table' then
