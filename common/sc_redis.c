@@ -409,8 +409,9 @@ int sc_redis_connected(const sc_redis_t *r)
         return r->c != NULL;
 }
 
+/* One command per claim: SET NX GET (Redis 7.0) sets the key when it is
+ * free and returns the holder otherwise. */
 const char sc_redis_claim_lua[] =
-    "local v = redis.call('GET', KEYS[1])\n"
-    "if not v then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return 1 end\n"
-    "if v == ARGV[1] then return 1 end\n"
+    "local v = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'GET', 'EX', ARGV[2])\n"
+    "if not v or v == ARGV[1] then return 1 end\n"
     "return 0\n";

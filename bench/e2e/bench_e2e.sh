@@ -76,6 +76,20 @@ for p in "${PIDS[@]}" "$SC_REDIS_PID"; do
   name=$(tr '\0' ' ' <"/proc/$p/cmdline" | awk '{print $1}' | xargs basename)
   per_worker+="$name=$(awk '{print $14 + $15}' "/proc/$p/stat") "
 done
+# Redis commands per post (those the scripts run included), by command: the
+# claims of ingest and alert, alert's spike state and track's calls.
+redis-cli -u "$SC_REDIS_URL" info commandstats | tr -d '\r' >"$work/cmdstats.txt"
+python3 - "$work/cmdstats.txt" "$N" <<'PY'
+import re, sys
+n = int(sys.argv[2])
+c = {}
+for l in open(sys.argv[1]):
+    m = re.match(r"cmdstat_([^:]+):calls=(\d+)", l)
+    if m and m.group(1) not in ("info", "ping", "client|setname", "script|load", "flushall"):
+        c[m.group(1)] = int(m.group(2))
+print("e2e redis commands per post: %.2f in total (%s)" % (sum(c.values()) / n, ", ".join(
+    "%s %.2f" % (k, v / n) for k, v in sorted(c.items(), key=lambda kv: -kv[1]))))
+PY
 # The steady rate comes from the output records' own produce timestamps
 # (first to last), so the consumer-group join (~3 s on the local broker) and
 # this script's polling do not count as pipeline time.

@@ -2,8 +2,8 @@
  * (care.sla) -> Alert records on care.alerts and webhook deliveries.
  *
  * Alerts: crisis_post and influencer_negative (single posts), sla_breach
- * (every care.sla breach), spike and spike_resolved (sc_spike, Redis).
- * At-least-once end to end: an input's offset is stored only once each
+ * (every care.sla breach) and sla_recovered (its retraction), spike and spike_resolved
+ * (sc_spike, Redis). At-least-once end to end: an input's offset is stored only once each
  * alert it caused was produced to care.alerts AND delivered to every
  * matching target or parked on alert.park_topic (sc_worker_hold()). Spike
  * alerts also sit in the brand's Redis outbox until fully delivered, and
@@ -436,7 +436,10 @@ static int emit_post_alert(state_t *s, sc_msg_t *m, size_t msg, int kind,
 static int emit_sla(state_t *s, sc_msg_t *m, size_t msg, avro_value_t *v)
 {
         const char *kind = sc_avro_str(v, "kind", NULL);
-        if (!kind || strcmp(kind, "breach"))
+        int ak = kind && !strcmp(kind, "breach")      ? SC_ALERT_SLA_BREACH
+                 : kind && !strcmp(kind, "recovered") ? SC_ALERT_SLA_RECOVERED
+                                                      : -1;
+        if (ak < 0)
                 return 0;
         const char *pe = sc_avro_str(v, "post_event_id", NULL);
         const char *brand = sc_avro_str(v, "brand", NULL);
@@ -450,20 +453,31 @@ static int emit_sla(state_t *s, sc_msg_t *m, size_t msg, avro_value_t *v)
         int64_t created = sc_avro_long(v, "created_at", 0),
                 due = sc_avro_long(v, "due_at", 0);
         char due_s[32];
-        const char *id = post_alert_id(s, SC_ALERT_SLA_BREACH, pe);
-        if (duplicate(s, msg, SC_ALERT_SLA_BREACH, id))
+        const char *id = post_alert_id(s, ak, pe);
+        if (duplicate(s, msg, ak, id))
                 return 0;
         sc_time_format(due, due_s);
         sc_buf_reset(&s->title);
         sc_buf_reset(&s->summary);
-        sc_buf_printf(&s->title, "SLA breached: %s post for %s unanswered (team %s)",
-                      prio ? prio : "?", brand, team ? team : "?");
-        sc_buf_printf(&s->summary, "Due %s, still no reply. %s: ", due_s,
-                      platform ? platform : "?");
+        if (ak == SC_ALERT_SLA_RECOVERED) {
+                sc_buf_printf(&s->title,
+                              "SLA breach retracted: %s post for %s was answered in time "
+                              "(team %s)",
+                              prio ? prio : "?", brand, team ? team : "?");
+                sc_buf_printf(&s->summary,
+                              "Due %s, a reply written before it arrived late. %s: ",
+                              due_s, platform ? platform : "?");
+        } else {
+                sc_buf_printf(&s->title,
+                              "SLA breached: %s post for %s unanswered (team %s)",
+                              prio ? prio : "?", brand, team ? team : "?");
+                sc_buf_printf(&s->summary, "Due %s, still no reply. %s: ", due_s,
+                              platform ? platform : "?");
+        }
         text_snippet(&s->summary, text ? text : "", tlen, 280);
         const char *ids[] = {pe};
-        sc_alert_t a = {.kind = SC_ALERT_SLA_BREACH,
-                        .severity = sc_alert_kind_severity(SC_ALERT_SLA_BREACH),
+        sc_alert_t a = {.kind = ak,
+                        .severity = sc_alert_kind_severity(ak),
                         .id = id,
                         .brand = brand,
                         .title = s->title.data,
@@ -738,9 +752,13 @@ static int alert_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                                 s->mstat[i] = M_UNKNOWN_BRAND;
                                 continue;
                         }
-                        s->mstat[i] = kind && !strcmp(kind, "breach") ? M_SLA : M_OK;
+                        int rec = kind && !strcmp(kind, "recovered");
+                        s->mstat[i] =
+                            kind && (rec || !strcmp(kind, "breach")) ? M_SLA : M_OK;
                         if (s->mstat[i] == M_SLA && brand && pe &&
-                            add_claim(s, &msgs[i], i, SC_ALERT_SLA_BREACH, brand, pe))
+                            add_claim(s, &msgs[i], i,
+                                      rec ? SC_ALERT_SLA_RECOVERED : SC_ALERT_SLA_BREACH,
+                                      brand, pe))
                                 return SC_FATAL;
                 }
         }

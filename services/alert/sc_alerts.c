@@ -7,9 +7,13 @@
 #include "sc_time.h"
 
 static const char *const kind_names[SC_ALERT_KIND_CNT] = {
-    "spike", "spike_resolved", "crisis_post", "influencer_negative", "sla_breach"};
-static const int kind_sev[SC_ALERT_KIND_CNT] = {
-    SC_SEV_CRITICAL, SC_SEV_INFO, SC_SEV_CRITICAL, SC_SEV_WARNING, SC_SEV_WARNING};
+    "spike",      "spike_resolved", "crisis_post", "influencer_negative",
+    "sla_breach", "sla_recovered"};
+/* sla_recovered has the severity of the breach it retracts, so it reaches
+ * the targets the breach reached. */
+static const int kind_sev[SC_ALERT_KIND_CNT] = {SC_SEV_CRITICAL, SC_SEV_INFO,
+                                                SC_SEV_CRITICAL, SC_SEV_WARNING,
+                                                SC_SEV_WARNING,  SC_SEV_WARNING};
 static const char *const sev_names[SC_SEV_CNT] = {"info", "warning", "critical"};
 
 const char *sc_alert_kind_name(int kind)
@@ -600,7 +604,11 @@ void sc_alert_targets_free(sc_alert_target_t *ts, size_t cnt)
 
 int sc_alert_target_matches(const sc_alert_target_t *t, const sc_alert_t *a)
 {
-        if (!(t->kinds & (1u << a->kind)) || a->severity < t->min_severity)
+        /* A target of sla_breach also gets the retraction of a breach. */
+        unsigned bit = 1u << a->kind;
+        if (a->kind == SC_ALERT_SLA_RECOVERED)
+                bit |= 1u << SC_ALERT_SLA_BREACH;
+        if (!(t->kinds & bit) || a->severity < t->min_severity)
                 return 0;
         if (!t->brand_cnt)
                 return 1;

@@ -19,6 +19,7 @@ enum {
         SC_ALERT_CRISIS_POST,
         SC_ALERT_INFLUENCER_NEGATIVE,
         SC_ALERT_SLA_BREACH,
+        SC_ALERT_SLA_RECOVERED, /* a breach retracted: an earlier reply arrived */
         SC_ALERT_KIND_CNT
 };
 enum { SC_SEV_INFO, SC_SEV_WARNING, SC_SEV_CRITICAL, SC_SEV_CNT };

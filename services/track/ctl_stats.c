@@ -404,6 +404,16 @@ int sc_ctl_stats_main(int argc, char **argv)
                                     (g = group_of(b, gn, gl)))
                                         g->c[ci] += v;
                         }
+                        /* The bf set holds only business FRTs that differ
+                         * from the FRT (a calendar other than 24x7): a
+                         * member of f missing from bf counts its FRT. */
+                        const redisReply *bz = rep[k + 2];
+                        size_t bn = bz->type == REDIS_REPLY_ARRAY ? bz->elements / 2 : 0;
+                        const char **bm = bn ? malloc(bn * sizeof(*bm)) : NULL;
+                        for (size_t j = 0; bm && j < bn; j++)
+                                bm[j] = bz->element[j * 2]->str;
+                        if (bm)
+                                qsort(bm, bn, sizeof(*bm), cmp_str);
                         for (int z = 1; z <= 2; z++) {
                                 const redisReply *zr = rep[k + (size_t)z];
                                 for (size_t j = 0; zr->type == REDIS_REPLY_ARRAY &&
@@ -411,15 +421,24 @@ int sc_ctl_stats_main(int argc, char **argv)
                                      j += 2) {
                                         const char *m = zr->element[j]->str;
                                         double v = strtod(zr->element[j + 1]->str, NULL);
+                                        int both = z == 1 &&
+                                                   !(bm && bsearch(&m, bm, bn,
+                                                                   sizeof(*bm), cmp_str));
                                         vec_push(z == 1 ? &b->all.frt : &b->all.bfrt, v);
+                                        if (both)
+                                                vec_push(&b->all.bfrt, v);
                                         const char *gn;
                                         size_t gl;
                                         group_t *g;
                                         if (byi >= 0 && !split_group(m, byi, &gn, &gl) &&
-                                            (g = group_of(b, gn, gl)))
+                                            (g = group_of(b, gn, gl))) {
                                                 vec_push(z == 1 ? &g->frt : &g->bfrt, v);
+                                                if (both)
+                                                        vec_push(&g->bfrt, v);
+                                        }
                                 }
                         }
+                        free(bm);
                 }
         }
         char dfrom[16], dto[16];

@@ -32,6 +32,12 @@ static const sc_conf_def_t track_defs[] = {
      "period of the per-brand business gauges refresh"},
     {"track.scan_limit", SC_CONF_INT, "1000", 1, 100000,
      "breaches and orphans handled per brand per tick"},
+    {"track.watermark_lateness", SC_CONF_STR, "1m", 1, 0,
+     "how far behind its brand's latest social.posts created_at a record may arrive: "
+     "a breach waits for watermark - lateness > due_at + grace"},
+    {"track.watermark_idle", SC_CONF_STR, "10m", 1, 0,
+     "a brand without social.posts records for this long is breached on the wall "
+     "clock (0: always, i.e. processing-time breaches)"},
     SC_CONF_END,
 };
 
@@ -71,7 +77,7 @@ typedef struct track_s {
         size_t bad_cnt, bad_cap;
         int produce_failed;
         sc_counter_t *events_total[SC_TRACK_K_CNT], *ignored_own, *ignored_inbound;
-        sc_counter_t *sla_total[3];
+        sc_counter_t *sla_total[4];
 } track_t;
 
 typedef struct outbox_ref_s {
@@ -82,11 +88,11 @@ typedef struct outbox_ref_s {
 static int parse_conf(const sc_config_t *c, sc_track_conf_t *conf, int64_t *gauge_ms,
                       char *errstr, size_t errstr_size)
 {
-        static const char *const names[] = {"track.reconcile_window",
-                                            "track.breach_grace", "track.state_ttl",
-                                            "track.gauge_interval"};
-        int64_t v[4];
-        for (int i = 0; i < 4; i++)
+        static const char *const names[] = {
+            "track.reconcile_window", "track.breach_grace",       "track.state_ttl",
+            "track.gauge_interval",   "track.watermark_lateness", "track.watermark_idle"};
+        int64_t v[6];
+        for (int i = 0; i < 6; i++)
                 if (sc_duration_parse(sc_config_str(c, names[i]), &v[i])) {
                         snprintf(errstr, errstr_size, "%s: not a duration: %s", names[i],
                                  sc_config_str(c, names[i]));
@@ -100,6 +106,8 @@ static int parse_conf(const sc_config_t *c, sc_track_conf_t *conf, int64_t *gaug
                 conf->state_ttl_s = v[0] / 1000 + 86400;
         *gauge_ms = v[3] > 1000 ? v[3] : 1000;
         conf->scan_limit = (int)sc_config_int(c, "track.scan_limit");
+        conf->lateness_ms = v[4];
+        conf->watermark_idle_ms = v[5];
         return 0;
 }
 
@@ -206,8 +214,8 @@ static int track_init(sc_worker_t *w, void **statep, char *errstr, size_t errstr
         s->ignored_inbound =
             sc_metrics_counter(m, "socialcare_track_events_total",
                                "Tracker events by kind", "kind=\"inbound_post_ignored\"");
-        static const char *const sk[] = {"breach", "hit", "late"};
-        for (int k = 0; k < 3; k++) {
+        static const char *const sk[] = {"breach", "hit", "late", "recovered"};
+        for (int k = 0; k < 4; k++) {
                 char l[64];
                 snprintf(l, sizeof(l), "kind=\"%s\"", sk[k]);
                 s->sla_total[k] = sc_metrics_counter(m, "socialcare_sla_events_total",
@@ -255,7 +263,10 @@ static int encode_sla(track_t *s, const sc_sla_event_t *e, int64_t now)
 
 static void count_sla(track_t *s, const char *kind)
 {
-        int k = !strcmp(kind, "breach") ? 0 : !strcmp(kind, "hit") ? 1 : 2;
+        int k = !strcmp(kind, "breach") ? 0
+                : !strcmp(kind, "hit")  ? 1
+                : !strcmp(kind, "late") ? 2
+                                        : 3;
         sc_counter_add(s->sla_total[k], 1);
 }
 
@@ -445,16 +456,25 @@ static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                                 reason = "bad_avro";
                         else if (sc_post_from_avro(v, &p))
                                 reason = "missing_field";
-                        else if (!p.is_brand)
+                        else if (!p.is_brand) {
+                                /* Counted through care.routed, but its
+                                 * created_at is the brand's event time. */
                                 inbound_ignored++;
-                        else if ((reason = check_post(w, &p, 0, now, err, sizeof(err))))
+                                if (!check_post(w, &p, 0, now, err, sizeof(err)) &&
+                                    (note_brand(s, p.brand) ||
+                                     sc_track_add_event_time(s->tr, p.brand,
+                                                             p.created_at)))
+                                        return SC_FATAL;
+                                err[0] = '\0';
+                        } else if ((reason = check_post(w, &p, 0, now, err, sizeof(err))))
                                 ;
                         else if (!is_reply(&p)) {
                                 /* Kept so a reply to it is known to answer a
                                  * brand post (the thread rule). */
                                 own++;
                                 if (sc_track_add_brand_post(s->tr, p.brand, p.platform,
-                                                            p.post_id))
+                                                            p.post_id) ||
+                                    sc_track_add_event_time(s->tr, p.brand, p.created_at))
                                         return SC_FATAL;
                         } else {
                                 sc_track_reply_t re = {

@@ -98,6 +98,7 @@ typedef struct rec_s {
 typedef struct bb_s {
         size_t brand_off; /* into t->strs */
         size_t cnt, start, fill;
+        int64_t wm; /* largest created_at of its social.posts records (0: none) */
 } bb_t;
 
 /* An SLA event copied out of the replies (offsets into t->evstrs). */
@@ -152,6 +153,7 @@ struct sc_track_s {
         size_t done_cnt, done_cap;
         sc_track_error_cb *error_cb;
         void *error_opaque;
+        int64_t started_ms; /* the idle fallback waits this process's catch-up */
 };
 
 static void free_tzs(brand_tz_t *tzs, size_t n)
@@ -213,6 +215,7 @@ sc_track_t *sc_track_new(sc_redis_t *r, const sc_brands_t *brands,
                 return NULL;
         }
         t->r = r;
+        t->started_ms = sc_now_ms();
         t->s_batch = sc_redis_script(r, sc_track_lua_batch);
         t->s_bfrt = sc_redis_script(r, sc_track_lua_bfrt);
         t->s_scan = sc_redis_script(r, sc_track_lua_scan);
@@ -273,7 +276,10 @@ void sc_track_days(const sc_track_t *t, const char *brand, int64_t ms, char uday
 
 size_t sc_track_queued(const sc_track_t *t)
 {
-        return t->call_cnt + t->rec_cnt;
+        size_t wm = 0;
+        for (size_t b = 0; b < t->bb_cnt; b++)
+                wm += !t->bb[b].cnt && t->bb[b].wm;
+        return t->call_cnt + t->rec_cnt + wm;
 }
 
 static int push_call(sc_track_t *t, int type, size_t tag, const char *brand)
@@ -349,8 +355,8 @@ static int mp_int(sc_buf_t *b, int64_t v)
         return mp_str(b, num, (size_t)n);
 }
 
-/* Starts a record of brand: its msgpack array of n fields follows. */
-static int rec_begin(sc_track_t *t, int type, size_t tag, const char *brand, size_t n)
+/* The queued brand brand (added when new): its index, or -1 (no memory). */
+static ssize_t find_bb(sc_track_t *t, const char *brand)
 {
         size_t b = t->bb_last;
         if (b >= t->bb_cnt || strcmp(t->strs.data + t->bb[b].brand_off, brand))
@@ -368,11 +374,31 @@ static int rec_begin(sc_track_t *t, int type, size_t tag, const char *brand, siz
                 }
                 t->bb[b].brand_off = t->strs.len;
                 t->bb[b].cnt = 0;
+                t->bb[b].wm = 0;
                 if (sc_buf_append(&t->strs, brand, strlen(brand) + 1))
                         return -1;
                 t->bb_cnt++;
         }
         t->bb_last = b;
+        return (ssize_t)b;
+}
+
+int sc_track_add_event_time(sc_track_t *t, const char *brand, int64_t created_at)
+{
+        ssize_t b = find_bb(t, brand);
+        if (b < 0)
+                return -1;
+        if (created_at > t->bb[b].wm)
+                t->bb[b].wm = created_at;
+        return 0;
+}
+
+/* Starts a record of brand: its msgpack array of n fields follows. */
+static int rec_begin(sc_track_t *t, int type, size_t tag, const char *brand, size_t n)
+{
+        ssize_t b = find_bb(t, brand);
+        if (b < 0)
+                return -1;
         if (t->rec_cnt == t->rec_cap) {
                 size_t cap = t->rec_cap ? t->rec_cap * 2 : 256;
                 rec_t *nr = realloc(t->recs, cap * sizeof(*nr));
@@ -384,7 +410,7 @@ static int rec_begin(sc_track_t *t, int type, size_t tag, const char *brand, siz
         rec_t *r = &t->recs[t->rec_cnt];
         r->type = type;
         r->tag = tag;
-        r->b = b;
+        r->b = (size_t)b;
         r->off = t->recbuf.len;
         return mp_arr(&t->recbuf, n);
 }
@@ -449,6 +475,17 @@ static void a_common(sc_track_t *t, args_t *a, const char *brand)
         a_int(t, a, t->conf.state_ttl_s);
 }
 
+/* watermark_idle as the scripts apply it: not before this process has run
+ * that long (after a restart its backlog is still coming, and a stream that
+ * looks idle in Redis only waited for this worker). */
+static int64_t idle_ms(const sc_track_t *t)
+{
+        int64_t idle = t->conf.watermark_idle_ms;
+        if (idle > 0 && sc_now_ms() - t->started_ms < idle)
+                return INT64_MAX / 4;
+        return idle;
+}
+
 static int a_send(sc_track_t *t, args_t *a, sc_redis_script_t *s)
 {
         for (int i = 0; i < a->n; i++)
@@ -479,6 +516,8 @@ int sc_track_add_brand_post(sc_track_t *t, const char *brand, const char *platfo
 {
         if (rec_begin(t, REC_BRAND_POST, 0, brand, 3))
                 return -1;
+        /* Its created_at is not known here: the caller adds it with
+         * sc_track_add_event_time. */
         sc_buf_t *b = &t->recbuf;
         return rec_end(t, mp_cstr(b, "b") | mp_cstr(b, platform) | mp_cstr(b, post_id));
 }
@@ -509,6 +548,8 @@ int sc_track_add_reply(sc_track_t *t, const sc_track_reply_t *re, size_t tag,
         sc_track_days(t, re->brand, re->created_at, ud, ld);
         if (rec_begin(t, REC_REPLY, tag, re->brand, 11))
                 return -1;
+        if (re->created_at > t->bb[t->bb_last].wm)
+                t->bb[t->bb_last].wm = re->created_at;
         sc_buf_t *b = &t->recbuf;
         int rc = mp_cstr(b, "r") | mp_cstr(b, re->event_id) | mp_cstr(b, re->platform) |
                  mp_cstr(b, re->post_id) | mp_cstr(b, re->parent_id) |
@@ -605,26 +646,21 @@ static int take_bfrt(sc_track_t *t, const call_t *c, const redisReply *el)
         return 0;
 }
 
+/* Statuses are the bare strings of a record's result. */
 static void count_status(const redisReply *r, sc_track_counts_t *cnt)
 {
-        int dup = 0;
         for (size_t i = 0; i < r->elements; i++) {
                 const redisReply *el = r->element[i];
-                if (el->type == REDIS_REPLY_ARRAY && el->elements == 2 &&
-                    !strcmp(RS(el->element[0]), "S") &&
-                    !strcmp(RS(el->element[1]), "dup"))
-                        dup = 1;
-        }
-        if (dup) {
-                cnt->n[SC_TRACK_K_DUPLICATE]++;
-                return;
+                if (el->type == REDIS_REPLY_STRING && !strcmp(el->str, "dup")) {
+                        cnt->n[SC_TRACK_K_DUPLICATE]++;
+                        return;
+                }
         }
         for (size_t i = 0; i < r->elements; i++) {
                 const redisReply *el = r->element[i];
-                if (el->type != REDIS_REPLY_ARRAY || el->elements != 2 ||
-                    strcmp(RS(el->element[0]), "S"))
+                if (el->type != REDIS_REPLY_STRING)
                         continue;
-                const char *s = RS(el->element[1]);
+                const char *s = el->str;
                 if (!strcmp(s, "inbound"))
                         cnt->n[SC_TRACK_K_INBOUND]++;
                 else if (!strcmp(s, "first") || !strcmp(s, "earlier"))
@@ -786,7 +822,10 @@ static int send_batches(sc_track_t *t)
                 t->order[t->bb[t->recs[i].b].fill++] = i;
         for (size_t b = 0; b < t->bb_cnt; b++) {
                 const bb_t *g = &t->bb[b];
-                for (size_t s = g->start; s < g->start + g->cnt; s += CALL_RECORDS) {
+                /* A brand with only event time in the batch: one call
+                 * without records advances its watermark. */
+                size_t end = g->start + (g->cnt ? g->cnt : 1);
+                for (size_t s = g->start; s < end; s += CALL_RECORDS) {
                         size_t n = g->start + g->cnt - s;
                         if (n > CALL_RECORDS)
                                 n = CALL_RECORDS;
@@ -805,6 +844,11 @@ static int send_batches(sc_track_t *t)
                         a_common(t, &a, brand);
                         a_str(t, &a, t->ncal.data ? t->ncal.data : "", t->ncal.len);
                         a_str(t, &a, t->pack.data, t->pack.len);
+                        a_int(t, &a, s == g->start ? g->wm : 0);
+                        a_int(t, &a, sc_now_ms());
+                        a_int(t, &a, t->conf.lateness_ms);
+                        a_int(t, &a, idle_ms(t));
+                        a_int(t, &a, t->conf.breach_grace_ms);
                         if (rc || push_call(t, CALL_BATCH, 0, NULL))
                                 return -1;
                         call_t *c = &t->calls[t->call_cnt - 1];
@@ -843,7 +887,7 @@ int sc_track_exec(sc_track_t *t, sc_track_event_cb *cb, void *opaque,
         sc_track_counts_t local;
         if (!counts)
                 counts = &local;
-        if (!t->call_cnt && !t->rec_cnt)
+        if (!sc_track_queued(t))
                 return 0;
         redisReply **rep;
         size_t n;
@@ -1014,6 +1058,8 @@ int sc_track_scan(sc_track_t *t, const char *const *brands, size_t nb, int64_t n
                 a_int(t, &a, t->conf.breach_grace_ms);
                 a_int(t, &a, t->conf.scan_limit);
                 a_str(t, &a, t->ncal.data ? t->ncal.data : "", t->ncal.len);
+                a_int(t, &a, t->conf.lateness_ms);
+                a_int(t, &a, idle_ms(t));
                 push_call(t, CALL_SCAN, 0, brands[i]);
                 a_send(t, &a, t->s_scan);
                 a_begin(t, &a, brands[i]);

@@ -34,6 +34,13 @@ typedef struct sc_track_conf_s {
         int64_t reconcile_window_ms; /* how long an early reply waits */
         int64_t breach_grace_ms;     /* breach when now > due_at + grace */
         int scan_limit;              /* breaches/orphans per brand per scan */
+        /* Event time (docs/TRACKING.md, "The timer"): a post is breached when
+         * min(now, watermark - lateness) > due_at + grace, the watermark
+         * being the latest created_at of the brand's social.posts records;
+         * a brand whose stream was idle for watermark_idle_ms (or never had
+         * a record) falls back to now: 0 gives processing-time breaches. */
+        int64_t lateness_ms;
+        int64_t watermark_idle_ms;
 } sc_track_conf_t;
 
 /* An inbound post as routed (care.routed). Strings are borrowed for the call;
@@ -56,7 +63,7 @@ typedef struct sc_track_reply_s {
 
 /* An SLA outcome to produce on care.sla. Strings valid during the callback. */
 typedef struct sc_sla_event_s {
-        const char *kind; /* breach, hit, late */
+        const char *kind; /* breach, hit, late, recovered (a breach retracted) */
         const char *brand, *post_event_id, *platform, *post_id, *team, *priority;
         const char *url; /* NULL: none */
         const char *text;
@@ -136,6 +143,10 @@ size_t sc_track_queued(const sc_track_t *t);
  * so a reply to it is known to answer a brand post (the thread rule). */
 int sc_track_add_brand_post(sc_track_t *t, const char *brand, const char *platform,
                             const char *post_id);
+/* A record of brand on social.posts that track does not otherwise use (an
+ * inbound post: it comes through care.routed) still advances the brand's
+ * watermark (replies and brand posts do so by themselves). */
+int sc_track_add_event_time(sc_track_t *t, const char *brand, int64_t created_at);
 /* Queue SADD sc:brands brand (the registry socialcarectl stats reads when no
  * brand list is given). */
 int sc_track_add_brand(sc_track_t *t, const char *brand);

@@ -86,18 +86,20 @@ int main(int argc, char **argv)
                 long long created, followers, due;
                 double crisis;
                 int off = 0;
-                if (line[0] == 'S') {
-                        if (sscanf(line, "S %63s %127s %lld %lld", brand, id, &created,
+                if (line[0] == 'S' || line[0] == 'R') {
+                        /* R: the retraction of that breach (kind recovered). */
+                        const char *kind = line[0] == 'R' ? "recovered" : "breach";
+                        if (sscanf(line + 1, " %63s %127s %lld %lld", brand, id, &created,
                                    &due) != 4) {
                                 fprintf(stderr, "bad line: %s\n", line);
                                 return 2;
                         }
                         avro_value_t *v = sc_avro_codec_value(sla);
                         char eid[160];
-                        snprintf(eid, sizeof(eid), "%s:breach", id);
+                        snprintf(eid, sizeof(eid), "%s:%s", id, kind);
                         int64_t now = sc_now_ms();
                         sc_avro_set_str(v, "event_id", eid);
-                        sc_avro_set_str(v, "kind", "breach");
+                        sc_avro_set_str(v, "kind", kind);
                         sc_avro_set_str(v, "post_event_id", id);
                         sc_avro_set_str(v, "brand", brand);
                         sc_avro_set_str(v, "platform", "x");

@@ -279,6 +279,23 @@ wait_count care.alerts $((n_before + 1)) 60
 wait_requests /ok/json crisis_post:e-crisis-5 1 30
 echo "redis down: batch held, then alert produced and delivered once Redis was back"
 
+# ---- 6. a breach retracted (track's recovered event): sla_recovered goes to
+# the targets of sla_breach, once, with the same id scheme.
+{
+  echo "R telko e-sla-1 $((T - 3600000)) $((T - 600000))"
+  echo "R telko e-sla-1 $((T - 3600000)) $((T - 600000))"
+} | "$FEED" "$SC_BOOTSTRAP" "$src/schemas" 2>>"$work/feed.log"
+wait_requests /ok/json sla_recovered:e-sla-1 1 30
+# The broken target (kinds: [sla_breach]) refuses it too: parked.
+wait_count care.alerts.webhook.dlq 2 30
+"$CTL" consume -b "$SC_BOOTSTRAP" -t care.alerts.webhook.dlq -n 2 --timeout 10 |
+  grep -q '"sc-alert-id": *"sla_recovered:e-sla-1"' || fail "sla_recovered not sent to the broken target"
+sleep 1
+[ "$(requests /ok/json sla_recovered:e-sla-1)" -eq 1 ] || fail "sla_recovered sent twice"
+[ "$(requests /ok/slack sla_recovered:e-sla-1)" -eq 0 ] ||
+  fail "sla_recovered sent to a target without sla_breach"
+echo "sla_recovered:e-sla-1 delivered once to the targets of sla_breach"
+
 # Everything settled: offsets stored, the outbox empty, nothing sent twice
 # after a clean stop and start.
 sleep 2

@@ -140,7 +140,14 @@ static int post_has(const char *pid, const char *field)
         redisReply **rep;
         size_t n;
         snprintf(key, sizeof(key), "sc:{t}:p:x:%s", pid);
-        sc_redis_append(R, 3, (const char *[]){"HEXISTS", key, field}, NULL);
+        /* A post's record is a msgpack map (docs/TRACKING.md). */
+        sc_redis_append(R, 5,
+                        (const char *[]){"EVAL",
+                                         "local v = redis.call('GET', KEYS[1]) "
+                                         "if not v then return 0 end "
+                                         "return cmsgpack.unpack(v)[ARGV[1]] and 1 or 0",
+                                         "1", key, field},
+                        NULL);
         CHECK(sc_redis_exec(R, &rep, &n) == 0);
         return (int)rep[0]->integer;
 }
@@ -250,7 +257,9 @@ int main(int argc, char **argv)
         CHECK_INT(post_has("q2", "rca"), 1);
         CHECK(has_ev("1 hit p2 frt=1800000"));
         CHECK(has_ev("2 hit p3 frt=1200000"));
-        CHECK_INT(EV.n, 2);
+        /* p3's breach went out with its late reply: retracted. */
+        CHECK(has_ev("2 recovered p3 frt=1200000"));
+        CHECK_INT(EV.n, 3);
 
         /* The timer at +2h: p4 and p5 breach once, into the outbox. */
         EV.n = 0;
@@ -283,7 +292,9 @@ int main(int argc, char **argv)
         run();
         CHECK(has_ev("2 late p4 frt=10800000"));
         CHECK(has_ev("2 hit p5 frt=3000000"));
-        CHECK_INT(EV.n, 2);
+        /* The timer's breach of p5 is retracted. */
+        CHECK(has_ev("2 recovered p5 frt=3000000"));
+        CHECK_INT(EV.n, 3);
 
         /* After the reconcile window: r7 (no thread) is an orphan; rz answers
          * z1 by the thread rule (z1 was breached by the same scan: late). */
@@ -441,6 +452,65 @@ int main(int argc, char **argv)
         CHECK(sc_track_exec(T, NULL, NULL, &c4, err, sizeof(err)) == 0);
         CHECK_INT(c4.n[SC_TRACK_K_DUPLICATE], 450);
         CHECK_INT(bctr("big", "received"), 300);
+
+        /* Event time: breaches wait for the brand's watermark (the latest
+         * created_at of its social.posts records, now T0 + 4h) minus the
+         * lateness (2h), i.e. T0 + 2h here. */
+        {
+                sc_track_conf_t ec = conf;
+                ec.lateness_ms = 2 * HOUR;
+                ec.watermark_idle_ms = 1000LL * 24 * HOUR;
+                sc_track_t *T1 = T;
+                /* The earlier timer events were never marked delivered: a
+                 * new tracker would hand them out again. */
+                sc_redis_appendf(R, "DEL sc:{t}:outbox");
+                CHECK(sc_redis_exec(R, &rep, &n) == 0);
+                T = sc_track_new(R, NULL, NULL, &ec, err, sizeof(err));
+                CHECK(T);
+                long long hit0 = ctr("sla_hit"), miss0 = ctr("sla_missed"),
+                          late0 = ctr("late"), pend0 = ctr("pending");
+                int64_t edue = T0 + 3 * HOUR;
+                in("e1", "e1", T0, 1, edue);
+                re("re1", "e1", "e1", T0 + 210 * MIN); /* late: its breach waits */
+                in("e2", "e2", T0, 1, edue);           /* unanswered */
+                in("e3", "e3", T0, 1, edue);
+                re("re3", "e3", "e3", T0 + 216 * MIN); /* late, nothing earlier comes */
+                run();
+                CHECK_INT(EV.n, 0);
+                re("re1b", "e1", "e1", T0 + 150 * MIN); /* earlier, in time: a hit */
+                run();
+                CHECK(has_ev("2 hit e1 frt=9000000"));
+                CHECK_INT(EV.n, 1); /* no breach ever went out: nothing to retract */
+                const char *tb[] = {"t"};
+                EV.n = 0;
+                CHECK(sc_track_scan(T, tb, 1, sc_now_ms(), on_ev, NULL, NULL, err,
+                                    sizeof(err)) == 0);
+                CHECK_INT(EV.n, 0); /* event time T0 + 2h: not due yet */
+                /* The watermark moves to T0 + 6h (a post of the brand on
+                 * social.posts): e2 breaches, e3's breach and late go out. */
+                CHECK(sc_track_add_event_time(T, "t", T0 + 6 * HOUR) == 0);
+                run();
+                EV.n = 0;
+                CHECK(sc_track_scan(T, tb, 1, sc_now_ms(), on_ev, NULL, NULL, err,
+                                    sizeof(err)) == 0);
+                CHECK(has_ev("0 breach e2 frt=-1"));
+                CHECK(has_ev("0 breach e3 frt=-1"));
+                CHECK(has_ev("0 late e3 frt=12960000"));
+                CHECK_INT(EV.n, 3);
+                /* A reply to e2 written before its due arrives after the
+                 * breach: hit, and the breach is retracted. */
+                re("re2", "e2", "e2", T0 + 170 * MIN);
+                run();
+                CHECK(has_ev("2 hit e2 frt=10200000"));
+                CHECK(has_ev("2 recovered e2 frt=10200000"));
+                CHECK_INT(EV.n, 2);
+                CHECK_INT(ctr("sla_hit") - hit0, 2);
+                CHECK_INT(ctr("sla_missed") - miss0, 1);
+                CHECK_INT(ctr("late") - late0, 1);
+                CHECK_INT(ctr("pending") - pend0, 0);
+                sc_track_destroy(T);
+                T = T1;
+        }
 
         sc_track_destroy(T);
         sc_redis_destroy(R);

@@ -9,7 +9,9 @@
  *   ("-" is null; CREATED/DUE are RFC 3339; '#' starts a comment line)
  *   track_feed BROKERS --gen N BASE_MS [FIRST]
  *     N generated conversations (see gen() below; the stack test computes
- *     the expected figures with the same rules). */
+ *     the expected figures with the same rules).
+ *   track_feed BROKERS --gen-live N BASE_MS
+ *     the same conversations over 4 brands in order of arrival (gen_live). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,18 +114,25 @@ static void inbound(const char *brand, const char *pf, const char *pid,
         produce("care.routed", brand);
 }
 
-static void reply(const char *brand, const char *pf, const char *pid, const char *parent,
-                  const char *thread, int64_t ca)
+static void post_on_social(const char *brand, const char *pf, const char *pid,
+                           const char *parent, const char *thread, int64_t ca,
+                           int is_brand)
 {
         sc_post_t p;
         char eid[256];
-        post_of(&p, brand, pf, pid, parent, thread, ca, 1, eid, sizeof(eid));
+        post_of(&p, brand, pf, pid, parent, thread, ca, is_brand, eid, sizeof(eid));
         sc_buf_reset(&out);
         if (sc_post_encode(&p, c_post, &out)) {
                 fprintf(stderr, "track_feed: encode failed\n");
                 exit(1);
         }
         produce("social.posts", brand);
+}
+
+static void reply(const char *brand, const char *pf, const char *pid, const char *parent,
+                  const char *thread, int64_t ca)
+{
+        post_on_social(brand, pf, pid, parent, thread, ca, 1);
 }
 
 static int64_t parse_time(const char *s, int line)
@@ -194,6 +203,69 @@ static void gen(long n, int64_t base, long first)
         }
 }
 
+/* --gen-live: the conversations of gen() over 4 brands (live0..live3, i %
+ * 4) as the pipeline delivers them, records produced in order of arrival:
+ * the inbound post on social.posts (as ingest writes it) created + 0..29 s,
+ * on care.routed created + 60..179 s (classify and route take longer), each
+ * brand reply on social.posts its created + 0..29 s. So replies usually reach
+ * track before their post, and a brand's social.posts stream is out of
+ * created_at order by at most 30 s. */
+typedef struct live_s {
+        int64_t at;
+        long i;
+        int what; /* 0 inbound on social.posts, 1 Routed, 2 reply, 3 second reply */
+} live_t;
+
+static int cmp_live(const void *a, const void *b)
+{
+        const live_t *x = a, *y = b;
+        if (x->at != y->at)
+                return x->at < y->at ? -1 : 1;
+        return x->i != y->i ? (x->i < y->i ? -1 : 1) : x->what - y->what;
+}
+
+static void gen_live(long n, int64_t base)
+{
+        live_t *v = calloc((size_t)n * 4, sizeof(*v));
+        size_t k = 0;
+        for (long i = 0; i < n; i++) {
+                int64_t ca = base + i * 1000;
+                v[k++] = (live_t){ca + (i * 7) % 30 * 1000, i, 0};
+                v[k++] = (live_t){ca + 60000 + (i * 13) % 120 * 1000, i, 1};
+                if (i % 7 != 6)
+                        v[k++] =
+                            (live_t){ca + (i % 5) * 1200000 + (i * 3) % 30 * 1000, i, 2};
+                if (i % 11 == 0)
+                        v[k++] = (live_t){ca + 5400000 + (i * 11) % 30 * 1000, i, 3};
+        }
+        qsort(v, k, sizeof(*v), cmp_live);
+        for (size_t j = 0; j < k; j++) {
+                long i = v[j].i;
+                int64_t ca = base + i * 1000;
+                int nr = i % 10 != 9;
+                char brand[16], pid[32], rid[32];
+                snprintf(brand, sizeof(brand), "live%ld", i % 4);
+                snprintf(pid, sizeof(pid), "g%ld", i);
+                switch (v[j].what) {
+                case 0:
+                        post_on_social(brand, "x", pid, NULL, pid, ca, 0);
+                        break;
+                case 1:
+                        inbound(brand, "x", pid, NULL, pid, ca, nr, "care",
+                                nr ? ca + 3600000 : 0, "normal", "24x7");
+                        break;
+                case 2:
+                        snprintf(rid, sizeof(rid), "g%ld-r", i);
+                        reply(brand, "x", rid, pid, pid, ca + (i % 5) * 1200000);
+                        break;
+                default:
+                        snprintf(rid, sizeof(rid), "g%ld-r2", i);
+                        reply(brand, "x", rid, pid, pid, ca + 5400000);
+                }
+        }
+        free(v);
+}
+
 int main(int argc, char **argv)
 {
         if (argc < 3) {
@@ -220,7 +292,9 @@ int main(int argc, char **argv)
                 fprintf(stderr, "track_feed: %s\n", errstr);
                 return 1;
         }
-        if (!strcmp(argv[2], "--gen") && argc >= 5)
+        if (!strcmp(argv[2], "--gen-live") && argc >= 5)
+                gen_live(atol(argv[3]), strtoll(argv[4], NULL, 10));
+        else if (!strcmp(argv[2], "--gen") && argc >= 5)
                 gen(atol(argv[3]), strtoll(argv[4], NULL, 10),
                     argc > 5 ? atol(argv[5]) : 0);
         else

@@ -6,50 +6,87 @@
 --   {'r', eid, pf, pid, parent, thread, created, uday, lday, now,
 --    reconcile_window_ms}                                    a brand reply
 --   {'b', pf, pid}                       a brand post that is not a reply
--- Returns one result per record, in order: the list of {'S', status},
--- {'E', ...} SLA events and {'B', ...} business-FRT requests (as the
--- record's seen marker holds them), or an error reply when that record's
+-- ARGV[6] the largest created_at of the call's social.posts records (0:
+-- none, advances the brand's watermark), [7] now, [8] lateness, [9] idle,
+-- [10] breach grace (ms).
+-- Returns one result per record, in order: the list of status strings,
+-- {'E', ...} SLA events and {'B', ...} business-FRT requests (a replay
+-- returns the same E and B again), or an error reply when that record's
 -- own commands failed (the others are applied regardless).
 load_cals(ARGV[4])
+local RECS = cmsgpack.unpack(ARGV[5])
+local NOW, LATE, IDLE, GRACE = tonumber(ARGV[7]), tonumber(ARGV[8]),
+  tonumber(ARGV[9]), tonumber(ARGV[10])
 
--- An inbound post (care.routed).
+-- One MGET for the watermark and every post key the records name.
+do
+  local keys, seen = {P .. 'wm'}, {}
+  local function want(k) if not seen[k] then seen[k] = true keys[#keys + 1] = k end end
+  for _, A in ipairs(RECS) do
+    if A[1] == 'i' then
+      want(P .. 'p:' .. A[3] .. ':' .. A[4])
+    elseif A[1] == 'r' then
+      want(P .. 'p:' .. A[3] .. ':' .. A[4])
+      if A[5] ~= '' then want(P .. 'p:' .. A[3] .. ':' .. A[5]) end
+    elseif A[1] == 'b' then
+      want(P .. 'p:' .. A[2] .. ':' .. A[3])
+    end
+  end
+  prefetch(keys)
+  wm_load(RAW[P .. 'wm'])
+  RAW[P .. 'wm'] = nil
+  wm_advance(tonumber(ARGV[6]) or 0, NOW)
+  -- No social.posts record of the brand yet: its silence starts now.
+  if WM_LAST == 0 then WM_LAST, WM_DIRTY = NOW, true end
+end
+local CLOCK = event_clock(NOW, LATE, IDLE)
+
+-- An inbound post (care.routed): its record is its state and seen marker.
 local function inbound(A)
   local key = P .. 'p:' .. A[3] .. ':' .. A[4]
-  local seen = P .. 's:i:' .. A[2]
-  local r = replay(seen)
-  if r then return r end
-  if redis.call('HGET', key, 'k') == 'i' then status('dup') return finish(seen) end
-  local h = {k = 'i', eid = A[2], pf = A[3], pid = A[4], th = A[5],
-    team = A[6], prio = A[7], ud = A[8], ld = A[9], ca = A[10],
-    nr = A[11], due = A[12], cal = A[13], url = A[14], txt = A[15]}
-  h.st = (h.nr == '1') and 'open' or 'nn'
-  redis.call('HSET', key, 'k', 'i', 'eid', h.eid, 'pf', h.pf, 'pid', h.pid, 'th', h.th,
-    'team', h.team, 'prio', h.prio, 'ud', h.ud, 'ld', h.ld, 'ca', h.ca, 'nr', h.nr,
-    'due', h.due, 'cal', h.cal, 'url', h.url, 'txt', h.txt, 'st', h.st)
-  redis.call('EXPIRE', key, TTL)
+  local old = get(key)
+  if old and old.k == 'i' then
+    if old.eid == A[2] then return replay(old.r) end
+    status('dup')
+    return out
+  end
+  local h = {k = 'i', eid = A[2], pf = A[3], pid = A[4], th = A[5], team = A[6],
+    ud = A[8], ld = A[9], ca = A[10], nr = A[11]}
+  if old then h.be, h.br = old.be, old.br end
+  if h.nr == '1' then
+    h.st = 'open'
+    if A[13] ~= '' and A[13] ~= '24x7' then h.cal = A[13] end
+    if tonumber(A[12]) > 0 then
+      -- What the SLA events of this post carry.
+      h.due, h.prio, h.url, h.txt = A[12], A[7], A[14], A[15]
+    end
+  else
+    h.st = 'nn'
+  end
+  put(key, h)
   bump(h, 'received', 1)
   status('inbound')
   if h.nr == '1' then
     bump(h, 'needs_reply', 1)
-    if tonumber(h.due) > 0 then
+    if h.due then
       bump(h, 'with_due', 1)
       bump(h, 'pending', 1)
-      redis.call('ZADD', P .. 'pending', h.due, h.pf .. ':' .. h.pid)
+      zset(P .. 'pending', h.pf .. ':' .. h.pid, h.due)
     end
-    if h.th ~= '' then
+    if h.th ~= '' and h.th ~= h.pid then
       local tk = P .. 't:' .. h.pf .. ':' .. h.th
       redis.call('ZADD', tk, h.ca, h.pid)
       redis.call('EXPIRE', tk, TTL)
     end
   end
   -- Early replies: those naming this post as their parent...
-  local ek = P .. 'ep:' .. h.pf .. ':' .. h.pid
-  for _, rpid in ipairs(redis.call('ZRANGE', ek, 0, -1)) do
-    local e = take_early(h.pf, rpid)
-    redis.call('ZREM', ek, rpid)
-    if e then
-      status(apply_reply(key, h, e.eid, tonumber(e.ca)))
-      status('reconciled')
+  if old and old.w then
+    for _, rid in ipairs(old.w) do
+      local e = take_early(h.pf, rid)
+      if e then
+        status(apply_reply(key, h, e.eid, tonumber(e.ca), CLOCK, GRACE))
+        status('reconciled')
+      end
     end
   end
   -- ...then, if still unanswered, the earliest thread-held one (its parent
@@ -61,27 +98,28 @@ local function inbound(A)
       local e = take_early(h.pf, c[1])
       redis.call('ZREM', tk, c[1])
       if e then
-        status(apply_reply(key, h, e.eid, tonumber(e.ca)))
+        status(apply_reply(key, h, e.eid, tonumber(e.ca), CLOCK, GRACE))
         status('reconciled')
       end
     end
   end
-  return finish(seen)
+  h.r = kept(key)
+  return out
 end
 
--- A brand reply (is_brand post of social.posts).
+-- A brand reply (is_brand post of social.posts): its own record (kind b) is
+-- its seen marker (be: its event id, br: what it returned) and its hold.
 local function reply(A)
-  local seen = P .. 's:b:' .. A[2]
-  local r = replay(seen)
-  if r then return r end
   local eid, pf, pid, par, th = A[2], A[3], A[4], A[5], A[6]
   local rca = tonumber(A[7])
-  local own = P .. 'p:' .. pf .. ':' .. pid
-  if redis.call('HSETNX', own, 'k', 'b') == 1 then
-    redis.call('EXPIRE', own, TTL)
-  end
+  local ok = P .. 'p:' .. pf .. ':' .. pid
+  local own = get(ok)
+  if own and own.be == eid then return replay(own.br) end
+  if not own then own = {k = 'b'} elseif own.k == 'w' then own.k = 'b' end
+  own.be, own.br = eid, nil
+  put(ok, own)
   local ph = nil
-  if par ~= '' then ph = hgetall(P .. 'p:' .. pf .. ':' .. par) end
+  if par ~= '' then ph = get(P .. 'p:' .. pf .. ':' .. par) end
   local tkey, t = nil, nil
   local thread_rule = par == '' or (ph ~= nil and ph.k == 'b')
   if ph and ph.k == 'i' then
@@ -89,43 +127,47 @@ local function reply(A)
   elseif thread_rule then
     tkey, t = thread_open(pf, th, A[7])
   end
+  local tk = nil
   if t then
-    status(apply_reply(tkey, t, eid, rca))
+    tk = tkey
+    status(apply_reply(tkey, t, eid, rca, CLOCK, GRACE))
     status('matched')
   else
-    -- Held: an unknown parent waits for that parent (the thread rule
-    -- applies when the window ends), a brand-post parent waits for a
-    -- thread post.
-    local ek = P .. 'e:' .. pf .. ':' .. pid
-    redis.call('HSET', ek, 'eid', eid, 'ca', A[7], 'par', par, 'th', th,
-      'ud', A[8], 'ld', A[9])
-    redis.call('EXPIRE', ek, TTL)
-    if par ~= '' then
-      redis.call('ZADD', P .. 'ep:' .. pf .. ':' .. par, A[7], pid)
-      redis.call('EXPIRE', P .. 'ep:' .. pf .. ':' .. par, TTL)
+    -- Held: an unknown parent waits for that parent (its key holds the
+    -- reply's id in w, the thread rule applies when the window ends), a
+    -- brand-post parent waits for a thread post.
+    own.h = {ca = A[7], par = par, th = th, ud = A[8], ld = A[9],
+      tr = thread_rule and '1' or '0'}
+    if par ~= '' and not thread_rule then
+      local pk = P .. 'p:' .. pf .. ':' .. par
+      if not ph then ph = {k = 'w'} end
+      ph.w = ph.w or {}
+      ph.w[#ph.w + 1] = pid
+      put(pk, ph)
     end
     if thread_rule and th ~= '' then
       redis.call('ZADD', P .. 'et:' .. pf .. ':' .. th, A[7], pid)
       redis.call('EXPIRE', P .. 'et:' .. pf .. ':' .. th, TTL)
     end
-    redis.call('ZADD', P .. 'early', I(tonumber(A[10]) + tonumber(A[11])),
-      pf .. ':' .. pid)
+    zset(P .. 'early', pf .. ':' .. pid, I(tonumber(A[10]) + tonumber(A[11])))
     status('early')
   end
-  return finish(seen)
+  own.br = kept(tk)
+  return out
 end
 
 -- A brand post that is not a reply: remembered as a brand post.
 local function brand_post(A)
   local key = P .. 'p:' .. A[2] .. ':' .. A[3]
-  redis.call('HSETNX', key, 'k', 'b')
-  redis.call('EXPIRE', key, TTL)
+  local r = get(key)
+  if not r then put(key, {k = 'b'})
+  elseif r.k == 'w' then r.k = 'b' put(key, r) end
   return {}
 end
 
 local handlers = {i = inbound, r = reply, b = brand_post}
 local res = {}
-for i, A in ipairs(cmsgpack.unpack(ARGV[5])) do
+for i, A in ipairs(RECS) do
   out = {}
   local ok, r = pcall(handlers[A[1]], A)
   if ok then
@@ -137,4 +179,5 @@ for i, A in ipairs(cmsgpack.unpack(ARGV[5])) do
   end
 end
 flush()
+wm_store()
 return res

@@ -6,12 +6,12 @@ for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[4]) - 1)) do
   local i = string.find(m, '|', 1, true)
   local kind, ref = 'breach', m
   if i then kind, ref = string.sub(m, 1, i - 1), string.sub(m, i + 1) end
-  local h = hgetall(P .. 'p:' .. ref)
-  if h then
+  local h = get(P .. 'p:' .. ref)
+  if h and h.k == 'i' then
     local rca, frt = h.rca or '', h.frt or ''
     if kind == 'breach' then rca, frt = '', '' end
-    res[#res + 1] = {m, kind, h.eid, h.pf, h.pid, h.team, h.prio or '', h.ca, h.due,
-      rca, frt, h.url or '', h.txt or ''}
+    res[#res + 1] = {m, kind, h.eid, h.pf, h.pid, h.team, h.prio or '', h.ca,
+      h.due or '0', rca, frt, h.url or '', h.txt or ''}
   else
     redis.call('ZREM', KEYS[1], m)
   end

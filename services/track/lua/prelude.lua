@@ -2,7 +2,7 @@
 -- touches starts with the prefix ARGV[1] = "sc:{<brand>}:" (one hash slot) -
 -- KEYS[1] is a key of that brand so a cluster client routes the call.
 -- Common ARGV: [1] prefix, [2] retention of day keys (s), [3] TTL of post
--- state, seen markers and indexes (s).
+-- records and indexes (s).
 local P = ARGV[1]
 local RET = tonumber(ARGV[2])
 local TTL = tonumber(ARGV[3])
@@ -16,17 +16,68 @@ local function load_cals(s)
   for id in string.gmatch(s or '', '[^\n]+') do NEEDCAL[id] = true end
 end
 local function I(n) return string.format('%d', n) end
-local function hgetall(key)
-  local a = redis.call('HGETALL', key)
-  if #a == 0 then return nil end
-  local h = {}
-  for i = 1, #a, 2 do h[a[i]] = a[i + 1] end
-  return h
+
+-- Records: one msgpack map per post key `p:<platform>:<post_id>`, read once
+-- per call (prefetch: one MGET for every key the call's records name), kept
+-- in C while the call runs and written once at its end (one SET per changed
+-- record). Kinds: 'i' an inbound post (its state, and its seen marker),
+-- 'b' a brand post (a reply's own record is its seen marker and, while the
+-- reply waits, its hold), 'w' a post not seen yet that held replies name as
+-- their parent (w: their ids).
+local RAW, C, KIND0, dirty, dorder = {}, {}, {}, {}, {}
+local function prefetch(keys)
+  if #keys == 0 then return end
+  local v = redis.call('MGET', unpack(keys))
+  for i, k in ipairs(keys) do
+    if C[k] == nil and RAW[k] == nil then RAW[k] = v[i] or false end
+  end
 end
+local function get(key)
+  local r = C[key]
+  if r ~= nil then return r or nil end
+  local v = RAW[key]
+  if v == nil then v = redis.call('GET', key) or false end
+  RAW[key] = nil
+  if not v then C[key] = false KIND0[key] = false return nil end
+  local ok, rec = pcall(cmsgpack.unpack, v)
+  if not ok or type(rec) ~= 'table' or type(rec.k) ~= 'string' then
+    RAW[key] = v
+    error('key ' .. key .. ' does not hold a track record')
+  end
+  C[key] = rec
+  KIND0[key] = rec.k
+  return rec
+end
+local function put(key, rec)
+  C[key] = rec
+  if not dirty[key] then dirty[key] = true dorder[#dorder + 1] = key end
+end
+local function del(key) put(key, false) end
+local function put_records()
+  for _, k in ipairs(dorder) do
+    local r = C[k]
+    if r then
+      -- A record keeps its TTL while it changes, a new one (or one that
+      -- changed kind: a placeholder became the post) starts a new TTL.
+      if KIND0[k] and KIND0[k] == r.k then
+        redis.call('SET', k, cmsgpack.pack(r), 'KEEPTTL')
+      else
+        redis.call('SET', k, cmsgpack.pack(r), 'EX', TTL)
+      end
+    elseif KIND0[k] then
+      redis.call('DEL', k)
+    end
+    KIND0[k] = r and r.k or false
+  end
+  dirty, dorder = {}, {}
+end
+
 -- Day counters and FRT sets are only ever written by the scripts, never
 -- read: their updates are summed here and written once per call by flush()
--- (one HINCRBY per touched field, one ZADD/ZREM per set, one EXPIRE per key).
+-- (per day hash one HMGET and one HSET of every touched field, per sorted
+-- set one ZADD / ZREM, one EXPIRE per key).
 local hk, hagg, zk, zagg = {}, {}, {}, {}
+local DKU, DKL, FPX = {}, {}, {}
 local function hincr(key, f, n)
   local a = hagg[key]
   if not a then a = {o = {}, v = {}} hagg[key] = a hk[#hk + 1] = key end
@@ -42,9 +93,21 @@ local function zset(key, m, s)
   a.v[m] = s
 end
 local function flush()
+  put_records()
   for _, k in ipairs(hk) do
     local a = hagg[k]
-    for _, f in ipairs(a.o) do redis.call('HINCRBY', k, f, I(a.v[f])) end
+    local o = {}
+    for _, f in ipairs(a.o) do if a.v[f] ~= 0 then o[#o + 1] = f end end
+    for i = 1, #o, 500 do
+      local fs = {unpack(o, i, math.min(i + 499, #o))}
+      local cur = redis.call('HMGET', k, unpack(fs))
+      local set = {}
+      for j, f in ipairs(fs) do
+        set[#set + 1] = f
+        set[#set + 1] = I((tonumber(cur[j]) or 0) + a.v[f])
+      end
+      redis.call('HSET', k, unpack(set))
+    end
   end
   for _, k in ipairs(zk) do
     local a = zagg[k]
@@ -61,17 +124,23 @@ local function flush()
     end
   end
   for k in pairs(touched) do redis.call('EXPIRE', k, RET) end
-  hk, hagg, zk, zagg, touched = {}, {}, {}, {}, {}
+  hk, hagg, zk, zagg, touched, DKU, DKL = {}, {}, {}, {}, {}, {}, {}
 end
--- Counters of one day bucket, in both families (UTC day, local day).
+-- Counters of one day bucket, in both families (UTC day, local day). Keys
+-- and field prefixes are built once per call.
 local function bump_day(ud, ld, pf, team, field, n)
   if n == 0 then return end
-  local f = pf .. '|' .. team .. '|' .. field
-  local ku, kl = P .. 'd:u:' .. ud, P .. 'd:l:' .. ld
+  local fq = FPX[pf]
+  if not fq then fq = {} FPX[pf] = fq end
+  local fp = fq[team]
+  if not fp then fp = {pf .. '|' .. team .. '|'} fq[team] = fp end
+  local ku, kl = DKU[ud], DKL[ld]
+  if not ku then ku = P .. 'd:u:' .. ud DKU[ud] = ku touched[ku] = true end
+  if not kl then kl = P .. 'd:l:' .. ld DKL[ld] = kl touched[kl] = true end
+  local f = fp[field]
+  if not f then f = fp[1] .. field fp[field] = f end
   hincr(ku, f, n)
   hincr(kl, f, n)
-  touched[ku] = true
-  touched[kl] = true
 end
 local function bump(h, field, n) bump_day(h.ud, h.ld, h.pf, h.team, field, n) end
 local function bucket(ms)
@@ -81,9 +150,13 @@ local function bucket(ms)
   return 5
 end
 -- One FRT value in the sorted sets of its day (member platform|team|eid).
+local ZK = {}
 local function zput(h, fam, ms)
   local m = h.pf .. '|' .. h.team .. '|' .. h.eid
-  local ku, kl = P .. fam .. ':u:' .. h.ud, P .. fam .. ':l:' .. h.ld
+  local cu, cl = fam .. 'u' .. h.ud, fam .. 'l' .. h.ld
+  local ku, kl = ZK[cu], ZK[cl]
+  if not ku then ku = P .. fam .. ':u:' .. h.ud ZK[cu] = ku end
+  if not kl then kl = P .. fam .. ':l:' .. h.ld ZK[cl] = kl end
   if ms then
     local s = string.format('%.3f', ms / 1000)
     zset(ku, m, s)
@@ -100,52 +173,122 @@ local function frt_count(h, frt, sign)
   bump(h, 'frt_b' .. bucket(frt), sign)
   if sign > 0 then zput(h, 'f', frt) else zput(h, 'f', nil) end
 end
+-- Event time of the brand (docs/TRACKING.md, "The timer"): key wm holds
+-- "<max created_at of the brand's social.posts records>|<when the last one
+-- was processed>" (ms). The timer's clock is min(now, watermark - lateness),
+-- or now when the brand's stream has been idle for `idle` (0: at once, i.e.
+-- processing-time breaches). A brand's silence starts with its first call.
+local WM, WM_LAST, WM_DIRTY = 0, 0, false
+local function wm_load(v)
+  if v then
+    local i = string.find(v, '|', 1, true)
+    if i then
+      WM, WM_LAST = tonumber(string.sub(v, 1, i - 1)) or 0,
+        tonumber(string.sub(v, i + 1)) or 0
+    end
+  end
+end
+local function wm_advance(ms, now)
+  if ms <= 0 then return end
+  if ms > WM then WM = ms end
+  WM_LAST = now
+  WM_DIRTY = true
+end
+local function wm_store()
+  if WM_DIRTY then redis.call('SET', P .. 'wm', I(WM) .. '|' .. I(WM_LAST)) end
+end
+local function event_clock(now, lateness, idle)
+  if now - WM_LAST >= idle then return now end
+  local e = WM - lateness
+  if e > now then e = now end
+  return e
+end
 -- An SLA event for the worker to produce (E), B asks it for business FRT.
 local function ev(h, kind)
   out[#out + 1] = {'E', kind, h.eid, h.pf, h.pid, h.team, h.prio or '', h.ca,
     h.due or '0', h.rca or '', h.frt or '', h.url or '', h.txt or ''}
 end
-local function status(s) out[#out + 1] = {'S', s} end
-local function take_early(pf, rpid)
-  local ek = P .. 'e:' .. pf .. ':' .. rpid
-  local e = hgetall(ek)
-  redis.call('ZREM', P .. 'early', pf .. ':' .. rpid)
-  if not e then return nil end
-  redis.call('DEL', ek)
-  if e.par ~= '' then redis.call('ZREM', P .. 'ep:' .. pf .. ':' .. e.par, rpid) end
-  if e.th ~= '' then redis.call('ZREM', P .. 'et:' .. pf .. ':' .. e.th, rpid) end
+-- A status is a bare string among the result's {'E'...} and {'B'...}.
+local function status(s) out[#out + 1] = s end
+-- The held reply rid (platform pf) leaves its hold: its hold data, or nil
+-- when it is not held (any more).
+local function take_early(pf, rid)
+  local ok = P .. 'p:' .. pf .. ':' .. rid
+  local o = get(ok)
+  zset(P .. 'early', pf .. ':' .. rid, false)
+  if not o or not o.h then return nil end
+  local e = o.h
+  e.eid = o.be
+  o.h = nil
+  put(ok, o)
+  if e.par ~= '' then
+    local pk = P .. 'p:' .. pf .. ':' .. e.par
+    local p = get(pk)
+    if p and p.w then
+      for i, x in ipairs(p.w) do
+        if x == rid then table.remove(p.w, i) break end
+      end
+      if #p.w == 0 then p.w = nil end
+      if p.k == 'w' and not p.w then del(pk) else put(pk, p) end
+    end
+  end
+  if e.tr == '1' and e.th ~= '' then
+    redis.call('ZREM', P .. 'et:' .. pf .. ':' .. e.th, rid)
+  end
   return e
 end
--- The oldest unanswered needs-reply inbound post of a thread created <= rca.
+-- The oldest unanswered needs-reply inbound post of a thread created <= rca:
+-- the thread's root post (its id is the thread id, not indexed) or one of
+-- the thread index t:<platform>:<thread> (the other posts of the thread).
 local function thread_open(pf, th, rca)
   if th == '' then return nil end
+  rca = tonumber(rca)
+  local bk, bh, bca, bid = nil, nil, nil, nil
+  local rk = P .. 'p:' .. pf .. ':' .. th
+  local r = get(rk)
+  if r and r.k == 'i' and r.nr == '1' and not r.rca and tonumber(r.ca) <= rca then
+    bk, bh, bca, bid = rk, r, tonumber(r.ca), th
+  end
   local tk = P .. 't:' .. pf .. ':' .. th
-  for _, c in ipairs(redis.call('ZRANGEBYSCORE', tk, '-inf', rca, 'LIMIT', 0, 8)) do
+  for _, c in ipairs(redis.call('ZRANGEBYSCORE', tk, '-inf', I(rca), 'LIMIT', 0, 8)) do
     local ck = P .. 'p:' .. pf .. ':' .. c
-    local ch = hgetall(ck)
-    if ch and ch.k == 'i' and not ch.rca then return ck, ch end
+    local ch = get(ck)
+    if ch and ch.k == 'i' and not ch.rca then
+      local ca = tonumber(ch.ca)
+      if not bca or ca < bca or (ca == bca and c < bid) then bk, bh = ck, ch end
+      break
+    end
     redis.call('ZREM', tk, c)
   end
-  return nil
+  return bk, bh
 end
 -- Business FRT of the post's (new) first reply: on a wall-clock calendar it
--- is the FRT, counted here (h.bf, the caller writes it with the reply), else
--- the worker computes it from the calendar and sets it with bfrt.lua ('B':
--- post key, created, first reply, calendar).
+-- is the FRT, counted here (h.bf), else the worker computes it from the
+-- calendar and sets it with bfrt.lua ('B': post key, created, first reply,
+-- calendar).
 local function business(key, h)
   if h.cal and NEEDCAL[h.cal] then
     out[#out + 1] = {'B', key, h.ca, h.rca, h.cal}
     return
   end
+  -- The bf sets hold only values that differ from the FRT (readers take
+  -- the FRT of a member missing there).
   h.bf = h.frt
   bump(h, 'bfrt_sum_ms', tonumber(h.bf))
   bump(h, 'bfrt_n', 1)
-  zput(h, 'bf', tonumber(h.bf))
+end
+-- A missed post turned into a hit: the hit, and the retraction of its
+-- breach when one was emitted (bx).
+local function recovered(h)
+  ev(h, 'hit')
+  if h.bx then ev(h, 'recovered') h.bx = nil end
 end
 -- A brand reply (event reid, created rca) answers the inbound post h (key).
-local function apply_reply(key, h, reid, rca)
+-- clock: the event-time clock (event_clock) deciding whether a late first
+-- reply's breach is certain now.
+local function apply_reply(key, h, reid, rca, clock, grace)
   if h.nr ~= '1' then bump(h, 'replied_no_need', 1) return 'no_need' end
-  local due = tonumber(h.due)
+  local due = tonumber(h.due or '0')
   local ca = tonumber(h.ca)
   local frt = rca - ca
   if frt < 0 then frt = 0 end
@@ -155,7 +298,6 @@ local function apply_reply(key, h, reid, rca)
     if rca >= old then return 'extra' end
     -- An earlier reply arrived after a later one: it becomes the first.
     frt_count(h, tonumber(h.frt), -1)
-    local had_bf = h.bf
     if h.bf then
       bump(h, 'bfrt_sum_ms', -tonumber(h.bf))
       bump(h, 'bfrt_n', -1)
@@ -169,67 +311,101 @@ local function apply_reply(key, h, reid, rca)
       bump(h, 'sla_missed', -1)
       bump(h, 'sla_hit', 1)
       h.oc = 'hit'
-      ev(h, 'hit')
+      if h.st == 'lb' then
+        -- Its breach was never declared: no event to retract.
+        h.st = 'done'
+        zset(P .. 'lb', h.pf .. ':' .. h.pid, false)
+        ev(h, 'hit')
+      else
+        recovered(h)
+      end
     end
     business(key, h)
-    if h.bf then
-      redis.call('HSET', key, 'rca', h.rca, 'reid', reid, 'frt', h.frt, 'oc', h.oc or '',
-        'bf', h.bf)
-    else
-      redis.call('HSET', key, 'rca', h.rca, 'reid', reid, 'frt', h.frt, 'oc', h.oc or '')
-      if had_bf then redis.call('HDEL', key, 'bf') end
-    end
+    put(key, h)
     return 'earlier'
   end
   local st = h.st
   h.rca, h.reid, h.frt, h.st = I(rca), reid, I(frt), 'done'
   bump(h, 'replied', 1)
   frt_count(h, frt, 1)
-  if h.th ~= '' then redis.call('ZREM', P .. 't:' .. h.pf .. ':' .. h.th, h.pid) end
+  if h.th ~= '' and h.th ~= h.pid then
+    redis.call('ZREM', P .. 't:' .. h.pf .. ':' .. h.th, h.pid)
+  end
   if due > 0 then
     if st == 'open' then
-      redis.call('ZREM', P .. 'pending', h.pf .. ':' .. h.pid)
+      zset(P .. 'pending', h.pf .. ':' .. h.pid, false)
       bump(h, 'pending', -1)
     end
     if rca <= due then
       bump(h, 'sla_hit', 1)
-      if st == 'missed' then bump(h, 'sla_missed', -1) end
       h.oc = 'hit'
-      ev(h, 'hit')
+      if st == 'missed' then
+        bump(h, 'sla_missed', -1)
+        recovered(h)
+      else
+        ev(h, 'hit')
+      end
     else
       bump(h, 'late', 1)
-      if st == 'open' then
-        -- Unanswered at due and the timer had not noticed yet: the breach too.
-        bump(h, 'sla_missed', 1)
-        local rca_s, frt_s = h.rca, h.frt
-        h.rca, h.frt = nil, nil
-        ev(h, 'breach')
-        h.rca, h.frt = rca_s, frt_s
-      end
       h.oc = 'late'
-      ev(h, 'late')
+      if st == 'open' then
+        -- Unanswered at due and the timer had not noticed yet: missed. The
+        -- breach (and late) events only once event time is past due +
+        -- grace: an earlier reply may still be on its way.
+        bump(h, 'sla_missed', 1)
+        if clock > due + grace then
+          local rca_s, frt_s = h.rca, h.frt
+          h.rca, h.frt = nil, nil
+          ev(h, 'breach')
+          h.rca, h.frt = rca_s, frt_s
+          h.bx = '1'
+          ev(h, 'late')
+        else
+          h.st = 'lb'
+          zset(P .. 'lb', h.pf .. ':' .. h.pid, h.due)
+        end
+      else
+        ev(h, 'late')
+      end
     end
   end
   business(key, h)
-  if h.bf then
-    redis.call('HSET', key, 'rca', h.rca, 'reid', reid, 'frt', h.frt, 'st', 'done',
-      'oc', h.oc or '', 'bf', h.bf)
-  else
-    redis.call('HSET', key, 'rca', h.rca, 'reid', reid, 'frt', h.frt, 'st', 'done',
-      'oc', h.oc or '')
-  end
+  put(key, h)
   return 'first'
 end
--- Replays return what the first application returned, marked 'dup'.
-local function replay(seen)
-  local prev = redis.call('GET', seen)
-  if not prev then return nil end
-  local r = cjson.decode(prev)
-  if type(r) ~= 'table' then r = {} end
-  r[#r + 1] = {'S', 'dup'}
-  return r
+-- What a replay of this record must return again, kept compactly in its
+-- record: {post key, the kinds of the SLA events it emitted for that post,
+-- '1' when it asked for business FRT} (nil: nothing). A record's events are
+-- all of one post.
+local function kept(pk)
+  if #out == 1 and type(out[1]) ~= 'table' then return nil end
+  local ks, b = {}, nil
+  for _, x in ipairs(out) do
+    if type(x) == 'table' then
+      if x[1] == 'E' then ks[#ks + 1] = x[2] elseif x[1] == 'B' then b = '1' end
+    end
+  end
+  if #ks == 0 and not b then return nil end
+  return {pk, table.concat(ks, ','), b}
 end
-local function finish(seen)
-  redis.call('SET', seen, #out > 0 and cjson.encode(out) or '[]', 'EX', TTL)
+-- A replay returns the SLA events (same event ids, from the post's record
+-- as it is now) and business-FRT requests of the first application again,
+-- marked 'dup'.
+local function replay(r)
+  local h = r and get(r[1])
+  if h and h.k == 'i' then
+    for kind in string.gmatch(r[2], '[^,]+') do
+      if kind == 'breach' then
+        local rca_s, frt_s = h.rca, h.frt
+        h.rca, h.frt = nil, nil
+        ev(h, kind)
+        h.rca, h.frt = rca_s, frt_s
+      else
+        ev(h, kind)
+      end
+    end
+    if r[3] and h.rca then out[#out + 1] = {'B', r[1], h.ca, h.rca, h.cal} end
+  end
+  status('dup')
   return out
 end

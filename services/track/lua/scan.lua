@@ -1,22 +1,39 @@
 -- The timer. KEYS[1] pending set. ARGV[4..] now grace_ms limit calendars
--- (load_cals).
--- Breaches what is due (into the outbox), ends the wait of early replies
--- whose window passed: the thread rule, else an orphan. SLA events of those
--- late matches go to the outbox too (the timer has no input to store).
+-- (load_cals) lateness_ms idle_ms.
+-- Breaches what is due by event time (into the outbox): pending posts, and
+-- late-answered ones whose breach waited for event time (lb), ends the wait
+-- of early replies whose window passed (processing time): the thread rule,
+-- else an orphan. SLA events of those late matches go to the outbox too
+-- (the timer has no input to store).
 -- Returns {breached, orphaned, matched, {'B' requests...}}.
 local now, grace, lim = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local nb, no, nm = 0, 0, 0
 load_cals(ARGV[7])
-for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. I(now - grace),
-    'LIMIT', 0, lim)) do
+wm_load(redis.call('GET', P .. 'wm'))
+local clock = event_clock(now, tonumber(ARGV[8]) or 0, tonumber(ARGV[9]) or 0)
+local upto = '(' .. I(clock - grace)
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', upto, 'LIMIT', 0, lim)) do
   local pk = P .. 'p:' .. m
-  local h = hgetall(pk)
-  redis.call('ZREM', KEYS[1], m)
+  local h = get(pk)
+  zset(KEYS[1], m, false)
   if h and h.st == 'open' then
-    redis.call('HSET', pk, 'st', 'missed')
+    h.st, h.bx = 'missed', '1'
+    put(pk, h)
     bump(h, 'sla_missed', 1)
     bump(h, 'pending', -1)
-    redis.call('ZADD', P .. 'outbox', h.due, 'breach|' .. m)
+    zset(P .. 'outbox', 'breach|' .. m, h.due)
+    nb = nb + 1
+  end
+end
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', P .. 'lb', '-inf', upto, 'LIMIT', 0, lim)) do
+  local pk = P .. 'p:' .. m
+  local h = get(pk)
+  zset(P .. 'lb', m, false)
+  if h and h.st == 'lb' then
+    h.st, h.bx = 'done', '1'
+    put(pk, h)
+    zset(P .. 'outbox', 'breach|' .. m, h.due)
+    zset(P .. 'outbox', 'late|' .. m, h.due)
     nb = nb + 1
   end
 end
@@ -28,7 +45,7 @@ for _, m in ipairs(redis.call('ZRANGEBYSCORE', P .. 'early', '-inf', I(now),
   if e then
     local tkey, t = thread_open(pf, e.th, e.ca)
     if t then
-      apply_reply(tkey, t, e.eid, tonumber(e.ca))
+      apply_reply(tkey, t, e.eid, tonumber(e.ca), clock, grace)
       nm = nm + 1
     else
       bump_day(e.ud, e.ld, pf, '-', 'orphan_replies', 1)
@@ -38,8 +55,9 @@ for _, m in ipairs(redis.call('ZRANGEBYSCORE', P .. 'early', '-inf', I(now),
 end
 local bf = {}
 for _, o in ipairs(out) do
-  if o[1] == 'E' then
-    redis.call('ZADD', P .. 'outbox', o[9], o[2] .. '|' .. o[4] .. ':' .. o[5])
+  if type(o) ~= 'table' then
+  elseif o[1] == 'E' then
+    zset(P .. 'outbox', o[2] .. '|' .. o[4] .. ':' .. o[5], o[9])
   elseif o[1] == 'B' then
     bf[#bf + 1] = o
   end
