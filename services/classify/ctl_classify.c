@@ -11,7 +11,8 @@
 #include "sc_config.h"
 #include "sc_json.h"
 
-sc_classifier_t *sc_ctl_load_classifier(const char *dir, const char *model, int rules_only);
+sc_classifier_t *sc_ctl_load_classifier(const char *dir, const char *model,
+                                        int rules_only);
 
 int sc_ctl_classify_main(int argc, char **argv)
 {
@@ -46,7 +47,8 @@ int sc_ctl_classify_main(int argc, char **argv)
                         fprintf(
                             c == 'h' ? stdout : stderr,
                             "Usage: socialcarectl classify [--json] [--lang pl|en] "
-                            "[--data DIR] [--model FILE | --rules] [-c FILE] [--brand ID] "
+                            "[--data DIR] [--model FILE | --rules] [-c FILE] [--brand "
+                            "ID] "
                             "< input\n"
                             "Reads one text a line (or one JSON post a line with --json: "
                             "text, lang, brand,\nauthor.followers, author.verified, "

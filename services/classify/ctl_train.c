@@ -20,6 +20,9 @@
 #include "sc_model.h"
 
 #define SENT_KNOWN 0x100 /* known bit for sentiment, after the 7 intents */
+/* Below this much data an output is not trained: the rules decide it. */
+#define MIN_LABELLED 200
+#define MIN_POSITIVE 30
 
 typedef struct ex_s {
         char *text;
@@ -27,6 +30,7 @@ typedef struct ex_s {
         int sentiment; /* 0 neg, 1 neu, 2 pos, -1 unknown */
         unsigned known, pos;
         int set;
+        size_t group;
 } ex_t;
 
 typedef struct exs_s {
@@ -34,10 +38,12 @@ typedef struct exs_s {
         size_t n, cap;
         const char *set_name[32];
         int set_cnt;
+        int weight;    /* of the set being read */
+        size_t groups; /* copies of one example share a group (and a fold) */
 } exs_t;
 
-static int ex_add(exs_t *e, const char *text, size_t len, int lang, int sentiment,
-                  unsigned known, unsigned pos)
+static int ex_add1(exs_t *e, const char *text, size_t len, int lang, int sentiment,
+                   unsigned known, unsigned pos)
 {
         if (e->n == e->cap) {
                 size_t cap = e->cap ? e->cap * 2 : 4096;
@@ -58,7 +64,18 @@ static int ex_add(exs_t *e, const char *text, size_t len, int lang, int sentimen
         x->known = known | (sentiment >= 0 ? SENT_KNOWN : 0);
         x->pos = pos & known;
         x->set = e->set_cnt - 1;
+        x->group = e->groups;
         e->n++;
+        return 0;
+}
+
+static int ex_add(exs_t *e, const char *text, size_t len, int lang, int sentiment,
+                  unsigned known, unsigned pos)
+{
+        for (int k = 0; k < (e->weight > 0 ? e->weight : 1); k++)
+                if (ex_add1(e, text, len, lang, sentiment, known, pos))
+                        return -1;
+        e->groups++;
         return 0;
 }
 
@@ -296,6 +313,16 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
         }
         memcpy(fmt, spec, (size_t)(colon - spec));
         fmt[colon - spec] = '\0';
+        char *at = strchr(fmt, '@');
+        e->weight = 1;
+        if (at) { /* FORMAT@W: every example counts W times */
+                *at = '\0';
+                e->weight = atoi(at + 1);
+                if (e->weight < 1 || e->weight > 100) {
+                        snprintf(err, errsz, "%s: weight must be 1..100", spec);
+                        return -1;
+                }
+        }
         const char *path = colon + 1;
         char labels_path[4096] = "";
         int lang_opt = -1;
@@ -576,6 +603,7 @@ static void figs_print(const figs_t *g, const char *name)
         if (g->n_sent) {
                 long right = 0;
                 double f1sum = 0, rsum = 0;
+                int classes = 0;
                 printf("== %s: %ld posts\n", name, g->n_sent);
                 printf("sentiment per class (P / R / F1 / gold count):\n");
                 for (int i = 0; i < 3; i++) {
@@ -588,12 +616,16 @@ static void figs_print(const figs_t *g, const char *name)
                                r = gold ? (double)tp / gold : 0;
                         printf("  %-9s %.3f / %.3f / %.3f / %ld\n", sent_names[i], p, r,
                                f1(p, r), gold);
-                        f1sum += f1(p, r);
-                        rsum += r;
+                        /* macro over the classes the set has (pol has no neutral) */
+                        if (gold) {
+                                f1sum += f1(p, r);
+                                rsum += r;
+                                classes++;
+                        }
                         right += tp;
                 }
                 printf("sentiment: accuracy %.3f, macro-F1 %.3f, macro-recall %.3f\n",
-                       (double)right / g->n_sent, f1sum / 3, rsum / 3);
+                       (double)right / g->n_sent, f1sum / classes, rsum / classes);
                 printf("confusion (rows gold, columns predicted): negative neutral "
                        "positive\n");
                 for (int i = 0; i < 3; i++)
@@ -910,7 +942,8 @@ static const char *train_usage =
     "per-class P/R/F1, accuracy, macro-F1, macro-recall and the confusion matrix\n"
     "per language and per set), calibrates with Platt scaling on the\n"
     "out-of-fold scores, and writes MODEL (same sets and seed, same bytes).\n"
-    "SET is FORMAT:PATH:\n"
+    "SET is FORMAT:PATH, or FORMAT@W:PATH to count each example W times (its\n"
+    "copies stay in one fold):\n"
     "  tsv:F        lang<TAB>sentiment<TAB>intents<TAB>text (team format; ? = not\n"
     "               labelled, intents comma-separated or -)\n"
     "  labels:pl:L:T  the team's labels L (line<TAB>sentiment<TAB>intents) of the\n"
@@ -986,6 +1019,8 @@ int sc_ctl_train_main(int argc, char **argv)
         double *oof_raw = malloc(e.n * sizeof(double));
         double *oofz = malloc(SC_MODEL_OUT * e.n * sizeof(double));
         int *fold = malloc(e.n * sizeof(*fold));
+        /* what the rules alone say of each example, to compare with */
+        unsigned char *rule_sent = malloc(e.n), *rule_mask = malloc(e.n);
         size_t *sub = malloc(e.n * sizeof(*sub)), *trn = malloc(e.n * sizeof(*trn));
         float *wq[SC_MODEL_LANGS][SC_MODEL_OUT] = {{0}};
         uint32_t *tmp = NULL;
@@ -995,7 +1030,7 @@ int sc_ctl_train_main(int argc, char **argv)
         memset(&spec, 0, sizeof(spec));
         spec.bits = bits;
         if (!pool || !start || !xs || !ys || !w || !oof_raw || !oofz || !fold || !sub ||
-            !trn)
+            !trn || !rule_sent || !rule_mask)
                 rc = -1;
         for (size_t i = 0; i < e.n && !rc; i++) {
                 const sc_feats_t *f;
@@ -1008,6 +1043,14 @@ int sc_ctl_train_main(int argc, char **argv)
                         e.v[i].sentiment = -1;
                 }
                 size_t n = e.v[i].known ? f->n : 0;
+                rule_sent[i] = n ? (f->dense[SC_DENSE_LABEL_POS]   ? 2
+                                    : f->dense[SC_DENSE_LABEL_NEG] ? 0
+                                                                   : 1)
+                                 : 1;
+                rule_mask[i] = 0;
+                for (int k = 0; n && k < SC_INTENT_CNT; k++)
+                        if (f->dense[SC_DENSE_INTENT + k] >= 0.5f)
+                                rule_mask[i] |= (unsigned char)BIT(k);
                 if (n > tmp_cap) {
                         tmp_cap = n * 2;
                         free(tmp);
@@ -1053,15 +1096,21 @@ int sc_ctl_train_main(int argc, char **argv)
         /* folds: a seeded shuffle dealt round-robin, the same for every model
          * so that the three sentiment models' out-of-fold scores line up */
         uint64_t st = 0x9E3779B97F4A7C15ULL ^ seed;
-        for (size_t i = 0; i < e.n && !rc; i++)
-                sub[i] = i;
-        for (size_t i = e.n; i > 1 && !rc; i--) {
-                size_t j = (size_t)(rng_next(&st) % i), t = sub[i - 1];
-                sub[i - 1] = sub[j];
-                sub[j] = t;
+        size_t *gfold = rc ? NULL : calloc(e.groups + 1, sizeof(*gfold));
+        if (!rc && !gfold)
+                rc = -1;
+        for (size_t i = 0; i < e.groups && !rc; i++)
+                gfold[i] = i;
+        for (size_t i = e.groups; i > 1 && !rc; i--) {
+                size_t j = (size_t)(rng_next(&st) % i), t = gfold[i - 1];
+                gfold[i - 1] = gfold[j];
+                gfold[j] = t;
         }
+        for (size_t i = 0; i < e.groups && !rc; i++)
+                sub[gfold[i]] = folds ? i % (size_t)folds : 0;
         for (size_t i = 0; i < e.n && !rc; i++)
-                fold[sub[i]] = folds ? (int)(i % (size_t)folds) : 0;
+                fold[i] = (int)sub[e.v[i].group];
+        free(gfold);
         static const char *const lang_names[2] = {"pl", "en"};
         static const char *const out_names[SC_MODEL_OUT] = {
             "negative", "neutral",         "positive",   "complaint", "question",
@@ -1080,7 +1129,8 @@ int sc_ctl_train_main(int argc, char **argv)
                                 npos += yes;
                                 sub[cnt++] = i;
                         }
-                        if (cnt < 20 || npos < 5 || cnt - npos < 5) {
+                        if (cnt < MIN_LABELLED || npos < MIN_POSITIVE ||
+                            cnt - npos < MIN_POSITIVE) {
                                 printf(
                                     "%s %s: %zu labelled, %zu positive: not trained (the "
                                     "rules decide)\n",
@@ -1153,8 +1203,9 @@ int sc_ctl_train_main(int argc, char **argv)
                                       2;
                         for (size_t i = 0; i < e.n; i++) {
                                 const ex_t *x = &e.v[i];
-                                if (x->lang != l || (set >= 0 && x->set != set))
-                                        continue;
+                                if (x->lang != l || (set >= 0 && x->set != set) ||
+                                    (i && x->group == e.v[i - 1].group))
+                                        continue; /* weighted copies count once */
                                 if (sent_ok && x->sentiment >= 0) {
                                         double p[3];
                                         int best = -1;
@@ -1194,6 +1245,24 @@ int sc_ctl_train_main(int argc, char **argv)
                         snprintf(name, sizeof(name), "cv %s %s (%d folds)", lang_names[l],
                                  set < 0 ? "all sets" : e.set_name[set], folds);
                         figs_print(&g, name);
+                        if (set >= 0)
+                                continue;
+                        /* the rule engine on the same examples and labels */
+                        memset(&g, 0, sizeof(g));
+                        for (size_t i = 0; i < e.n; i++) {
+                                const ex_t *x = &e.v[i];
+                                if (x->lang != l || (i && x->group == e.v[i - 1].group))
+                                        continue;
+                                if (x->sentiment >= 0)
+                                        figs_sent(&g, x->sentiment, rule_sent[i]);
+                                for (int k = 0; k < SC_INTENT_CNT; k++)
+                                        if (x->known & BIT(k))
+                                                figs_intent(&g, k, (x->pos >> k) & 1,
+                                                            (rule_mask[i] >> k) & 1);
+                        }
+                        snprintf(name, sizeof(name), "rules alone %s all sets",
+                                 lang_names[l]);
+                        figs_print(&g, name);
                 }
         }
         if (!rc && sc_model_write(&spec, outp, err, sizeof(err))) {
@@ -1226,6 +1295,8 @@ int sc_ctl_train_main(int argc, char **argv)
         free(oof_raw);
         free(oofz);
         free(fold);
+        free(rule_sent);
+        free(rule_mask);
         free(sub);
         free(trn);
         sc_classify_destroy(cl);

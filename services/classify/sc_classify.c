@@ -807,7 +807,8 @@ static void explain_top(sc_buf_t *ex, const sc_model_t *m, int lang, int o,
         }
         for (int k = 0; k < found; k++)
                 explain_add(ex, "%s: %s %+.2f", what,
-                            which[k] ? sc_dense_name((int)at[k]) : sc_feats_name(f, at[k]),
+                            which[k] ? sc_dense_name((int)at[k])
+                                     : sc_feats_name(f, at[k]),
                             sign * best[k]);
 }
 
@@ -817,13 +818,17 @@ static void apply_model(sc_classify_t *cl, const sc_classifier_t *c, int lang,
 {
         const sc_model_t *m = c->model;
         const sc_feats_t *f = &cl->feats;
-        int ml = lang >= 0 ? lang : LANG_EN;
+        int ml = lang;
+        if (ml < 0) /* no language spoke: the models are per language */
+                return;
         double z[SC_MODEL_OUT];
         sc_model_scores(m, ml, f, z);
-        explain_add(ex, "model %s (%s)", sc_model_version(m), ml == LANG_PL ? "pl" : "en");
+        explain_add(ex, "model %s (%s)", sc_model_version(m),
+                    ml == LANG_PL ? "pl" : "en");
         /* sentiment from the classes trained (at least two of three) */
         int trained = sc_model_present(m, ml, SC_OUT_NEG) +
-                      sc_model_present(m, ml, SC_OUT_NEU) + sc_model_present(m, ml, SC_OUT_POS);
+                      sc_model_present(m, ml, SC_OUT_NEU) +
+                      sc_model_present(m, ml, SC_OUT_POS);
         if (trained >= 2) {
                 double p[3], sum = 0;
                 int best = -1;
@@ -834,6 +839,15 @@ static void apply_model(sc_classify_t *cl, const sc_classifier_t *c, int lang,
                                 best = k;
                 }
                 static const char *const labels[3] = {"negative", "neutral", "positive"};
+                /* an irony marker (🙄) is precise where the training sets
+                 * are thin: a positive-looking post with one is negative */
+                if (out->sarcasm && best == SC_OUT_POS) {
+                        explain_add(ex, "sarcasm marker: positive -> negative");
+                        double t = p[SC_OUT_NEG];
+                        p[SC_OUT_NEG] = p[SC_OUT_POS];
+                        p[SC_OUT_POS] = t;
+                        best = SC_OUT_NEG;
+                }
                 out->label = labels[best];
                 out->score = (p[SC_OUT_POS] - p[SC_OUT_NEG]) / sum;
                 explain_add(ex, "sentiment %s p=%.2f", out->label, p[best] / sum);
@@ -853,6 +867,8 @@ static void apply_model(sc_classify_t *cl, const sc_classifier_t *c, int lang,
                                 explain_add(ex, "crisis: rule %.2f kept", rule);
                         }
                 }
+                if (k == SC_INTENT_PRAISE && out->sarcasm)
+                        out->intent[k] = 0;
                 if (out->intent[k] >= INTENT_THRESHOLD) {
                         out->intent_mask |= 1u << k;
                         if (ex && sc_model_present(m, ml, o))
@@ -871,9 +887,9 @@ int sc_classify_text(sc_classify_t *cl, const sc_classifier_t *c, const char *te
         if (!c->model)
                 rc = classify_rules(cl, c, text, n, lang_hint, out, ex, &lang);
         else {
-                rc = rules_and_features(cl, c, text, n, lang_hint,
-                                        sc_model_bits(c->model), ex != NULL, out, ex,
-                                        &lang);
+                rc =
+                    rules_and_features(cl, c, text, n, lang_hint, sc_model_bits(c->model),
+                                       ex != NULL, out, ex, &lang);
                 if (!rc)
                         apply_model(cl, c, lang, out, ex);
         }

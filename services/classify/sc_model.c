@@ -107,10 +107,15 @@ static int is_negator(const char *s, size_t n)
             "dont",    "cant",   "wont",    "isnt",   "doesnt",  "didnt",   "aint",
             "wasnt",   "arent",  "havent",  "hasnt",  "couldnt", "wouldnt", "nor",
             "without", "nobody", "nothing", "none",   "neither", "nowhere", NULL};
+        if (n < 2 || n > 8)
+                return 0;
         if (n >= 3 && !memcmp(s + n - 3, "n't", 3))
                 return 1;
+        if (s[0] != 'n' && s[0] != 'b' && s[0] != 'a' && s[0] != 'z' && s[0] != 'c' &&
+            s[0] != 'd' && s[0] != 'w' && s[0] != 'i' && s[0] != 'h')
+                return 0;
         for (int i = 0; neg[i]; i++)
-                if (strlen(neg[i]) == n && !memcmp(neg[i], s, n))
+                if (neg[i][0] == s[0] && !strncmp(neg[i], s, n) && !neg[i][n])
                         return 1;
         return 0;
 }

@@ -21,5 +21,6 @@ sets+=("pol:$D/train/pl_tweets/pol.tsv"
 for f in "$here"/labels/pl_poleval_*.tsv; do
   sets+=("labels:pl:$f:$D/dev/pl/hist_task_01_training_set_clean_only_text.txt")
 done
-sets+=("tsv:$here/train/team_posts.tsv")
-exec "$CTL" train --folds "${FOLDS:-5}" --seed 1 -C "${C:-1}" -o "$OUT" "${sets[@]}"
+# the team's care posts are few but of the domain: each counts TEAM_W times
+sets+=("tsv@${TEAM_W:-5}:$here/train/team_posts.tsv")
+exec "$CTL" train --folds "${FOLDS:-5}" --seed 1 -C "${C:-10}" -o "$OUT" "${sets[@]}"
