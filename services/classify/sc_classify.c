@@ -710,6 +710,7 @@ static int classify_rules(sc_classify_t *cl, const sc_classifier_t *c, const cha
                     (double)(st->exclaim > EXCLAIM_MAX ? EXCLAIM_MAX : st->exclaim);
                 sum += sum > 0 ? e : -e;
         }
+        out->irony = st->sarcasm;
         if (st->sarcasm && sum >= 0) {
                 explain_add(ex, "st->sarcasm marker: %+.2f -> %+.2f", sum,
                             -sum * 0.5 - 1.0);
@@ -841,7 +842,7 @@ static void apply_model(sc_classify_t *cl, const sc_classifier_t *c, int lang,
                 static const char *const labels[3] = {"negative", "neutral", "positive"};
                 /* an irony marker (🙄) is precise where the training sets
                  * are thin: a positive-looking post with one is negative */
-                if (out->sarcasm && best == SC_OUT_POS) {
+                if (out->irony && best == SC_OUT_POS) {
                         explain_add(ex, "sarcasm marker: positive -> negative");
                         double t = p[SC_OUT_NEG];
                         p[SC_OUT_NEG] = p[SC_OUT_POS];
@@ -867,7 +868,7 @@ static void apply_model(sc_classify_t *cl, const sc_classifier_t *c, int lang,
                                 explain_add(ex, "crisis: rule %.2f kept", rule);
                         }
                 }
-                if (k == SC_INTENT_PRAISE && out->sarcasm)
+                if (k == SC_INTENT_PRAISE && out->irony)
                         out->intent[k] = 0;
                 if (out->intent[k] >= INTENT_THRESHOLD) {
                         out->intent_mask |= 1u << k;

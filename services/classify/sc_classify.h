@@ -66,6 +66,7 @@ typedef struct sc_classification_s {
         float intent[SC_INTENT_CNT]; /* confidence 0..1 for each */
         unsigned intent_mask;        /* bit i set when intent[i] >= threshold */
         int sarcasm;                 /* an irony marker flipped the sentiment */
+        int irony;                   /* an irony marker (🙄 😒 :/) is in the text */
         int truncated; /* text longer than the cap: only its head was read */
 } sc_classification_t;
 
