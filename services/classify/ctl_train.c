@@ -1118,7 +1118,7 @@ int sc_ctl_train_main(int argc, char **argv)
         for (int l = 0; l < SC_MODEL_LANGS && !rc; l++) {
                 for (int o = 0; o < SC_MODEL_OUT && !rc; o++) {
                         unsigned need = o < 3 ? SENT_KNOWN : BIT(o - 3);
-                        size_t cnt = 0, npos = 0;
+                        size_t cnt = 0, npos = 0, dcnt = 0, dpos = 0;
                         for (size_t i = 0; i < e.n; i++) {
                                 const ex_t *x = &e.v[i];
                                 if (x->lang != l || !(x->known & need))
@@ -1128,13 +1128,16 @@ int sc_ctl_train_main(int argc, char **argv)
                                 ys[i] = yes ? 1 : -1;
                                 npos += yes;
                                 sub[cnt++] = i;
+                                if (!i || x->group != e.v[i - 1].group) {
+                                        dcnt++; /* distinct examples, not copies */
+                                        dpos += yes;
+                                }
                         }
-                        if (cnt < MIN_LABELLED || npos < MIN_POSITIVE ||
-                            cnt - npos < MIN_POSITIVE) {
-                                printf(
-                                    "%s %s: %zu labelled, %zu positive: not trained (the "
-                                    "rules decide)\n",
-                                    lang_names[l], out_names[o], cnt, npos);
+                        if (dcnt < MIN_LABELLED || dpos < MIN_POSITIVE ||
+                            dcnt - dpos < MIN_POSITIVE) {
+                                printf("%s %s: %zu labelled, %zu positive: not trained "
+                                       "(the rules decide)\n",
+                                       lang_names[l], out_names[o], dcnt, dpos);
                                 fflush(stdout);
                                 continue;
                         }
@@ -1186,8 +1189,10 @@ int sc_ctl_train_main(int argc, char **argv)
                         u->bias = (float)w[nfeat - 1];
                         u->platt_a = (float)a;
                         u->platt_b = (float)b;
-                        printf("%s %s: %zu labelled, %zu positive, Platt a %.3f b %.3f\n",
-                               lang_names[l], out_names[o], cnt, npos, a, b);
+                        printf(
+                            "%s %s: %zu labelled, %zu positive (%zu, %zu with weights), "
+                            "Platt a %.3f b %.3f\n",
+                            lang_names[l], out_names[o], dcnt, dpos, cnt, npos, a, b);
                         fflush(stdout);
                 }
                 if (rc || !folds)

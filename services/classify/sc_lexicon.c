@@ -46,6 +46,12 @@ struct sc_lexicon_s {
         uint32_t *first; /* per node: its first slot in ebyte/echild */
         unsigned char *ebyte;
         int32_t *echild;
+        /* A filter on the first three bytes of a token: a bit for every
+         * 3-byte start of a term, and the first bytes under which a stem of
+         * one or two bytes makes any start possible. Most tokens of a post
+         * start no term; they are turned away before the walk. */
+        uint64_t pre3[1024];
+        unsigned char short_stem[256];
 };
 
 static uint64_t mix(uint64_t k)
@@ -253,6 +259,8 @@ nomem:
         return -1;
 }
 
+static void build_filter(sc_lexicon_t *l);
+
 int sc_lexicon_freeze(sc_lexicon_t *l)
 {
         free(l->first);
@@ -292,7 +300,53 @@ int sc_lexicon_freeze(sc_lexicon_t *l)
         }
         free(fill);
         l->frozen = 1;
+        build_filter(l);
         return 0;
+}
+
+static unsigned pre3_bit(unsigned char a, unsigned char b, unsigned char c)
+{
+        return (((uint32_t)a << 16 | (uint32_t)b << 8 | c) * 2654435761u) >> 16;
+}
+
+static void pre3_set(sc_lexicon_t *l, unsigned bit)
+{
+        l->pre3[bit >> 6] |= 1ull << (bit & 63);
+}
+
+/* Children of a node in the frozen form: bytes and child nodes. */
+static uint32_t kids(const sc_lexicon_t *l, int32_t node, const unsigned char **b,
+                     const int32_t **c)
+{
+        *b = l->ebyte + l->first[node];
+        *c = l->echild + l->first[node];
+        return l->nodes[node].children;
+}
+
+static void build_filter(sc_lexicon_t *l)
+{
+        memset(l->pre3, 0, sizeof(l->pre3));
+        memset(l->short_stem, 0, sizeof(l->short_stem));
+        for (int a = 0; a < 256; a++) {
+                int32_t n1 = l->root[a];
+                if (n1 < 0)
+                        continue;
+                if (l->nodes[n1].stem >= 0 || l->nodes[n1].has_stem_sep)
+                        l->short_stem[a] = 1;
+                const unsigned char *b1;
+                const int32_t *c1;
+                uint32_t k1 = kids(l, n1, &b1, &c1);
+                for (uint32_t i = 0; i < k1; i++) {
+                        int32_t n2 = c1[i];
+                        if (l->nodes[n2].stem >= 0 || l->nodes[n2].has_stem_sep)
+                                l->short_stem[a] = 1;
+                        const unsigned char *b2;
+                        const int32_t *c2;
+                        uint32_t k2 = kids(l, n2, &b2, &c2);
+                        for (uint32_t j = 0; j < k2; j++)
+                                pre3_set(l, pre3_bit((unsigned char)a, b1[i], b2[j]));
+                }
+        }
 }
 
 static int32_t step(const sc_lexicon_t *l, int32_t node, unsigned char b)
@@ -340,6 +394,17 @@ static void consider(best_t *b, int32_t entry, size_t tokens, int stem, size_t s
 int sc_lexicon_match(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, size_t i,
                      sc_lex_match_t *out)
 {
+        if (l->frozen) {
+                const unsigned char *f = (const unsigned char *)toks[i].fold;
+                size_t fl = toks[i].fold_len;
+                if (!fl || l->root[f[0]] < 0)
+                        return 0;
+                if (fl >= 3 && !l->short_stem[f[0]]) {
+                        unsigned bit = pre3_bit(f[0], f[1], f[2]);
+                        if (!(l->pre3[bit >> 6] >> (bit & 63) & 1))
+                                return 0;
+                }
+        }
         int32_t cur[MAX_STATES], next[MAX_STATES];
         size_t cur_n = 1, next_n;
         best_t best = {-1, 0, 0, 0};

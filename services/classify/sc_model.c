@@ -101,36 +101,45 @@ static int add_class(sc_feats_t *f, const char *name)
 /* Negators whose scope marks the words after them (fold forms). */
 static int is_negator(const char *s, size_t n)
 {
-        static const char *const neg[] = {
-            "nie",     "not",    "no",      "never",  "nigdy",   "bez",     "nikt",
-            "nic",     "ani",    "brak",    "zadnej", "zadnego", "zaden",   "cannot",
-            "dont",    "cant",   "wont",    "isnt",   "doesnt",  "didnt",   "aint",
-            "wasnt",   "arent",  "havent",  "hasnt",  "couldnt", "wouldnt", "nor",
-            "without", "nobody", "nothing", "none",   "neither", "nowhere", NULL};
+        static const char *const neg[9][12] = {
+            [2] = {"no"},
+            [3] = {"nie", "not", "bez", "nic", "ani", "nor"},
+            [4] = {"nikt", "brak", "dont", "cant", "wont", "isnt", "aint", "none"},
+            [5] = {"never", "nigdy", "zaden", "didnt", "wasnt", "arent", "hasnt"},
+            [6] = {"zadnej", "cannot", "doesnt", "havent", "nobody"},
+            [7] = {"zadnego", "couldnt", "wouldnt", "without", "nothing", "neither",
+                   "nowhere"},
+        };
         if (n < 2 || n > 8)
                 return 0;
-        if (n >= 3 && !memcmp(s + n - 3, "n't", 3))
+        if (n >= 3 && s[n - 1] == 't' && s[n - 2] == '\'' && s[n - 3] == 'n')
                 return 1;
-        if (s[0] != 'n' && s[0] != 'b' && s[0] != 'a' && s[0] != 'z' && s[0] != 'c' &&
-            s[0] != 'd' && s[0] != 'w' && s[0] != 'i' && s[0] != 'h')
-                return 0;
-        for (int i = 0; neg[i]; i++)
-                if (neg[i][0] == s[0] && !strncmp(neg[i], s, n) && !neg[i][n])
+        for (int i = 0; i < 12 && neg[n][i]; i++)
+                if (neg[n][i][0] == s[0] && !memcmp(neg[n][i], s, n))
                         return 1;
         return 0;
 }
 
-static int word(sc_feats_t *f, const char *s, size_t n, int negated)
+/* A word, its prefixes of 4-6 bytes (stems for inflection) and its last 3
+ * bytes (the ending), hashed in one pass: the prefixes are the states of
+ * the word's own hash. *whole gets the word's hash for bigrams. */
+static int word(sc_feats_t *f, const char *s, size_t n, int negated, uint32_t *whole)
 {
-        if (add(f, negated ? 'n' : 'w', s, n))
-                return -1;
-        /* stems for inflection: the word without its ending, and the ending */
-        for (size_t p = 4; p <= 6 && p < n; p++)
-                if (add(f, (char)('0' + p), s, p))
-                        return -1;
-        if (n >= 5 && add(f, 's', s + n - 3, 3))
-                return -1;
-        return 0;
+        uint32_t h = h_tag('p');
+        int rc = 0;
+        for (size_t i = 0; i < n; i++) {
+                h = (h ^ (uint8_t)s[i]) * 16777619u;
+                if (i + 1 >= 4 && i + 1 <= 6 && i + 1 < n)
+                        rc |= push(f, h, 'p', s, i + 1, NULL, 0);
+        }
+        *whole = h;
+        /* an end marker tells the word from a prefix of a longer one */
+        rc |= push(f, (h ^ (negated ? 0xfeu : 0xffu)) * 16777619u, negated ? 'n' : 'w', s,
+                   n, NULL, 0);
+        if (n >= 5)
+                rc |= push(f, h_bytes(h_tag('s'), s + n - 3, 3), 's', s + n - 3, 3, NULL,
+                           0);
+        return rc ? -1 : 0;
 }
 
 static int is_clause_end(const sc_token_t *t)
@@ -144,6 +153,7 @@ int sc_feats_extract(sc_feats_t *f, const sc_token_t *t, size_t cnt, unsigned fl
         sc_buf_reset(&f->names);
         const char *prev = NULL;
         size_t prev_n = 0, words = 0;
+        uint32_t prev_h = 0, wh = 0;
         int neg = 0, rc = 0;
         for (size_t i = 0; i < cnt && !rc; i++) {
                 const sc_token_t *tk = &t[i];
@@ -152,11 +162,10 @@ int sc_feats_extract(sc_feats_t *f, const sc_token_t *t, size_t cnt, unsigned fl
                 switch (tk->type) {
                 case SC_TOK_WORD:
                         words++;
-                        rc = word(f, s, n, neg > 0);
+                        rc = word(f, s, n, neg > 0, &wh);
                         if (!rc && prev)
-                                rc = push(
-                                    f, h_bytes(h_bytes(h_tag('b'), prev, prev_n), s, n),
-                                    'b', prev, prev_n, s, n);
+                                rc = push(f, (prev_h * 0x9E3779B1u) ^ wh ^ 0x2545F491u,
+                                          'b', prev, prev_n, s, n);
                         if (!rc && (tk->flags & SC_TOKF_ALLCAPS))
                                 rc = add_class(f, "caps");
                         if (!rc && (tk->flags & SC_TOKF_ELONGATED))
@@ -167,11 +176,12 @@ int sc_feats_extract(sc_feats_t *f, const sc_token_t *t, size_t cnt, unsigned fl
                                 neg--;
                         prev = s;
                         prev_n = n;
+                        prev_h = wh;
                         continue;
                 case SC_TOK_HASHTAG:
                         rc = add(f, 'h', s, n);
                         for (unsigned k = 0; k < tk->part_cnt && !rc; k++)
-                                rc = word(f, tk->part[k], tk->part_len[k], 0);
+                                rc = word(f, tk->part[k], tk->part_len[k], 0, &wh);
                         break;
                 case SC_TOK_MENTION:
                         rc = add_class(f, "mention");
@@ -320,7 +330,7 @@ sc_model_t *sc_model_load(const char *path, char *errstr, size_t errstr_size)
                 goto fail;
         }
         size_t size = file_size(bits);
-        m->file = malloc(size + 1);
+        m->file = calloc(1, size + 16); /* 16: see sc_model_scores */
         if (!m->file) {
                 snprintf(errstr, errstr_size, "%s: out of memory", path);
                 goto fail;
@@ -401,16 +411,32 @@ int sc_model_present(const sc_model_t *m, int lang, int o)
                m->out[lang][o].present;
 }
 
+typedef int8_t v16i8 __attribute__((vector_size(16)));
+typedef int16_t v16i16 __attribute__((vector_size(32)));
+
 void sc_model_scores(const sc_model_t *m, int lang, const sc_feats_t *f,
                      double z[SC_MODEL_OUT])
 {
-        int32_t acc[SC_MODEL_OUT] = {0};
+        /* A bucket's ten weights are read as one 16-byte vector (the table
+         * is padded so the last bucket can be), summed in 16-bit lanes that
+         * are flushed to 32 bits before they could overflow. */
+        int32_t acc[16] = {0};
         const int8_t *tab = m->table[lang];
+        v16i16 sum = {0};
+        size_t since = 0;
         for (size_t i = 0; i < f->n; i++) {
-                const int8_t *w = tab + (size_t)f->idx[i] * SC_MODEL_OUT;
-                for (int o = 0; o < SC_MODEL_OUT; o++)
-                        acc[o] += w[o];
+                v16i8 w;
+                memcpy(&w, tab + (size_t)f->idx[i] * SC_MODEL_OUT, sizeof(w));
+                sum += __builtin_convertvector(w, v16i16);
+                if (++since == 250) {
+                        for (int o = 0; o < SC_MODEL_OUT; o++)
+                                acc[o] += sum[o];
+                        sum = (v16i16){0};
+                        since = 0;
+                }
         }
+        for (int o = 0; o < SC_MODEL_OUT; o++)
+                acc[o] += sum[o];
         double norm = f->n ? 1.0 / sqrt((double)f->n) : 0;
         for (int o = 0; o < SC_MODEL_OUT; o++) {
                 const out_t *u = &m->out[lang][o];
