@@ -411,32 +411,42 @@ int sc_model_present(const sc_model_t *m, int lang, int o)
                m->out[lang][o].present;
 }
 
-typedef int8_t v16i8 __attribute__((vector_size(16)));
-typedef int16_t v16i16 __attribute__((vector_size(32)));
+typedef int8_t v8i8 __attribute__((vector_size(8)));
+typedef int16_t v8i16 __attribute__((vector_size(16)));
 
 void sc_model_scores(const sc_model_t *m, int lang, const sc_feats_t *f,
                      double z[SC_MODEL_OUT])
 {
-        /* A bucket's ten weights are read as one 16-byte vector (the table
+        /* A bucket's ten weights are read as two 8-byte vectors (the table
          * is padded so the last bucket can be), summed in 16-bit lanes that
-         * are flushed to 32 bits before they could overflow. */
+         * are flushed to 32 bits before they could overflow; the buckets
+         * ahead are prefetched, the table being larger than the caches. */
         int32_t acc[16] = {0};
         const int8_t *tab = m->table[lang];
-        v16i16 sum = {0};
+        v8i16 lo = {0}, hi = {0};
         size_t since = 0;
         for (size_t i = 0; i < f->n; i++) {
-                v16i8 w;
-                memcpy(&w, tab + (size_t)f->idx[i] * SC_MODEL_OUT, sizeof(w));
-                sum += __builtin_convertvector(w, v16i16);
+                if (i + 8 < f->n)
+                        __builtin_prefetch(tab + (size_t)f->idx[i + 8] * SC_MODEL_OUT);
+                const int8_t *p = tab + (size_t)f->idx[i] * SC_MODEL_OUT;
+                v8i8 a, b;
+                memcpy(&a, p, sizeof(a));
+                memcpy(&b, p + 8, sizeof(b));
+                lo += __builtin_convertvector(a, v8i16);
+                hi += __builtin_convertvector(b, v8i16);
                 if (++since == 250) {
-                        for (int o = 0; o < SC_MODEL_OUT; o++)
-                                acc[o] += sum[o];
-                        sum = (v16i16){0};
+                        for (int o = 0; o < 8; o++)
+                                acc[o] += lo[o];
+                        for (int o = 8; o < SC_MODEL_OUT; o++)
+                                acc[o] += hi[o - 8];
+                        lo = hi = (v8i16){0};
                         since = 0;
                 }
         }
-        for (int o = 0; o < SC_MODEL_OUT; o++)
-                acc[o] += sum[o];
+        for (int o = 0; o < 8; o++)
+                acc[o] += lo[o];
+        for (int o = 8; o < SC_MODEL_OUT; o++)
+                acc[o] += hi[o - 8];
         double norm = f->n ? 1.0 / sqrt((double)f->n) : 0;
         for (int o = 0; o < SC_MODEL_OUT; o++) {
                 const out_t *u = &m->out[lang][o];
