@@ -867,6 +867,14 @@ static void apply_model(sc_classify_t *cl, const sc_classifier_t *c, int lang,
                                 out->intent[k] = rule;
                                 explain_add(ex, "crisis: rule %.2f kept", rule);
                         }
+                        /* an ironic post is read by the rules that caught
+                         * it: "Great job, third outage 🙄" is a complaint */
+                        if (k == SC_INTENT_COMPLAINT && out->irony &&
+                            !strcmp(out->label, "negative") && rule > out->intent[k]) {
+                                out->intent[k] = rule;
+                                explain_add(ex, "complaint: rule %.2f kept (irony)",
+                                            rule);
+                        }
                 }
                 if (k == SC_INTENT_PRAISE && out->irony)
                         out->intent[k] = 0;
