@@ -381,7 +381,8 @@ static void build_filter(sc_lexicon_t *l)
         }
 }
 
-static int32_t step(const sc_lexicon_t *l, int32_t node, unsigned char b)
+static inline __attribute__((always_inline)) int32_t step(const sc_lexicon_t *l,
+                                                          int32_t node, unsigned char b)
 {
         if (!l->frozen)
                 return child(l, node, b);
