@@ -61,29 +61,39 @@ static int grow(sc_feats_t *f)
         return 0;
 }
 
-static int push(sc_feats_t *f, uint32_t h, char tag, const char *a, size_t an,
-                const char *b, size_t bn)
+static int push_name(sc_feats_t *f, char tag, const char *a, size_t an, const char *b,
+                     size_t bn) __attribute__((noinline, cold));
+
+/* Names are for explanations only: kept out of the hot path. */
+static int push_name(sc_feats_t *f, char tag, const char *a, size_t an, const char *b,
+                     size_t bn)
 {
-        if (f->n == f->cap && grow(f))
-                return -1;
-        if (f->want_names) {
-                if (f->n >= f->name_cap) {
-                        uint32_t *o = realloc(f->name_off, f->cap * sizeof(*o));
-                        if (!o)
-                                return -1;
-                        f->name_off = o;
-                        f->name_cap = f->cap;
-                }
-                f->name_off[f->n] = (uint32_t)f->names.len;
-                sc_buf_putc(&f->names, tag);
-                sc_buf_putc(&f->names, ':');
-                sc_buf_append(&f->names, a, an);
-                if (b) {
-                        sc_buf_putc(&f->names, '_');
-                        sc_buf_append(&f->names, b, bn);
-                }
-                sc_buf_putc(&f->names, '\0');
+        if (f->n >= f->name_cap) {
+                uint32_t *o = realloc(f->name_off, f->cap * sizeof(*o));
+                if (!o)
+                        return -1;
+                f->name_off = o;
+                f->name_cap = f->cap;
         }
+        f->name_off[f->n] = (uint32_t)f->names.len;
+        sc_buf_putc(&f->names, tag);
+        sc_buf_putc(&f->names, ':');
+        sc_buf_append(&f->names, a, an);
+        if (b) {
+                sc_buf_putc(&f->names, '_');
+                sc_buf_append(&f->names, b, bn);
+        }
+        sc_buf_putc(&f->names, '\0');
+        return 0;
+}
+
+static inline int push(sc_feats_t *f, uint32_t h, char tag, const char *a, size_t an,
+                       const char *b, size_t bn)
+{
+        if (__builtin_expect(f->n == f->cap, 0) && grow(f))
+                return -1;
+        if (__builtin_expect(f->want_names, 0) && push_name(f, tag, a, an, b, bn))
+                return -1;
         f->idx[f->n++] = h_fin(h) & ((1u << f->bits) - 1);
         return 0;
 }
