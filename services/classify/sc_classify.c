@@ -851,6 +851,11 @@ static void apply_model(sc_classify_t *cl, const sc_classifier_t *c, int lang,
                 }
                 out->label = labels[best];
                 out->score = (p[SC_OUT_POS] - p[SC_OUT_NEG]) / sum;
+                /* docs/ROUTING.md: negative only below 0, positive only above */
+                if (best == SC_OUT_NEG && out->score >= 0)
+                        out->score = -1e-3;
+                else if (best == SC_OUT_POS && out->score <= 0)
+                        out->score = 1e-3;
                 explain_add(ex, "sentiment %s p=%.2f", out->label, p[best] / sum);
                 if (ex)
                         explain_top(ex, m, ml, best, out->label, f, 1);
