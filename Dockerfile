@@ -9,6 +9,7 @@ FROM debian:12-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config librdkafka-dev libavro-dev libhiredis-dev \
       libcurl4-openssl-dev libutf8proc-dev libmicrohttpd-dev libyaml-dev libssl-dev \
+      liblinear-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # The top-level CMakeLists.txt discovers services/, tests/ and bench/: all three
@@ -30,7 +31,7 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 FROM debian:12-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
       librdkafka1 libavro23 libhiredis0.14 libcurl4 libutf8proc2 libmicrohttpd12 \
-      libyaml-0-2 libssl3 ca-certificates tzdata curl \
+      libyaml-0-2 libssl3 liblinear4 ca-certificates tzdata curl \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 socialcare \
     && useradd --system --uid 10001 --gid 10001 --no-create-home \
@@ -43,6 +44,7 @@ ENV PATH=/opt/socialcare/bin:$PATH \
     SOCIALCARE_CONFIG=/opt/socialcare/share/socialcare/config/socialcare.yaml \
     SOCIALCARE_SCHEMAS_DIR=/opt/socialcare/share/socialcare/schemas \
     SOCIALCARE_CLASSIFY_DATA_DIR=/opt/socialcare/share/socialcare/classify \
+    SOCIALCARE_CLASSIFY_MODEL=/opt/socialcare/share/socialcare/classify/models/sc-lin-1.model \
     SOCIALCARE_METRICS_PORT=9100 \
     SOCIALCARE_LOG_FORMAT=json
 # Numeric, so orchestrators can verify runAsNonRoot.

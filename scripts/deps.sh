@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config
       librdkafka-dev libavro-dev libhiredis-dev libcurl4-openssl-dev libutf8proc-dev
-      libmicrohttpd-dev libyaml-dev libssl-dev
+      libmicrohttpd-dev libyaml-dev libssl-dev liblinear-dev
       redis-server redis-tools kcat tzdata curl python3 ca-certificates)
 if [ "${1:-}" = "--test" ]; then
   # clang + its libFuzzer/sanitizer runtimes for the fuzz targets (tests/fuzz)

@@ -1,7 +1,8 @@
 /* socialcare-classify: Avro Post (social.posts) -> Avro Enriched
  * (social.posts.enriched): language, sentiment, intents, brand topics,
  * reach, priority and needs_reply. Stateless: no Redis. SIGHUP reloads the
- * data files and the brands' topics; a bad file keeps the running set. */
+ * data files, the model and the brands' topics; a bad file keeps the
+ * running set. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,9 @@ static const sc_conf_def_t classify_defs[] = {
      "topic of Avro Enriched records"},
     {"classify.data_dir", SC_CONF_STR, SC_CLASSIFY_DEFAULT_DATA_DIR, 1, 0,
      "folder of the lexicon and rule files (reloaded on SIGHUP)"},
+    {"classify.model", SC_CONF_STR, SC_CLASSIFY_DEFAULT_MODEL, 1, 0,
+     "trained model file (services/classify/MODEL.md), reloaded on SIGHUP; empty: "
+     "rules only"},
     {"classify.max_text_bytes", SC_CONF_INT, "10000", 64, 1048576,
      "longest text looked at; a longer text is classified on its head"},
     SC_CONF_END,
@@ -39,6 +43,22 @@ typedef struct classify_s {
 
 static const char *const SENTIMENTS[] = {"positive", "neutral", "negative"};
 
+/* The rules of classify.data_dir plus the model of classify.model (when
+ * set): both load or nothing does, so a reload keeps the running pair. */
+static sc_classifier_t *load_classifier(const sc_config_t *c, char *errstr,
+                                        size_t errstr_size)
+{
+        sc_classifier_t *cls = sc_classifier_load(sc_config_str(c, "classify.data_dir"),
+                                                  errstr, errstr_size);
+        const char *model = sc_config_str(c, "classify.model");
+        if (cls && model && *model &&
+            sc_classifier_load_model(cls, model, errstr, errstr_size)) {
+                sc_classifier_destroy(cls);
+                return NULL;
+        }
+        return cls;
+}
+
 static int classify_init(sc_worker_t *w, void **statep, char *errstr, size_t errstr_size)
 {
         const sc_config_t *c = sc_worker_config(w);
@@ -55,8 +75,7 @@ static int classify_init(sc_worker_t *w, void **statep, char *errstr, size_t err
                        : NULL;
         if (!s->out)
                 return -1;
-        s->classifier = sc_classifier_load(sc_config_str(c, "classify.data_dir"), errstr,
-                                           errstr_size);
+        s->classifier = load_classifier(c, errstr, errstr_size);
         if (!s->classifier)
                 return -1;
         s->topics = sc_topics_new(sc_worker_brands(w), errstr, errstr_size);
@@ -65,7 +84,7 @@ static int classify_init(sc_worker_t *w, void **statep, char *errstr, size_t err
         s->cl = sc_classify_new((size_t)sc_config_int(c, "classify.max_text_bytes"));
         if (!s->cl)
                 return -1;
-        sc_log(SC_LOG_INFO, "classifier %s: %s", SC_CLASSIFIER_VERSION,
+        sc_log(SC_LOG_INFO, "classifier %s: %s", sc_classifier_version(s->classifier),
                sc_classifier_summary(s->classifier));
         sc_metrics_t *m = sc_worker_metrics(w);
         s->posts_total = sc_metrics_counter(m, "socialcare_classify_posts_total",
@@ -105,12 +124,12 @@ static int encode(classify_t *s, const sc_post_t *p, const sc_classification_t *
         int n = 0;
         for (int k = 0; k < SC_INTENT_CNT; k++)
                 n += (r->intent_mask >> k) & 1;
-        int bad =
-            sc_avro_frame_begin(s->out, o) || sc_post_write(p, o) ||
-            sc_avro_w_str(o, SC_CLASSIFIER_VERSION, strlen(SC_CLASSIFIER_VERSION)) ||
-            sc_avro_w_str(o, r->lang, strlen(r->lang)) ||
-            sc_avro_w_str(o, r->label, strlen(r->label)) ||
-            sc_avro_w_double(o, r->score) || sc_avro_w_array_begin(o, (size_t)n);
+        const char *version = sc_classifier_version(s->classifier);
+        int bad = sc_avro_frame_begin(s->out, o) || sc_post_write(p, o) ||
+                  sc_avro_w_str(o, version, strlen(version)) ||
+                  sc_avro_w_str(o, r->lang, strlen(r->lang)) ||
+                  sc_avro_w_str(o, r->label, strlen(r->label)) ||
+                  sc_avro_w_double(o, r->score) || sc_avro_w_array_begin(o, (size_t)n);
         for (int k = 0; k < SC_INTENT_CNT && !bad; k++)
                 if ((r->intent_mask >> k) & 1) {
                         const char *name = sc_intent_name(k);
@@ -194,8 +213,7 @@ static int classify_reload(sc_worker_t *w, void *state, const sc_config_t *c,
                            char *errstr, size_t errstr_size)
 {
         classify_t *s = state;
-        sc_classifier_t *nc = sc_classifier_load(sc_config_str(c, "classify.data_dir"),
-                                                 errstr, errstr_size);
+        sc_classifier_t *nc = load_classifier(c, errstr, errstr_size);
         if (!nc)
                 return -1;
         sc_topics_t *nt = sc_topics_new(sc_worker_brands(w), errstr, errstr_size);
@@ -207,14 +225,14 @@ static int classify_reload(sc_worker_t *w, void *state, const sc_config_t *c,
         sc_topics_destroy(s->topics);
         s->classifier = nc;
         s->topics = nt;
-        sc_log(SC_LOG_INFO, "classifier reloaded: %s", sc_classifier_summary(nc));
+        sc_log(SC_LOG_INFO, "classifier reloaded: %s: %s", sc_classifier_version(nc),
+               sc_classifier_summary(nc));
         return 0;
 }
 
 static int classify_check(const sc_config_t *c, char *errstr, size_t errstr_size)
 {
-        sc_classifier_t *cls = sc_classifier_load(sc_config_str(c, "classify.data_dir"),
-                                                  errstr, errstr_size);
+        sc_classifier_t *cls = load_classifier(c, errstr, errstr_size);
         sc_classifier_destroy(cls);
         return cls ? 0 : -1;
 }

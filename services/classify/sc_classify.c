@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "sc_lexicon.h"
+#include "sc_model.h"
 #include "sc_text.h"
 
 enum { LANG_PL, LANG_EN, LANG_CNT };
@@ -31,6 +32,7 @@ enum { MOD_NEGATOR = 1, MOD_BOOSTER, MOD_DAMPENER, MOD_CONTRAST };
 #define ALPHA               15.0
 #define LABEL_THRESHOLD     0.05
 #define INTENT_THRESHOLD    0.5
+#define CRISIS_RULE_SURE    0.8 /* a rule crisis this sure overrides the model */
 #define MAX_INTENT_ROWS     2048
 #define MAX_MATCHED         64
 
@@ -61,11 +63,13 @@ struct sc_classifier_s {
         float (*intent_w)[SC_INTENT_CNT];
         size_t intent_w_cnt;
         char summary[256];
+        sc_model_t *model; /* NULL: rules only */
 };
 
 struct sc_classify_s {
         sc_text_t *tx;
         size_t max_bytes;
+        sc_feats_t feats;
 };
 
 /* ---- loading -------------------------------------------------------------- */
@@ -347,12 +351,32 @@ void sc_classifier_destroy(sc_classifier_t *c)
         sc_lexicon_destroy(c->emoji);
         sc_lexicon_destroy(c->langid);
         free(c->intent_w);
+        sc_model_destroy(c->model);
         free(c);
 }
 
 const char *sc_classifier_summary(const sc_classifier_t *c)
 {
         return c->summary;
+}
+
+int sc_classifier_load_model(sc_classifier_t *c, const char *path, char *errstr,
+                             size_t errstr_size)
+{
+        sc_model_t *m = sc_model_load(path, errstr, errstr_size);
+        if (!m)
+                return -1;
+        sc_model_destroy(c->model);
+        c->model = m;
+        size_t len = strlen(c->summary);
+        snprintf(c->summary + len, sizeof(c->summary) - len, ", model %s",
+                 sc_model_version(m));
+        return 0;
+}
+
+const char *sc_classifier_version(const sc_classifier_t *c)
+{
+        return c->model ? sc_model_version(c->model) : SC_CLASSIFIER_VERSION;
 }
 
 /* ---- classification ----------------------------------------------------- */
@@ -368,6 +392,7 @@ sc_classify_t *sc_classify_new(size_t max_bytes)
                 free(cl);
                 return NULL;
         }
+        sc_feats_init(&cl->feats, SC_MODEL_BITS);
         return cl;
 }
 
@@ -376,6 +401,7 @@ void sc_classify_destroy(sc_classify_t *cl)
         if (!cl)
                 return;
         sc_text_destroy(cl->tx);
+        sc_feats_free(&cl->feats);
         free(cl);
 }
 
@@ -649,21 +675,18 @@ static void score_run(const sc_classifier_t *c, int lang, const sc_token_t *t, s
         }
 }
 
-int sc_classify_text(sc_classify_t *cl, const sc_classifier_t *c, const char *text,
-                     size_t n, const char *lang_hint, sc_classification_t *out,
-                     sc_buf_t *ex)
+/* The rule engine alone; *lang_out gets LANG_* or -1. */
+static int classify_rules(sc_classify_t *cl, const sc_classifier_t *c, const char *text,
+                          size_t n, const char *lang_hint, sc_classification_t *out,
+                          sc_buf_t *ex, int *lang_out)
 {
         memset(out, 0, sizeof(*out));
         out->lang = "und";
         out->label = "neutral";
-        if (ex)
-                sc_buf_putc(ex, '[');
+        *lang_out = -1;
         int cnt_i = sc_text_tokenize(cl->tx, text, n);
-        if (cnt_i < 0) {
-                if (ex)
-                        sc_buf_putc(ex, ']');
+        if (cnt_i < 0)
                 return -1;
-        }
         size_t cnt;
         const sc_token_t *t = sc_text_tokens(cl->tx, &cnt);
         unsigned flags = sc_text_flags(cl->tx);
@@ -687,6 +710,7 @@ int sc_classify_text(sc_classify_t *cl, const sc_classifier_t *c, const char *te
                     (double)(st->exclaim > EXCLAIM_MAX ? EXCLAIM_MAX : st->exclaim);
                 sum += sum > 0 ? e : -e;
         }
+        out->irony = st->sarcasm;
         if (st->sarcasm && sum >= 0) {
                 explain_add(ex, "st->sarcasm marker: %+.2f -> %+.2f", sum,
                             -sum * 0.5 - 1.0);
@@ -718,9 +742,174 @@ int sc_classify_text(sc_classify_t *cl, const sc_classifier_t *c, const char *te
         for (int k = 0; k < SC_INTENT_CNT; k++)
                 if (out->intent[k] >= INTENT_THRESHOLD)
                         out->intent_mask |= 1u << k;
+        *lang_out = lang;
+        return 0;
+}
+
+static int rules_and_features(sc_classify_t *cl, const sc_classifier_t *c,
+                              const char *text, size_t n, const char *hint, unsigned bits,
+                              int names, sc_classification_t *out, sc_buf_t *ex,
+                              int *lang)
+{
+        if (classify_rules(cl, c, text, n, hint, out, ex, lang))
+                return -1;
+        size_t cnt;
+        const sc_token_t *t = sc_text_tokens(cl->tx, &cnt);
+        cl->feats.bits = bits;
+        cl->feats.want_names = names;
+        if (sc_feats_extract(&cl->feats, t, cnt, sc_text_flags(cl->tx)))
+                return -1;
+        sc_feats_set_rules(&cl->feats, out->score, out->intent, out->sarcasm, out->label);
+        return 0;
+}
+
+int sc_classify_features(sc_classify_t *cl, const sc_classifier_t *c, const char *text,
+                         size_t n, const char *lang_hint, unsigned bits, int names,
+                         int *lang, const struct sc_feats_s **feats)
+{
+        sc_classification_t r;
+        if (rules_and_features(cl, c, text, n, lang_hint, bits, names, &r, NULL, lang))
+                return -1;
+        *feats = &cl->feats;
+        return 0;
+}
+
+static double sigmoid(double z)
+{
+        return 1.0 / (1.0 + exp(-z));
+}
+
+/* Lists the features that moved output o most toward its decision. */
+static void explain_top(sc_buf_t *ex, const sc_model_t *m, int lang, int o,
+                        const char *what, const sc_feats_t *f, int sign)
+{
+        enum { TOP = 4 };
+        double best[TOP] = {0};
+        int which[TOP];
+        size_t at[TOP];
+        int found = 0;
+        for (size_t i = 0; i < f->n + SC_DENSE_USED; i++) {
+                int dense = i >= f->n;
+                double v = dense ? sc_model_dense_contrib(m, lang, o, f, (int)(i - f->n))
+                                 : sc_model_contrib(m, lang, o, f, i);
+                v *= sign;
+                if (v <= 0 || (found == TOP && v <= best[TOP - 1]))
+                        continue;
+                int k = found < TOP ? found++ : TOP - 1;
+                while (k > 0 && best[k - 1] < v) {
+                        best[k] = best[k - 1];
+                        which[k] = which[k - 1];
+                        at[k] = at[k - 1];
+                        k--;
+                }
+                best[k] = v;
+                which[k] = dense;
+                at[k] = dense ? i - f->n : i;
+        }
+        for (int k = 0; k < found; k++)
+                explain_add(ex, "%s: %s %+.2f", what,
+                            which[k] ? sc_dense_name((int)at[k])
+                                     : sc_feats_name(f, at[k]),
+                            sign * best[k]);
+}
+
+/* The model's reading replaces the rules' where it was trained. */
+static void apply_model(sc_classify_t *cl, const sc_classifier_t *c, int lang,
+                        sc_classification_t *out, sc_buf_t *ex)
+{
+        const sc_model_t *m = c->model;
+        const sc_feats_t *f = &cl->feats;
+        int ml = lang;
+        if (ml < 0) /* no language spoke: the models are per language */
+                return;
+        double z[SC_MODEL_OUT];
+        sc_model_scores(m, ml, f, z);
+        explain_add(ex, "model %s (%s)", sc_model_version(m),
+                    ml == LANG_PL ? "pl" : "en");
+        /* sentiment from the classes trained (at least two of three) */
+        int trained = sc_model_present(m, ml, SC_OUT_NEG) +
+                      sc_model_present(m, ml, SC_OUT_NEU) +
+                      sc_model_present(m, ml, SC_OUT_POS);
+        if (trained >= 2) {
+                double p[3], sum = 0;
+                int best = -1;
+                for (int k = 0; k < 3; k++) {
+                        p[k] = sc_model_present(m, ml, k) ? sigmoid(z[k]) : 0;
+                        sum += p[k];
+                        if (best < 0 || p[k] > p[best])
+                                best = k;
+                }
+                static const char *const labels[3] = {"negative", "neutral", "positive"};
+                /* an irony marker (🙄) is precise where the training sets
+                 * are thin: a positive-looking post with one is negative */
+                if (out->irony && best == SC_OUT_POS) {
+                        explain_add(ex, "sarcasm marker: positive -> negative");
+                        double t = p[SC_OUT_NEG];
+                        p[SC_OUT_NEG] = p[SC_OUT_POS];
+                        p[SC_OUT_POS] = t;
+                        best = SC_OUT_NEG;
+                }
+                out->label = labels[best];
+                out->score = (p[SC_OUT_POS] - p[SC_OUT_NEG]) / sum;
+                /* docs/ROUTING.md: negative only below 0, positive only above */
+                if (best == SC_OUT_NEG && out->score >= 0)
+                        out->score = -1e-3;
+                else if (best == SC_OUT_POS && out->score <= 0)
+                        out->score = 1e-3;
+                explain_add(ex, "sentiment %s p=%.2f", out->label, p[best] / sum);
+                if (ex)
+                        explain_top(ex, m, ml, best, out->label, f, 1);
+        }
+        out->intent_mask = 0;
+        for (int k = 0; k < SC_INTENT_CNT; k++) {
+                int o = SC_OUT_INTENT + k;
+                if (sc_model_present(m, ml, o)) {
+                        float rule = out->intent[k];
+                        out->intent[k] = (float)sigmoid(z[o]);
+                        /* crisis phrases are precise: a sure rule hit stands */
+                        if (k == SC_INTENT_CRISIS && rule >= CRISIS_RULE_SURE &&
+                            rule > out->intent[k]) {
+                                out->intent[k] = rule;
+                                explain_add(ex, "crisis: rule %.2f kept", rule);
+                        }
+                        /* an ironic post is read by the rules that caught
+                         * it: "Great job, third outage 🙄" is a complaint */
+                        if (k == SC_INTENT_COMPLAINT && out->irony &&
+                            !strcmp(out->label, "negative") && rule > out->intent[k]) {
+                                out->intent[k] = rule;
+                                explain_add(ex, "complaint: rule %.2f kept (irony)",
+                                            rule);
+                        }
+                }
+                if (k == SC_INTENT_PRAISE && out->irony)
+                        out->intent[k] = 0;
+                if (out->intent[k] >= INTENT_THRESHOLD) {
+                        out->intent_mask |= 1u << k;
+                        if (ex && sc_model_present(m, ml, o))
+                                explain_top(ex, m, ml, o, intent_names[k], f, 1);
+                }
+        }
+}
+
+int sc_classify_text(sc_classify_t *cl, const sc_classifier_t *c, const char *text,
+                     size_t n, const char *lang_hint, sc_classification_t *out,
+                     sc_buf_t *ex)
+{
+        int lang, rc;
+        if (ex)
+                sc_buf_putc(ex, '[');
+        if (!c->model)
+                rc = classify_rules(cl, c, text, n, lang_hint, out, ex, &lang);
+        else {
+                rc =
+                    rules_and_features(cl, c, text, n, lang_hint, sc_model_bits(c->model),
+                                       ex != NULL, out, ex, &lang);
+                if (!rc)
+                        apply_model(cl, c, lang, out, ex);
+        }
         if (ex)
                 sc_buf_putc(ex, ']');
-        return 0;
+        return rc;
 }
 
 /* ---- priority, needs_reply, topics ------------------------------------- */

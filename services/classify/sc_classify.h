@@ -21,6 +21,8 @@
 #define SC_CLASSIFIER_VERSION "sc-rules-1"
 /* Where the data files are unless classify.data_dir says otherwise. */
 #define SC_CLASSIFY_DEFAULT_DATA_DIR SC_SOURCE_DIR "/services/classify/data"
+/* The shipped trained model (services/classify/MODEL.md). */
+#define SC_CLASSIFY_DEFAULT_MODEL SC_SOURCE_DIR "/services/classify/models/sc-lin-1.model"
 
 typedef enum {
         SC_INTENT_COMPLAINT,
@@ -47,6 +49,15 @@ sc_classifier_t *sc_classifier_load(const char *data_dir, char *errstr,
 void sc_classifier_destroy(sc_classifier_t *c);
 /* Rows loaded, for logs: "pl 742, en 553, emoji 176, intents 730, ..." */
 const char *sc_classifier_summary(const sc_classifier_t *c);
+/* Attaches the trained model at path (sc_model.h); the rules' results then
+ * become features of the model, which decides sentiment and the intents it
+ * was trained for (precise crisis rules still raise crisis). Returns 0, or
+ * -1 with a reason and c unchanged (still rules only, or its old model). */
+int sc_classifier_load_model(sc_classifier_t *c, const char *path, char *errstr,
+                             size_t errstr_size);
+/* classifier_version: the model's ("sc-lin-1+<hash8>") or SC_CLASSIFIER_VERSION
+ * when rules only. Owned by c. */
+const char *sc_classifier_version(const sc_classifier_t *c);
 
 typedef struct sc_classification_s {
         const char *lang;            /* "pl", "en" or "und" */
@@ -55,6 +66,7 @@ typedef struct sc_classification_s {
         float intent[SC_INTENT_CNT]; /* confidence 0..1 for each */
         unsigned intent_mask;        /* bit i set when intent[i] >= threshold */
         int sarcasm;                 /* an irony marker flipped the sentiment */
+        int irony;                   /* an irony marker (🙄 😒 :/) is in the text */
         int truncated; /* text longer than the cap: only its head was read */
 } sc_classification_t;
 
@@ -71,6 +83,15 @@ void sc_classify_destroy(sc_classify_t *cl);
 int sc_classify_text(sc_classify_t *cl, const sc_classifier_t *c, const char *text,
                      size_t n, const char *lang_hint, sc_classification_t *out,
                      sc_buf_t *explain);
+
+/* The rules' reading of text and the model's features of it (hashed into
+ * 2^bits buckets), for the trainer: *lang gets 0 (pl), 1 (en) or -1, *feats
+ * points into cl (valid until its next call). names: collect feature names.
+ * 0, or -1 when the text is not valid UTF-8 or memory ran out. */
+struct sc_feats_s;
+int sc_classify_features(sc_classify_t *cl, const sc_classifier_t *c, const char *text,
+                         size_t n, const char *lang_hint, unsigned bits, int names,
+                         int *lang, const struct sc_feats_s **feats);
 
 /* Priority from negativity (a negative post weighs about five positive
  * ones), intent severity (crisis first) and the author's reach. Returns the

@@ -46,6 +46,14 @@ struct sc_lexicon_s {
         uint32_t *first; /* per node: its first slot in ebyte/echild */
         unsigned char *ebyte;
         int32_t *echild;
+        /* A filter on how a token starts: bits for every 2-, 3- and 4-byte
+         * start of a term (hashed into 2^16 bits each), bits for the 3-byte
+         * stems (any longer token under them may match), and the first
+         * bytes under which a stem of one or two bytes lets anything
+         * through. Most tokens of a post start no term; they are turned
+         * away before the walk, whose every byte is a dependent load. */
+        uint64_t pre2[1024], pre3[1024], pre4[1024], stem3[1024];
+        unsigned char short_stem[256];
 };
 
 static uint64_t mix(uint64_t k)
@@ -253,6 +261,8 @@ nomem:
         return -1;
 }
 
+static void build_filter(sc_lexicon_t *l);
+
 int sc_lexicon_freeze(sc_lexicon_t *l)
 {
         free(l->first);
@@ -292,10 +302,87 @@ int sc_lexicon_freeze(sc_lexicon_t *l)
         }
         free(fill);
         l->frozen = 1;
+        build_filter(l);
         return 0;
 }
 
-static int32_t step(const sc_lexicon_t *l, int32_t node, unsigned char b)
+static unsigned pre_bit(uint32_t v)
+{
+        return (v * 2654435761u) >> 16;
+}
+
+static void bit_set(uint64_t *set, unsigned bit)
+{
+        set[bit >> 6] |= 1ull << (bit & 63);
+}
+
+static int bit_has(const uint64_t *set, unsigned bit)
+{
+        return (int)(set[bit >> 6] >> (bit & 63) & 1);
+}
+
+static uint32_t start3(const unsigned char *f)
+{
+        return (uint32_t)f[0] << 16 | (uint32_t)f[1] << 8 | f[2];
+}
+
+static uint32_t start4(const unsigned char *f)
+{
+        return (uint32_t)f[0] << 24 | (uint32_t)f[1] << 16 | (uint32_t)f[2] << 8 | f[3];
+}
+
+/* Children of a node in the frozen form: bytes and child nodes. */
+static uint32_t kids(const sc_lexicon_t *l, int32_t node, const unsigned char **b,
+                     const int32_t **c)
+{
+        *b = l->ebyte + l->first[node];
+        *c = l->echild + l->first[node];
+        return l->nodes[node].children;
+}
+
+static int is_stem_end(const sc_lexicon_t *l, int32_t n)
+{
+        return l->nodes[n].stem >= 0 || l->nodes[n].has_stem_sep;
+}
+
+static void build_filter(sc_lexicon_t *l)
+{
+        memset(l->pre2, 0, sizeof(l->pre2));
+        memset(l->pre3, 0, sizeof(l->pre3));
+        memset(l->pre4, 0, sizeof(l->pre4));
+        memset(l->stem3, 0, sizeof(l->stem3));
+        memset(l->short_stem, 0, sizeof(l->short_stem));
+        for (int a = 0; a < 256; a++) {
+                int32_t n1 = l->root[a];
+                if (n1 < 0)
+                        continue;
+                if (is_stem_end(l, n1))
+                        l->short_stem[a] = 1;
+                const unsigned char *b1, *b2, *b3;
+                const int32_t *c1, *c2, *c3;
+                uint32_t k1 = kids(l, n1, &b1, &c1);
+                for (uint32_t i = 0; i < k1; i++) {
+                        if (is_stem_end(l, c1[i]))
+                                l->short_stem[a] = 1;
+                        bit_set(l->pre2, pre_bit((uint32_t)a << 8 | b1[i]));
+                        uint32_t k2 = kids(l, c1[i], &b2, &c2);
+                        for (uint32_t j = 0; j < k2; j++) {
+                                unsigned char f[4] = {(unsigned char)a, b1[i], b2[j], 0};
+                                bit_set(l->pre3, pre_bit(start3(f)));
+                                if (is_stem_end(l, c2[j]))
+                                        bit_set(l->stem3, pre_bit(start3(f)));
+                                uint32_t k3 = kids(l, c2[j], &b3, &c3);
+                                for (uint32_t m = 0; m < k3; m++) {
+                                        f[3] = b3[m];
+                                        bit_set(l->pre4, pre_bit(start4(f)));
+                                }
+                        }
+                }
+        }
+}
+
+static inline __attribute__((always_inline)) int32_t step(const sc_lexicon_t *l,
+                                                          int32_t node, unsigned char b)
 {
         if (!l->frozen)
                 return child(l, node, b);
@@ -337,8 +424,35 @@ static void consider(best_t *b, int32_t entry, size_t tokens, int stem, size_t s
         b->stem_len = stem_len;
 }
 
+static int walk(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, size_t i,
+                sc_lex_match_t *out) __attribute__((noinline));
+
+/* The filter first, apart from the walk: most calls end here, without the
+ * walk's frame. */
 int sc_lexicon_match(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, size_t i,
                      sc_lex_match_t *out)
+{
+        if (l->frozen) {
+                const unsigned char *f = (const unsigned char *)toks[i].fold;
+                size_t fl = toks[i].fold_len;
+                if (!fl || l->root[f[0]] < 0)
+                        return 0;
+                if (fl == 2 && !l->short_stem[f[0]] &&
+                    !bit_has(l->pre2, pre_bit((uint32_t)f[0] << 8 | f[1])))
+                        return 0;
+                if (fl >= 3 && !l->short_stem[f[0]]) {
+                        uint32_t s3 = start3(f);
+                        if (fl == 3 ? !bit_has(l->pre3, pre_bit(s3))
+                                    : !bit_has(l->stem3, pre_bit(s3)) &&
+                                          !bit_has(l->pre4, pre_bit(start4(f))))
+                                return 0;
+                }
+        }
+        return walk(l, toks, cnt, i, out);
+}
+
+static int walk(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, size_t i,
+                sc_lex_match_t *out)
 {
         int32_t cur[MAX_STATES], next[MAX_STATES];
         size_t cur_n = 1, next_n;

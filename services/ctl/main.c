@@ -1,6 +1,7 @@
 /* socialcarectl: the operator's command line.
  *   classify   classify text or JSON posts from stdin      (services/classify)
  *   eval       score the classifier on labelled data       (services/classify)
+ *   train      train the classifier's models (LIBLINEAR)   (services/classify)
  *   stats      reply rate, FRT and SLA figures from Redis  (services/track)
  *   consume    print a topic's records, Avro decoded to JSON */
 #include <getopt.h>
@@ -17,6 +18,7 @@
 
 int sc_ctl_classify_main(int argc, char **argv);
 int sc_ctl_eval_main(int argc, char **argv);
+int sc_ctl_train_main(int argc, char **argv);
 int sc_ctl_stats_main(int argc, char **argv);
 
 static volatile sig_atomic_t stop;
@@ -197,6 +199,7 @@ static void usage(FILE *fp)
             "Usage: socialcarectl COMMAND [options]   (COMMAND --help for more)\n\n"
             "  classify   classify text lines (or --json posts) from stdin\n"
             "  eval       score the classifier on labelled data\n"
+            "  train      train the classifier's models on labelled data\n"
             "  stats      reply rate, first-response time and SLA figures from Redis\n"
             "  consume    print a topic's records (Avro decoded) as JSON lines\n");
 }
@@ -220,6 +223,8 @@ int main(int argc, char **argv)
 #ifdef SC_HAVE_EVAL
         if (!strcmp(cmd, "eval"))
                 return sc_ctl_eval_main(argc, argv);
+        if (!strcmp(cmd, "train"))
+                return sc_ctl_train_main(argc, argv);
 #endif
 #ifdef SC_HAVE_TRACK
         if (!strcmp(cmd, "stats"))

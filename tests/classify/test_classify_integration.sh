@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # classify end to end: ingest -> classify through a real broker (+ Redis for
 # ingest). Checks the Enriched records of the bundled samples, dead letters
-# for records that are not Avro Posts, SIGHUP reload of the data files (a
-# broken file keeps the running set), and a clean SIGTERM.
+# for records that are not Avro Posts, SIGHUP reload of the data files and of
+# the model (a broken file keeps the running set; classifier_version names
+# the model in use), and a clean SIGTERM.
 set -euo pipefail
 INGEST=$1 CLASSIFY=$2 SC_DEVBROKER=$3 CTL=$4
 export SC_DEVBROKER
@@ -13,11 +14,13 @@ fail() { echo "FAIL: $*"; echo "--- classify log"; tail -30 "$work/classify.log"
 
 export SOCIALCARE_CONFIG=$src/config/socialcare.yaml
 cp -r "$src/services/classify/data" "$work/data"
+cp "$src/services/classify/models/sc-lin-1.model" "$work/sc.model"
+shipped=$(echo x | "$CTL" classify --model "$work/sc.model" | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["classifier_version"])')
 
 "$INGEST" -o kafka.session.timeout.ms=6000 >"$work/ingest.log" 2>&1 &
 PIDS+=($!)
 "$CLASSIFY" -o kafka.session.timeout.ms=6000 -o classify.data_dir="$work/data" \
-  >"$work/classify.log" 2>&1 &
+  -o classify.model="$work/sc.model" >"$work/classify.log" 2>&1 &
 CLASSIFY_PID=$!
 PIDS+=("$CLASSIFY_PID")
 
@@ -36,7 +39,7 @@ wait_count social.posts.enriched 24 60
 sleep 1
 [ "$(count social.posts.enriched)" -eq 24 ] || fail "want exactly 24 enriched records"
 "$CTL" consume -b "$SC_BOOTSTRAP" -t social.posts.enriched -n 24 --timeout 10 >"$work/enriched.jsonl"
-python3 - "$work/enriched.jsonl" <<'PY'
+python3 - "$work/enriched.jsonl" "$shipped" <<'PY'
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
 assert len(recs) == 24 and all(r["schema"] == "Enriched" for r in recs)
@@ -44,7 +47,8 @@ by = {}
 for r in recs:
     v = r["value"]
     assert r["key"] == v["post"]["brand"]
-    assert v["classifier_version"] and v["language"] in ("pl", "en", "und")
+    assert v["classifier_version"] == sys.argv[2], v["classifier_version"]
+    assert v["language"] in ("pl", "en", "und")
     assert -1 <= v["sentiment"]["score"] <= 1
     assert v["priority"] in ("urgent", "high", "normal", "low")
     by[v["post"]["text"][:30]] = v
@@ -105,6 +109,42 @@ grep -q "sentiment.en.tsv" "$work/classify.log" || fail "the broken file was not
 echo "${post/hup1/hup2}" | kcat -P -b "$SC_BOOTSTRAP" -t social.posts.raw
 wait_count social.posts.enriched 26 30
 echo "reload: new lexicon used; broken file rejected, running set kept"
+
+# ---- 3b. SIGHUP reloads the model; a damaged model keeps the running one ------------
+sed -i '$d' "$work/data/sentiment.en.tsv" # the data files are good again
+python3 - "$work/toy.tsv" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(300):
+        k = i % 3
+        w = [["awful", "broken"], ["tomorrow", "meeting"], ["great", "lovely"]][k][i % 2]
+        f.write("en\t%s\t-\tthe %s thing is %s today\n" % (["negative", "neutral", "positive"][k], w, w))
+PY
+"$CTL" train --folds 0 --bits 12 -o "$work/toy.model" "tsv:$work/toy.tsv" >/dev/null
+toy=$(echo x | "$CTL" classify --model "$work/toy.model" | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["classifier_version"])')
+[ "$toy" != "$shipped" ] || fail "toy model has the shipped version"
+version_of() { # post_id -> classifier_version of its enriched record
+  "$CTL" consume -b "$SC_BOOTSTRAP" -t social.posts.enriched --timeout 5 |
+    python3 -c 'import json,sys
+for l in sys.stdin:
+    v = json.loads(l)["value"]
+    if v["post"]["post_id"] == sys.argv[1]: print(v["classifier_version"])' "$1"
+}
+cp "$work/toy.model" "$work/sc.model"
+kill -HUP "$CLASSIFY_PID"
+sleep 1
+echo "${post/hup1/hup3}" | kcat -P -b "$SC_BOOTSTRAP" -t social.posts.raw
+wait_count social.posts.enriched 27 30
+[ "$(version_of hup3)" = "$toy" ] || fail "reloaded model not used: $(version_of hup3), want $toy"
+head -c 2000 "$work/toy.model" >"$work/sc.model"
+kill -HUP "$CLASSIFY_PID"
+sleep 1
+kill -0 "$CLASSIFY_PID" 2>/dev/null || fail "a damaged model killed the worker"
+grep -q "sc.model" "$work/classify.log" || fail "the damaged model was not reported"
+echo "${post/hup1/hup4}" | kcat -P -b "$SC_BOOTSTRAP" -t social.posts.raw
+wait_count social.posts.enriched 28 30
+[ "$(version_of hup4)" = "$toy" ] || fail "damaged model replaced the running one"
+echo "reload: new model used ($toy); damaged model rejected, running model kept"
 
 # ---- 4. clean shutdown -----------------------------------------------------------
 kill -TERM "$CLASSIFY_PID"

@@ -73,8 +73,9 @@ want = {
  "x:tw-bk-4": ("community", "community", "low", "praise", None),
  # Thu 12:45 local + 2h
  "forum:fr-77": ("sales", "sales", "normal", "purchase", "2026-11-19T13:45:00Z"),
- # Wed 2025-11-19 13:40 local + 4h
- "instagram:17900000000000011": ("care", "care", "low", "care", "2025-11-19T16:40:00Z"),
+ # hungry, asking where the nearest restaurant is: purchase intent (the
+ # trained classifier; the rules missed it). Wed 2025-11-19 13:40 local + 2h
+ "instagram:17900000000000011": ("sales", "sales", "normal", "purchase", "2025-11-19T14:40:00Z"),
  # crisis, 24/7: 08:13:20 + 15m
  "facebook:555000111_9001": ("pr", "pr", "urgent", "crisis", "2025-11-19T08:28:20Z"),
  "review:rv-3001": ("community", "community", "low", "praise", None),
@@ -90,8 +91,10 @@ want = {
  "x:1861000000000000103": ("care", "care", "high", "care", "2026-11-19T18:40:00Z"),
  # spam: dropped, only on care.routed
  "x:1861000000000000104": (None, "care", "low", "spam", None),
- # Thu 19:55 local: 5m, then Fri 08:00 local + 55m
- "x:tw-tk-9": ("care", "care", "normal", "care", "2026-11-20T07:55:00Z"),
+ # negative (the trained classifier reads an order that never came as
+ # negative; the rules read it as neutral): high. Thu 19:55 local: 5m, then
+ # Fri 08:00 local + 25m
+ "x:tw-tk-9": ("care", "care", "high", "care", "2026-11-20T07:25:00Z"),
  "x:1861000000000000004": ("community", "community", "low", "praise", None),
  # Thu 12:00 local + 1h
  "x:1861000000000000005": ("care", "care", "normal", "care", "2026-11-19T12:00:00Z"),
@@ -158,9 +161,9 @@ PY
 curl -fsS "http://127.0.0.1:$mport/metrics" >"$work/metrics.txt"
 m() { grep -E "^$1\{[^}]*$2[^}]*\} " "$work/metrics.txt" | awk '{print $2}' | head -1; }
 [ "$(m socialcare_route_ignored_total 'reason="own_post"')" = 6 ] || fail "own_post count"
-[ "$(m socialcare_route_posts_total 'team="care",decision="queue"')" = 10 ] || fail "care count"
+[ "$(m socialcare_route_posts_total 'team="care",decision="queue"')" = 9 ] || fail "care count"
 [ "$(m socialcare_route_posts_total 'team="care",decision="drop_spam"')" = 1 ] || fail "spam count"
-[ "$(m socialcare_route_rule_matches_total 'rule="purchase"')" = 3 ] || fail "rule count"
+[ "$(m socialcare_route_rule_matches_total 'rule="purchase"')" = 4 ] || fail "rule count"
 [ "$(m socialcare_route_rule_matches_total 'rule="telko-churn"')" = 0 ] || fail "series at 0"
 [ "$(m socialcare_route_rule_matches_total 'rule="default"')" = 0 ] || fail "default at 0"
 [ "$(m socialcare_route_posts_total 'team="sales",decision="drop_spam"')" = 0 ] || fail "0 series"

@@ -1,0 +1,1311 @@
+/* socialcarectl train | eval: trains the linear models with LIBLINEAR and
+ * measures a classifier (rules, or rules + model) on labelled sets.
+ *
+ * Sets are named FORMAT:PATH; the formats (documented in MODEL.md and
+ * `train --help`) read the team's TSV, the team's label references to lines
+ * of a text file, and the public sets' own layouts, mapping their labels
+ * onto socialcare's sentiment and intents. A set labels only what it knows:
+ * each example carries a known mask, and each binary model is trained on the
+ * examples that know its label. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linear.h>
+
+#include "sc_buf.h"
+#include "sc_classify.h"
+#include "sc_model.h"
+
+#define SENT_KNOWN 0x100 /* known bit for sentiment, after the 7 intents */
+/* Below this much data an output is not trained: the rules decide it. */
+#define MIN_LABELLED 200
+#define MIN_POSITIVE 30
+
+typedef struct ex_s {
+        char *text;
+        int lang;      /* 0 pl, 1 en */
+        int sentiment; /* 0 neg, 1 neu, 2 pos, -1 unknown */
+        unsigned known, pos;
+        int set;
+        size_t group;
+} ex_t;
+
+typedef struct exs_s {
+        ex_t *v;
+        size_t n, cap;
+        const char *set_name[32];
+        int set_cnt;
+        int weight;    /* of the set being read */
+        size_t groups; /* copies of one example share a group (and a fold) */
+} exs_t;
+
+static int ex_add1(exs_t *e, const char *text, size_t len, int lang, int sentiment,
+                   unsigned known, unsigned pos)
+{
+        if (e->n == e->cap) {
+                size_t cap = e->cap ? e->cap * 2 : 4096;
+                ex_t *v = realloc(e->v, cap * sizeof(*v));
+                if (!v)
+                        return -1;
+                e->v = v;
+                e->cap = cap;
+        }
+        ex_t *x = &e->v[e->n];
+        x->text = malloc(len + 1);
+        if (!x->text)
+                return -1;
+        memcpy(x->text, text, len);
+        x->text[len] = '\0';
+        x->lang = lang;
+        x->sentiment = sentiment;
+        x->known = known | (sentiment >= 0 ? SENT_KNOWN : 0);
+        x->pos = pos & known;
+        x->set = e->set_cnt - 1;
+        x->group = e->groups;
+        e->n++;
+        return 0;
+}
+
+static int ex_add(exs_t *e, const char *text, size_t len, int lang, int sentiment,
+                  unsigned known, unsigned pos)
+{
+        for (int k = 0; k < (e->weight > 0 ? e->weight : 1); k++)
+                if (ex_add1(e, text, len, lang, sentiment, known, pos))
+                        return -1;
+        e->groups++;
+        return 0;
+}
+
+static void exs_free(exs_t *e)
+{
+        for (size_t i = 0; i < e->n; i++)
+                free(e->v[i].text);
+        free(e->v);
+}
+
+static const char *const sent_names[3] = {"negative", "neutral", "positive"};
+#define ALL_INTENTS ((1u << SC_INTENT_CNT) - 1)
+#define BIT(i)      (1u << (i))
+
+static int sent_index(const char *s)
+{
+        for (int i = 0; i < 3; i++)
+                if (!strcasecmp(s, sent_names[i]))
+                        return i;
+        return -1;
+}
+
+/* "complaint,question" -> mask; "-" none; "?" -1 (not labelled). */
+static long intents_of(const char *s)
+{
+        if (!strcmp(s, "?"))
+                return -1;
+        unsigned m = 0;
+        if (!strcmp(s, "-") || !*s)
+                return 0;
+        char buf[256];
+        snprintf(buf, sizeof(buf), "%s", s);
+        for (char *sv = NULL, *t = strtok_r(buf, ",", &sv); t;
+             t = strtok_r(NULL, ",", &sv)) {
+                int k = sc_intent_from_name(t);
+                if (k < 0)
+                        return -2;
+                m |= BIT(k);
+        }
+        return m;
+}
+
+static void chomp(char *s, ssize_t *len)
+{
+        while (*len && (s[*len - 1] == '\n' || s[*len - 1] == '\r'))
+                s[--*len] = '\0';
+}
+
+/* Splits at TABs, at most max fields (the last keeps its TABs). */
+static int split_tabs(char *line, char **cols, int max)
+{
+        int n = 0;
+        for (char *p = line; p && n < max; n++) {
+                cols[n] = p;
+                p = n + 1 < max ? strchr(p, '\t') : NULL;
+                if (p)
+                        *p++ = '\0';
+        }
+        return n;
+}
+
+/* One CSV record (RFC 4180 quoting; quoted fields may hold newlines) into
+ * NUL-separated fields of rec; returns the field count, 0 at EOF. */
+static int csv_record(FILE *f, sc_buf_t *rec, char **cols, int max)
+{
+        sc_buf_reset(rec);
+        int c, inq = 0, n = 0, any = 0;
+        size_t starts[64];
+        starts[n++] = 0;
+        while ((c = fgetc(f)) != EOF) {
+                any = 1;
+                if (inq) {
+                        if (c == '"') {
+                                int d = fgetc(f);
+                                if (d == '"')
+                                        sc_buf_putc(rec, '"');
+                                else {
+                                        inq = 0;
+                                        if (d != EOF)
+                                                ungetc(d, f);
+                                }
+                        } else
+                                sc_buf_putc(rec, (char)c);
+                } else if (c == '"')
+                        inq = 1;
+                else if (c == ',') {
+                        sc_buf_putc(rec, '\0');
+                        if (n < 64)
+                                starts[n++] = rec->len;
+                } else if (c == '\n')
+                        break;
+                else if (c != '\r')
+                        sc_buf_putc(rec, (char)c);
+        }
+        if (!any)
+                return 0;
+        sc_buf_putc(rec, '\0');
+        for (int i = 0; i < n && i < max; i++)
+                cols[i] = rec->data + starts[i];
+        return n < max ? n : max;
+}
+
+/* SemEval text: \uXXXX escapes (and \" \\) decoded to UTF-8. */
+static size_t unescape(char *s)
+{
+        char *o = s;
+        for (char *p = s; *p;) {
+                if (p[0] == '\\' && p[1] == 'u' && strlen(p) >= 6) {
+                        char hex[5] = {p[2], p[3], p[4], p[5], 0};
+                        char *end;
+                        unsigned long u = strtoul(hex, &end, 16);
+                        if (!*end) {
+                                if (u < 0x80)
+                                        *o++ = (char)u;
+                                else if (u < 0x800) {
+                                        *o++ = (char)(0xc0 | u >> 6);
+                                        *o++ = (char)(0x80 | (u & 0x3f));
+                                } else if (u >= 0xd800 && u < 0xe000) {
+                                        /* surrogate halves: dropped */
+                                } else {
+                                        *o++ = (char)(0xe0 | u >> 12);
+                                        *o++ = (char)(0x80 | ((u >> 6) & 0x3f));
+                                        *o++ = (char)(0x80 | (u & 0x3f));
+                                }
+                                p += 6;
+                                continue;
+                        }
+                }
+                *o++ = *p++;
+        }
+        *o = '\0';
+        return (size_t)(o - s);
+}
+
+/* Category maps of the public intent sets onto socialcare's intents. Each
+ * row: category, intents it means, intents it says nothing about. */
+typedef struct catmap_s {
+        const char *cat;
+        unsigned pos, unknown;
+} catmap_t;
+
+#define C_  BIT(SC_INTENT_COMPLAINT)
+#define Q_  BIT(SC_INTENT_QUESTION)
+#define P_  BIT(SC_INTENT_PRAISE)
+#define B_  BIT(SC_INTENT_PURCHASE)
+#define CH_ BIT(SC_INTENT_CHURN)
+#define CR_ BIT(SC_INTENT_CRISIS)
+
+/* bitext: requests to a support agent. Questions are not labelled (most are
+ * phrased as requests), nor praise ("review" is feedback either way). */
+static const catmap_t bitext_map[] = {{"complaint", C_, 0},
+                                      {"get_refund", C_, 0},
+                                      {"track_refund", C_, 0},
+                                      {"payment_issue", C_, 0},
+                                      {"registration_problems", C_, 0},
+                                      {"cancel_order", CH_, 0},
+                                      {"delete_account", CH_, 0},
+                                      {"check_cancellation_fee", CH_, 0},
+                                      {"place_order", B_, 0},
+                                      {"newsletter_subscription", B_, 0},
+                                      {"create_account", B_, 0},
+                                      {"review", 0, C_},
+                                      {"contact_human_agent", 0, C_},
+                                      {"contact_customer_service", 0, C_},
+                                      {NULL, 0, 0}};
+#define BITEXT_UNKNOWN (Q_ | P_)
+
+/* banking77: a problem with money or a card is a complaint, money taken by
+ * someone else is a crisis, closing the account is churn. Purchases and
+ * questions are not labelled. */
+static const catmap_t banking_map[] = {
+    {"Refund_not_showing_up", C_, 0},
+    {"balance_not_updated_after_bank_transfer", C_, 0},
+    {"balance_not_updated_after_cheque_or_cash_deposit", C_, 0},
+    {"card_not_working", C_, 0},
+    {"card_payment_fee_charged", C_, 0},
+    {"card_payment_wrong_exchange_rate", C_, 0},
+    {"card_swallowed", C_, 0},
+    {"cash_withdrawal_charge", C_, 0},
+    {"contactless_not_working", C_, 0},
+    {"declined_card_payment", C_, 0},
+    {"declined_cash_withdrawal", C_, 0},
+    {"declined_transfer", C_, 0},
+    {"extra_charge_on_statement", C_, 0},
+    {"failed_transfer", C_, 0},
+    {"pin_blocked", C_, 0},
+    {"top_up_failed", C_, 0},
+    {"top_up_reverted", C_, 0},
+    {"transaction_charged_twice", C_, 0},
+    {"transfer_fee_charged", C_, 0},
+    {"transfer_not_received_by_recipient", C_, 0},
+    {"virtual_card_not_working", C_, 0},
+    {"wrong_amount_of_cash_received", C_, 0},
+    {"wrong_exchange_rate_for_cash_withdrawal", C_, 0},
+    {"unable_to_verify_identity", C_, 0},
+    {"card_payment_not_recognised", C_ | CR_, 0},
+    {"cash_withdrawal_not_recognised", C_ | CR_, 0},
+    {"direct_debit_payment_not_recognised", C_ | CR_, 0},
+    {"compromised_card", C_ | CR_, 0},
+    {"lost_or_stolen_card", 0, C_ | CR_},
+    {"lost_or_stolen_phone", 0, C_ | CR_},
+    {"card_arrival", 0, C_},
+    {"pending_card_payment", 0, C_},
+    {"pending_cash_withdrawal", 0, C_},
+    {"pending_top_up", 0, C_},
+    {"pending_transfer", 0, C_},
+    {"request_refund", 0, C_},
+    {"reverted_card_payment?", 0, C_},
+    {"beneficiary_not_allowed", 0, C_},
+    {"terminate_account", CH_, 0},
+    {NULL, 0, 0}};
+#define BANKING_UNKNOWN (Q_ | B_)
+
+static const catmap_t *catmap_find(const catmap_t *m, const char *cat)
+{
+        for (; m->cat; m++)
+                if (!strcmp(m->cat, cat))
+                        return m;
+        return NULL;
+}
+
+static int lang_code(const char *s)
+{
+        return !strcmp(s, "pl") ? 0 : !strcmp(s, "en") ? 1 : -1;
+}
+
+/* Reads one FORMAT:PATH set. band: the vader format's neutral band. */
+static int read_set(exs_t *e, const char *spec, double band, char *err, size_t errsz)
+{
+        char fmt[32];
+        const char *colon = strchr(spec, ':');
+        if (!colon || (size_t)(colon - spec) >= sizeof(fmt)) {
+                snprintf(err, errsz, "%s: want FORMAT:PATH", spec);
+                return -1;
+        }
+        memcpy(fmt, spec, (size_t)(colon - spec));
+        fmt[colon - spec] = '\0';
+        char *at = strchr(fmt, '@');
+        e->weight = 1;
+        if (at) { /* FORMAT@W: every example counts W times */
+                *at = '\0';
+                e->weight = atoi(at + 1);
+                if (e->weight < 1 || e->weight > 100) {
+                        snprintf(err, errsz, "%s: weight must be 1..100", spec);
+                        return -1;
+                }
+        }
+        const char *path = colon + 1;
+        char labels_path[4096] = "";
+        int lang_opt = -1;
+        if (!strcmp(fmt, "labels")) { /* labels:LANG:LABELFILE:TEXTFILE */
+                const char *a = strchr(path, ':'), *b = a ? strchr(a + 1, ':') : NULL;
+                if (!a || !b ||
+                    (lang_opt = lang_code((char[3]){path[0], path[1], 0})) < 0 ||
+                    a - path != 2) {
+                        snprintf(err, errsz, "%s: want labels:pl|en:LABELS:TEXTS", spec);
+                        return -1;
+                }
+                snprintf(labels_path, sizeof(labels_path), "%.*s", (int)(b - a - 1),
+                         a + 1);
+                path = b + 1;
+        }
+        FILE *f = fopen(path, "r");
+        if (!f) {
+                snprintf(err, errsz, "%s: cannot open", path);
+                return -1;
+        }
+        if (e->set_cnt == 32) {
+                fclose(f);
+                snprintf(err, errsz, "more than 32 sets");
+                return -1;
+        }
+        e->set_name[e->set_cnt++] = spec;
+        size_t before = e->n;
+        char *line = NULL, *cols[6];
+        size_t cap = 0;
+        ssize_t len;
+        int rc = 0;
+        sc_buf_t rec = SC_BUF_INIT, acc = SC_BUF_INIT;
+        if (!strcmp(fmt, "tsv")) {
+                /* lang<TAB>sentiment<TAB>intents<TAB>text; ? = not labelled */
+                long lineno = 0;
+                while (!rc && (len = getline(&line, &cap, f)) > 0) {
+                        lineno++;
+                        chomp(line, &len);
+                        if (!len || line[0] == '#')
+                                continue;
+                        if (split_tabs(line, cols, 4) < 4) {
+                                snprintf(err, errsz, "%s:%ld: want 4 TAB fields", path,
+                                         lineno);
+                                rc = -1;
+                                break;
+                        }
+                        int l = lang_code(cols[0]), s = sent_index(cols[1]);
+                        long im = intents_of(cols[2]);
+                        if (l < 0 || (s < 0 && strcmp(cols[1], "?")) || im == -2) {
+                                snprintf(err, errsz,
+                                         "%s:%ld: bad lang, sentiment or intents", path,
+                                         lineno);
+                                rc = -1;
+                                break;
+                        }
+                        rc = ex_add(e, cols[3], strlen(cols[3]), l, s,
+                                    im < 0 ? 0 : ALL_INTENTS, im < 0 ? 0 : (unsigned)im);
+                }
+        } else if (!strcmp(fmt, "labels")) {
+                /* the team's labels: line<TAB>sentiment<TAB>intents, line of TEXTS */
+                char **texts = NULL;
+                size_t nt = 0, tc = 0;
+                while ((len = getline(&line, &cap, f)) >= 0) {
+                        chomp(line, &len);
+                        if (nt == tc) {
+                                tc = tc ? tc * 2 : 16384;
+                                char **t = realloc(texts, tc * sizeof(*t));
+                                if (!t) {
+                                        rc = -1;
+                                        break;
+                                }
+                                texts = t;
+                        }
+                        texts[nt++] = strdup(line);
+                }
+                fclose(f);
+                f = fopen(labels_path, "r");
+                if (!f) {
+                        snprintf(err, errsz, "%s: cannot open", labels_path);
+                        rc = -1;
+                }
+                long lineno = 0;
+                while (!rc && f && (len = getline(&line, &cap, f)) > 0) {
+                        lineno++;
+                        chomp(line, &len);
+                        if (!len || line[0] == '#')
+                                continue;
+                        int nc = split_tabs(line, cols, 3);
+                        long ln = nc == 3 ? atol(cols[0]) : 0;
+                        int s = nc == 3 ? sent_index(cols[1]) : -1;
+                        long im = nc == 3 ? intents_of(cols[2]) : -2;
+                        if (ln < 1 || (size_t)ln > nt || s < 0 || im < 0) {
+                                fprintf(stderr, "%s:%ld: skipped (bad row)\n",
+                                        labels_path, lineno);
+                                continue;
+                        }
+                        rc = ex_add(e, texts[ln - 1], strlen(texts[ln - 1]), lang_opt, s,
+                                    ALL_INTENTS, (unsigned)im);
+                }
+                for (size_t i = 0; i < nt; i++)
+                        free(texts[i]);
+                free(texts);
+        } else if (!strcmp(fmt, "semeval")) {
+                while (!rc && (len = getline(&line, &cap, f)) > 0) {
+                        chomp(line, &len);
+                        if (split_tabs(line, cols, 3) < 3)
+                                continue;
+                        int s = sent_index(cols[1]);
+                        if (s < 0)
+                                continue;
+                        char *t = cols[2];
+                        size_t tl = unescape(t);
+                        if (tl >= 2 && t[0] == '"' && t[tl - 1] == '"') {
+                                t++;
+                                tl -= 2;
+                        }
+                        rc = ex_add(e, t, tl, 1, s, 0, 0);
+                }
+        } else if (!strcmp(fmt, "pol")) {
+                /* id<TAB>Positive|Negative<TAB>text, the text may go on for lines */
+                int s = -1;
+                while (!rc) {
+                        len = getline(&line, &cap, f);
+                        int starts = 0, eof = len < 0;
+                        if (!eof) {
+                                chomp(line, &len);
+                                char *t1 = strchr(line, '\t');
+                                starts =
+                                    t1 && t1 - line >= 15 && t1 - line <= 20 &&
+                                    strspn(line, "0123456789") == (size_t)(t1 - line);
+                        }
+                        if ((eof || starts) && s >= 0 && acc.len) {
+                                rc = ex_add(e, acc.data, acc.len, 0, s, 0, 0);
+                                s = -1;
+                        }
+                        if (eof)
+                                break;
+                        if (starts) {
+                                split_tabs(line, cols, 3);
+                                s = !strcmp(cols[1], "Positive")   ? 2
+                                    : !strcmp(cols[1], "Negative") ? 0
+                                    : !strcmp(cols[1], "Neutral")  ? 1
+                                                                   : -1;
+                                sc_buf_reset(&acc);
+                                const char *t = cols[2] ? cols[2] : "";
+                                if (*t == '\\')
+                                        t++;
+                                sc_buf_puts(&acc, t);
+                        } else if (s >= 0) {
+                                sc_buf_putc(&acc, ' ');
+                                sc_buf_puts(&acc, line);
+                        }
+                }
+        } else if (!strcmp(fmt, "complaints")) {
+                /* id,text,label,domain; 1 = complaint */
+                int first = 1;
+                while (!rc && csv_record(f, &rec, cols, 4) >= 3) {
+                        if (first && !(first = 0) && !strcmp(cols[2], "label"))
+                                continue;
+                        unsigned p = !strcmp(cols[2], "1") ? C_ : 0;
+                        rc = ex_add(e, cols[1], strlen(cols[1]), 1, -1, C_, p);
+                }
+        } else if (!strcmp(fmt, "bitext")) {
+                /* ...,instruction,intent,... (columns 3 and 4) */
+                int first = 1;
+                while (!rc && csv_record(f, &rec, cols, 5) >= 4) {
+                        if (first && !(first = 0) && !strcmp(cols[3], "intent"))
+                                continue;
+                        const catmap_t *m = catmap_find(bitext_map, cols[3]);
+                        unsigned unknown = BITEXT_UNKNOWN | (m ? m->unknown : 0);
+                        rc = ex_add(e, cols[2], strlen(cols[2]), 1, -1,
+                                    ALL_INTENTS & ~unknown, m ? m->pos : 0);
+                }
+        } else if (!strcmp(fmt, "banking77")) {
+                int first = 1;
+                while (!rc && csv_record(f, &rec, cols, 2) >= 2) {
+                        if (first && !(first = 0) && !strcmp(cols[1], "category"))
+                                continue;
+                        const catmap_t *m = catmap_find(banking_map, cols[1]);
+                        unsigned unknown = BANKING_UNKNOWN | (m ? m->unknown : 0);
+                        rc = ex_add(e, cols[0], strlen(cols[0]), 1, -1,
+                                    ALL_INTENTS & ~unknown, m ? m->pos : 0);
+                }
+        } else if (!strcmp(fmt, "sms")) {
+                while (!rc && (len = getline(&line, &cap, f)) > 0) {
+                        chomp(line, &len);
+                        if (split_tabs(line, cols, 2) < 2)
+                                continue;
+                        unsigned p = !strcmp(cols[0], "spam") ? BIT(SC_INTENT_SPAM) : 0;
+                        rc = ex_add(e, cols[1], strlen(cols[1]), 1, -1,
+                                    BIT(SC_INTENT_SPAM), p);
+                }
+        } else if (!strcmp(fmt, "vader")) {
+                /* id<TAB>mean rating -4..4<TAB>text: English */
+                while (!rc && (len = getline(&line, &cap, f)) > 0) {
+                        chomp(line, &len);
+                        if (split_tabs(line, cols, 3) < 3)
+                                continue;
+                        double m = atof(cols[1]);
+                        int s = m > band ? 2 : m < -band ? 0 : 1;
+                        rc = ex_add(e, cols[2], strlen(cols[2]), 1, s, 0, 0);
+                }
+        } else {
+                snprintf(err, errsz, "%s: unknown format '%s'", spec, fmt);
+                rc = -1;
+        }
+        if (rc && !err[0])
+                snprintf(err, errsz, "%s: out of memory", spec);
+        free(line);
+        sc_buf_free(&rec);
+        sc_buf_free(&acc);
+        if (f)
+                fclose(f);
+        if (!rc && e->n == before) {
+                snprintf(err, errsz, "%s: no examples", spec);
+                rc = -1;
+        }
+        return rc;
+}
+
+/* ---- figures -------------------------------------------------------------- */
+
+typedef struct figs_s {
+        long conf[3][3]; /* [gold][predicted] */
+        long tp[SC_INTENT_CNT], fp[SC_INTENT_CNT], fn[SC_INTENT_CNT], tn[SC_INTENT_CNT];
+        long n_sent, n_int[SC_INTENT_CNT];
+        /* calibration: expected calibration error over 10 bins */
+        double cal_p[SC_MODEL_OUT][10], cal_y[SC_MODEL_OUT][10];
+        long cal_n[SC_MODEL_OUT][10];
+        int calibrated;
+} figs_t;
+
+static void figs_sent(figs_t *g, int gold, int pred)
+{
+        g->conf[gold][pred]++;
+        g->n_sent++;
+}
+
+static void figs_intent(figs_t *g, int k, int gold, int pred)
+{
+        g->tp[k] += gold && pred;
+        g->fp[k] += !gold && pred;
+        g->fn[k] += gold && !pred;
+        g->tn[k] += !gold && !pred;
+        g->n_int[k]++;
+}
+
+static void figs_cal(figs_t *g, int o, double p, int y)
+{
+        int b = (int)(p * 10);
+        if (b > 9)
+                b = 9;
+        g->cal_p[o][b] += p;
+        g->cal_y[o][b] += y;
+        g->cal_n[o][b]++;
+        g->calibrated = 1;
+}
+
+static double ece(const figs_t *g, int o)
+{
+        double e = 0;
+        long n = 0;
+        for (int b = 0; b < 10; b++)
+                n += g->cal_n[o][b];
+        for (int b = 0; b < 10 && n; b++)
+                if (g->cal_n[o][b])
+                        e += fabs(g->cal_p[o][b] - g->cal_y[o][b]) / (double)n;
+        return e;
+}
+
+static double f1(double p, double r)
+{
+        return p + r > 0 ? 2 * p * r / (p + r) : 0;
+}
+
+static void figs_print(const figs_t *g, const char *name)
+{
+        if (g->n_sent) {
+                long right = 0;
+                double f1sum = 0, rsum = 0;
+                int classes = 0;
+                printf("== %s: %ld posts\n", name, g->n_sent);
+                printf("sentiment per class (P / R / F1 / gold count):\n");
+                for (int i = 0; i < 3; i++) {
+                        long tp = g->conf[i][i], gold = 0, pred = 0;
+                        for (int j = 0; j < 3; j++) {
+                                gold += g->conf[i][j];
+                                pred += g->conf[j][i];
+                        }
+                        double p = pred ? (double)tp / pred : 0,
+                               r = gold ? (double)tp / gold : 0;
+                        printf("  %-9s %.3f / %.3f / %.3f / %ld\n", sent_names[i], p, r,
+                               f1(p, r), gold);
+                        /* macro over the classes the set has (pol has no neutral) */
+                        if (gold) {
+                                f1sum += f1(p, r);
+                                rsum += r;
+                                classes++;
+                        }
+                        right += tp;
+                }
+                printf("sentiment: accuracy %.3f, macro-F1 %.3f, macro-recall %.3f\n",
+                       (double)right / g->n_sent, f1sum / classes, rsum / classes);
+                printf("confusion (rows gold, columns predicted): negative neutral "
+                       "positive\n");
+                for (int i = 0; i < 3; i++)
+                        printf("  %-9s %7ld %7ld %7ld\n", sent_names[i], g->conf[i][0],
+                               g->conf[i][1], g->conf[i][2]);
+        } else
+                printf("== %s\n", name);
+        int any = 0;
+        for (int k = 0; k < SC_INTENT_CNT; k++)
+                any |= g->n_int[k] > 0;
+        if (!any)
+                goto cal;
+        double fsum = 0;
+        long stp = 0, sfp = 0, sfn = 0;
+        int counted = 0;
+        printf("intents (P / R / F1 / gold count / labelled):\n");
+        for (int k = 0; k < SC_INTENT_CNT; k++) {
+                if (!g->n_int[k])
+                        continue;
+                long tp = g->tp[k], fp = g->fp[k], fn = g->fn[k];
+                double p = tp + fp ? (double)tp / (tp + fp) : 0;
+                double r = tp + fn ? (double)tp / (tp + fn) : 0;
+                printf("  %-16s %.3f / %.3f / %.3f / %ld / %ld\n", sc_intent_name(k), p,
+                       r, f1(p, r), tp + fn, g->n_int[k]);
+                if (tp + fn) {
+                        fsum += f1(p, r);
+                        counted++;
+                }
+                stp += tp;
+                sfp += fp;
+                sfn += fn;
+        }
+        double mp = stp + sfp ? (double)stp / (stp + sfp) : 0;
+        double mr = stp + sfn ? (double)stp / (stp + sfn) : 0;
+        printf("intents macro-F1 %.3f, micro-F1 %.3f\n", counted ? fsum / counted : 0,
+               f1(mp, mr));
+cal:
+        if (!g->calibrated)
+                return;
+        printf("calibration (expected calibration error, 10 bins):");
+        static const char *const on[SC_MODEL_OUT] = {
+            "negative", "neutral",  "positive", "complaint", "question",
+            "praise",   "purchase", "churn",    "crisis",    "spam"};
+        for (int o = 0; o < SC_MODEL_OUT; o++) {
+                long n = 0;
+                for (int b = 0; b < 10; b++)
+                        n += g->cal_n[o][b];
+                if (n)
+                        printf(" %s %.3f", on[o], ece(g, o));
+        }
+        printf("\n");
+}
+
+/* ---- shared loading ------------------------------------------------------ */
+
+static const char *env_or(const char *name, const char *dflt)
+{
+        const char *v = getenv(name);
+        return v && *v ? v : dflt;
+}
+
+sc_classifier_t *sc_ctl_load_classifier(const char *dir, const char *model,
+                                        int rules_only);
+
+/* The rules from dir, plus the model unless rules_only (the shipped one
+ * when model is NULL; a missing shipped model is reported and skipped). */
+sc_classifier_t *sc_ctl_load_classifier(const char *dir, const char *model,
+                                        int rules_only)
+{
+        char err[512];
+        if (!dir)
+                dir =
+                    env_or("SOCIALCARE_CLASSIFY_DATA_DIR", SC_CLASSIFY_DEFAULT_DATA_DIR);
+        sc_classifier_t *c = sc_classifier_load(dir, err, sizeof(err));
+        if (!c) {
+                fprintf(stderr, "classify: %s\n", err);
+                return NULL;
+        }
+        if (rules_only)
+                return c;
+        int explicit = model != NULL;
+        if (!model)
+                model = env_or("SOCIALCARE_CLASSIFY_MODEL", SC_CLASSIFY_DEFAULT_MODEL);
+        if (sc_classifier_load_model(c, model, err, sizeof(err))) {
+                fprintf(stderr, "classify: %s%s\n", err, explicit ? "" : " (rules only)");
+                if (explicit) {
+                        sc_classifier_destroy(c);
+                        return NULL;
+                }
+        }
+        return c;
+}
+
+/* ---- eval ----------------------------------------------------------------- */
+
+static const char *eval_usage =
+    "Usage: socialcarectl eval [--model FILE | --rules] [--data DIR] [--lang pl|en]\n"
+    "                          [--format tsv|vader] [--band 0.5] [-v] SET...\n"
+    "SET is FORMAT:PATH (formats as in `socialcarectl train --help`) or a PATH read\n"
+    "with --format (tsv: lang<TAB>sentiment<TAB>intents<TAB>text, as\n"
+    "tests/classify/posts.tsv; vader: id<TAB>mean rating<TAB>text, gold positive\n"
+    "above +band, negative below -band). Prints per-class P/R/F1, accuracy,\n"
+    "macro-F1, macro-recall and the confusion matrix for sentiment, and per-intent\n"
+    "P/R/F1 where the set labels intents. The shipped model is used unless --rules\n"
+    "(the rule engine alone) or --model. --lang is a language hint for sets\n"
+    "without one (the tsv set's language is gold, not a hint). -v lists misses.\n";
+
+int sc_ctl_eval_main(int argc, char **argv)
+{
+        const char *dir = NULL, *format = "tsv", *lang = NULL, *model = NULL;
+        double band = 0.5;
+        int c, verbose = 0, rules = 0;
+        static const struct option opts[] = {{"data", required_argument, 0, 'd'},
+                                             {"format", required_argument, 0, 'f'},
+                                             {"lang", required_argument, 0, 'l'},
+                                             {"band", required_argument, 0, 'b'},
+                                             {"model", required_argument, 0, 'm'},
+                                             {"rules", no_argument, 0, 'r'},
+                                             {"verbose", no_argument, 0, 'v'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
+        while ((c = getopt_long(argc, argv, "d:f:l:b:m:rvh", opts, NULL)) != -1) {
+                if (c == 'd')
+                        dir = optarg;
+                else if (c == 'f')
+                        format = optarg;
+                else if (c == 'l')
+                        lang = optarg;
+                else if (c == 'b')
+                        band = atof(optarg);
+                else if (c == 'm')
+                        model = optarg;
+                else if (c == 'r')
+                        rules = 1;
+                else if (c == 'v')
+                        verbose = 1;
+                else {
+                        fputs(eval_usage, c == 'h' ? stdout : stderr);
+                        return c == 'h' ? 0 : 2;
+                }
+        }
+        if (optind >= argc) {
+                fprintf(stderr, "eval: no input file (see --help)\n");
+                return 2;
+        }
+        sc_classifier_t *cls = sc_ctl_load_classifier(dir, model, rules);
+        if (!cls)
+                return 1;
+        printf("classifier %s\n", sc_classifier_version(cls));
+        sc_classify_t *cl = sc_classify_new(10000);
+        int rc = 0;
+        for (int fi = optind; fi < argc && !rc; fi++) {
+                char spec[4200], err[512] = "";
+                if (strchr(argv[fi], ':') && strncmp(argv[fi], "/", 1) &&
+                    strncmp(argv[fi], ".", 1))
+                        snprintf(spec, sizeof(spec), "%s", argv[fi]);
+                else
+                        snprintf(spec, sizeof(spec), "%s:%s", format, argv[fi]);
+                exs_t e = {0};
+                if (read_set(&e, spec, band, err, sizeof(err))) {
+                        fprintf(stderr, "eval: %s\n", err);
+                        exs_free(&e);
+                        rc = 1;
+                        break;
+                }
+                int tsv = !strncmp(spec, "tsv:", 4);
+                figs_t g;
+                memset(&g, 0, sizeof(g));
+                for (size_t i = 0; i < e.n; i++) {
+                        const ex_t *x = &e.v[i];
+                        sc_classification_t r;
+                        if (sc_classify_text(cl, cls, x->text, strlen(x->text),
+                                             tsv ? NULL : lang, &r, NULL))
+                                continue;
+                        int pred = sent_index(r.label);
+                        if (x->sentiment >= 0)
+                                figs_sent(&g, x->sentiment, pred);
+                        for (int k = 0; k < SC_INTENT_CNT; k++)
+                                if (x->known & BIT(k))
+                                        figs_intent(&g, k, (x->pos >> k) & 1,
+                                                    (r.intent_mask >> k) & 1);
+                        if (verbose && ((x->sentiment >= 0 && pred != x->sentiment) ||
+                                        ((r.intent_mask ^ x->pos) & x->known)))
+                                printf("miss: gold %s pred %s %.2f intents %#x/%#x: %s\n",
+                                       x->sentiment >= 0 ? sent_names[x->sentiment] : "?",
+                                       r.label, r.score, x->pos, r.intent_mask, x->text);
+                }
+                figs_print(&g, argv[fi]);
+                exs_free(&e);
+        }
+        sc_classify_destroy(cl);
+        sc_classifier_destroy(cls);
+        return rc;
+}
+
+/* ---- train ---------------------------------------------------------------- */
+
+static void quiet(const char *s)
+{
+        (void)s;
+}
+
+typedef struct inst_s {
+        struct feature_node *x; /* into the node pool */
+} inst_t;
+
+/* Deterministic PRNG for the folds (the platform's rand() is not ours). */
+static uint64_t rng_next(uint64_t *s)
+{
+        *s ^= *s << 13;
+        *s ^= *s >> 7;
+        *s ^= *s << 17;
+        return *s;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+        uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+        return x < y ? -1 : x > y;
+}
+
+static double dot(const double *w, const struct feature_node *x)
+{
+        double s = 0;
+        for (; x->index != -1; x++)
+                s += w[x->index - 1] * x->value;
+        return s;
+}
+
+/* Trains one binary LR on the rows in idx (y +1/-1); w gets n weights
+ * oriented so that a positive decision means y = +1. */
+static int train_one(struct feature_node **xs, const double *ys, const size_t *idx,
+                     size_t cnt, int n, double C, unsigned seed, double *w)
+{
+        struct problem prob = {.l = (int)cnt, .n = n, .bias = 1};
+        prob.y = malloc(cnt * sizeof(double));
+        prob.x = malloc(cnt * sizeof(*prob.x));
+        if (!prob.y || !prob.x) {
+                free(prob.y);
+                free(prob.x);
+                return -1;
+        }
+        int pos = 0, neg = 0;
+        for (size_t i = 0; i < cnt; i++) {
+                prob.y[i] = ys[idx[i]];
+                prob.x[i] = xs[idx[i]];
+                pos += ys[idx[i]] > 0;
+                neg += ys[idx[i]] < 0;
+        }
+        memset(w, 0, (size_t)n * sizeof(double));
+        if (!pos || !neg) { /* one class only: a constant */
+                w[n - 1] = pos ? 4 : -4;
+                free(prob.y);
+                free(prob.x);
+                return 0;
+        }
+        struct parameter par = {.solver_type = L2R_LR_DUAL, .eps = 0.1, .C = C};
+        srand(seed);
+        struct model *m = train(&prob, &par);
+        free(prob.y);
+        free(prob.x);
+        if (!m)
+                return -1;
+        double sign = m->label[0] > 0 ? 1 : -1;
+        for (int i = 0; i < n && i < m->nr_feature + 1; i++)
+                w[i] = sign * m->w[i];
+        free_and_destroy_model(&m);
+        return 0;
+}
+
+/* Platt scaling on out-of-fold decision values: a, b minimising the log
+ * loss of sigmoid(a * s + b), by Newton's method (Platt 1999, with the
+ * smoothed targets of Lin, Lin & Weng 2007). */
+static void platt(const double *s, const double *y, size_t n, double *pa, double *pb)
+{
+        double np = 0, nn = 0;
+        for (size_t i = 0; i < n; i++)
+                if (y[i] > 0)
+                        np++;
+                else
+                        nn++;
+        double hi = (np + 1) / (np + 2), lo = 1 / (nn + 2), a = 1, b = 0;
+        for (int it = 0; it < 100; it++) {
+                double g1 = 0, g2 = 0, h11 = 1e-9, h22 = 1e-9, h21 = 0;
+                for (size_t i = 0; i < n; i++) {
+                        double t = y[i] > 0 ? hi : lo;
+                        double p = 1 / (1 + exp(-(a * s[i] + b)));
+                        double d = p - t, q = p * (1 - p);
+                        g1 += d * s[i];
+                        g2 += d;
+                        h11 += q * s[i] * s[i];
+                        h22 += q;
+                        h21 += q * s[i];
+                }
+                double det = h11 * h22 - h21 * h21;
+                if (fabs(det) < 1e-12)
+                        break;
+                double da = (h22 * g1 - h21 * g2) / det, db = (h11 * g2 - h21 * g1) / det;
+                a -= da;
+                b -= db;
+                if (fabs(da) < 1e-7 && fabs(db) < 1e-7)
+                        break;
+        }
+        *pa = a;
+        *pb = b;
+}
+
+static const char *train_usage =
+    "Usage: socialcarectl train -o MODEL [--folds 5] [--seed 1] [-C 1] [--bits 18]\n"
+    "                           [--data DIR] [--no-platt] SET...\n"
+    "Trains, per language, the three sentiment models and one model per intent\n"
+    "(L2-regularised logistic regression, LIBLINEAR dual solver) over hashed\n"
+    "features and the rules' scores, cross-validates them (k folds, printing\n"
+    "per-class P/R/F1, accuracy, macro-F1, macro-recall and the confusion matrix\n"
+    "per language and per set), calibrates with Platt scaling on the\n"
+    "out-of-fold scores, and writes MODEL (same sets and seed, same bytes).\n"
+    "SET is FORMAT:PATH, or FORMAT@W:PATH to count each example W times (its\n"
+    "copies stay in one fold):\n"
+    "  tsv:F        lang<TAB>sentiment<TAB>intents<TAB>text (team format; ? = not\n"
+    "               labelled, intents comma-separated or -)\n"
+    "  labels:pl:L:T  the team's labels L (line<TAB>sentiment<TAB>intents) of the\n"
+    "               lines of text file T\n"
+    "  semeval:F    id<TAB>positive|neutral|negative<TAB>text (English sentiment)\n"
+    "  pol:F        id<TAB>Positive|Negative<TAB>text (Polish sentiment)\n"
+    "  complaints:F id,text,label,domain CSV (English complaint yes/no)\n"
+    "  bitext:F     bitext customer-support CSV (intents mapped, see MODEL.md)\n"
+    "  banking77:F  text,category CSV (intents mapped, see MODEL.md)\n"
+    "  sms:F        ham|spam<TAB>text (English spam)\n"
+    "  vader:F      id<TAB>mean rating<TAB>text (English sentiment, |mean|>0.5)\n";
+
+int sc_ctl_train_main(int argc, char **argv)
+{
+        const char *dir = NULL, *outp = NULL;
+        int folds = 5, c, use_platt = 1;
+        unsigned seed = 1, bits = SC_MODEL_BITS;
+        double C = 1;
+        static const struct option opts[] = {
+            {"data", required_argument, 0, 'd'},  {"output", required_argument, 0, 'o'},
+            {"folds", required_argument, 0, 'k'}, {"seed", required_argument, 0, 's'},
+            {"bits", required_argument, 0, 'B'},  {"no-platt", no_argument, 0, 'P'},
+            {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+        while ((c = getopt_long(argc, argv, "d:o:k:s:C:B:Ph", opts, NULL)) != -1) {
+                if (c == 'd')
+                        dir = optarg;
+                else if (c == 'o')
+                        outp = optarg;
+                else if (c == 'k')
+                        folds = atoi(optarg);
+                else if (c == 's')
+                        seed = (unsigned)strtoul(optarg, NULL, 10);
+                else if (c == 'C')
+                        C = atof(optarg);
+                else if (c == 'B')
+                        bits = (unsigned)atoi(optarg);
+                else if (c == 'P')
+                        use_platt = 0;
+                else {
+                        fputs(train_usage, c == 'h' ? stdout : stderr);
+                        return c == 'h' ? 0 : 2;
+                }
+        }
+        if (!outp || optind >= argc || folds < 0 || folds == 1 || bits < 8 || bits > 24 ||
+            C <= 0) {
+                fputs(train_usage, stderr);
+                return 2;
+        }
+        set_print_string_function(quiet);
+        exs_t e = {0};
+        char err[512] = "";
+        for (int i = optind; i < argc; i++)
+                if (read_set(&e, argv[i], 0.5, err, sizeof(err))) {
+                        fprintf(stderr, "train: %s\n", err);
+                        exs_free(&e);
+                        return 1;
+                }
+        sc_classifier_t *cls = sc_ctl_load_classifier(dir, NULL, 1);
+        if (!cls) {
+                exs_free(&e);
+                return 1;
+        }
+        sc_classify_t *cl = sc_classify_new(10000);
+        /* features of every example, as LIBLINEAR rows: hashed buckets
+         * (1-based), the dense rule features after them, then the bias */
+        size_t buckets = (size_t)1 << bits;
+        int nfeat = (int)buckets + SC_DENSE_USED + 1;
+        size_t pool_cap = e.n * 64 + 1024, pool_n = 0;
+        struct feature_node *pool = malloc(pool_cap * sizeof(*pool));
+        size_t *start = malloc(e.n * sizeof(*start));
+        struct feature_node **xs = malloc(e.n * sizeof(*xs));
+        double *ys = malloc(e.n * sizeof(*ys)), *w = malloc((size_t)nfeat * sizeof(*w));
+        double *oof_raw = malloc(e.n * sizeof(double));
+        double *oofz = malloc(SC_MODEL_OUT * e.n * sizeof(double));
+        int *fold = malloc(e.n * sizeof(*fold));
+        /* what the rules alone say of each example, to compare with */
+        unsigned char *rule_sent = malloc(e.n), *rule_mask = malloc(e.n);
+        size_t *sub = malloc(e.n * sizeof(*sub)), *trn = malloc(e.n * sizeof(*trn));
+        float *wq[SC_MODEL_LANGS][SC_MODEL_OUT] = {{0}};
+        uint32_t *tmp = NULL;
+        size_t tmp_cap = 0;
+        int rc = 0;
+        sc_model_spec_t spec;
+        memset(&spec, 0, sizeof(spec));
+        spec.bits = bits;
+        if (!pool || !start || !xs || !ys || !w || !oof_raw || !oofz || !fold || !sub ||
+            !trn || !rule_sent || !rule_mask)
+                rc = -1;
+        for (size_t i = 0; i < e.n && !rc; i++) {
+                const sc_feats_t *f;
+                int lang;
+                static const char *const hint[2] = {"pl", "en"};
+                start[i] = pool_n;
+                if (sc_classify_features(cl, cls, e.v[i].text, strlen(e.v[i].text),
+                                         hint[e.v[i].lang], bits, 0, &lang, &f)) {
+                        e.v[i].known = 0; /* not valid UTF-8: left out */
+                        e.v[i].sentiment = -1;
+                }
+                size_t n = e.v[i].known ? f->n : 0;
+                rule_sent[i] = n ? (f->dense[SC_DENSE_LABEL_POS]   ? 2
+                                    : f->dense[SC_DENSE_LABEL_NEG] ? 0
+                                                                   : 1)
+                                 : 1;
+                rule_mask[i] = 0;
+                for (int k = 0; n && k < SC_INTENT_CNT; k++)
+                        if (f->dense[SC_DENSE_INTENT + k] >= 0.5f)
+                                rule_mask[i] |= (unsigned char)BIT(k);
+                if (n > tmp_cap) {
+                        tmp_cap = n * 2;
+                        free(tmp);
+                        if (!(tmp = malloc(tmp_cap * sizeof(*tmp)))) {
+                                rc = -1;
+                                break;
+                        }
+                }
+                if (pool_n + n + SC_DENSE_USED + 2 > pool_cap) {
+                        pool_cap = (pool_cap + n + SC_DENSE_USED + 2) * 2;
+                        struct feature_node *np = realloc(pool, pool_cap * sizeof(*np));
+                        if (!np) {
+                                rc = -1;
+                                break;
+                        }
+                        pool = np;
+                }
+                if (n) {
+                        memcpy(tmp, f->idx, n * sizeof(*tmp));
+                        qsort(tmp, n, sizeof(*tmp), cmp_u32);
+                        double v = 1.0 / sqrt((double)n);
+                        for (size_t j = 0; j < n; j++) {
+                                if (j && tmp[j] == tmp[j - 1]) {
+                                        pool[pool_n - 1].value += v;
+                                        continue;
+                                }
+                                pool[pool_n].index = (int)tmp[j] + 1;
+                                pool[pool_n++].value = v;
+                        }
+                        for (int k = 0; k < SC_DENSE_USED; k++)
+                                if (f->dense[k] != 0) {
+                                        pool[pool_n].index = (int)buckets + 1 + k;
+                                        pool[pool_n++].value = f->dense[k];
+                                }
+                }
+                pool[pool_n].index = nfeat;
+                pool[pool_n++].value = 1;
+                pool[pool_n].index = -1;
+                pool[pool_n++].value = 0;
+        }
+        for (size_t i = 0; i < e.n && !rc; i++)
+                xs[i] = pool + start[i];
+        /* folds: a seeded shuffle dealt round-robin, the same for every model
+         * so that the three sentiment models' out-of-fold scores line up */
+        uint64_t st = 0x9E3779B97F4A7C15ULL ^ seed;
+        size_t *gfold = rc ? NULL : calloc(e.groups + 1, sizeof(*gfold));
+        if (!rc && !gfold)
+                rc = -1;
+        for (size_t i = 0; i < e.groups && !rc; i++)
+                gfold[i] = i;
+        for (size_t i = e.groups; i > 1 && !rc; i--) {
+                size_t j = (size_t)(rng_next(&st) % i), t = gfold[i - 1];
+                gfold[i - 1] = gfold[j];
+                gfold[j] = t;
+        }
+        for (size_t i = 0; i < e.groups && !rc; i++)
+                sub[gfold[i]] = folds ? i % (size_t)folds : 0;
+        for (size_t i = 0; i < e.n && !rc; i++)
+                fold[i] = (int)sub[e.v[i].group];
+        free(gfold);
+        static const char *const lang_names[2] = {"pl", "en"};
+        static const char *const out_names[SC_MODEL_OUT] = {
+            "negative", "neutral",         "positive",   "complaint", "question",
+            "praise",   "purchase_intent", "churn_risk", "crisis",    "spam"};
+        for (int l = 0; l < SC_MODEL_LANGS && !rc; l++) {
+                for (int o = 0; o < SC_MODEL_OUT && !rc; o++) {
+                        unsigned need = o < 3 ? SENT_KNOWN : BIT(o - 3);
+                        size_t cnt = 0, npos = 0, dcnt = 0, dpos = 0;
+                        for (size_t i = 0; i < e.n; i++) {
+                                const ex_t *x = &e.v[i];
+                                if (x->lang != l || !(x->known & need))
+                                        continue;
+                                int yes =
+                                    o < 3 ? x->sentiment == o : (x->pos & need) != 0;
+                                ys[i] = yes ? 1 : -1;
+                                npos += yes;
+                                sub[cnt++] = i;
+                                if (!i || x->group != e.v[i - 1].group) {
+                                        dcnt++; /* distinct examples, not copies */
+                                        dpos += yes;
+                                }
+                        }
+                        if (dcnt < MIN_LABELLED || dpos < MIN_POSITIVE ||
+                            dcnt - dpos < MIN_POSITIVE) {
+                                printf("%s %s: %zu labelled, %zu positive: not trained "
+                                       "(the rules decide)\n",
+                                       lang_names[l], out_names[o], dcnt, dpos);
+                                fflush(stdout);
+                                continue;
+                        }
+                        double a = 1, b = 0;
+                        if (folds) {
+                                for (int k = 0; k < folds && !rc; k++) {
+                                        size_t nt = 0;
+                                        for (size_t i = 0; i < cnt; i++)
+                                                if (fold[sub[i]] != k)
+                                                        trn[nt++] = sub[i];
+                                        rc = train_one(xs, ys, trn, nt, nfeat, C,
+                                                       seed + (unsigned)k, w);
+                                        for (size_t i = 0; i < cnt && !rc; i++)
+                                                if (fold[sub[i]] == k)
+                                                        oof_raw[sub[i]] =
+                                                            dot(w, xs[sub[i]]);
+                                }
+                                double *sv = malloc(cnt * sizeof(double)),
+                                       *yv = malloc(cnt * sizeof(double));
+                                if (!sv || !yv)
+                                        rc = -1;
+                                for (size_t i = 0; i < cnt && !rc; i++) {
+                                        sv[i] = oof_raw[sub[i]];
+                                        yv[i] = ys[sub[i]];
+                                }
+                                if (!rc && use_platt)
+                                        platt(sv, yv, cnt, &a, &b);
+                                for (size_t i = 0; i < cnt && !rc; i++)
+                                        oofz[(size_t)o * e.n + sub[i]] = a * sv[i] + b;
+                                free(sv);
+                                free(yv);
+                        }
+                        if (!rc)
+                                rc = train_one(xs, ys, sub, cnt, nfeat, C, seed, w);
+                        if (rc)
+                                break;
+                        if (!(wq[l][o] = malloc(buckets * sizeof(float)))) {
+                                rc = -1;
+                                break;
+                        }
+                        for (size_t i = 0; i < buckets; i++)
+                                wq[l][o][i] = (float)w[i];
+                        sc_model_out_t *u = &spec.out[l][o];
+                        u->present = 1;
+                        u->n_train = (uint32_t)cnt;
+                        u->w = wq[l][o];
+                        for (int k = 0; k < SC_DENSE_USED; k++)
+                                u->dense[k] = (float)w[buckets + (size_t)k];
+                        u->bias = (float)w[nfeat - 1];
+                        u->platt_a = (float)a;
+                        u->platt_b = (float)b;
+                        printf(
+                            "%s %s: %zu labelled, %zu positive (%zu, %zu with weights), "
+                            "Platt a %.3f b %.3f\n",
+                            lang_names[l], out_names[o], dcnt, dpos, cnt, npos, a, b);
+                        fflush(stdout);
+                }
+                if (rc || !folds)
+                        continue;
+                /* cross-validated figures for this language, overall and per set */
+                for (int set = -1; set < e.set_cnt; set++) {
+                        figs_t g;
+                        memset(&g, 0, sizeof(g));
+                        /* sentiment from the classes that were trained (a set
+                         * without neutral examples decides between the other two) */
+                        int sent_ok = spec.out[l][0].present + spec.out[l][1].present +
+                                          spec.out[l][2].present >=
+                                      2;
+                        for (size_t i = 0; i < e.n; i++) {
+                                const ex_t *x = &e.v[i];
+                                if (x->lang != l || (set >= 0 && x->set != set) ||
+                                    (i && x->group == e.v[i - 1].group))
+                                        continue; /* weighted copies count once */
+                                if (sent_ok && x->sentiment >= 0) {
+                                        double p[3];
+                                        int best = -1;
+                                        for (int k = 0; k < 3; k++) {
+                                                if (!spec.out[l][k].present) {
+                                                        p[k] = -1;
+                                                        continue;
+                                                }
+                                                p[k] =
+                                                    1 /
+                                                    (1 + exp(-oofz[(size_t)k * e.n + i]));
+                                                if (set < 0)
+                                                        figs_cal(&g, k, p[k],
+                                                                 x->sentiment == k);
+                                                if (best < 0 || p[k] > p[best])
+                                                        best = k;
+                                        }
+                                        figs_sent(&g, x->sentiment, best);
+                                }
+                                for (int k = 0; k < SC_INTENT_CNT; k++) {
+                                        int o = SC_OUT_INTENT + k;
+                                        if (!(x->known & BIT(k)) ||
+                                            !spec.out[l][o].present)
+                                                continue;
+                                        double p =
+                                            1 / (1 + exp(-oofz[(size_t)o * e.n + i]));
+                                        int gold = (x->pos >> k) & 1;
+                                        figs_intent(&g, k, gold, p >= 0.5);
+                                        if (set < 0)
+                                                figs_cal(&g, o, p, gold);
+                                }
+                        }
+                        if (!g.n_sent && !g.n_int[0] && !g.n_int[1] && !g.n_int[2] &&
+                            !g.n_int[3] && !g.n_int[4] && !g.n_int[5] && !g.n_int[6])
+                                continue;
+                        char name[600];
+                        snprintf(name, sizeof(name), "cv %s %s (%d folds)", lang_names[l],
+                                 set < 0 ? "all sets" : e.set_name[set], folds);
+                        figs_print(&g, name);
+                        if (set >= 0)
+                                continue;
+                        /* the rule engine on the same examples and labels */
+                        memset(&g, 0, sizeof(g));
+                        for (size_t i = 0; i < e.n; i++) {
+                                const ex_t *x = &e.v[i];
+                                if (x->lang != l || (i && x->group == e.v[i - 1].group))
+                                        continue;
+                                if (x->sentiment >= 0)
+                                        figs_sent(&g, x->sentiment, rule_sent[i]);
+                                for (int k = 0; k < SC_INTENT_CNT; k++)
+                                        if (x->known & BIT(k))
+                                                figs_intent(&g, k, (x->pos >> k) & 1,
+                                                            (rule_mask[i] >> k) & 1);
+                        }
+                        snprintf(name, sizeof(name), "rules alone %s all sets",
+                                 lang_names[l]);
+                        figs_print(&g, name);
+                }
+        }
+        if (!rc && sc_model_write(&spec, outp, err, sizeof(err))) {
+                fprintf(stderr, "train: %s\n", err);
+                rc = 1;
+        }
+        if (!rc) {
+                sc_model_t *m = sc_model_load(outp, err, sizeof(err));
+                if (!m) {
+                        fprintf(stderr, "train: written model does not load: %s\n", err);
+                        rc = 1;
+                } else {
+                        printf("model %s: %s (%zu examples)\n", outp, sc_model_version(m),
+                               e.n);
+                        sc_model_destroy(m);
+                }
+        } else if (rc < 0) {
+                fprintf(stderr, "train: out of memory or training failed\n");
+                rc = 1;
+        }
+        for (int l = 0; l < SC_MODEL_LANGS; l++)
+                for (int o = 0; o < SC_MODEL_OUT; o++)
+                        free(wq[l][o]);
+        free(tmp);
+        free(pool);
+        free(start);
+        free(xs);
+        free(ys);
+        free(w);
+        free(oof_raw);
+        free(oofz);
+        free(fold);
+        free(rule_sent);
+        free(rule_mask);
+        free(sub);
+        free(trn);
+        sc_classify_destroy(cl);
+        sc_classifier_destroy(cls);
+        exs_free(&e);
+        return rc;
+}
