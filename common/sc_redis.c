@@ -33,6 +33,7 @@
 struct sc_redis_script_s {
         char *lua;
         char sha[41];
+        int all_keys; /* passes every key it touches in KEYS */
         sc_redis_script_t *next;
 };
 
@@ -51,8 +52,9 @@ typedef struct node_s {
 
 typedef struct cmd_s {
         size_t off, len;
-        int slot; /* -1: no key, any master */
-        int ask;  /* node to send to after ASK, -1 */
+        int slot;     /* -1: no key, any master */
+        int ask;      /* node to send to after ASK, -1 */
+        int hold_ask; /* a script that may touch keys it does not declare */
 } cmd_t;
 
 struct sc_redis_s {
@@ -324,6 +326,7 @@ sc_redis_script_t *sc_redis_script(sc_redis_t *r, const char *lua)
         SHA1((const unsigned char *)lua, strlen(lua), md);
         for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
                 sprintf(s->sha + i * 2, "%02x", md[i]);
+        s->all_keys = !strcmp(lua, sc_redis_claim_lua);
         s->next = r->scripts;
         r->scripts = s;
         if (r->c)
@@ -464,8 +467,9 @@ static int name_is(const char *a, size_t al, const char *name)
         return al == strlen(name) && !strncasecmp(a, name, al);
 }
 
-/* The slot of the command at cmd: its key's, -1 without a key. */
-static int command_slot(const char *cmd, size_t len)
+/* The slot of the command at cmd: its key's, -1 without a key. *script: an
+ * EVAL-like command. */
+static int command_slot(const char *cmd, size_t len, int *script)
 {
         static const char *const keyless[] = {
             "PING",    "INFO",   "SCRIPT",    "FLUSHALL", "FLUSHDB",  "DBSIZE",
@@ -480,9 +484,11 @@ static int command_slot(const char *cmd, size_t len)
                 if (name_is(a, al, keyless[i]))
                         return -1;
         int key_at = 1;
+        *script = 0;
         if (name_is(a, al, "EVAL") || name_is(a, al, "EVALSHA") ||
             name_is(a, al, "EVAL_RO") || name_is(a, al, "EVALSHA_RO") ||
             name_is(a, al, "FCALL") || name_is(a, al, "FCALL_RO")) {
+                *script = 1;
                 if (resp_arg(cmd, len, 2, &k, &kl) || !kl || (kl == 1 && *k == '0'))
                         return -1;
                 key_at = 3;
@@ -508,7 +514,8 @@ static int note_cmd(sc_redis_t *r, size_t off)
         cmd_t *c = &r->cmds[r->pending];
         c->off = off;
         c->len = r->pipe.len - off;
-        c->slot = command_slot(r->pipe.data + off, c->len);
+        c->hold_ask = 0;
+        c->slot = command_slot(r->pipe.data + off, c->len, &c->hold_ask);
         c->ask = -1;
         return 0;
 }
@@ -559,6 +566,11 @@ int sc_redis_appendf(sc_redis_t *r, const char *fmt, ...)
         return append_formatted(r, cmd, len);
 }
 
+void sc_redis_script_declares_keys(sc_redis_script_t *s)
+{
+        s->all_keys = 1;
+}
+
 int sc_redis_append_script(sc_redis_t *r, sc_redis_script_t *s, int numkeys, int argc,
                            const char **argv, const size_t *argvlen)
 {
@@ -579,7 +591,11 @@ int sc_redis_append_script(sc_redis_t *r, sc_redis_script_t *s, int numkeys, int
                 av[i + 3] = argv[i];
                 al[i + 3] = argvlen ? argvlen[i] : strlen(argv[i]);
         }
-        return sc_redis_append(r, argc + 3, av, al);
+        if (sc_redis_append(r, argc + 3, av, al))
+                return -1;
+        if (r->cluster)
+                r->cmds[r->pending - 1].hold_ask = !s->all_keys;
+        return 0;
 }
 
 size_t sc_redis_pending(const sc_redis_t *r)
@@ -880,6 +896,17 @@ static int cluster_exec(sc_redis_t *r, redisReply ***replies, size_t *reply_cnt)
                                         r->map_ok = 0; /* refreshed on the next exec */
                                         r->redirects++;
                                         freeReplyObject(rep);
+                                } else if (!strncmp(rep->str, "ASK ", 4) && c->hold_ask) {
+                                        /* Redis decides ASK on the declared keys
+                                         * only: a script that builds other keys
+                                         * would run on the importing node without
+                                         * the keys still on the migrating one. */
+                                        set_err(r, REDIS_ERR_OTHER,
+                                                "%s:%d: slot migrating (%s): script held "
+                                                "until the migration ends",
+                                                nd->host, nd->port, rep->str);
+                                        freeReplyObject(rep);
+                                        failed = 1;
                                 } else if (!strncmp(rep->str, "ASK ", 4) &&
                                            (to = redirect_node(r, nd, rep->str, &slot)) >=
                                                0) {

@@ -24,7 +24,8 @@ typedef struct sc_redis_script_s sc_redis_script_t;
  * key's slot (argv[1]; for EVAL/EVALSHA the first KEYS entry; commands without
  * a key such as PING or INFO go to one master), sends one pipeline per node
  * per exec, follows MOVED (map updated, refreshed on the next exec) and ASK
- * (ASKING, then the command on the importing node), reloads scripts on a node
+ * (ASKING, then the command on the importing node; see
+ * sc_redis_script_declares_keys() for scripts), reloads scripts on a node
  * that answers NOSCRIPT, and reports a failover (a master unreachable,
  * CLUSTERDOWN, TRYAGAIN, LOADING, MASTERDOWN) as a failed exec like any
  * outage. Replies keep the order of the appends. All keys of one command
@@ -36,6 +37,14 @@ void sc_redis_destroy(sc_redis_t *r);
 /* Registers a Lua script (copied); it is SCRIPT LOADed on every connect and
  * run with sc_redis_append_script() as EVALSHA. Owned by r. */
 sc_redis_script_t *sc_redis_script(sc_redis_t *r, const char *lua);
+
+/* Marks s as passing every key it touches in KEYS. In a cluster, while a
+ * slot migrates, Redis answers ASK when the declared keys are gone from the
+ * migrating node: the client follows it for such scripts (and for plain
+ * commands); any other script's batch fails (held and retried by the caller,
+ * like on an outage) until the migration ends, since its undeclared keys may
+ * still be on the migrating node. sc_redis_claim_lua is marked by itself. */
+void sc_redis_script_declares_keys(sc_redis_script_t *s);
 
 /* "First claim wins, naming its origin": KEYS[1] the claim key, ARGV[1] the
  * origin (e.g. "topic/partition/offset"), ARGV[2] its TTL in seconds. Returns 1

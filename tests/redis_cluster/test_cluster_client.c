@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "sc_redis.h"
 #include "sc_test.h"
@@ -131,6 +132,11 @@ int main(int argc, char **argv)
         sc_redis_script_t *incr =
             sc_redis_script(r, "return redis.call('INCRBY', KEYS[1], ARGV[1])");
         CHECK(incr);
+        sc_redis_script_declares_keys(incr);
+        /* Builds its key from KEYS[1]: held while its slot migrates. */
+        sc_redis_script_t *built =
+            sc_redis_script(r, "return redis.call('INCR', KEYS[1] .. ':n')");
+        CHECK(built);
 
         /* The server agrees on the slots (CLUSTER has no key: any master). */
         const char *keys[] = {"123456789",     "{user1000}.following",
@@ -229,6 +235,11 @@ int main(int argc, char **argv)
         CHECK_STR(rep[0]->str, "OK");
         CHECK_INT(rep[1]->integer, 5);
         CHECK(sc_redis_redirect_count(r) >= red + 2);
+        sc_redis_append_script(r, built, 1, 1, (const char *[]){"{mig}"}, NULL);
+        CHECK(sc_redis_exec(r, &rep, &n) == -1);
+        CHECK(strstr(sc_redis_errstr(r), "migrating"));
+        usleep(300 * 1000); /* the backoff */
+        CHECK_STR(get1(r, "{mig}b", buf, sizeof(buf)), "B"); /* map refreshed: src */
         node_ok(src, "MIGRATE 127.0.0.1 %s %s 0 5000 KEYS {mig}b", dport, "");
         node_ok(dst, "CLUSTER SETSLOT %s NODE %s", slot, dst_id);
         node_ok(src, "CLUSTER SETSLOT %s NODE %s", slot, dst_id);
@@ -240,6 +251,9 @@ int main(int argc, char **argv)
         CHECK_STR(get1(r, "{mig}a", buf, sizeof(buf)), "A");
         CHECK_INT(sc_redis_redirect_count(r), red + 1); /* map refreshed */
         CHECK_INT(owner_of("{mig}a"), dst);
+        sc_redis_append_script(r, built, 1, 1, (const char *[]){"{mig}"}, NULL);
+        CHECK(sc_redis_exec(r, &rep, &n) == 0);
+        CHECK_INT(rep[0]->integer, 1);
         sc_redis_destroy(r);
         TEST_DONE();
 }

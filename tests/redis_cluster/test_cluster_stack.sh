@@ -194,7 +194,7 @@ done
 [ -n "$from" ] && [ -n "$to" ] || fail "no masters to migrate between"
 masters=$(sc_cluster_cli "$P0" cluster nodes | awk '$3 ~ /master/ { split($2, a, "[:@]"); print a[2] }')
 migrate() { # slot from to: key by key, slowly, while the workers write
-  local fid tid keys
+  local fid tid keys out
   fid=$(sc_cluster_cli "$from" cluster myid)
   tid=$(sc_cluster_cli "$to" cluster myid)
   sc_cluster_cli "$to" cluster setslot "$slot" importing "$fid" >/dev/null
@@ -202,7 +202,8 @@ migrate() { # slot from to: key by key, slowly, while the workers write
   for _ in $(seq 1 2000); do
     mapfile -t keys < <(sc_cluster_cli "$from" cluster getkeysinslot "$slot" 10)
     [ "${#keys[@]}" -gt 0 ] && [ -n "${keys[0]}" ] || break
-    sc_cluster_cli "$from" migrate 127.0.0.1 "$to" "" 0 5000 KEYS "${keys[@]}" >/dev/null
+    out=$(sc_cluster_cli "$from" migrate 127.0.0.1 "$to" "" 0 5000 KEYS "${keys[@]}")
+    [ "$out" = OK ] || { echo "MIGRATE: $out"; return 1; }
     sleep 0.02
   done
   for p in $masters; do sc_cluster_cli "$p" cluster setslot "$slot" node "$tid" >/dev/null; done
