@@ -46,7 +46,8 @@ typedef struct node_s {
         int owned;        /* slots it masters in the current map */
         int need_scripts; /* answered NOSCRIPT: SCRIPT LOAD before the next send */
         int ever_connected;
-        size_t *q; /* this round: command indices, SC_REDIS_ASK_BIT = ASKING first */
+        int touched; /* got commands in this exec */
+        size_t *q;   /* this round: command indices, SC_REDIS_ASK_BIT = ASKING first */
         size_t q_cnt, q_cap;
 } node_t;
 
@@ -72,6 +73,7 @@ struct sc_redis_s {
         char errstr[256];
         unsigned long errors, reconnects;
         int ever_connected;
+        int wait_replicas; /* ?wait=N: WAIT N after every batch */
         /* cluster mode */
         int cluster;
         node_t *nodes; /* seeds first, then nodes learnt from the map */
@@ -250,14 +252,34 @@ sc_redis_t *sc_redis_new(const char *url, int timeout_ms, char *errstr,
         }
         r->timeout_ms = timeout_ms > 0 ? timeout_ms : 2000;
         r->backoff_ms = SC_REDIS_BACKOFF_MIN_MS;
-        if (!url || parse_url(r, url, errstr, errstr_size)) {
+        errstr[0] = '\0';
+        /* The one query parameter: wait=N. */
+        char *u = url ? strdup(url) : NULL, *qm = u ? strchr(u, '?') : NULL;
+        if (qm) {
+                *qm = '\0';
+                char *end;
+                long w = strncmp(qm + 1, "wait=", 5) ? -1 : strtol(qm + 6, &end, 10);
+                if (w < 0 || w > 16 || *end) {
+                        snprintf(errstr, errstr_size,
+                                 "redis url: the only parameter is "
+                                 "wait=N (0..16): %s",
+                                 url);
+                        free(u);
+                        sc_redis_destroy(r);
+                        return NULL;
+                }
+                r->wait_replicas = (int)w;
+        }
+        if (!u || parse_url(r, u, errstr, errstr_size)) {
                 if (!url)
                         snprintf(errstr, errstr_size, "no redis url");
                 else if (!errstr[0])
                         snprintf(errstr, errstr_size, "bad redis url: %s", url);
+                free(u);
                 sc_redis_destroy(r);
                 return NULL;
         }
+        free(u);
         return r;
 }
 
@@ -622,6 +644,27 @@ static int exec_fail(sc_redis_t *r)
         return -1;
 }
 
+/* WAIT on c after a batch: -1 (error set) when fewer replicas than asked
+ * acknowledged every write of this connection within the timeout. */
+static int wait_replicas(sc_redis_t *r, redisContext *c, const char *where)
+{
+        redisReply *rep =
+            redisCommand(c, "WAIT %d %d", r->wait_replicas, r->timeout_ms / 2);
+        if (!rep) {
+                set_err(r, c->err ? c->err : REDIS_ERR_IO, "WAIT on %s: %s", where,
+                        c->errstr);
+                return -2;
+        }
+        int ok = rep->type == REDIS_REPLY_INTEGER && rep->integer >= r->wait_replicas;
+        if (!ok)
+                set_err(r, REDIS_ERR_OTHER,
+                        "WAIT on %s: %lld of %d replicas acknowledged", where,
+                        rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1LL,
+                        r->wait_replicas);
+        freeReplyObject(rep);
+        return ok ? 0 : -1;
+}
+
 /* ---- cluster mode ---------------------------------------------------------- */
 
 static int cluster_fail(sc_redis_t *r)
@@ -811,6 +854,8 @@ static int cluster_exec(sc_redis_t *r, redisReply ***replies, size_t *reply_cnt)
         }
         memset(r->replies, 0, n * sizeof(*r->replies));
         r->reply_cnt = n;
+        for (size_t i = 0; i < r->node_cnt; i++)
+                r->nodes[i].touched = 0;
         size_t left = n;
         for (int round = 0; left && round < SC_REDIS_MAX_ROUNDS; round++) {
                 for (size_t i = 0; i < r->node_cnt; i++)
@@ -845,6 +890,7 @@ static int cluster_exec(sc_redis_t *r, redisReply ***replies, size_t *reply_cnt)
                                 failed = 1;
                                 continue;
                         }
+                        nd->touched = 1;
                         int ok = 1;
                         for (size_t j = 0; ok && j < nd->q_cnt; j++) {
                                 const cmd_t *c = &r->cmds[nd->q[j] & ~SC_REDIS_ASK_BIT];
@@ -946,6 +992,16 @@ static int cluster_exec(sc_redis_t *r, redisReply ***replies, size_t *reply_cnt)
                         SC_REDIS_MAX_ROUNDS);
                 return cluster_fail(r);
         }
+        for (size_t i = 0; r->wait_replicas && i < r->node_cnt; i++) {
+                node_t *nd = &r->nodes[i];
+                char where[300];
+                snprintf(where, sizeof(where), "%s:%d", nd->host, nd->port);
+                int w = nd->touched && nd->c ? wait_replicas(r, nd->c, where) : 0;
+                if (w == -2)
+                        node_disconnect(nd);
+                if (w)
+                        return cluster_fail(r);
+        }
         sc_redis_discard(r);
         r->backoff_ms = SC_REDIS_BACKOFF_MIN_MS;
         r->err = 0;
@@ -1005,6 +1061,8 @@ int sc_redis_exec(sc_redis_t *r, redisReply ***replies, size_t *reply_cnt)
                         noscript = 1;
         }
         sc_redis_discard(r);
+        if (r->wait_replicas && !noscript && wait_replicas(r, r->c, "redis"))
+                return exec_fail(r);
         if (noscript) {
                 /* Someone ran SCRIPT FLUSH: reconnect reloads, caller retries. */
                 set_err(r, REDIS_ERR_OTHER, "script cache flushed on the server");

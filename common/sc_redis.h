@@ -16,7 +16,11 @@ typedef struct sc_redis_script_s sc_redis_script_t;
 
 /* url: redis://[:password@]host:port[/db] or unix:///path (one node), or
  * redis+cluster://[:password@]host:port[,host:port...] (seed nodes of a Redis
- * Cluster; database 0 only). Does not connect yet. timeout_ms bounds connect
+ * Cluster; database 0 only). Either may end in ?wait=N: after every batch
+ * the client sends WAIT N (timeout timeout_ms / 2) to each node it wrote to,
+ * and the exec fails (the caller holds the batch) unless N replicas
+ * acknowledged all its writes, so a failover cannot lose an acknowledged
+ * batch. Does not connect yet. timeout_ms bounds connect
  * and each exec (per node). Caller destroys.
  *
  * In cluster mode the client learns the slot map (CLUSTER SLOTS) from any

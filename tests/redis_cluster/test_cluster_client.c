@@ -5,6 +5,7 @@
  * (SETSLOT IMPORTING/MIGRATING + MIGRATE) so the client meets ASK and then
  * MOVED, seeds that are down, and URL errors. The administration goes to the
  * nodes directly with hiredis. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,7 +239,7 @@ int main(int argc, char **argv)
         sc_redis_append_script(r, built, 1, 1, (const char *[]){"{mig}"}, NULL);
         CHECK(sc_redis_exec(r, &rep, &n) == -1);
         CHECK(strstr(sc_redis_errstr(r), "migrating"));
-        usleep(300 * 1000); /* the backoff */
+        usleep(300 * 1000);                                  /* the backoff */
         CHECK_STR(get1(r, "{mig}b", buf, sizeof(buf)), "B"); /* map refreshed: src */
         node_ok(src, "MIGRATE 127.0.0.1 %s %s 0 5000 KEYS {mig}b", dport, "");
         node_ok(dst, "CLUSTER SETSLOT %s NODE %s", slot, dst_id);
@@ -254,6 +255,42 @@ int main(int argc, char **argv)
         sc_redis_append_script(r, built, 1, 1, (const char *[]){"{mig}"}, NULL);
         CHECK(sc_redis_exec(r, &rep, &n) == 0);
         CHECK_INT(rep[0]->integer, 1);
+        sc_redis_destroy(r);
+
+        /* ---- ?wait=1: a batch counts only once a replica has it ----------- */
+        CHECK(sc_redis_new("redis+cluster://h:1?wait=x", 100, err, sizeof(err)) == NULL);
+        CHECK(sc_redis_new("redis://h:1?nope=1", 100, err, sizeof(err)) == NULL);
+        snprintf(url, sizeof(url), "%s?wait=1", argv[1]);
+        r = sc_redis_new(url, 1000, err, sizeof(err));
+        CHECK(r);
+        sc_redis_appendf(r, "SET {w}k 1");
+        CHECK(sc_redis_exec(r, &rep, &n) == 0);
+        int master = owner_of("{w}k"), replica = -1;
+        for (int i = 0; i < port_cnt && replica < 0; i++) {
+                redisReply *ro = node_cmd(ports[i], "ROLE");
+                if (!strcmp(ro->element[0]->str, "slave") &&
+                    ro->element[2]->integer == master)
+                        replica = ports[i];
+                freeReplyObject(ro);
+        }
+        CHECK(replica > 0);
+        redisReply *info = node_cmd(replica, "INFO server");
+        const char *pp = strstr(info->str, "process_id:");
+        CHECK(pp);
+        pid_t rpid = (pid_t)atoi(pp + 11);
+        freeReplyObject(info);
+        CHECK(kill(rpid, SIGSTOP) == 0);
+        sc_redis_appendf(r, "SET {w}k 2");
+        int rc = sc_redis_exec(r, &rep, &n);
+        CHECK(kill(rpid, SIGCONT) == 0);
+        CHECK_INT(rc, -1);
+        CHECK(strstr(sc_redis_errstr(r), "0 of 1 replicas"));
+        usleep(500 * 1000);
+        sc_redis_appendf(r, "SET {w}k 3");
+        CHECK(sc_redis_exec(r, &rep, &n) == 0);
+        redisReply *got = node_cmd(master, "GET {w}k");
+        CHECK_STR(got->str, "3");
+        freeReplyObject(got);
         sc_redis_destroy(r);
         TEST_DONE();
 }
