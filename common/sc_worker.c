@@ -986,7 +986,8 @@ static void publish_health(sc_worker_t *w)
                 w->redis_errors_seen = e;
                 w->redis_reconnects_seen = r;
                 unsigned long d = sc_redis_redirect_count(w->redis);
-                sc_counter_add(w->m_redis_redirects, (double)(d - w->redis_redirects_seen));
+                sc_counter_add(w->m_redis_redirects,
+                               (double)(d - w->redis_redirects_seen));
                 w->redis_redirects_seen = d;
         }
         sc_gauge_set(w->m_inflight, (double)w->inflight_total);
