@@ -46,8 +46,9 @@ typedef struct node_s {
         int owned;        /* slots it masters in the current map */
         int need_scripts; /* answered NOSCRIPT: SCRIPT LOAD before the next send */
         int ever_connected;
-        int touched; /* got commands in this exec */
-        size_t *q;   /* this round: command indices, SC_REDIS_ASK_BIT = ASKING first */
+        int touched;  /* got commands in this exec */
+        sc_buf_t out; /* this round's pipeline, handed to hiredis in one piece */
+        size_t *q;    /* this round: command indices, SC_REDIS_ASK_BIT = ASKING first */
         size_t q_cnt, q_cap;
 } node_t;
 
@@ -315,6 +316,7 @@ void sc_redis_destroy(sc_redis_t *r)
                 node_disconnect(&r->nodes[i]);
                 free(r->nodes[i].host);
                 free(r->nodes[i].q);
+                sc_buf_free(&r->nodes[i].out);
         }
         free(r->nodes);
         free(r->slots);
@@ -891,17 +893,18 @@ static int cluster_exec(sc_redis_t *r, redisReply ***replies, size_t *reply_cnt)
                                 continue;
                         }
                         nd->touched = 1;
+                        sc_buf_reset(&nd->out);
                         int ok = 1;
                         for (size_t j = 0; ok && j < nd->q_cnt; j++) {
                                 const cmd_t *c = &r->cmds[nd->q[j] & ~SC_REDIS_ASK_BIT];
                                 ok = (!(nd->q[j] & SC_REDIS_ASK_BIT) ||
-                                      redisAppendFormattedCommand(
-                                          nd->c, asking_cmd, sizeof(asking_cmd) - 1) ==
-                                          REDIS_OK) &&
-                                     redisAppendFormattedCommand(nd->c,
-                                                                 r->pipe.data + c->off,
-                                                                 c->len) == REDIS_OK;
+                                      !sc_buf_append(&nd->out, asking_cmd,
+                                                     sizeof(asking_cmd) - 1)) &&
+                                     !sc_buf_append(&nd->out, r->pipe.data + c->off,
+                                                    c->len);
                         }
+                        ok = ok && redisAppendFormattedCommand(nd->c, nd->out.data,
+                                                               nd->out.len) == REDIS_OK;
                         int done = 0;
                         while (ok && !done)
                                 ok = redisBufferWrite(nd->c, &done) == REDIS_OK;
