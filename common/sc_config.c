@@ -20,7 +20,8 @@ static const sc_conf_def_t common_defs[] = {
     {"log.level", SC_CONF_STR, "info", UNBOUNDED, "error, warn, info or debug"},
     {"log.format", SC_CONF_STR, "text", UNBOUNDED, "text or json (one object a line)"},
     {"redis.url", SC_CONF_STR, "redis://127.0.0.1:6379/0", UNBOUNDED,
-     "redis://[:password@]host:port[/db] or unix:///path"},
+     "redis://[:password@]host:port[/db], unix:///path or "
+     "redis+cluster://[:password@]host:port[,host:port...] (cluster seeds)"},
     {"redis.timeout_ms", SC_CONF_INT, "2000", 50, 60000, "connect and command timeout"},
     {"schema_registry.url", SC_CONF_STR, "", UNBOUNDED,
      "Confluent Schema Registry base URL; empty: local ids from schemas/ids.map"},

@@ -1,14 +1,21 @@
 /* Commands are formatted into our own buffer rather than hiredis' output
  * buffer so a batch can be built while Redis is down, and survives a
- * reconnect untouched until exec sends it. */
+ * reconnect untouched until exec sends it.
+ *
+ * Cluster mode keeps that buffer: each append also records where its command
+ * lies and its slot, and exec copies each command into the output buffer of
+ * the node owning its slot, so every node gets one pipeline per round. The
+ * single-node path does none of this. */
 #include "sc_redis.h"
 
 #include <errno.h>
 #include <openssl/sha.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sc_buf.h"
 #include "sc_log.h"
@@ -16,12 +23,41 @@
 
 #define SC_REDIS_BACKOFF_MIN_MS 100
 #define SC_REDIS_BACKOFF_MAX_MS 5000
+#define SC_REDIS_SLOTS          16384
+/* Rounds of one exec: the first send, then resends after MOVED, ASK or
+ * NOSCRIPT. A slot moved twice during one exec is rare; past this the exec
+ * fails and the caller retries the batch. */
+#define SC_REDIS_MAX_ROUNDS 6
+#define SC_REDIS_ASK_BIT    ((size_t)1 << (sizeof(size_t) * 8 - 1))
 
 struct sc_redis_script_s {
         char *lua;
         char sha[41];
+        int all_keys; /* passes every key it touches in KEYS */
         sc_redis_script_t *next;
 };
+
+/* A cluster node. Kept for the client's lifetime (indices are stable): a node
+ * that left the map simply gets no more commands. */
+typedef struct node_s {
+        char *host;
+        int port;
+        redisContext *c;
+        int owned;        /* slots it masters in the current map */
+        int need_scripts; /* answered NOSCRIPT: SCRIPT LOAD before the next send */
+        int ever_connected;
+        int touched;  /* got commands in this exec */
+        sc_buf_t out; /* this round's pipeline, handed to hiredis in one piece */
+        size_t *q;    /* this round: command indices, SC_REDIS_ASK_BIT = ASKING first */
+        size_t q_cnt, q_cap;
+} node_t;
+
+typedef struct cmd_s {
+        size_t off, len;
+        int slot;     /* -1: no key, any master */
+        int ask;      /* node to send to after ASK, -1 */
+        int hold_ask; /* a script that may touch keys it does not declare */
+} cmd_t;
 
 struct sc_redis_s {
         redisContext *c;
@@ -38,6 +74,16 @@ struct sc_redis_s {
         char errstr[256];
         unsigned long errors, reconnects;
         int ever_connected;
+        int wait_replicas; /* ?wait=N: WAIT N after every batch */
+        /* cluster mode */
+        int cluster;
+        node_t *nodes; /* seeds first, then nodes learnt from the map */
+        size_t node_cnt, node_cap;
+        uint16_t *slots; /* node index + 1 per slot, 0 = no master known */
+        int map_ok;      /* else CLUSTER SLOTS before the next exec */
+        cmd_t *cmds;     /* one per pending command */
+        size_t cmd_cap;
+        unsigned long redirects;
 };
 
 static void set_err(sc_redis_t *r, int err, const char *fmt, ...)
@@ -49,15 +95,114 @@ static void set_err(sc_redis_t *r, int err, const char *fmt, ...)
         va_end(ap);
 }
 
+static int add_node(sc_redis_t *r, const char *host, size_t host_len, int port)
+{
+        for (size_t i = 0; i < r->node_cnt; i++)
+                if (r->nodes[i].port == port && strlen(r->nodes[i].host) == host_len &&
+                    !memcmp(r->nodes[i].host, host, host_len))
+                        return (int)i;
+        if (r->node_cnt == r->node_cap) {
+                size_t cap = r->node_cap ? r->node_cap * 2 : 8;
+                node_t *n = realloc(r->nodes, cap * sizeof(*n));
+                if (!n)
+                        return -1;
+                r->nodes = n;
+                r->node_cap = cap;
+        }
+        node_t *n = &r->nodes[r->node_cnt];
+        memset(n, 0, sizeof(*n));
+        n->host = strndup(host, host_len);
+        if (!n->host)
+                return -1;
+        n->port = port;
+        return (int)r->node_cnt++;
+}
+
+/* "host:port" (port defaults to 6379) of length len. */
+static int parse_hostport(const char *s, size_t len, const char **host, size_t *host_len,
+                          int *port)
+{
+        const char *colon = NULL;
+        for (size_t i = len; i > 0; i--)
+                if (s[i - 1] == ':') {
+                        colon = s + i - 1;
+                        break;
+                }
+        *host = s;
+        *host_len = colon ? (size_t)(colon - s) : len;
+        *port = 6379;
+        if (colon) {
+                long p = 0;
+                const char *q = colon + 1, *end = s + len;
+                if (q == end)
+                        return -1;
+                for (; q < end; q++) {
+                        if (*q < '0' || *q > '9' || p > 65535)
+                                return -1;
+                        p = p * 10 + (*q - '0');
+                }
+                if (p <= 0 || p > 65535)
+                        return -1;
+                *port = (int)p;
+        }
+        return *host_len ? 0 : -1;
+}
+
+static int parse_cluster_url(sc_redis_t *r, const char *url, char *errstr,
+                             size_t errstr_size)
+{
+        const char *s = url + 16, *at = strrchr(s, '@');
+        if (at) {
+                const char *colon = memchr(s, ':', (size_t)(at - s));
+                const char *pw = colon ? colon + 1 : s;
+                r->password = strndup(pw, (size_t)(at - pw));
+                s = at + 1;
+        }
+        const char *slash = strchr(s, '/');
+        if (slash && strcmp(slash, "/") && strcmp(slash, "/0")) {
+                snprintf(errstr, errstr_size,
+                         "redis cluster url: a cluster has database 0 only: %s", url);
+                return -1;
+        }
+        const char *end = slash ? slash : s + strlen(s);
+        r->cluster = 1;
+        r->slots = calloc(SC_REDIS_SLOTS, sizeof(*r->slots));
+        if (!r->slots)
+                return -1;
+        while (s < end) {
+                const char *comma = memchr(s, ',', (size_t)(end - s));
+                const char *e = comma ? comma : end;
+                const char *host;
+                size_t hl;
+                int port;
+                if (parse_hostport(s, (size_t)(e - s), &host, &hl, &port) ||
+                    add_node(r, host, hl, port) < 0) {
+                        snprintf(errstr, errstr_size, "bad node in redis cluster url: %s",
+                                 url);
+                        return -1;
+                }
+                s = comma ? comma + 1 : end;
+        }
+        if (!r->node_cnt) {
+                snprintf(errstr, errstr_size, "no node in redis cluster url: %s", url);
+                return -1;
+        }
+        return 0;
+}
+
 static int parse_url(sc_redis_t *r, const char *url, char *errstr, size_t errstr_size)
 {
+        if (!strncmp(url, "redis+cluster://", 16))
+                return parse_cluster_url(r, url, errstr, errstr_size);
         if (!strncmp(url, "unix://", 7)) {
                 r->unix_path = strdup(url + 7);
                 return r->unix_path && *r->unix_path ? 0 : -1;
         }
         if (strncmp(url, "redis://", 8)) {
                 snprintf(errstr, errstr_size,
-                         "redis url must start with redis:// or unix://: %s", url);
+                         "redis url must start with redis://, redis+cluster:// or "
+                         "unix://: %s",
+                         url);
                 return -1;
         }
         const char *s = url + 8, *at = strrchr(s, '@');
@@ -108,14 +253,34 @@ sc_redis_t *sc_redis_new(const char *url, int timeout_ms, char *errstr,
         }
         r->timeout_ms = timeout_ms > 0 ? timeout_ms : 2000;
         r->backoff_ms = SC_REDIS_BACKOFF_MIN_MS;
-        if (!url || parse_url(r, url, errstr, errstr_size)) {
+        errstr[0] = '\0';
+        /* The one query parameter: wait=N. */
+        char *u = url ? strdup(url) : NULL, *qm = u ? strchr(u, '?') : NULL;
+        if (qm) {
+                *qm = '\0';
+                char *end;
+                long w = strncmp(qm + 1, "wait=", 5) ? -1 : strtol(qm + 6, &end, 10);
+                if (w < 0 || w > 16 || *end) {
+                        snprintf(errstr, errstr_size,
+                                 "redis url: the only parameter is "
+                                 "wait=N (0..16): %s",
+                                 url);
+                        free(u);
+                        sc_redis_destroy(r);
+                        return NULL;
+                }
+                r->wait_replicas = (int)w;
+        }
+        if (!u || parse_url(r, u, errstr, errstr_size)) {
                 if (!url)
                         snprintf(errstr, errstr_size, "no redis url");
                 else if (!errstr[0])
                         snprintf(errstr, errstr_size, "bad redis url: %s", url);
+                free(u);
                 sc_redis_destroy(r);
                 return NULL;
         }
+        free(u);
         return r;
 }
 
@@ -134,11 +299,28 @@ static void disconnect(sc_redis_t *r)
         }
 }
 
+static void node_disconnect(node_t *n)
+{
+        if (n->c) {
+                redisFree(n->c);
+                n->c = NULL;
+        }
+}
+
 void sc_redis_destroy(sc_redis_t *r)
 {
         if (!r)
                 return;
         disconnect(r);
+        for (size_t i = 0; i < r->node_cnt; i++) {
+                node_disconnect(&r->nodes[i]);
+                free(r->nodes[i].host);
+                free(r->nodes[i].q);
+                sc_buf_free(&r->nodes[i].out);
+        }
+        free(r->nodes);
+        free(r->slots);
+        free(r->cmds);
         free_replies(r);
         free(r->replies);
         sc_buf_free(&r->pipe);
@@ -168,19 +350,23 @@ sc_redis_script_t *sc_redis_script(sc_redis_t *r, const char *lua)
         SHA1((const unsigned char *)lua, strlen(lua), md);
         for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
                 sprintf(s->sha + i * 2, "%02x", md[i]);
+        s->all_keys = !strcmp(lua, sc_redis_claim_lua);
         s->next = r->scripts;
         r->scripts = s;
         if (r->c)
                 disconnect(r); /* reconnect loads it */
+        for (size_t i = 0; i < r->node_cnt; i++)
+                r->nodes[i].need_scripts = 1;
         return s;
 }
 
 /* Runs one command synchronously on a fresh connection (setup only). */
-static int setup_cmd(sc_redis_t *r, int argc, const char **argv, const char *what)
+static int setup_cmd(sc_redis_t *r, redisContext *c, int argc, const char **argv,
+                     const char *what)
 {
-        redisReply *rep = redisCommandArgv(r->c, argc, argv, NULL);
+        redisReply *rep = redisCommandArgv(c, argc, argv, NULL);
         if (!rep) {
-                set_err(r, REDIS_ERR_IO, "%s: %s", what, r->c->errstr);
+                set_err(r, REDIS_ERR_IO, "%s: %s", what, c->errstr);
                 return -1;
         }
         int bad = rep->type == REDIS_REPLY_ERROR;
@@ -190,36 +376,56 @@ static int setup_cmd(sc_redis_t *r, int argc, const char **argv, const char *wha
         return bad ? -1 : 0;
 }
 
-static int do_connect(sc_redis_t *r)
+static int load_scripts(sc_redis_t *r, redisContext *c)
+{
+        for (sc_redis_script_t *s = r->scripts; s; s = s->next) {
+                const char *argv[] = {"SCRIPT", "LOAD", s->lua};
+                if (setup_cmd(r, c, 3, argv, "SCRIPT LOAD"))
+                        return -1;
+        }
+        return 0;
+}
+
+/* A connection ready for batches: authenticated, database selected, scripts
+ * loaded. NULL (error set) on failure. */
+static redisContext *open_ctx(sc_redis_t *r, const char *host, int port)
 {
         struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
-        r->c = r->unix_path ? redisConnectUnixWithTimeout(r->unix_path, tv)
-                            : redisConnectWithTimeout(r->host, r->port, tv);
-        if (!r->c || r->c->err) {
-                set_err(r, r->c ? r->c->err : REDIS_ERR_OOM, "connect to %s:%d: %s",
-                        r->unix_path ? r->unix_path : r->host, r->port,
-                        r->c ? r->c->errstr : "out of memory");
-                disconnect(r);
-                return -1;
+        redisContext *c = r->unix_path ? redisConnectUnixWithTimeout(r->unix_path, tv)
+                                       : redisConnectWithTimeout(host, port, tv);
+        if (!c || c->err) {
+                set_err(r, c ? c->err : REDIS_ERR_OOM, "connect to %s:%d: %s",
+                        r->unix_path ? r->unix_path : host, port,
+                        c ? c->errstr : "out of memory");
+                goto fail;
         }
-        redisSetTimeout(r->c, tv);
+        redisSetTimeout(c, tv);
         if (r->password) {
                 const char *argv[] = {"AUTH", r->password};
-                if (setup_cmd(r, 2, argv, "AUTH"))
+                if (setup_cmd(r, c, 2, argv, "AUTH"))
                         goto fail;
         }
         if (r->db) {
                 char db[16];
                 snprintf(db, sizeof(db), "%d", r->db);
                 const char *argv[] = {"SELECT", db};
-                if (setup_cmd(r, 2, argv, "SELECT"))
+                if (setup_cmd(r, c, 2, argv, "SELECT"))
                         goto fail;
         }
-        for (sc_redis_script_t *s = r->scripts; s; s = s->next) {
-                const char *argv[] = {"SCRIPT", "LOAD", s->lua};
-                if (setup_cmd(r, 3, argv, "SCRIPT LOAD"))
-                        goto fail;
-        }
+        if (load_scripts(r, c))
+                goto fail;
+        return c;
+fail:
+        if (c)
+                redisFree(c);
+        return NULL;
+}
+
+static int do_connect(sc_redis_t *r)
+{
+        r->c = open_ctx(r, r->host, r->port);
+        if (!r->c)
+                return -1;
         if (r->ever_connected) {
                 r->reconnects++;
                 sc_log(SC_LOG_INFO, "redis reconnected");
@@ -229,18 +435,123 @@ static int do_connect(sc_redis_t *r)
         r->err = 0;
         r->errstr[0] = '\0';
         return 0;
-fail:
-        disconnect(r);
+}
+
+/* CRC16-CCITT (XMODEM), polynomial 0x1021, as the Redis Cluster spec. */
+static uint16_t crc16(const char *p, size_t n)
+{
+        uint16_t crc = 0;
+        for (size_t i = 0; i < n; i++) {
+                crc ^= (uint16_t)((unsigned char)p[i] << 8);
+                for (int b = 0; b < 8; b++)
+                        crc = crc & 0x8000 ? (uint16_t)((crc << 1) ^ 0x1021)
+                                           : (uint16_t)(crc << 1);
+        }
+        return crc;
+}
+
+unsigned sc_redis_key_slot(const char *key, size_t len)
+{
+        const char *open = memchr(key, '{', len);
+        if (open) {
+                const char *from = open + 1;
+                const char *close = memchr(from, '}', len - (size_t)(from - key));
+                if (close && close > from)
+                        return crc16(from, (size_t)(close - from)) & (SC_REDIS_SLOTS - 1);
+        }
+        return crc16(key, len) & (SC_REDIS_SLOTS - 1);
+}
+
+/* The n-th bulk string of the RESP command at p (len bytes). */
+static int resp_arg(const char *p, size_t len, int n, const char **arg, size_t *arg_len)
+{
+        const char *end = p + len, *q = memchr(p, '\n', len);
+        if (!q)
+                return -1;
+        q++;
+        for (int i = 0; q < end && *q == '$'; i++) {
+                size_t l = 0;
+                for (q++; q < end && *q >= '0' && *q <= '9'; q++)
+                        l = l * 10 + (size_t)(*q - '0');
+                q += 2; /* \r\n */
+                if (q + l > end)
+                        return -1;
+                if (i == n) {
+                        *arg = q;
+                        *arg_len = l;
+                        return 0;
+                }
+                q += l + 2;
+        }
         return -1;
+}
+
+static int name_is(const char *a, size_t al, const char *name)
+{
+        return al == strlen(name) && !strncasecmp(a, name, al);
+}
+
+/* The slot of the command at cmd: its key's, -1 without a key. *script: an
+ * EVAL-like command. */
+static int command_slot(const char *cmd, size_t len, int *script)
+{
+        static const char *const keyless[] = {
+            "PING",    "INFO",   "SCRIPT",    "FLUSHALL", "FLUSHDB",  "DBSIZE",
+            "CLUSTER", "CONFIG", "TIME",      "ECHO",     "COMMAND",  "CLIENT",
+            "WAIT",    "SCAN",   "RANDOMKEY", "KEYS",     "LASTSAVE", "SAVE",
+            "BGSAVE",  "DEBUG",  "ROLE",      NULL};
+        const char *a, *k;
+        size_t al, kl;
+        if (resp_arg(cmd, len, 0, &a, &al))
+                return -1;
+        for (int i = 0; keyless[i]; i++)
+                if (name_is(a, al, keyless[i]))
+                        return -1;
+        int key_at = 1;
+        *script = 0;
+        if (name_is(a, al, "EVAL") || name_is(a, al, "EVALSHA") ||
+            name_is(a, al, "EVAL_RO") || name_is(a, al, "EVALSHA_RO") ||
+            name_is(a, al, "FCALL") || name_is(a, al, "FCALL_RO")) {
+                *script = 1;
+                if (resp_arg(cmd, len, 2, &k, &kl) || !kl || (kl == 1 && *k == '0'))
+                        return -1;
+                key_at = 3;
+        }
+        if (resp_arg(cmd, len, key_at, &k, &kl))
+                return -1;
+        return (int)sc_redis_key_slot(k, kl);
+}
+
+/* Records the command appended at off (cluster mode). */
+static int note_cmd(sc_redis_t *r, size_t off)
+{
+        if (r->pending >= r->cmd_cap) {
+                size_t cap = r->cmd_cap ? r->cmd_cap * 2 : 64;
+                cmd_t *n = realloc(r->cmds, cap * sizeof(*n));
+                if (!n) {
+                        r->pipe.len = off;
+                        return -1;
+                }
+                r->cmds = n;
+                r->cmd_cap = cap;
+        }
+        cmd_t *c = &r->cmds[r->pending];
+        c->off = off;
+        c->len = r->pipe.len - off;
+        c->hold_ask = 0;
+        c->slot = command_slot(r->pipe.data + off, c->len, &c->hold_ask);
+        c->ask = -1;
+        return 0;
 }
 
 static int append_formatted(sc_redis_t *r, char *cmd, long long len)
 {
         if (len < 0 || !cmd)
                 return -1;
+        size_t off = r->pipe.len;
         int rc = sc_buf_append(&r->pipe, cmd, (size_t)len);
         redisFreeCommand(cmd);
-        if (rc)
+        if (rc || (r->cluster && note_cmd(r, off)))
                 return -1;
         r->pending++;
         return 0;
@@ -255,6 +566,7 @@ int sc_redis_append(sc_redis_t *r, int argc, const char **argv, const size_t *ar
                 need += (argvlen ? argvlen[i] : strlen(argv[i])) + 24;
         if (argc <= 0 || sc_buf_reserve(&r->pipe, need))
                 return -1;
+        size_t off = r->pipe.len;
         sc_buf_printf(&r->pipe, "*%d\r\n", argc);
         for (int i = 0; i < argc; i++) {
                 size_t n = argvlen ? argvlen[i] : strlen(argv[i]);
@@ -262,6 +574,8 @@ int sc_redis_append(sc_redis_t *r, int argc, const char **argv, const size_t *ar
                 sc_buf_append(&r->pipe, argv[i], n);
                 sc_buf_append(&r->pipe, "\r\n", 2);
         }
+        if (r->cluster && note_cmd(r, off))
+                return -1;
         r->pending++;
         return 0;
 }
@@ -274,6 +588,11 @@ int sc_redis_appendf(sc_redis_t *r, const char *fmt, ...)
         int len = redisvFormatCommand(&cmd, fmt, ap);
         va_end(ap);
         return append_formatted(r, cmd, len);
+}
+
+void sc_redis_script_declares_keys(sc_redis_script_t *s)
+{
+        s->all_keys = 1;
 }
 
 int sc_redis_append_script(sc_redis_t *r, sc_redis_script_t *s, int numkeys, int argc,
@@ -296,7 +615,11 @@ int sc_redis_append_script(sc_redis_t *r, sc_redis_script_t *s, int numkeys, int
                 av[i + 3] = argv[i];
                 al[i + 3] = argvlen ? argvlen[i] : strlen(argv[i]);
         }
-        return sc_redis_append(r, argc + 3, av, al);
+        if (sc_redis_append(r, argc + 3, av, al))
+                return -1;
+        if (r->cluster)
+                r->cmds[r->pending - 1].hold_ask = !s->all_keys;
+        return 0;
 }
 
 size_t sc_redis_pending(const sc_redis_t *r)
@@ -323,11 +646,381 @@ static int exec_fail(sc_redis_t *r)
         return -1;
 }
 
+/* WAIT on c after a batch: -1 (error set) when fewer replicas than asked
+ * acknowledged every write of this connection within the timeout. */
+static int wait_replicas(sc_redis_t *r, redisContext *c, const char *where)
+{
+        redisReply *rep =
+            redisCommand(c, "WAIT %d %d", r->wait_replicas, r->timeout_ms / 2);
+        if (!rep) {
+                set_err(r, c->err ? c->err : REDIS_ERR_IO, "WAIT on %s: %s", where,
+                        c->errstr);
+                return -2;
+        }
+        int ok = rep->type == REDIS_REPLY_INTEGER && rep->integer >= r->wait_replicas;
+        if (!ok)
+                set_err(r, REDIS_ERR_OTHER,
+                        "WAIT on %s: %lld of %d replicas acknowledged", where,
+                        rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1LL,
+                        r->wait_replicas);
+        freeReplyObject(rep);
+        return ok ? 0 : -1;
+}
+
+/* ---- cluster mode ---------------------------------------------------------- */
+
+static int cluster_fail(sc_redis_t *r)
+{
+        r->map_ok = 0; /* a failover moves masters: ask again */
+        return exec_fail(r);
+}
+
+static int node_connect(sc_redis_t *r, node_t *n)
+{
+        if (n->c) {
+                if (n->need_scripts && load_scripts(r, n->c)) {
+                        node_disconnect(n);
+                        return -1;
+                }
+                n->need_scripts = 0;
+                return 0;
+        }
+        n->c = open_ctx(r, n->host, n->port);
+        if (!n->c)
+                return -1;
+        n->need_scripts = 0;
+        if (n->ever_connected) {
+                r->reconnects++;
+                sc_log(SC_LOG_INFO, "redis node %s:%d reconnected", n->host, n->port);
+        }
+        n->ever_connected = 1;
+        return 0;
+}
+
+static int apply_slots(sc_redis_t *r, const node_t *from, const redisReply *rep)
+{
+        if (rep->type != REDIS_REPLY_ARRAY || !rep->elements)
+                return -1;
+        /* from may move when a node is added: keep its address. */
+        char host[256];
+        snprintf(host, sizeof(host), "%s", from->host);
+        memset(r->slots, 0, SC_REDIS_SLOTS * sizeof(*r->slots));
+        for (size_t i = 0; i < r->node_cnt; i++)
+                r->nodes[i].owned = 0;
+        for (size_t i = 0; i < rep->elements; i++) {
+                const redisReply *e = rep->element[i];
+                if (e->type != REDIS_REPLY_ARRAY || e->elements < 3 ||
+                    e->element[0]->type != REDIS_REPLY_INTEGER ||
+                    e->element[1]->type != REDIS_REPLY_INTEGER)
+                        continue;
+                const redisReply *m = e->element[2];
+                if (m->type != REDIS_REPLY_ARRAY || m->elements < 2 ||
+                    m->element[0]->type != REDIS_REPLY_STRING ||
+                    m->element[1]->type != REDIS_REPLY_INTEGER)
+                        continue;
+                /* An empty address means "the node you asked". */
+                const char *h = m->element[0]->len ? m->element[0]->str : host;
+                int ni = add_node(r, h, strlen(h), (int)m->element[1]->integer);
+                if (ni < 0)
+                        return -1;
+                long long a = e->element[0]->integer, b = e->element[1]->integer;
+                for (long long sl = a < 0 ? 0 : a; sl <= b && sl < SC_REDIS_SLOTS; sl++)
+                        r->slots[sl] = (uint16_t)(ni + 1);
+                r->nodes[ni].owned += (int)(b - a + 1);
+        }
+        return 0;
+}
+
+/* CLUSTER SLOTS from the first node that answers: connected ones first (no
+ * connect cost), then the others (seeds, former masters). */
+static int refresh_map(sc_redis_t *r)
+{
+        for (int pass = 0; pass < 2; pass++)
+                for (size_t i = 0; i < r->node_cnt; i++) {
+                        if ((pass == 0) != (r->nodes[i].c != NULL))
+                                continue;
+                        if (node_connect(r, &r->nodes[i]))
+                                continue;
+                        redisReply *rep = redisCommand(r->nodes[i].c, "CLUSTER SLOTS");
+                        if (!rep) {
+                                set_err(r, REDIS_ERR_IO, "CLUSTER SLOTS from %s:%d: %s",
+                                        r->nodes[i].host, r->nodes[i].port,
+                                        r->nodes[i].c->errstr);
+                                node_disconnect(&r->nodes[i]);
+                                continue;
+                        }
+                        int bad = rep->type == REDIS_REPLY_ERROR;
+                        if (bad)
+                                set_err(r, REDIS_ERR_OTHER,
+                                        "CLUSTER SLOTS from %s:%d: %s", r->nodes[i].host,
+                                        r->nodes[i].port, rep->str);
+                        else if ((bad = apply_slots(r, &r->nodes[i], rep)))
+                                set_err(r, REDIS_ERR_OTHER,
+                                        "CLUSTER SLOTS from %s:%d: no slots",
+                                        r->nodes[i].host, r->nodes[i].port);
+                        freeReplyObject(rep);
+                        if (!bad) {
+                                r->map_ok = 1;
+                                return 0;
+                        }
+                }
+        return -1;
+}
+
+static int node_push(node_t *n, size_t v)
+{
+        if (n->q_cnt == n->q_cap) {
+                size_t cap = n->q_cap ? n->q_cap * 2 : 64;
+                size_t *q = realloc(n->q, cap * sizeof(*q));
+                if (!q)
+                        return -1;
+                n->q = q;
+                n->q_cap = cap;
+        }
+        n->q[n->q_cnt++] = v;
+        return 0;
+}
+
+/* "MOVED 3999 127.0.0.1:6381" / "ASK ...": the node it names (added when new). */
+static int redirect_node(sc_redis_t *r, const node_t *from, const char *msg, int *slot)
+{
+        const char *p = strchr(msg, ' ');
+        if (!p)
+                return -1;
+        char *end;
+        long sl = strtol(p + 1, &end, 10);
+        if (*end != ' ' || sl < 0 || sl >= SC_REDIS_SLOTS)
+                return -1;
+        const char *addr = end + 1, *host;
+        size_t hl;
+        int port;
+        if (parse_hostport(addr, strlen(addr), &host, &hl, &port)) {
+                if (*addr != ':') /* ":port": the node that answered */
+                        return -1;
+                host = from->host;
+                hl = strlen(host);
+                port = atoi(addr + 1);
+        }
+        char h[256];
+        snprintf(h, sizeof(h), "%.*s", (int)hl, host);
+        *slot = (int)sl;
+        return add_node(r, h, strlen(h), port);
+}
+
+/* Errors that mean the cluster is failing over or resharding: the batch waits
+ * like on any outage. */
+static int is_outage(const char *e)
+{
+        return !strncmp(e, "CLUSTERDOWN", 11) || !strncmp(e, "TRYAGAIN", 8) ||
+               !strncmp(e, "LOADING", 7) || !strncmp(e, "MASTERDOWN", 10);
+}
+
+static int any_master(const sc_redis_t *r)
+{
+        int best = -1;
+        for (size_t i = 0; i < r->node_cnt; i++)
+                if (r->nodes[i].owned > 0) {
+                        if (r->nodes[i].c)
+                                return (int)i;
+                        if (best < 0)
+                                best = (int)i;
+                }
+        return best;
+}
+
+static const char asking_cmd[] = "*1\r\n$6\r\nASKING\r\n";
+
+static int cluster_exec(sc_redis_t *r, redisReply ***replies, size_t *reply_cnt)
+{
+        int64_t now = sc_mono_ms();
+        if (now < r->next_attempt_ms) {
+                if (!r->err)
+                        set_err(r, REDIS_ERR_IO, "redis unavailable");
+                sc_redis_discard(r);
+                return -1;
+        }
+        if (!r->map_ok && refresh_map(r))
+                return cluster_fail(r);
+        size_t n = r->pending;
+        if (r->reply_cap < n) {
+                size_t cap = r->reply_cap ? r->reply_cap : 64;
+                while (cap < n)
+                        cap *= 2;
+                redisReply **nr = realloc(r->replies, cap * sizeof(*nr));
+                if (!nr) {
+                        set_err(r, REDIS_ERR_OOM, "out of memory");
+                        return cluster_fail(r);
+                }
+                r->replies = nr;
+                r->reply_cap = cap;
+        }
+        memset(r->replies, 0, n * sizeof(*r->replies));
+        r->reply_cnt = n;
+        for (size_t i = 0; i < r->node_cnt; i++)
+                r->nodes[i].touched = 0;
+        size_t left = n;
+        for (int round = 0; left && round < SC_REDIS_MAX_ROUNDS; round++) {
+                for (size_t i = 0; i < r->node_cnt; i++)
+                        r->nodes[i].q_cnt = 0;
+                for (size_t i = 0; i < n; i++) {
+                        if (r->replies[i])
+                                continue;
+                        const cmd_t *c = &r->cmds[i];
+                        int ni = c->ask >= 0    ? c->ask
+                                 : c->slot >= 0 ? (int)r->slots[c->slot] - 1
+                                                : any_master(r);
+                        if (ni < 0) {
+                                set_err(r, REDIS_ERR_OTHER, "no master known for slot %d",
+                                        c->slot);
+                                return cluster_fail(r);
+                        }
+                        if (node_push(&r->nodes[ni],
+                                      i | (c->ask >= 0 ? SC_REDIS_ASK_BIT : 0))) {
+                                set_err(r, REDIS_ERR_OOM, "out of memory");
+                                return cluster_fail(r);
+                        }
+                }
+                /* Every node's pipeline is written before any reply is read, so
+                 * the nodes work in parallel. */
+                int failed = 0;
+                for (size_t i = 0; i < r->node_cnt; i++) {
+                        node_t *nd = &r->nodes[i];
+                        if (!nd->q_cnt)
+                                continue;
+                        if (node_connect(r, nd)) {
+                                nd->q_cnt = 0;
+                                failed = 1;
+                                continue;
+                        }
+                        nd->touched = 1;
+                        sc_buf_reset(&nd->out);
+                        int ok = 1;
+                        for (size_t j = 0; ok && j < nd->q_cnt; j++) {
+                                const cmd_t *c = &r->cmds[nd->q[j] & ~SC_REDIS_ASK_BIT];
+                                ok = (!(nd->q[j] & SC_REDIS_ASK_BIT) ||
+                                      !sc_buf_append(&nd->out, asking_cmd,
+                                                     sizeof(asking_cmd) - 1)) &&
+                                     !sc_buf_append(&nd->out, r->pipe.data + c->off,
+                                                    c->len);
+                        }
+                        ok = ok && redisAppendFormattedCommand(nd->c, nd->out.data,
+                                                               nd->out.len) == REDIS_OK;
+                        int done = 0;
+                        while (ok && !done)
+                                ok = redisBufferWrite(nd->c, &done) == REDIS_OK;
+                        if (!ok) {
+                                set_err(r, nd->c->err, "send to %s:%d: %s", nd->host,
+                                        nd->port, nd->c->errstr);
+                                node_disconnect(nd);
+                                nd->q_cnt = 0;
+                                failed = 1;
+                        }
+                }
+                /* Every reply is read even after a failure so that the
+                 * connections kept stay in step. */
+                for (size_t i = 0; i < r->node_cnt; i++) {
+                        node_t *nd = &r->nodes[i];
+                        for (size_t j = 0; j < nd->q_cnt; j++) {
+                                size_t ci = nd->q[j] & ~SC_REDIS_ASK_BIT;
+                                void *v = NULL;
+                                if ((nd->q[j] & SC_REDIS_ASK_BIT) &&
+                                    (redisGetReply(nd->c, &v) != REDIS_OK || !v))
+                                        goto io;
+                                freeReplyObject(v);
+                                v = NULL;
+                                if (redisGetReply(nd->c, &v) != REDIS_OK || !v)
+                                        goto io;
+                                redisReply *rep = v;
+                                cmd_t *c = &r->cmds[ci];
+                                int slot, to;
+                                if (rep->type != REDIS_REPLY_ERROR) {
+                                        r->replies[ci] = rep;
+                                        left--;
+                                } else if (!strncmp(rep->str, "MOVED ", 6) &&
+                                           (to = redirect_node(r, nd, rep->str, &slot)) >=
+                                               0) {
+                                        nd = &r->nodes[i]; /* nodes may have moved */
+                                        r->slots[slot] = (uint16_t)(to + 1);
+                                        c->ask = -1;
+                                        r->map_ok = 0; /* refreshed on the next exec */
+                                        r->redirects++;
+                                        freeReplyObject(rep);
+                                } else if (!strncmp(rep->str, "ASK ", 4) && c->hold_ask) {
+                                        /* Redis decides ASK on the declared keys
+                                         * only: a script that builds other keys
+                                         * would run on the importing node without
+                                         * the keys still on the migrating one. */
+                                        set_err(r, REDIS_ERR_OTHER,
+                                                "%s:%d: slot migrating (%s): script held "
+                                                "until the migration ends",
+                                                nd->host, nd->port, rep->str);
+                                        freeReplyObject(rep);
+                                        failed = 1;
+                                } else if (!strncmp(rep->str, "ASK ", 4) &&
+                                           (to = redirect_node(r, nd, rep->str, &slot)) >=
+                                               0) {
+                                        nd = &r->nodes[i];
+                                        c->ask = to;
+                                        r->redirects++;
+                                        freeReplyObject(rep);
+                                } else if (!strncmp(rep->str, "NOSCRIPT", 8)) {
+                                        nd->need_scripts = 1;
+                                        c->ask = -1;
+                                        freeReplyObject(rep);
+                                } else if (is_outage(rep->str)) {
+                                        set_err(r, REDIS_ERR_OTHER, "%s:%d: %s", nd->host,
+                                                nd->port, rep->str);
+                                        freeReplyObject(rep);
+                                        failed = 1;
+                                } else {
+                                        r->replies[ci] = rep;
+                                        left--;
+                                }
+                                continue;
+                        io:
+                                set_err(r, nd->c->err ? nd->c->err : REDIS_ERR_IO,
+                                        "reply from %s:%d: %s", nd->host, nd->port,
+                                        nd->c->errstr[0] ? nd->c->errstr
+                                                         : "connection lost");
+                                node_disconnect(nd);
+                                failed = 1;
+                                break;
+                        }
+                }
+                if (failed)
+                        return cluster_fail(r);
+        }
+        if (left) {
+                set_err(r, REDIS_ERR_OTHER, "still redirected after %d rounds",
+                        SC_REDIS_MAX_ROUNDS);
+                return cluster_fail(r);
+        }
+        for (size_t i = 0; r->wait_replicas && i < r->node_cnt; i++) {
+                node_t *nd = &r->nodes[i];
+                char where[300];
+                snprintf(where, sizeof(where), "%s:%d", nd->host, nd->port);
+                int w = nd->touched && nd->c ? wait_replicas(r, nd->c, where) : 0;
+                if (w == -2)
+                        node_disconnect(nd);
+                if (w)
+                        return cluster_fail(r);
+        }
+        sc_redis_discard(r);
+        r->backoff_ms = SC_REDIS_BACKOFF_MIN_MS;
+        r->err = 0;
+        r->errstr[0] = '\0';
+        *replies = r->replies;
+        *reply_cnt = n;
+        return 0;
+}
+
 int sc_redis_exec(sc_redis_t *r, redisReply ***replies, size_t *reply_cnt)
 {
         free_replies(r);
         *replies = r->replies;
         *reply_cnt = 0;
+        if (r->cluster)
+                return cluster_exec(r, replies, reply_cnt);
         if (!r->c) {
                 int64_t now = sc_mono_ms();
                 if (now < r->next_attempt_ms) {
@@ -371,6 +1064,8 @@ int sc_redis_exec(sc_redis_t *r, redisReply ***replies, size_t *reply_cnt)
                         noscript = 1;
         }
         sc_redis_discard(r);
+        if (r->wait_replicas && !noscript && wait_replicas(r, r->c, "redis"))
+                return exec_fail(r);
         if (noscript) {
                 /* Someone ran SCRIPT FLUSH: reconnect reloads, caller retries. */
                 set_err(r, REDIS_ERR_OTHER, "script cache flushed on the server");
@@ -406,7 +1101,20 @@ unsigned long sc_redis_reconnect_count(const sc_redis_t *r)
 
 int sc_redis_connected(const sc_redis_t *r)
 {
+        if (r->cluster)
+                return r->map_ok && any_master(r) >= 0 &&
+                       r->nodes[any_master(r)].c != NULL;
         return r->c != NULL;
+}
+
+int sc_redis_is_cluster(const sc_redis_t *r)
+{
+        return r->cluster;
+}
+
+unsigned long sc_redis_redirect_count(const sc_redis_t *r)
+{
+        return r->redirects;
 }
 
 /* One command per claim: SET NX GET (Redis 7.0) sets the key when it is

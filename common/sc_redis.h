@@ -1,5 +1,6 @@
 /* Redis client on hiredis: lazy connect, reconnect with exponential backoff,
- * pipelined commands and Lua scripts loaded on every (re)connect.
+ * pipelined commands and Lua scripts loaded on every (re)connect. Speaks to
+ * one node or to a Redis Cluster (see sc_redis_new()) behind the same calls.
  *
  * The pattern for a batch: append commands, then sc_redis_exec() once (one
  * round trip). When exec fails (Redis down, timeout), the connection is
@@ -13,8 +14,26 @@
 typedef struct sc_redis_s sc_redis_t;
 typedef struct sc_redis_script_s sc_redis_script_t;
 
-/* url: redis://[:password@]host:port[/db] or unix:///path. Does not connect
- * yet. timeout_ms bounds connect and each exec. Caller destroys. */
+/* url: redis://[:password@]host:port[/db] or unix:///path (one node), or
+ * redis+cluster://[:password@]host:port[,host:port...] (seed nodes of a Redis
+ * Cluster; database 0 only). Either may end in ?wait=N: after every batch
+ * the client sends WAIT N (timeout timeout_ms / 2) to each node it wrote to,
+ * and the exec fails (the caller holds the batch) unless N replicas
+ * acknowledged all its writes, so a failover cannot lose an acknowledged
+ * batch. Does not connect yet. timeout_ms bounds connect
+ * and each exec (per node). Caller destroys.
+ *
+ * In cluster mode the client learns the slot map (CLUSTER SLOTS) from any
+ * reachable seed or known node, routes each command to the master of its
+ * key's slot (argv[1]; for EVAL/EVALSHA the first KEYS entry; commands without
+ * a key such as PING or INFO go to one master), sends one pipeline per node
+ * per exec, follows MOVED (map updated, refreshed on the next exec) and ASK
+ * (ASKING, then the command on the importing node; see
+ * sc_redis_script_declares_keys() for scripts), reloads scripts on a node
+ * that answers NOSCRIPT, and reports a failover (a master unreachable,
+ * CLUSTERDOWN, TRYAGAIN, LOADING, MASTERDOWN) as a failed exec like any
+ * outage. Replies keep the order of the appends. All keys of one command
+ * must share a slot (hash tags: sc:{brand}:...). */
 sc_redis_t *sc_redis_new(const char *url, int timeout_ms, char *errstr,
                          size_t errstr_size);
 void sc_redis_destroy(sc_redis_t *r);
@@ -22,6 +41,14 @@ void sc_redis_destroy(sc_redis_t *r);
 /* Registers a Lua script (copied); it is SCRIPT LOADed on every connect and
  * run with sc_redis_append_script() as EVALSHA. Owned by r. */
 sc_redis_script_t *sc_redis_script(sc_redis_t *r, const char *lua);
+
+/* Marks s as passing every key it touches in KEYS. In a cluster, while a
+ * slot migrates, Redis answers ASK when the declared keys are gone from the
+ * migrating node: the client follows it for such scripts (and for plain
+ * commands); any other script's batch fails (held and retried by the caller,
+ * like on an outage) until the migration ends, since its undeclared keys may
+ * still be on the migrating node. sc_redis_claim_lua is marked by itself. */
+void sc_redis_script_declares_keys(sc_redis_script_t *s);
 
 /* "First claim wins, naming its origin": KEYS[1] the claim key, ARGV[1] the
  * origin (e.g. "topic/partition/offset"), ARGV[2] its TTL in seconds. Returns 1
@@ -46,6 +73,14 @@ size_t sc_redis_pending(const sc_redis_t *r);
 int sc_redis_exec(sc_redis_t *r, redisReply ***replies, size_t *reply_cnt);
 /* Drops queued commands without sending. */
 void sc_redis_discard(sc_redis_t *r);
+
+/* The cluster hash slot (0..16383) of a key: CRC16 (XMODEM) of the key, or of
+ * the part between the first '{' and the next '}' when that is not empty. */
+unsigned sc_redis_key_slot(const char *key, size_t len);
+/* 1 when r speaks to a Redis Cluster. */
+int sc_redis_is_cluster(const sc_redis_t *r);
+/* MOVED and ASK replies followed so far (cluster mode; 0 otherwise). */
+unsigned long sc_redis_redirect_count(const sc_redis_t *r);
 
 /* Last error (hiredis style) and counters for metrics. */
 int sc_redis_err(const sc_redis_t *r);

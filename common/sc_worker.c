@@ -116,12 +116,13 @@ struct sc_worker_s {
 
         sc_counter_t *m_reload_ok, *m_reload_rejected;
         sc_counter_t *m_dlq_total, *m_retries, *m_redis_errors, *m_redis_reconnects;
+        sc_counter_t *m_redis_redirects;
         sc_counter_t *m_batch_retries, *m_tick_retries;
         int64_t redis_ping_at;
         sc_gauge_t *m_inflight, *m_queue, *m_up;
         sc_histogram_t *m_latency;
         topic_counter_t *in_counters, *out_counters;
-        unsigned long redis_errors_seen, redis_reconnects_seen;
+        unsigned long redis_errors_seen, redis_reconnects_seen, redis_redirects_seen;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -984,6 +985,10 @@ static void publish_health(sc_worker_t *w)
                                (double)(r - w->redis_reconnects_seen));
                 w->redis_errors_seen = e;
                 w->redis_reconnects_seen = r;
+                unsigned long d = sc_redis_redirect_count(w->redis);
+                sc_counter_add(w->m_redis_redirects,
+                               (double)(d - w->redis_redirects_seen));
+                w->redis_redirects_seen = d;
         }
         sc_gauge_set(w->m_inflight, (double)w->inflight_total);
         sc_gauge_set(w->m_queue, (double)rd_kafka_outq_len(w->producer));
@@ -1427,6 +1432,9 @@ int sc_worker_main(int argc, char **argv, const sc_worker_ops_t *ops)
             "Failed Redis round trips (connects, commands, pings)", NULL);
         w->m_redis_reconnects = sc_metrics_counter(
             w->metrics, "socialcare_redis_reconnects_total", "Redis reconnects", NULL);
+        w->m_redis_redirects = sc_metrics_counter(
+            w->metrics, "socialcare_redis_redirects_total",
+            "Redis Cluster MOVED and ASK redirections followed (0 on one node)", NULL);
         w->m_inflight =
             sc_metrics_gauge(w->metrics, "socialcare_inflight_messages",
                              "Input messages whose outputs are not yet delivered", NULL);

@@ -93,7 +93,21 @@ int main(int argc, char **argv)
         sc_redis_append_script(r, incr, 1, 2, av, NULL);
         CHECK(exec_ok(r, &rep, &n));
         CHECK(rep[0]->integer >= 6);
+        sc_redis_destroy(r);
 
+        /* ?wait=1 on a node without replicas: no batch is acknowledged. */
+        char url[300];
+        snprintf(url, sizeof(url), "%s?wait=1", argv[1]);
+        r = sc_redis_new(url, 500, err, sizeof(err));
+        CHECK(r);
+        sc_redis_appendf(r, "SET t:w 1");
+        CHECK(sc_redis_exec(r, &rep, &n) == -1);
+        CHECK(strstr(sc_redis_errstr(r), "0 of 1 replicas"));
+        snprintf(url, sizeof(url), "%s?wait=0", argv[1]);
+        sc_redis_destroy(r);
+        r = sc_redis_new(url, 500, err, sizeof(err));
+        sc_redis_appendf(r, "SET t:w 1");
+        CHECK(exec_ok(r, &rep, &n));
         sc_redis_destroy(r);
         TEST_DONE();
 }
