@@ -2,7 +2,8 @@
  *   classify   classify text or JSON posts from stdin      (services/classify)
  *   eval       score the classifier on labelled data       (services/classify)
  *   stats      reply rate, FRT and SLA figures from Redis  (services/track)
- *   consume    print a topic's records, Avro decoded to JSON */
+ *   consume    print a topic's records, Avro decoded to JSON
+ *   topics     create topics on a real broker (auto-create is off there) */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -190,6 +191,138 @@ static int consume_main(int argc, char **argv)
         return 0;
 }
 
+/* socialcarectl topics create: what deploy/kafka/create-topics.sh does with
+ * kafka-topics.sh, in one admin request, for brokers that run with
+ * auto.create.topics.enable=false (the tests' and the demo's real Kafka).
+ * A topic that already exists is not an error. */
+static int topics_main(int argc, char **argv)
+{
+        static const struct option longopts[] = {
+            {"partitions", required_argument, NULL, 'p'},
+            {"replication-factor", required_argument, NULL, 'r'},
+            {"config", required_argument, NULL, 'c'},
+            {"timeout", required_argument, NULL, 'T'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0}};
+        const char *brokers = getenv("SOCIALCARE_KAFKA_BOOTSTRAP_SERVERS");
+        const char *configs[32];
+        int nconfigs = 0, partitions = 3, rf = 1, opt;
+        double timeout_s = 30;
+        while ((opt = getopt_long(argc, argv, "b:p:r:c:h", longopts, NULL)) != -1) {
+                switch (opt) {
+                case 'b':
+                        brokers = optarg;
+                        break;
+                case 'p':
+                        partitions = atoi(optarg);
+                        break;
+                case 'r':
+                        rf = atoi(optarg);
+                        break;
+                case 'c':
+                        if (nconfigs < 32 && strchr(optarg, '=')) {
+                                configs[nconfigs++] = optarg;
+                                break;
+                        }
+                        fprintf(stderr, "topics: --config NAME=VALUE (at most 32)\n");
+                        return 2;
+                case 'T':
+                        timeout_s = strtod(optarg, NULL);
+                        break;
+                default:
+                        fprintf(opt == 'h' ? stdout : stderr,
+                                "Usage: socialcarectl topics create -b BROKERS [-p "
+                                "PARTITIONS] [-r REPLICATION] [-c NAME=VALUE]... "
+                                "[--timeout S] TOPIC...\n"
+                                "Creates the topics that do not exist yet (3 partitions, "
+                                "replication 1 unless told).\n");
+                        return opt == 'h' ? 0 : 2;
+                }
+        }
+        if (optind >= argc || strcmp(argv[optind], "create") || optind + 1 >= argc ||
+            !brokers || partitions < 1 || rf < 1) {
+                fprintf(
+                    stderr,
+                    "topics: usage: topics create -b BROKERS [-p N] [-r N] TOPIC...\n");
+                return 2;
+        }
+        char errstr[512];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr,
+                              sizeof(errstr))) {
+                fprintf(stderr, "topics: %s\n", errstr);
+                rd_kafka_conf_destroy(conf);
+                return 1;
+        }
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        if (!rk) {
+                fprintf(stderr, "topics: %s\n", errstr);
+                return 1;
+        }
+        int n = argc - optind - 1, rc = 0;
+        rd_kafka_NewTopic_t **nt = calloc((size_t)n, sizeof(*nt));
+        for (int i = 0; i < n; i++) {
+                nt[i] = rd_kafka_NewTopic_new(argv[optind + 1 + i], partitions, rf,
+                                              errstr, sizeof(errstr));
+                if (!nt[i]) {
+                        fprintf(stderr, "topics: %s: %s\n", argv[optind + 1 + i], errstr);
+                        rc = 1;
+                        n = i;
+                        break;
+                }
+                for (int k = 0; k < nconfigs; k++) {
+                        char name[128];
+                        const char *eq = strchr(configs[k], '=');
+                        snprintf(name, sizeof(name), "%.*s", (int)(eq - configs[k]),
+                                 configs[k]);
+                        rd_kafka_NewTopic_set_config(nt[i], name, eq + 1);
+                }
+        }
+        rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+        rd_kafka_AdminOptions_t *ao =
+            rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+        rd_kafka_AdminOptions_set_operation_timeout(ao, (int)(timeout_s * 1000), errstr,
+                                                    sizeof(errstr));
+        rd_kafka_AdminOptions_set_request_timeout(ao, (int)(timeout_s * 1000), errstr,
+                                                  sizeof(errstr));
+        if (!rc) {
+                rd_kafka_CreateTopics(rk, nt, (size_t)n, ao, q);
+                rd_kafka_event_t *ev =
+                    rd_kafka_queue_poll(q, (int)(timeout_s * 1000) + 5000);
+                const rd_kafka_CreateTopics_result_t *res =
+                    ev ? rd_kafka_event_CreateTopics_result(ev) : NULL;
+                if (!res) {
+                        fprintf(stderr, "topics: %s\n",
+                                ev ? rd_kafka_event_error_string(ev) : "timed out");
+                        rc = 1;
+                } else {
+                        size_t cnt;
+                        const rd_kafka_topic_result_t **tr =
+                            rd_kafka_CreateTopics_result_topics(res, &cnt);
+                        for (size_t i = 0; i < cnt; i++) {
+                                rd_kafka_resp_err_t e =
+                                    rd_kafka_topic_result_error(tr[i]);
+                                if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+                                        fprintf(
+                                            stderr, "topics: %s: %s\n",
+                                            rd_kafka_topic_result_name(tr[i]),
+                                            rd_kafka_topic_result_error_string(tr[i]));
+                                        rc = 1;
+                                }
+                        }
+                }
+                if (ev)
+                        rd_kafka_event_destroy(ev);
+        }
+        rd_kafka_AdminOptions_destroy(ao);
+        rd_kafka_queue_destroy(q);
+        for (int i = 0; i < n; i++)
+                rd_kafka_NewTopic_destroy(nt[i]);
+        free(nt);
+        rd_kafka_destroy(rk);
+        return rc;
+}
+
 static void usage(FILE *fp)
 {
         fprintf(
@@ -198,7 +331,8 @@ static void usage(FILE *fp)
             "  classify   classify text lines (or --json posts) from stdin\n"
             "  eval       score the classifier on labelled data\n"
             "  stats      reply rate, first-response time and SLA figures from Redis\n"
-            "  consume    print a topic's records (Avro decoded) as JSON lines\n");
+            "  consume    print a topic's records (Avro decoded) as JSON lines\n"
+            "  topics     create topics (real brokers do not auto-create them)\n");
 }
 
 int main(int argc, char **argv)
@@ -213,6 +347,8 @@ int main(int argc, char **argv)
         argv++;
         if (!strcmp(cmd, "consume"))
                 return consume_main(argc, argv);
+        if (!strcmp(cmd, "topics"))
+                return topics_main(argc, argv);
 #ifdef SC_HAVE_CLASSIFY
         if (!strcmp(cmd, "classify"))
                 return sc_ctl_classify_main(argc, argv);
