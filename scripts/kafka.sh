@@ -36,9 +36,9 @@ sc_kafka_fetch() {
   touch "$SC_KAFKA_HOME/.complete"
 }
 
-_sc_kafka_java() { # log-config main args...
+_sc_kafka_java() { # log-config main args...   (SC_KAFKA_EXEC=1: exec, in a subshell)
   local log=$1; shift
-  java -Xms64m "${SC_KAFKA_HEAP:--Xmx256m}" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+  ${SC_KAFKA_EXEC:+exec} java -Xms64m "${SC_KAFKA_HEAP:--Xmx256m}" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -Djava.awt.headless=true -Dlog4j2.configurationFile="$log" \
     -cp "$SC_KAFKA_HOME/libs/*" "$@"
 }
@@ -84,8 +84,9 @@ EOF
 
 _sc_kafka_up() { # node
   local n=$1 d=$SC_KAFKA_DIR/node$1 pid owner=${SC_KAFKA_OWNER-$$}
-  _sc_kafka_java "$SC_KAFKA_DIR/log4j2.properties" kafka.Kafka "$d/server.properties" \
-    >>"$d/kafka.log" 2>&1 &
+  # exec: $! is the JVM itself, not a subshell waiting for it
+  (SC_KAFKA_EXEC=1 _sc_kafka_java "$SC_KAFKA_DIR/log4j2.properties" kafka.Kafka \
+     "$d/server.properties") >>"$d/kafka.log" 2>&1 &
   pid=$!
   SC_KAFKA_PIDS[$n]=$pid
   # A test killed from outside (ctest's timeout) runs no trap: the node goes
