@@ -155,6 +155,24 @@ print("%s: %d posts, 0 lost; social.posts %d records (%d re-sent, same event id)
       % (mode, n, sum(posts.values()), sum(posts.values()) - n, sum(routed.values()),
          sum(routed.values()) - n, n, sys.argv[5]))
 PY
+if [ "$MODE" = scaleout ]; then
+  # The joining copies got work, and the copies that stayed took over the
+  # leaving copy's partitions (cooperative: incremental assignments).
+  for w in $WORKERS; do
+    grep -q "assigned" "$work/$w.3.log" || fail "$w copy 3 was never assigned a partition"
+    [ "$(grep -c "assigned" "$work/$w.2.log")" -gt 0 ] || fail "$w copy 2 has no assignment"
+  done
+  echo "scaleout: every joining copy was assigned partitions; $(cat "$work"/*.2.log "$work"/*.3.log | grep -c revoked) partitions revoked from the copies that stayed"
+else
+  # The restarted broker is back in every partition's ISR.
+  deadline=$((SECONDS + 60))
+  until ! kcat -L -b "$SC_BOOTSTRAP" -t care.routed | grep -q 'isrs: [0-9]*,[0-9]*$' &&
+        ! kcat -L -b "$SC_BOOTSTRAP" -t care.routed | grep -Eq 'isrs: [0-9]+$'; do
+    [ $SECONDS -lt $deadline ] || fail "broker $victim did not rejoin the ISR of care.routed"
+    sleep 1
+  done
+  echo "failover: broker $victim back in the ISR of every care.routed partition"
+fi
 for k in "${!WPID[@]}"; do
   ! grep -Eq "AddressSanitizer|runtime error|fatal kafka error" "$work/$k.log" ||
     fail "error report in $k.log"
