@@ -39,7 +39,7 @@ static void print_value(sc_avro_t *avro, const rd_kafka_message_t *m, sc_buf_t *
                     sc_avro_codec(avro, records[i], NULL, errstr, sizeof(errstr));
                 avro_value_t *v;
                 char *json;
-                if (!c || sc_avro_codec_id(c) != id)
+                if (!c || !sc_avro_codec_accepts(c, id))
                         continue;
                 if (sc_avro_decode(c, m->payload, m->len, &v, errstr, sizeof(errstr)) ==
                         0 &&
@@ -60,9 +60,11 @@ static int consume_main(int argc, char **argv)
             {"timeout", required_argument, NULL, 'T'},
             {"schemas", required_argument, NULL, 'S'},
             {"group", required_argument, NULL, 'g'},
+            {"registry", required_argument, NULL, 'R'},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0}};
         const char *brokers = getenv("SOCIALCARE_KAFKA_BOOTSTRAP_SERVERS"), *topic = NULL;
+        const char *registry = getenv("SOCIALCARE_SCHEMA_REGISTRY_URL");
         const char *schemas = getenv("SOCIALCARE_SCHEMAS_DIR"), *group = NULL;
         long max = -1;
         double timeout_s = 10;
@@ -89,14 +91,20 @@ static int consume_main(int argc, char **argv)
                 case 'g':
                         group = optarg;
                         break;
+                case 'R':
+                        registry = optarg;
+                        break;
                 default:
                         fprintf(
                             opt == 'h' ? stdout : stderr,
                             "Usage: socialcarectl consume -b BROKERS -t TOPIC [-n MAX] "
-                            "[--timeout S] [--schemas DIR] [-g GROUP]\n"
+                            "[--timeout S] [--schemas DIR] [-g GROUP] [--registry URL]\n"
                             "Prints every record from the beginning of TOPIC as one JSON "
                             "line (Avro decoded by its schema id) and stops after MAX "
-                            "records or when no record arrived for --timeout seconds.\n");
+                            "records or when no record arrived for --timeout seconds.\n"
+                            "--registry (SOCIALCARE_SCHEMA_REGISTRY_URL): schema ids the "
+                            "workers got from that Schema Registry are looked up "
+                            "there.\n");
                         return opt == 'h' ? 0 : 2;
                 }
         }
@@ -105,7 +113,7 @@ static int consume_main(int argc, char **argv)
                 return 2;
         }
         char errstr[512];
-        sc_avro_t *avro = sc_avro_new(schemas, NULL, errstr, sizeof(errstr));
+        sc_avro_t *avro = sc_avro_new(schemas, registry, errstr, sizeof(errstr));
         if (!avro) {
                 fprintf(stderr, "consume: %s\n", errstr);
                 return 1;
