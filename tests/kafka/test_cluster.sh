@@ -68,7 +68,9 @@ with open(sys.argv[1], "w") as f:
 PY
 split -l 200 "$work/posts.txt" "$work/chunk."
 (for f in "$work"/chunk.*; do
-   kcat -P -b "$SC_BOOTSTRAP" -X enable.idempotence=true -t social.posts.raw -K '|' -l "$f"
+   # (bounded: a feeder orphaned by a failing test gives up within a minute)
+   kcat -P -b "$SC_BOOTSTRAP" -X enable.idempotence=true -X message.timeout.ms=60000 \
+     -t social.posts.raw -K '|' -l "$f"
    sleep "${SC_CLUSTER_FEED_PAUSE:-1}"
  done) &
 FEEDER=$!
@@ -129,7 +131,12 @@ t1=$SECONDS
 sleep 3 # anything counted twice would show now
 
 for k in "${!WPID[@]}"; do
-  kill -0 "${WPID[$k]}" 2>/dev/null || fail "worker $k died (no restart is allowed)"
+  if ! kill -0 "${WPID[$k]}" 2>/dev/null; then
+    rc=0
+    wait "${WPID[$k]}" || rc=$?
+    echo "--- $k.log (exit $rc)"; tail -25 "$work/$k.log"
+    fail "worker $k died (no restart is allowed)"
+  fi
 done
 got=$(received)
 [ "$got" -eq "$N" ] || fail "track counted $got posts, want exactly $N"

@@ -155,7 +155,8 @@ sc_stack_up() {
 sc_count() {
   if [ "${SC_TEST_BROKER:-devbroker}" = kafka ]; then
     local n p q=() lo hi
-    n=$(kcat -L -b "$SC_BOOTSTRAP" -t "$1" 2>/dev/null | grep -c '^ *partition [0-9]')
+    # (no partitions yet, e.g. metadata not propagated: 0, not an error)
+    n=$(kcat -L -b "$SC_BOOTSTRAP" -t "$1" 2>/dev/null | grep -c '^ *partition [0-9]' || true)
     [ "$n" -gt 0 ] || { echo 0; return; }
     for p in $(seq 0 $((n - 1))); do q+=(-t "$1:$p:-1"); done
     hi=$(kcat -Q -b "$SC_BOOTSTRAP" "${q[@]}" 2>/dev/null | awk '{s += $NF} END {print s + 0}')
