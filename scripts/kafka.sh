@@ -92,8 +92,10 @@ _sc_kafka_up() { # node
   # A test killed from outside (ctest's timeout) runs no trap: the node goes
   # with the shell that started it instead of outliving it.
   if [ -n "$owner" ]; then
+    # (only while that PID is still this broker: PIDs get reused)
     (while kill -0 "$owner" 2>/dev/null && kill -0 "$pid" 2>/dev/null; do sleep 1; done
-     kill -9 "$pid" 2>/dev/null) </dev/null >/dev/null 2>&1 &
+     grep -qa kafka.Kafka "/proc/$pid/cmdline" 2>/dev/null && kill -9 "$pid") \
+      </dev/null >/dev/null 2>&1 &
   fi
 }
 

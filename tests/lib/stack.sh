@@ -136,13 +136,25 @@ sc_cleanup() {
   sc_stop_redis
 }
 
+# SIGKILL what is left of PIDS: only this shell's jobs still running, since a
+# PID that exited long ago (a worker killed mid-test) may by now belong to a
+# process of another test (PIDs wrap quickly with kcat polled in loops).
+_sc_kill_pids() {
+  local live p
+  jobs >/dev/null 2>&1 || true
+  live=" $(jobs -pr 2>/dev/null | tr '\n' ' ') "
+  for p in "${PIDS[@]}"; do
+    case $live in *" $p "*) kill -9 "$p" 2>/dev/null || true ;; esac
+  done
+}
+
 # The usual prologue of a stack test: a work dir, PIDS (killed on exit), a
 # devbroker and a redis-server, and the environment every worker reads.
 #   sc_stack_up NAME [partitions]   -> work, PIDS, SC_BOOTSTRAP, SC_REDIS_URL
 sc_stack_up() {
   work=$(mktemp -d "/tmp/sc-$1.XXXXXX")
   PIDS=()
-  trap 'for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; sc_cleanup; rm -rf "$work"' EXIT
+  trap '_sc_kill_pids; sc_cleanup; rm -rf "$work"' EXIT
   sc_start_broker "$work" "${2:-3}"
   sc_start_redis "$work"
   export SOCIALCARE_KAFKA_BOOTSTRAP_SERVERS=$SC_BOOTSTRAP SOCIALCARE_REDIS_URL=$SC_REDIS_URL
