@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sc_json.h"
 #include "sc_log.h"
+#include "sc_time.h"
 
 #define FRAME_HEADER 5
 
@@ -28,6 +30,12 @@ struct sc_avro_codec_s {
         avro_value_t value;
         avro_reader_t reader;
         avro_writer_t writer;
+        sc_avro_t *avro;
+        /* Other ids the registry gave this record (a writer registered it
+         * under its own subject): definite answers cached, 8 at most. */
+        int32_t alias_id[8];
+        signed char alias_same[8];
+        int alias_cnt;
         sc_avro_codec_t *next;
 };
 
@@ -35,6 +43,7 @@ struct sc_avro_s {
         char *dir;
         char *registry_url;
         long registry_timeout_ms;
+        long registry_wait_ms;
         schema_file_t *files;
         sc_avro_codec_t *codecs;
 };
@@ -168,70 +177,146 @@ static size_t curl_collect(char *p, size_t size, size_t n, void *opaque)
         return size * n;
 }
 
-/* POST /subjects/<subject>/versions: registers (or finds) the schema and
- * returns its global id. Called once per codec at start, never per message. */
-static int registry_id(sc_avro_t *a, const char *subject, const char *json, int32_t *id,
-                       char *errstr, size_t errstr_size)
+/* One request to the registry: POST body to path, or GET when body is NULL.
+ * Returns the HTTP status, or -1 when no answer came (connection refused,
+ * timeout), with the reason in errstr; resp gets the body. */
+static long registry_call(sc_avro_t *a, const char *path, const sc_buf_t *body,
+                          sc_buf_t *resp, char *errstr, size_t errstr_size)
 {
-        sc_buf_t body = SC_BUF_INIT, resp = SC_BUF_INIT, url = SC_BUF_INIT;
+        sc_buf_t url = SC_BUF_INIT;
         char cerr[CURL_ERROR_SIZE] = "";
-        int rc = -1;
-        long status = 0;
-
-        sc_buf_puts(&body, "{\"schema\":");
-        sc_buf_json_str(&body, json, strlen(json));
-        sc_buf_puts(&body, "}");
+        long status = -1;
         const char *base = a->registry_url;
         size_t bl = strlen(base);
         while (bl && base[bl - 1] == '/')
                 bl--;
         sc_buf_append(&url, base, bl);
-        sc_buf_printf(&url, "/subjects/%s/versions", subject);
+        sc_buf_puts(&url, path);
 
         CURL *h = curl_easy_init();
         struct curl_slist *hdrs = curl_slist_append(
             NULL, "Content-Type: application/vnd.schemaregistry.v1+json");
         curl_easy_setopt(h, CURLOPT_URL, url.data);
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)body.len);
+        if (body) {
+                curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->data);
+                curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)body->len);
+        }
         curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, a->registry_timeout_ms);
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curl_collect);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
         CURLcode cc = curl_easy_perform(h);
         if (cc == CURLE_OK)
                 curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-        if (cc != CURLE_OK) {
+        else
                 snprintf(errstr, errstr_size, "schema registry %s: %s", url.data,
                          *cerr ? cerr : curl_easy_strerror(cc));
-        } else if (status != 200) {
+        if (status >= 0 && status != 200)
                 snprintf(errstr, errstr_size, "schema registry %s: HTTP %ld: %.200s",
-                         url.data, status, resp.data ? resp.data : "");
-        } else {
-                sc_json_t *jp = sc_json_new(16);
-                char jerr[128];
-                int64_t v;
-                const sc_jv_t *r = sc_json_parse(jp, resp.data ? resp.data : "", resp.len,
-                                                 jerr, sizeof(jerr));
-                if (r && sc_json_int64(sc_json_get(r, "id"), &v) == 0 && v >= 0 &&
-                    v <= INT32_MAX) {
-                        *id = (int32_t)v;
-                        rc = 0;
-                } else {
-                        snprintf(errstr, errstr_size,
-                                 "schema registry %s: no id in %.200s", url.data,
-                                 resp.data ? resp.data : "");
-                }
-                sc_json_destroy(jp);
-        }
+                         url.data, status, resp->data ? resp->data : "");
         curl_slist_free_all(hdrs);
         curl_easy_cleanup(h);
+        sc_buf_free(&url);
+        return status;
+}
+
+/* POST /subjects/<subject>/versions: registers (or finds) the schema and
+ * returns its global id. Called once per codec at start, never per message.
+ * A registry that does not answer (or answers 5xx) is retried with backoff
+ * for up to registry_wait_ms, each failure logged: the codec never falls back
+ * to local ids, a writer with a registry configured uses the registry's. */
+static int registry_id(sc_avro_t *a, const char *subject, const char *json, int32_t *id,
+                       char *errstr, size_t errstr_size)
+{
+        sc_buf_t body = SC_BUF_INIT, resp = SC_BUF_INIT, path = SC_BUF_INIT;
+        int rc = -1, attempt = 0;
+        long backoff = 200;
+        int64_t deadline = sc_mono_ms() + a->registry_wait_ms;
+
+        sc_buf_puts(&body, "{\"schema\":");
+        sc_buf_json_str(&body, json, strlen(json));
+        sc_buf_puts(&body, "}");
+        sc_buf_printf(&path, "/subjects/%s/versions", subject);
+        for (;;) {
+                sc_buf_reset(&resp);
+                long status =
+                    registry_call(a, path.data, &body, &resp, errstr, errstr_size);
+                attempt++;
+                if (status == 200)
+                        break;
+                if ((status >= 0 && status < 500) || sc_mono_ms() + backoff > deadline) {
+                        if (status < 0 || status >= 500) {
+                                size_t n = strlen(errstr);
+                                snprintf(errstr + n, errstr_size - n,
+                                         " (gave up after %d attempts in %ld ms)",
+                                         attempt, a->registry_wait_ms);
+                        }
+                        goto out;
+                }
+                sc_log(SC_LOG_WARN, "%s; attempt %d, retrying in %ld ms", errstr, attempt,
+                       backoff);
+                struct timespec ts = {backoff / 1000, (backoff % 1000) * 1000000L};
+                nanosleep(&ts, NULL);
+                backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+        }
+        sc_json_t *jp = sc_json_new(16);
+        char jerr[128];
+        int64_t v;
+        const sc_jv_t *r =
+            sc_json_parse(jp, resp.data ? resp.data : "", resp.len, jerr, sizeof(jerr));
+        if (r && sc_json_int64(sc_json_get(r, "id"), &v) == 0 && v >= 0 &&
+            v <= INT32_MAX) {
+                *id = (int32_t)v;
+                rc = 0;
+                if (attempt > 1)
+                        sc_log(SC_LOG_INFO,
+                               "schema registry: %s is id %d (after %d attempts)",
+                               subject, (int)v, attempt);
+        } else {
+                snprintf(errstr, errstr_size, "schema registry: no id in %.200s",
+                         resp.data ? resp.data : "");
+        }
+        sc_json_destroy(jp);
+out:
         sc_buf_free(&body);
         sc_buf_free(&resp);
-        sc_buf_free(&url);
+        sc_buf_free(&path);
         return rc;
+}
+
+/* GET /schemas/ids/<id>: does the registry's schema <id> describe the same
+ * record as codec c (Avro schema equality, so a registry that reformats the
+ * text still matches)? 1 yes, 0 no, -1 no answer. */
+static int registry_same(sc_avro_t *a, const sc_avro_codec_t *c, int32_t id)
+{
+        sc_buf_t resp = SC_BUF_INIT;
+        char path[64], err[256];
+        int same = -1;
+        snprintf(path, sizeof(path), "/schemas/ids/%d", (int)id);
+        long status = registry_call(a, path, NULL, &resp, err, sizeof(err));
+        if (status == 200) {
+                sc_json_t *jp = sc_json_new(16);
+                char jerr[128];
+                const sc_jv_t *r = sc_json_parse(jp, resp.data ? resp.data : "", resp.len,
+                                                 jerr, sizeof(jerr));
+                const sc_jv_t *js = sc_json_get(r, "schema");
+                const char *text = sc_json_str(js);
+                avro_schema_t other = NULL;
+                same = 0;
+                if (text && !avro_schema_from_json_length(text, strlen(text), &other)) {
+                        same = avro_schema_equal(other, c->schema) ? 1 : 0;
+                        avro_schema_decref(other);
+                }
+                sc_json_destroy(jp);
+        } else if (status >= 400 && status < 500) {
+                same = 0;
+        } else {
+                sc_log(SC_LOG_WARN, "%s", err);
+        }
+        sc_buf_free(&resp);
+        return same;
 }
 
 sc_avro_t *sc_avro_new(const char *schemas_dir, const char *registry_url, char *errstr,
@@ -241,6 +326,7 @@ sc_avro_t *sc_avro_new(const char *schemas_dir, const char *registry_url, char *
         a->dir = strdup(schemas_dir);
         a->registry_url = registry_url && *registry_url ? strdup(registry_url) : NULL;
         a->registry_timeout_ms = 5000;
+        a->registry_wait_ms = 60000;
         if (load_schema_files(a, errstr, errstr_size) == -1) {
                 sc_avro_destroy(a);
                 return NULL;
@@ -306,6 +392,7 @@ sc_avro_codec_t *sc_avro_codec(sc_avro_t *a, const char *record, const char *sub
         sc_avro_codec_t *c = calloc(1, sizeof(*c));
         c->record = strdup(record);
         c->subject = subject ? strdup(subject) : NULL;
+        c->avro = a;
         c->json = inline_schema(a, f, 0);
         if (avro_schema_from_json_length(c->json, strlen(c->json), &c->schema)) {
                 snprintf(errstr, errstr_size, "schemas: %s: %s", f->fullname,
@@ -338,6 +425,36 @@ sc_avro_codec_t *sc_avro_codec(sc_avro_t *a, const char *record, const char *sub
         sc_log(SC_LOG_DEBUG, "codec %s subject %s id %d", record, subject ? subject : "-",
                (int)c->id);
         return c;
+}
+
+void sc_avro_set_registry_timeouts(sc_avro_t *a, long request_ms, long wait_ms)
+{
+        if (request_ms > 0)
+                a->registry_timeout_ms = request_ms;
+        if (wait_ms >= 0)
+                a->registry_wait_ms = wait_ms;
+}
+
+int sc_avro_codec_accepts(sc_avro_codec_t *c, int32_t id)
+{
+        if (id == c->id)
+                return 1;
+        if (id < 0 || !c->avro->registry_url)
+                return 0;
+        for (int i = 0; i < c->alias_cnt; i++)
+                if (c->alias_id[i] == id)
+                        return c->alias_same[i];
+        int n = (int)(sizeof(c->alias_id) / sizeof(c->alias_id[0]));
+        if (c->alias_cnt == n)
+                return 0;
+        int same = registry_same(c->avro, c, id);
+        if (same < 0)
+                return 0; /* not cached: asked again when the registry answers */
+        c->alias_id[c->alias_cnt] = id;
+        c->alias_same[c->alias_cnt++] = (signed char)same;
+        if (same)
+                sc_log(SC_LOG_INFO, "schema registry: id %d is %s", (int)id, c->record);
+        return same;
 }
 
 int32_t sc_avro_codec_id(const sc_avro_codec_t *c)
@@ -600,7 +717,7 @@ int sc_avro_decode(sc_avro_codec_t *c, const void *buf, size_t len, avro_value_t
                          "not a Confluent Avro frame (magic byte/length)");
                 return -1;
         }
-        if (id != c->id) {
+        if (!sc_avro_codec_accepts(c, id)) {
                 snprintf(errstr, errstr_size, "schema id %d, expected %d (%s)", (int)id,
                          (int)c->id, c->record);
                 return -1;

@@ -33,7 +33,18 @@ void sc_avro_destroy(sc_avro_t *a);
 sc_avro_codec_t *sc_avro_codec(sc_avro_t *a, const char *record, const char *subject,
                                char *errstr, size_t errstr_size);
 
+/* Registry request timeout, and how long sc_avro_codec() keeps retrying a
+ * registry that does not answer (or answers 5xx) before it fails (default
+ * 5 s and 60 s). Each failed attempt is logged. */
+void sc_avro_set_registry_timeouts(sc_avro_t *a, long request_ms, long wait_ms);
+
 int32_t sc_avro_codec_id(const sc_avro_codec_t *c);
+/* 1 when a record framed with schema id `id` is this codec's record: its own
+ * id, or (a registry configured) an id under which the registry holds the same
+ * schema, e.g. the id the writer registered under its topic's subject. The
+ * registry is asked once per id, and about a few ids at most per codec (a
+ * definite answer is cached; no answer is asked again next time). */
+int sc_avro_codec_accepts(sc_avro_codec_t *c, int32_t id);
 avro_schema_t sc_avro_codec_schema(const sc_avro_codec_t *c);
 /* The fully inlined schema JSON (what the registry stores). */
 const char *sc_avro_codec_schema_json(const sc_avro_codec_t *c);

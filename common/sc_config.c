@@ -27,6 +27,9 @@ static const sc_conf_def_t common_defs[] = {
      "Confluent Schema Registry base URL; empty: local ids from schemas/ids.map"},
     {"schema_registry.timeout_ms", SC_CONF_INT, "5000", 100, 60000,
      "registry request timeout"},
+    {"schema_registry.wait_ms", SC_CONF_INT, "60000", 0, 3600000,
+     "a registry down at start is retried this long (each attempt logged), "
+     "then the worker exits; never replaced by local ids"},
     {"schemas.dir", SC_CONF_STR, SC_SCHEMAS_DIR, UNBOUNDED, "folder of the .avsc files"},
     {"metrics.port", SC_CONF_INT, "0", 0, 65535,
      "port of /metrics, /healthz, /readyz; 0: off"},

@@ -112,6 +112,7 @@ struct sc_worker_s {
          * any bit is set, so an idle client never masks a working one. */
         atomic_int brokers_up;
         atomic_int redis_up;
+        atomic_int started; /* ops->init done: codecs (schema registry) ready */
         atomic_llong heartbeat_ms;
 
         sc_counter_t *m_reload_ok, *m_reload_rejected;
@@ -753,6 +754,11 @@ static int health_ready(void *opaque, sc_buf_t *detail)
         sc_worker_t *w = opaque;
         if (!health_live(opaque, detail))
                 return 0;
+        if (!atomic_load(&w->started)) {
+                sc_buf_reset(detail);
+                sc_buf_puts(detail, "starting (schema registry, init)");
+                return 0;
+        }
         if (w->ops->uses_redis && !atomic_load(&w->redis_up)) {
                 sc_buf_reset(detail);
                 sc_buf_puts(detail, "redis: unreachable");
@@ -1364,6 +1370,10 @@ int sc_worker_main(int argc, char **argv, const sc_worker_ops_t *ops)
                     check ? NULL : sc_config_str(w->config, "schema_registry.url"),
                     errstr, sizeof(errstr));
                 ok = w->avro != NULL;
+                if (ok)
+                        sc_avro_set_registry_timeouts(
+                            w->avro, sc_config_int(w->config, "schema_registry.timeout_ms"),
+                            sc_config_int(w->config, "schema_registry.wait_ms"));
         }
         if (!ok) {
                 fprintf(stderr, "socialcare-%s: configuration error: %s\n", ops->name,
@@ -1488,6 +1498,7 @@ int sc_worker_main(int argc, char **argv, const sc_worker_ops_t *ops)
                 worker_destroy(w);
                 return 1;
         }
+        atomic_store(&w->started, 1);
         sc_log(SC_LOG_INFO, "socialcare-%s %s started", ops->name, SC_VERSION);
         run(w);
         shutdown_worker(w);

@@ -2,13 +2,19 @@
 # The main job on the embedded local stack: installs what is missing, builds,
 # starts the local broker + Redis + every worker, feeds the sample posts and
 # shows what came out, then stops everything it started.
-#   ./scripts/demo.sh [posts.jsonl]
+#   ./scripts/demo.sh [--kafka] [posts.jsonl]
+#   --kafka   on a real Apache Kafka broker (KRaft, scripts/kafka.sh; JDK and
+#             Maven installed, the jars fetched once) instead of the devbroker
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+if [ "${1:-}" = --kafka ]; then
+  export SC_TEST_BROKER=kafka
+  shift
+fi
 samples=${1:-$root/samples/sample-posts.jsonl}
 
-scripts/deps.sh
+if [ "${SC_TEST_BROKER:-}" = kafka ]; then scripts/deps.sh --kafka; else scripts/deps.sh; fi
 echo "== building"
 cmake -S "$root" -B "$root/build/demo" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$root/build/demo" -j"$(nproc 2>/dev/null || echo 2)" >/dev/null
@@ -16,6 +22,7 @@ bin=$root/build/demo
 find_bin() { find "$bin/services" -type f -name "$1" -perm -u+x | head -1; }
 export SC_DEVBROKER=$(find_bin socialcare-devbroker)
 CTL=$(find_bin socialcarectl)
+export SC_CTL=$CTL
 
 . "$root/tests/lib/stack.sh"
 work=$(mktemp -d /tmp/socialcare-demo.XXXXXX)
@@ -28,7 +35,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== starting devbroker + redis-server on loopback"
+if [ "${SC_TEST_BROKER:-}" = kafka ]; then
+  echo "== starting Apache Kafka (KRaft, one node) + redis-server on loopback; topics created"
+else
+  echo "== starting devbroker + redis-server on loopback"
+fi
 sc_start_broker "$work" 3
 sc_start_redis "$work"
 echo "   kafka $SC_BOOTSTRAP   redis $SC_REDIS_URL"

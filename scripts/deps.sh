@@ -1,22 +1,38 @@
 #!/usr/bin/env bash
 # Installs what socialcare needs to build, test and run its local stack, from
 # Debian's packages, only when something is missing. Needs root (or sudo).
+#   --test   also what the test suite needs: docker-compose (config check),
+#            clang + libclang-rt (the libFuzzer targets),
+#            prometheus (promtool, a scraping server) and, for the tests on a
+#            real Kafka, a JDK + Maven and the broker's jars (scripts/kafka.sh
+#            fetch: Maven Central, cached in ~/.cache/socialcare)
+#   --kafka  only the real-Kafka part (the demo's and bench_e2e's --kafka)
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 PKGS=(build-essential cmake pkg-config
       librdkafka-dev libavro-dev libhiredis-dev libcurl4-openssl-dev libutf8proc-dev
       libmicrohttpd-dev libyaml-dev libssl-dev liblinear-dev
       redis-server redis-tools kcat tzdata curl python3 ca-certificates)
-if [ "${1:-}" = "--test" ]; then
-  # clang + its libFuzzer/sanitizer runtimes for the fuzz targets (tests/fuzz)
-  PKGS+=(docker-compose clang libclang-rt-14-dev)
-fi
+kafka=0
+case "${1:-}" in
+  --test) # clang + its libFuzzer/sanitizer runtimes for tests/fuzz; a JDK + Maven for the real Kafka
+    PKGS+=(docker-compose clang libclang-rt-14-dev prometheus openjdk-17-jre-headless maven); kafka=1 ;;
+  --kafka) PKGS+=(openjdk-17-jre-headless maven); kafka=1 ;;
+esac
+fetch_kafka() {
+  [ $kafka -eq 1 ] || return 0
+  bash scripts/kafka.sh fetch
+}
 
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  fetch_kafka
+  exit 0
+fi
 
 echo "deps: installing ${missing[*]}"
 SUDO=""
@@ -27,3 +43,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fetch_kafka

@@ -2,9 +2,15 @@
 # End to end through the real broker: N raw posts are put on social.posts.raw
 # first, then the pipeline is started and timed until the last worker's output
 # topic holds them all. Prints posts/s for the pipeline that exists.
-#   bench/e2e/bench_e2e.sh BUILD_DIR [posts]
+#   bench/e2e/bench_e2e.sh [--kafka] BUILD_DIR [posts]
+#   --kafka   on a real Apache Kafka broker (one KRaft node, scripts/kafka.sh)
+#             instead of the devbroker; the broker's own CPU is printed too
 set -euo pipefail
-bin=$(cd "${1:?usage: bench_e2e.sh BUILD_DIR [posts]}" && pwd)
+if [ "${1:-}" = --kafka ]; then
+  export SC_TEST_BROKER=kafka
+  shift
+fi
+bin=$(cd "${1:?usage: bench_e2e.sh [--kafka] BUILD_DIR [posts]}" && pwd)
 N=${2:-20000}  # the local broker keeps ~5 MiB per partition (Routed records are
                # the largest, ~650 bytes): stay well under
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -71,9 +77,11 @@ for p in "${PIDS[@]}"; do
   t=$(awk '{print $14 + $15}' "/proc/$p/stat")
   cpu_ticks=$((cpu_ticks + t))
 done
-# CPU per process, by name, and redis-server's (the Lua scripts run there).
-for p in "${PIDS[@]}" "$SC_REDIS_PID"; do
+# CPU per process, by name, and redis-server's (the Lua scripts run there);
+# on real Kafka the broker's JVM too.
+for p in "${PIDS[@]}" "$SC_REDIS_PID" ${SC_KAFKA_PIDS[@]+"${SC_KAFKA_PIDS[@]}"}; do
   name=$(tr '\0' ' ' <"/proc/$p/cmdline" | awk '{print $1}' | xargs basename)
+  [ "$name" = java ] && name=kafka-broker
   per_worker+="$name=$(awk '{print $14 + $15}' "/proc/$p/stat") "
 done
 # Redis commands per post (those the scripts run included), by command: the
@@ -94,7 +102,7 @@ PY
 # (first to last), so the consumer-group join (~3 s on the local broker) and
 # this script's polling do not count as pipeline time.
 kcat -C -b "$SC_BOOTSTRAP" -t "$last" -o beginning -e -q -f '%T\n' >"$work/ts.txt" 2>/dev/null
-python3 - "$work/ts.txt" "$N" "$t0" "$t1" "raw -> $last" "$cpu_ticks" "$(getconf CLK_TCK)" "${!port[*]}" "$per_worker" <<'PY'
+python3 - "$work/ts.txt" "$N" "$t0" "$t1" "raw -> $last (${SC_TEST_BROKER:-devbroker})" "$cpu_ticks" "$(getconf CLK_TCK)" "${!port[*]}" "$per_worker" <<'PY'
 import sys
 ts = [int(l) for l in open(sys.argv[1]) if l.strip()]
 n, wall = int(sys.argv[2]), float(sys.argv[4]) - float(sys.argv[3])

@@ -714,7 +714,7 @@ static int alert_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                 int32_t id = sc_avro_frame_id(rkm->payload, rkm->len);
                 avro_value_t *v;
                 s->mstat[i] = M_BAD_AVRO;
-                if (id == s->id_enriched) {
+                if (id == s->id_enriched || sc_avro_codec_accepts(s->in_enriched, id)) {
                         sc_enriched_view_t ev;
                         if (sc_enriched_read(rkm->payload, rkm->len, &s->scratch, &ev))
                                 continue;
@@ -741,7 +741,7 @@ static int alert_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                                          ev.post.event_id, ev.post.created_at,
                                          neg || crisis, i))
                                 return SC_FATAL;
-                } else if (id == s->id_sla) {
+                } else if (id == s->id_sla || sc_avro_codec_accepts(s->in_sla, id)) {
                         if (sc_avro_decode(s->in_sla, rkm->payload, rkm->len, &v, err,
                                            sizeof(err)))
                                 continue;

@@ -3,7 +3,8 @@
  *   eval       score the classifier on labelled data       (services/classify)
  *   train      train the classifier's models (LIBLINEAR)   (services/classify)
  *   stats      reply rate, FRT and SLA figures from Redis  (services/track)
- *   consume    print a topic's records, Avro decoded to JSON */
+ *   consume    print a topic's records, Avro decoded to JSON
+ *   topics     create topics on a real broker (auto-create is off there) */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,7 +41,7 @@ static void print_value(sc_avro_t *avro, const rd_kafka_message_t *m, sc_buf_t *
                     sc_avro_codec(avro, records[i], NULL, errstr, sizeof(errstr));
                 avro_value_t *v;
                 char *json;
-                if (!c || sc_avro_codec_id(c) != id)
+                if (!c || !sc_avro_codec_accepts(c, id))
                         continue;
                 if (sc_avro_decode(c, m->payload, m->len, &v, errstr, sizeof(errstr)) ==
                         0 &&
@@ -61,9 +62,11 @@ static int consume_main(int argc, char **argv)
             {"timeout", required_argument, NULL, 'T'},
             {"schemas", required_argument, NULL, 'S'},
             {"group", required_argument, NULL, 'g'},
+            {"registry", required_argument, NULL, 'R'},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0}};
         const char *brokers = getenv("SOCIALCARE_KAFKA_BOOTSTRAP_SERVERS"), *topic = NULL;
+        const char *registry = getenv("SOCIALCARE_SCHEMA_REGISTRY_URL");
         const char *schemas = getenv("SOCIALCARE_SCHEMAS_DIR"), *group = NULL;
         long max = -1;
         double timeout_s = 10;
@@ -90,14 +93,20 @@ static int consume_main(int argc, char **argv)
                 case 'g':
                         group = optarg;
                         break;
+                case 'R':
+                        registry = optarg;
+                        break;
                 default:
                         fprintf(
                             opt == 'h' ? stdout : stderr,
                             "Usage: socialcarectl consume -b BROKERS -t TOPIC [-n MAX] "
-                            "[--timeout S] [--schemas DIR] [-g GROUP]\n"
+                            "[--timeout S] [--schemas DIR] [-g GROUP] [--registry URL]\n"
                             "Prints every record from the beginning of TOPIC as one JSON "
                             "line (Avro decoded by its schema id) and stops after MAX "
-                            "records or when no record arrived for --timeout seconds.\n");
+                            "records or when no record arrived for --timeout seconds.\n"
+                            "--registry (SOCIALCARE_SCHEMA_REGISTRY_URL): schema ids the "
+                            "workers got from that Schema Registry are looked up "
+                            "there.\n");
                         return opt == 'h' ? 0 : 2;
                 }
         }
@@ -106,7 +115,7 @@ static int consume_main(int argc, char **argv)
                 return 2;
         }
         char errstr[512];
-        sc_avro_t *avro = sc_avro_new(schemas, NULL, errstr, sizeof(errstr));
+        sc_avro_t *avro = sc_avro_new(schemas, registry, errstr, sizeof(errstr));
         if (!avro) {
                 fprintf(stderr, "consume: %s\n", errstr);
                 return 1;
@@ -192,6 +201,138 @@ static int consume_main(int argc, char **argv)
         return 0;
 }
 
+/* socialcarectl topics create: what deploy/kafka/create-topics.sh does with
+ * kafka-topics.sh, in one admin request, for brokers that run with
+ * auto.create.topics.enable=false (the tests' and the demo's real Kafka).
+ * A topic that already exists is not an error. */
+static int topics_main(int argc, char **argv)
+{
+        static const struct option longopts[] = {
+            {"partitions", required_argument, NULL, 'p'},
+            {"replication-factor", required_argument, NULL, 'r'},
+            {"config", required_argument, NULL, 'c'},
+            {"timeout", required_argument, NULL, 'T'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0}};
+        const char *brokers = getenv("SOCIALCARE_KAFKA_BOOTSTRAP_SERVERS");
+        const char *configs[32];
+        int nconfigs = 0, partitions = 3, rf = 1, opt;
+        double timeout_s = 30;
+        while ((opt = getopt_long(argc, argv, "b:p:r:c:h", longopts, NULL)) != -1) {
+                switch (opt) {
+                case 'b':
+                        brokers = optarg;
+                        break;
+                case 'p':
+                        partitions = atoi(optarg);
+                        break;
+                case 'r':
+                        rf = atoi(optarg);
+                        break;
+                case 'c':
+                        if (nconfigs < 32 && strchr(optarg, '=')) {
+                                configs[nconfigs++] = optarg;
+                                break;
+                        }
+                        fprintf(stderr, "topics: --config NAME=VALUE (at most 32)\n");
+                        return 2;
+                case 'T':
+                        timeout_s = strtod(optarg, NULL);
+                        break;
+                default:
+                        fprintf(opt == 'h' ? stdout : stderr,
+                                "Usage: socialcarectl topics create -b BROKERS [-p "
+                                "PARTITIONS] [-r REPLICATION] [-c NAME=VALUE]... "
+                                "[--timeout S] TOPIC...\n"
+                                "Creates the topics that do not exist yet (3 partitions, "
+                                "replication 1 unless told).\n");
+                        return opt == 'h' ? 0 : 2;
+                }
+        }
+        if (optind >= argc || strcmp(argv[optind], "create") || optind + 1 >= argc ||
+            !brokers || partitions < 1 || rf < 1) {
+                fprintf(
+                    stderr,
+                    "topics: usage: topics create -b BROKERS [-p N] [-r N] TOPIC...\n");
+                return 2;
+        }
+        char errstr[512];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr,
+                              sizeof(errstr))) {
+                fprintf(stderr, "topics: %s\n", errstr);
+                rd_kafka_conf_destroy(conf);
+                return 1;
+        }
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        if (!rk) {
+                fprintf(stderr, "topics: %s\n", errstr);
+                return 1;
+        }
+        int n = argc - optind - 1, rc = 0;
+        rd_kafka_NewTopic_t **nt = calloc((size_t)n, sizeof(*nt));
+        for (int i = 0; i < n; i++) {
+                nt[i] = rd_kafka_NewTopic_new(argv[optind + 1 + i], partitions, rf,
+                                              errstr, sizeof(errstr));
+                if (!nt[i]) {
+                        fprintf(stderr, "topics: %s: %s\n", argv[optind + 1 + i], errstr);
+                        rc = 1;
+                        n = i;
+                        break;
+                }
+                for (int k = 0; k < nconfigs; k++) {
+                        char name[128];
+                        const char *eq = strchr(configs[k], '=');
+                        snprintf(name, sizeof(name), "%.*s", (int)(eq - configs[k]),
+                                 configs[k]);
+                        rd_kafka_NewTopic_set_config(nt[i], name, eq + 1);
+                }
+        }
+        rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+        rd_kafka_AdminOptions_t *ao =
+            rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+        rd_kafka_AdminOptions_set_operation_timeout(ao, (int)(timeout_s * 1000), errstr,
+                                                    sizeof(errstr));
+        rd_kafka_AdminOptions_set_request_timeout(ao, (int)(timeout_s * 1000), errstr,
+                                                  sizeof(errstr));
+        if (!rc) {
+                rd_kafka_CreateTopics(rk, nt, (size_t)n, ao, q);
+                rd_kafka_event_t *ev =
+                    rd_kafka_queue_poll(q, (int)(timeout_s * 1000) + 5000);
+                const rd_kafka_CreateTopics_result_t *res =
+                    ev ? rd_kafka_event_CreateTopics_result(ev) : NULL;
+                if (!res) {
+                        fprintf(stderr, "topics: %s\n",
+                                ev ? rd_kafka_event_error_string(ev) : "timed out");
+                        rc = 1;
+                } else {
+                        size_t cnt;
+                        const rd_kafka_topic_result_t **tr =
+                            rd_kafka_CreateTopics_result_topics(res, &cnt);
+                        for (size_t i = 0; i < cnt; i++) {
+                                rd_kafka_resp_err_t e =
+                                    rd_kafka_topic_result_error(tr[i]);
+                                if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+                                        fprintf(
+                                            stderr, "topics: %s: %s\n",
+                                            rd_kafka_topic_result_name(tr[i]),
+                                            rd_kafka_topic_result_error_string(tr[i]));
+                                        rc = 1;
+                                }
+                        }
+                }
+                if (ev)
+                        rd_kafka_event_destroy(ev);
+        }
+        rd_kafka_AdminOptions_destroy(ao);
+        rd_kafka_queue_destroy(q);
+        for (int i = 0; i < n; i++)
+                rd_kafka_NewTopic_destroy(nt[i]);
+        free(nt);
+        rd_kafka_destroy(rk);
+        return rc;
+}
+
 static void usage(FILE *fp)
 {
         fprintf(
@@ -201,7 +342,8 @@ static void usage(FILE *fp)
             "  eval       score the classifier on labelled data\n"
             "  train      train the classifier's models on labelled data\n"
             "  stats      reply rate, first-response time and SLA figures from Redis\n"
-            "  consume    print a topic's records (Avro decoded) as JSON lines\n");
+            "  consume    print a topic's records (Avro decoded) as JSON lines\n"
+            "  topics     create topics (real brokers do not auto-create them)\n");
 }
 
 int main(int argc, char **argv)
@@ -216,6 +358,8 @@ int main(int argc, char **argv)
         argv++;
         if (!strcmp(cmd, "consume"))
                 return consume_main(argc, argv);
+        if (!strcmp(cmd, "topics"))
+                return topics_main(argc, argv);
 #ifdef SC_HAVE_CLASSIFY
         if (!strcmp(cmd, "classify"))
                 return sc_ctl_classify_main(argc, argv);

@@ -414,7 +414,7 @@ static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                 sc_post_t p;
                 const char *reason = NULL;
                 err[0] = '\0';
-                if (id >= 0 && id == sc_avro_codec_id(s->routed_in)) {
+                if (id >= 0 && sc_avro_codec_accepts(s->routed_in, id)) {
                         avro_value_t enr, post;
                         if (sc_avro_decode(s->routed_in, rkm->payload, rkm->len, &v, err,
                                            sizeof(err)))
@@ -450,7 +450,7 @@ static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                                     sc_track_add_inbound(s->tr, &in, i))
                                         return SC_FATAL;
                         }
-                } else if (id >= 0 && id == sc_avro_codec_id(s->post_in)) {
+                } else if (id >= 0 && sc_avro_codec_accepts(s->post_in, id)) {
                         if (sc_avro_decode(s->post_in, rkm->payload, rkm->len, &v, err,
                                            sizeof(err)))
                                 reason = "bad_avro";

@@ -2,7 +2,9 @@
 """A minimal Confluent Schema Registry on loopback for tests: POST
 /subjects/<subject>/versions assigns a global id per distinct schema text,
 GET /schemas/ids/<id> returns it. Writes its port to the file given as argv[1]
-and stops after argv[2] seconds (default 120) so it never outlives a test."""
+and stops after argv[2] seconds (default 120) so it never outlives a test;
+argv[3], if given, is the port to listen on (a registry that comes up late on
+the address the workers were given)."""
 import json, sys, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -41,7 +43,8 @@ class H(BaseHTTPRequestHandler):
             return self.reply(200, {"schema": schemas[int(parts[2])]})
         self.reply(404, {"error_code": 40403, "message": "Schema not found"})
 
-srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+ThreadingHTTPServer.allow_reuse_address = True
+srv = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[3]) if len(sys.argv) > 3 else 0), H)
 with open(sys.argv[1] + ".tmp", "w") as f:
     f.write(str(srv.server_address[1]))
 import os

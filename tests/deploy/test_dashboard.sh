@@ -97,3 +97,61 @@ while :; do
   sleep 2
 done
 $CHECK live "$src" "$built" "$work"/*.prom
+
+# ---- a real Prometheus (Debian's prometheus) scrapes the live workers on
+# loopback, one job per worker as in deploy/prometheus/prometheus.yml, with the
+# deployment's alert rules; then every dashboard query must return series.
+command -v prometheus >/dev/null || fail "prometheus missing (scripts/deps.sh --test)"
+PROM_PORT=$(sc_free_port)
+{
+  printf 'global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n'
+  printf 'rule_files:\n  - %s\n' "$src/deploy/prometheus/alerts.yml"
+  printf 'scrape_configs:\n'
+  for w in "${!PORT[@]}"; do
+    printf '  - job_name: %s\n    static_configs:\n      - targets: ["127.0.0.1:%s"]\n' "$w" "${PORT[$w]}"
+  done
+} >"$work/prometheus.yml"
+prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
+  --web.listen-address="127.0.0.1:$PROM_PORT" --log.level=warn >"$work/prometheus.log" 2>&1 &
+PIDS+=($!)
+PROM=http://127.0.0.1:$PROM_PORT
+deadline=$((SECONDS + 60))
+until curl -sf --max-time 2 "$PROM/-/ready" >/dev/null 2>&1; do
+  [ $SECONDS -lt $deadline ] || { tail -20 "$work/prometheus.log"; fail "prometheus not ready within 60 s"; }
+  sleep 0.5
+done
+# Feed a second round so rates over the last minute are not all zero-width.
+sleep 5
+kcat -P -b "$SC_BOOTSTRAP" -t social.posts.raw -l "$src/samples/sample-posts.jsonl"
+sleep 8
+python3 - "$PROM" "$src/deploy/grafana/dashboards/socialcare.json" "$built" <<'PY'
+import json, sys, time, urllib.parse, urllib.request
+prom, dash, built = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+def query(q):
+    url = prom + "/api/v1/query?" + urllib.parse.urlencode({"query": q})
+    r = json.load(urllib.request.urlopen(url, timeout=10))
+    assert r["status"] == "success", (q, r)
+    return r["data"]["result"]
+up = {s["metric"]["job"]: s["value"][1] for s in query("up")}
+assert all(up.get(w) == "1" for w in built), "targets not all up: %s" % up
+rules = json.load(urllib.request.urlopen(prom + "/api/v1/rules", timeout=10))["data"]["groups"]
+loaded = [r for g in rules for r in g["rules"]]
+assert loaded and all(r["health"] == "ok" for r in loaded), [(r["name"], r.get("lastError")) for r in loaded if r["health"] != "ok"]
+d = json.load(open(dash))
+def panels(p):
+    for x in p.get("panels", []):
+        yield x
+        yield from panels(x)
+exprs = sorted({t["expr"] for p in panels(d) for t in p.get("targets", []) if t.get("expr")})
+empty = []
+for e in exprs:
+    q = e.replace("$__rate_interval", "1m").replace("$__range", "5m").replace("$brand", ".*")
+    if not query(q):
+        empty.append(e)
+print("prometheus: %d targets up, %d rules loaded (health ok), %d of %d dashboard queries return series"
+      % (len(up), len(loaded), len(exprs) - len(empty), len(exprs)))
+for e in empty:
+    print("  no series: %s" % e)
+sys.exit(1 if empty else 0)
+PY
+echo "dashboard: PASS"
