@@ -126,6 +126,10 @@ fingerprint() {
   done
   stats | md5sum
 }
+consumed() { # worker: messages it consumed since it started
+  curl -fsS "http://127.0.0.1:${PORT[$1]}/metrics" 2>/dev/null |
+    awk '/^socialcare_messages_in_total\{/ { s += $NF } END { print s + 0 }'
+}
 lag() {
   local w
   for w in "${WORKERS[@]}"; do
@@ -172,26 +176,46 @@ run() { # name fault
   "$FEED" "$SC_BOOTSTRAP" "$top/avro_poison.tsv" >/dev/null
   local t0=$SECONDS
   for c in 0 1 2 3 4; do
-    feed "$c"
-    sleep 1
     case $fault in
     kill)
+      # while the chunk streams in and the worker is busy with it
       w=${WORKERS[$c]}
+      feed "$c" &
+      local feeder=$!
+      local before=$(consumed "$w") deadline=$((SECONDS + 20))
+      until [ "$(consumed "$w")" -gt "$before" ] || [ $SECONDS -ge $deadline ]; do sleep 0.05; done
+      sleep 0.1
+      echo "kill: SIGKILL $w after it consumed $(consumed "$w") messages ($before before this chunk)"
       kill -9 "${PID[$w]}"; wait "${PID[$w]}" 2>/dev/null || true
+      wait "$feeder"
       sleep 1
       start_worker "$name" "$w"
-      ;;
-    broker)
-      if [ "$c" = 2 ]; then sc_broker_ctl down; sleep 10; sc_broker_ctl up; fi
-      ;;
-    redis)
-      if [ "$c" = 2 ]; then
-        kill -9 "$SC_REDIS_PID"; wait "$SC_REDIS_PID" 2>/dev/null || true; SC_REDIS_PID=
-        sleep 3
-        _sc_redis_up
-      fi
+      continue
       ;;
     esac
+    if [ "$c" != 2 ] || [ "$fault" = none ]; then
+      feed "$c"
+      sleep 1
+      continue
+    fi
+    # the outage starts while the chunk streams in and ingest is busy with it
+    feed "$c" &
+    local feeder=$! before=$(consumed ingest) deadline=$((SECONDS + 20))
+    until [ "$(consumed ingest)" -gt "$before" ] || [ $SECONDS -ge $deadline ]; do sleep 0.05; done
+    local at=$(($(consumed ingest) - before))
+    case $fault in
+    broker)
+      sc_broker_ctl down; sleep 10; sc_broker_ctl up
+      ;;
+    redis)
+      kill -9 "$SC_REDIS_PID"; wait "$SC_REDIS_PID" 2>/dev/null || true; SC_REDIS_PID=
+      sleep 3
+      _sc_redis_up
+      ;;
+    esac
+    echo "$fault: outage began when ingest had consumed $((before + at)) inputs ($before before this chunk)"
+    wait "$feeder"
+    sleep 1
   done
   local tf=$((SECONDS - t0))
   wait_quiet
