@@ -487,6 +487,12 @@ int64_t sc_config_int(const sc_config_t *c, const char *name)
         return strtoll(must_find(c, name, SC_CONF_INT)->value, NULL, 10);
 }
 
+int sc_config_is_default(const sc_config_t *c, const char *name)
+{
+        const setting_t *s = find(c, name);
+        return !s || !strcmp(s->origin, "default");
+}
+
 double sc_config_double(const sc_config_t *c, const char *name)
 {
         return strtod(must_find(c, name, SC_CONF_DOUBLE)->value, NULL);

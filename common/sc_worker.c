@@ -936,6 +936,26 @@ static int force(rd_kafka_conf_t *conf, const sc_config_t *c, const char *role,
                    : -1;
 }
 
+int64_t sc_worker_max_record_bytes(const sc_config_t *c, char *errstr, size_t errstr_size)
+{
+        int64_t max = sc_config_int(c, "messages.max_bytes");
+        const char *user = sc_config_kafka_get(c, "producer", "message.max.bytes");
+        if (!user)
+                return max;
+        int64_t kmax = strtoll(user, NULL, 10);
+        if (sc_config_is_default(c, "messages.max_bytes") && kmax >= 1000)
+                return kmax;
+        if (kmax != max) {
+                snprintf(
+                    errstr, errstr_size,
+                    "kafka message.max.bytes=%s contradicts messages.max_bytes=%lld: "
+                    "set the record limit once, as messages.max_bytes",
+                    user, (long long)max);
+                return -1;
+        }
+        return max;
+}
+
 static int setup_kafka(sc_worker_t *w, char *errstr, size_t errstr_size)
 {
         const sc_config_t *c = w->config;
@@ -949,18 +969,12 @@ static int setup_kafka(sc_worker_t *w, char *errstr, size_t errstr_size)
         snprintf(client, sizeof(client), "socialcare-%s", name);
         const char *stats_ms = sc_config_int(c, "metrics.port") > 0 ? "5000" : "0";
 
-        /* One knob for the record limit: the runtime sizes dead letters by it,
-         * so a second, different value under kafka.* would make them fail. */
+        /* One record limit: the runtime sizes dead letters by it. */
+        w->max_record_bytes = sc_worker_max_record_bytes(c, errstr, errstr_size);
+        if (w->max_record_bytes < 0)
+                return -1;
         char max_bytes[24];
         snprintf(max_bytes, sizeof(max_bytes), "%lld", (long long)w->max_record_bytes);
-        const char *user_max = sc_config_kafka_get(c, "producer", "message.max.bytes");
-        if (user_max && strtoll(user_max, NULL, 10) != w->max_record_bytes) {
-                snprintf(errstr, errstr_size,
-                         "kafka message.max.bytes=%s contradicts messages.max_bytes=%s: "
-                         "set the record limit once, as messages.max_bytes",
-                         user_max, max_bytes);
-                return -1;
-        }
         rd_kafka_conf_t *pc = sc_config_kafka_conf(c, "producer", errstr, errstr_size);
         if (!pc)
                 return -1;
@@ -1556,7 +1570,6 @@ int sc_worker_main(int argc, char **argv, const sc_worker_ops_t *ops)
                                            errstr)));
         snprintf(errstr, sizeof(errstr), "%s.retry_backoff_max_ms", ops->name);
         w->retry_backoff_max = sc_config_int(w->config, errstr);
-        w->max_record_bytes = sc_config_int(w->config, "messages.max_bytes");
         errstr[0] = '\0';
 
         struct sigaction sa;

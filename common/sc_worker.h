@@ -130,6 +130,12 @@ int sc_worker_dead_letter(sc_worker_t *w, sc_msg_t *origin, const char *reason,
  * this is dead-lettered whole. */
 #define SC_DLQ_HEADROOM 20480
 
+/* The record limit of c: messages.max_bytes, or, when only the deployment's
+ * kafka.[producer.]message.max.bytes is set, that. -1 (errstr says why) when
+ * both are set and differ: the runtime refuses to start. */
+int64_t sc_worker_max_record_bytes(const sc_config_t *c, char *errstr,
+                                   size_t errstr_size);
+
 const sc_config_t *sc_worker_config(const sc_worker_t *w);
 const char *sc_worker_name(const sc_worker_t *w);
 sc_avro_t *sc_worker_avro(sc_worker_t *w);

@@ -77,10 +77,13 @@ typedef struct ingest_s {
         size_t norm_counter_cnt;
 } ingest_t;
 
-/* The largest input whose dead letter keeps it whole. */
+/* The largest input whose dead letter keeps it whole (the limit is
+ * checked by ingest_check_config before this is used). */
 static int64_t whole_dlq_bytes(const sc_config_t *c)
 {
-        return sc_config_int(c, "messages.max_bytes") - SC_DLQ_HEADROOM;
+        char err[256];
+        int64_t n = sc_worker_max_record_bytes(c, err, sizeof(err)) - SC_DLQ_HEADROOM;
+        return n > 1024 ? n : 1024;
 }
 
 static sc_ingest_opts_t opts_from(const sc_config_t *c)
@@ -102,8 +105,10 @@ static sc_ingest_opts_t opts_from(const sc_config_t *c)
  * rather than found out by the first message that hits them. */
 static int ingest_check_config(const sc_config_t *c, char *errstr, size_t errstr_size)
 {
-        int64_t max_rec = sc_config_int(c, "messages.max_bytes");
+        int64_t max_rec = sc_worker_max_record_bytes(c, errstr, errstr_size);
         int64_t max_msg = sc_config_int(c, "ingest.max_message_bytes");
+        if (max_rec < 0)
+                return -1;
         if (max_msg > whole_dlq_bytes(c)) {
                 snprintf(errstr, errstr_size,
                          "ingest.max_message_bytes=%lld does not fit a dead letter: "

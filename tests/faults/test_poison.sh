@@ -49,7 +49,8 @@ grep -q 'ingest.max_message_bytes=1048576 does not fit a dead letter: messages.m
   "$work/check.txt" || fail "unclear refusal: $(cat "$work/check.txt")"
 "$INGEST" -o messages.max_bytes=1100000 -o ingest.max_message_bytes=1048576 --check-config \
   >/dev/null || fail "a consistent pair was refused"
-rc=0; timeout 30 "$INGEST" -o kafka.message.max.bytes=2000000 >"$work/contra.txt" 2>&1 || rc=$?
+rc=0; timeout 30 "$INGEST" -o messages.max_bytes=1000000 -o kafka.message.max.bytes=2000000 \
+  >"$work/contra.txt" 2>&1 || rc=$?
 [ "$rc" = 1 ] && grep -q 'contradicts messages.max_bytes=1000000' "$work/contra.txt" ||
   fail "kafka.message.max.bytes contradicting messages.max_bytes: rc $rc, $(tail -2 "$work/contra.txt")"
 echo "limits: inconsistent settings refused at start, with the keys named"
