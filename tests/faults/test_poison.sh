@@ -191,4 +191,6 @@ keys=$(redis-cli -p "$SC_REDIS_PORT" --scan --pattern 'sc:{telko}:p:x:' | wc -l)
 for w in classify route track alert; do
   eval "kill -0 \$${w}_PID" 2>/dev/null || fail "$w died"
 done
+! grep -Eq "AddressSanitizer|LeakSanitizer|runtime error" "$work"/*.log ||
+  fail "sanitizer report in a worker log"
 echo "faults poison: PASS"
