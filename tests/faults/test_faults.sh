@@ -174,6 +174,12 @@ run() { # name fault
   export SOCIALCARE_KAFKA_BOOTSTRAP_SERVERS=$SC_BOOTSTRAP SOCIALCARE_REDIS_URL=$SC_REDIS_URL
   for w in "${WORKERS[@]}"; do PORT[$w]=$(sc_free_port); start_worker "$name" "$w"; done
   "$FEED" "$SC_BOOTSTRAP" "$top/avro_poison.tsv" >/dev/null
+  # the group joins (about 3 s) are over before the stream and its faults
+  local deadline=$((SECONDS + 60))
+  until [ "$(consumed track)" -ge 2 ] && [ "$(consumed classify)" -ge 1 ]; do
+    [ $SECONDS -lt $deadline ] || fail "$name: the workers did not start consuming"
+    sleep 0.2
+  done
   local t0=$SECONDS
   for c in 0 1 2 3 4; do
     case $fault in
