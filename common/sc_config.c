@@ -34,6 +34,10 @@ static const sc_conf_def_t common_defs[] = {
     {"metrics.port", SC_CONF_INT, "0", 0, 65535,
      "port of /metrics, /healthz, /readyz; 0: off"},
     {"metrics.bind", SC_CONF_STR, "0.0.0.0", UNBOUNDED, "address the metrics port binds"},
+    {"messages.max_bytes", SC_CONF_INT, "1000000", 16384, 1000000000,
+     "largest record a worker produces (key + value + headers): the producer's "
+     "message.max.bytes; keep it at or below the brokers' message.max.bytes and the "
+     "topics' max.message.bytes (Kafka's default 1048588). Dead letters are cut to fit"},
     SC_CONF_END,
 };
 
@@ -485,6 +489,12 @@ const char *sc_config_str(const sc_config_t *c, const char *name)
 int64_t sc_config_int(const sc_config_t *c, const char *name)
 {
         return strtoll(must_find(c, name, SC_CONF_INT)->value, NULL, 10);
+}
+
+int sc_config_is_default(const sc_config_t *c, const char *name)
+{
+        const setting_t *s = find(c, name);
+        return !s || !strcmp(s->origin, "default");
 }
 
 double sc_config_double(const sc_config_t *c, const char *name)

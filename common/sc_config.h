@@ -63,6 +63,8 @@ const char *sc_config_str(const sc_config_t *c, const char *name);
 int64_t sc_config_int(const sc_config_t *c, const char *name);
 double sc_config_double(const sc_config_t *c, const char *name);
 int sc_config_bool(const sc_config_t *c, const char *name);
+/* 1 when no file, environment or flag set the setting. */
+int sc_config_is_default(const sc_config_t *c, const char *name);
 
 /* The deployment document, or NULL when none was loaded. Owned by c. */
 const sc_yaml_node_t *sc_config_tree(const sc_config_t *c);

@@ -59,9 +59,29 @@ int sc_post_from_avro(avro_value_t *rec, sc_post_t *p)
         p->rating = (int)sc_avro_long(rec, "rating", 0);
         p->created_at = sc_avro_long(rec, "created_at", 0);
         p->received_at = sc_avro_long(rec, "received_at", 0);
-        if (!p->event_id || !p->brand || !p->platform || !p->post_id || !p->text)
+        /* An empty optional id is none, not a thread or parent named "". */
+        if (p->parent_id && !*p->parent_id)
+                p->parent_id = NULL;
+        if (p->thread_id && !*p->thread_id)
+                p->thread_id = NULL;
+        if (sc_post_missing(p) || !p->text)
                 return -1;
         return 0;
+}
+
+const char *sc_post_missing(const sc_post_t *p)
+{
+        if (!p->event_id || !*p->event_id)
+                return "event_id";
+        if (!p->brand || !*p->brand)
+                return "brand";
+        if (!p->platform || !*p->platform)
+                return "platform";
+        if (!p->post_id || !*p->post_id)
+                return "post_id";
+        if (!p->author_id || !*p->author_id)
+                return "author.id";
+        return NULL;
 }
 
 static int w_str(sc_buf_t *out, const char *s)

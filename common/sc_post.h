@@ -37,7 +37,13 @@ typedef struct sc_post_s {
 int sc_post_created_plausible(const sc_post_t *p, int64_t now_ms);
 
 int sc_post_to_avro(const sc_post_t *p, avro_value_t *rec);
+/* -1 when a required field is absent or empty (sc_post_missing): every Avro
+ * worker dead-letters such a record as missing_field. */
 int sc_post_from_avro(avro_value_t *rec, sc_post_t *p);
+/* The name of the first required id (event_id, brand, platform, post_id,
+ * author.id) that is NULL or empty, or NULL when all are there. An empty
+ * id would become a Redis key of nothing (sc:{b}:p:x:) and count. */
+const char *sc_post_missing(const sc_post_t *p);
 
 struct sc_avro_codec_s;
 struct sc_buf_s;

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "sc_http.h"
 #include "sc_json.h"
 #include "sc_log.h"
@@ -19,6 +21,19 @@
 
 /* How often an idle worker checks that Redis still answers, for /readyz. */
 #define REDIS_PING_MS 5000
+
+/* What a record costs beyond its key, value and header bytes against
+ * message.max.bytes (record batch header, record framing, varints), with a
+ * margin: librdkafka and the broker both count it. */
+#define RECORD_OVERHEAD 1024
+/* Per header: name and value length varints. */
+#define HEADER_OVERHEAD 12
+/* A dead letter keeps at most this much of the original key, and the
+ * original headers only while they stay under the header budget: the
+ * payload prefix is what an operator needs. */
+#define DLQ_MAX_KEY     1024
+#define DLQ_MAX_HEADERS 16384
+#define DLQ_MAX_DETAIL  1024
 
 /* An input message from consumption until its offset may be stored. pending
  * counts one reference for "process() has not returned yet" plus one per
@@ -48,6 +63,10 @@ typedef struct out_ctx_s {
         void (*on_delivered)(void *arg);
         void *arg;
         int attempts;
+        /* A dead letter: given up (counted, logged) on a permanent refusal
+         * instead of retried, so no input can stall its partition. */
+        int dlq;
+        char dlq_reason[48];
         struct out_ctx_s *next_free;
 } out_ctx_t;
 
@@ -106,6 +125,8 @@ struct sc_worker_s {
         int fatal;
         char errstr[512];
         char dlq_suffix[64];
+        int64_t max_record_bytes;     /* messages.max_bytes */
+        rd_kafka_resp_err_t last_err; /* of the last failed produce_raw */
 
         /* Published for the HTTP thread. brokers_up: one bit per client
          * (UP_CONSUMER, UP_PRODUCER) that last saw a broker up; healthy while
@@ -331,6 +352,7 @@ static int produce_raw(sc_worker_t *w, const char *topic, const void *key, size_
                 }
                 snprintf(w->errstr, sizeof(w->errstr), "produce to %s: %s", topic,
                          rd_kafka_err2str(err));
+                w->last_err = err;
                 return -1;
         }
 }
@@ -402,6 +424,70 @@ const char *sc_msg_header(const sc_msg_t *m, const char *name, size_t *size)
         return val;
 }
 
+/* Errors the broker (or librdkafka, before sending) will give again however
+ * often the record is produced: retrying them would stall the input for
+ * ever. Everything else (timeouts, a broker down) is an outage to wait out. */
+static int is_permanent(rd_kafka_resp_err_t err)
+{
+        switch (err) {
+        case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+        case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+        case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+        case RD_KAFKA_RESP_ERR_INVALID_MSG:
+        case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+        case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+        case RD_KAFKA_RESP_ERR_POLICY_VIOLATION:
+        case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+        case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+        case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+        case RD_KAFKA_RESP_ERR__INVALID_ARG:
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+/* A dead letter the dead-letter topic refused for good: the input is given
+ * up (its offset will be stored), loudly, never retried for ever. */
+static void dlq_failed(sc_worker_t *w, const sc_inflight_t *origin, const char *reason,
+                       rd_kafka_resp_err_t err, const char *why)
+{
+        char labels[200];
+        snprintf(labels, sizeof(labels), "reason=\"%s\",error=\"%s\"", reason,
+                 rd_kafka_err2name(err));
+        sc_counter_add(sc_metrics_counter(w->metrics, "socialcare_dlq_failed_total",
+                                          "Inputs given up because their dead letter "
+                                          "was refused for good (offset stored)",
+                                          labels),
+                       1);
+        const part_t *p = origin ? origin->part : NULL;
+        sc_log(SC_LOG_ERROR,
+               "dead letter of %s [%d] @%lld (%s) refused for good, input skipped: %s",
+               p ? p->topic : "?", p ? (int)p->partition : -1,
+               origin ? (long long)origin->offset : -1LL, reason, why);
+}
+
+static size_t headers_bytes(const rd_kafka_headers_t *h)
+{
+        const char *name;
+        const void *val;
+        size_t size, total = 0;
+        for (size_t i = 0; h && !rd_kafka_header_get_all(h, i, &name, &val, &size); i++)
+                total += strlen(name) + size + HEADER_OVERHEAD;
+        return total;
+}
+
+static void sha256_hex(const void *data, size_t len, char out[65])
+{
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int n = 0;
+        out[0] = '\0';
+        if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL))
+                return;
+        for (unsigned int i = 0; i < n && i < 32; i++)
+                snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
 int sc_worker_dead_letter(sc_worker_t *w, sc_msg_t *origin, const char *reason,
                           const char *detail)
 {
@@ -411,34 +497,71 @@ int sc_worker_dead_letter(sc_worker_t *w, sc_msg_t *origin, const char *reason,
         snprintf(topic, sizeof(topic), "%s%s", src_topic, w->dlq_suffix);
         snprintf(part, sizeof(part), "%d", (int)rkm->partition);
         snprintf(off, sizeof(off), "%lld", (long long)rkm->offset);
+        if (!detail)
+                detail = "";
+        size_t detail_len = strlen(detail);
+        if (detail_len > DLQ_MAX_DETAIL)
+                detail_len = DLQ_MAX_DETAIL;
 
         rd_kafka_headers_t *orig = NULL, *hdrs;
-        if (rd_kafka_message_headers(rkm, &orig) == 0 && orig)
+        int headers_dropped = 0;
+        if (rd_kafka_message_headers(rkm, &orig) == 0 && orig &&
+            headers_bytes(orig) <= DLQ_MAX_HEADERS) {
                 hdrs = rd_kafka_headers_copy(orig);
-        else
-                hdrs = rd_kafka_headers_new(6);
+        } else {
+                headers_dropped = orig != NULL;
+                hdrs = rd_kafka_headers_new(10);
+        }
         rd_kafka_header_add(hdrs, "sc-error-reason", -1, reason, -1);
-        rd_kafka_header_add(hdrs, "sc-error-detail", -1, detail ? detail : "", -1);
+        rd_kafka_header_add(hdrs, "sc-error-detail", -1, detail, (ssize_t)detail_len);
         rd_kafka_header_add(hdrs, "sc-worker", -1, w->ops->name, -1);
         rd_kafka_header_add(hdrs, "sc-source-topic", -1, src_topic, -1);
         rd_kafka_header_add(hdrs, "sc-source-partition", -1, part, -1);
         rd_kafka_header_add(hdrs, "sc-source-offset", -1, off, -1);
+        if (headers_dropped)
+                rd_kafka_header_add(hdrs, "sc-headers-dropped", -1, "true", -1);
+
+        /* Cut what does not fit: the dead letter must be accepted wherever the
+         * original came from, or nothing behind it would ever be processed. */
+        size_t key_len = rkm->key_len > DLQ_MAX_KEY ? DLQ_MAX_KEY : rkm->key_len;
+        size_t len = rkm->len;
+        /* Room for the truncation headers below, whether used or not. */
+        size_t fixed =
+            RECORD_OVERHEAD + key_len + headers_bytes(hdrs) + 4 * HEADER_OVERHEAD + 160;
+        size_t budget =
+            (size_t)w->max_record_bytes > fixed ? (size_t)w->max_record_bytes - fixed : 0;
+        if (len > budget || key_len < rkm->key_len) {
+                char size[32], hash[65];
+                snprintf(size, sizeof(size), "%zu", rkm->len);
+                sha256_hex(rkm->payload ? rkm->payload : "", rkm->len, hash);
+                if (len > budget)
+                        len = budget;
+                rd_kafka_header_add(hdrs, "sc-truncated", -1, "true", -1);
+                rd_kafka_header_add(hdrs, "sc-original-size", -1, size, -1);
+                rd_kafka_header_add(hdrs, "sc-original-sha256", -1, hash, -1);
+                if (key_len < rkm->key_len) {
+                        snprintf(size, sizeof(size), "%zu", rkm->key_len);
+                        rd_kafka_header_add(hdrs, "sc-original-key-size", -1, size, -1);
+                }
+        }
 
         out_ctx_t *ctx = ctx_get(w);
         ctx->origin = origin->inflight;
+        ctx->dlq = 1;
+        snprintf(ctx->dlq_reason, sizeof(ctx->dlq_reason), "%s", reason);
         ctx->origin->pending++;
-        if (produce_raw(w, topic, rkm->key, rkm->key_len, rkm->payload, rkm->len, hdrs,
-                        ctx) == -1) {
+        if (produce_raw(w, topic, rkm->key, key_len, rkm->payload, len, hdrs, ctx) ==
+            -1) {
                 rd_kafka_headers_destroy(hdrs);
                 ctx->origin->pending--;
                 ctx_put(w, ctx);
-                sc_log(SC_LOG_ERROR, "dead letter to %s failed: %s", topic, w->errstr);
-                return -1;
+                dlq_failed(w, origin->inflight, reason, w->last_err, w->errstr);
+                return 0;
         }
         sc_counter_add(dlq_counter(w, reason), 1);
-        sc_log(SC_LOG_INFO, "dead-lettered %s [%d] @%lld to %s: %s: %s", src_topic,
-               (int)rkm->partition, (long long)rkm->offset, topic, reason,
-               detail ? detail : "");
+        sc_log(SC_LOG_INFO, "dead-lettered %s [%d] @%lld to %s: %s: %s%s", src_topic,
+               (int)rkm->partition, (long long)rkm->offset, topic, reason, detail,
+               len < rkm->len ? " (truncated)" : "");
         return 0;
 }
 
@@ -449,6 +572,16 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
         (void)rk;
         if (!ctx)
                 return;
+        if (rkm->err && ctx->dlq && is_permanent(rkm->err)) {
+                char why[600];
+                snprintf(why, sizeof(why), "%s: %s", rd_kafka_topic_name(rkm->rkt),
+                         rd_kafka_err2str(rkm->err));
+                dlq_failed(w, ctx->origin, ctx->dlq_reason, rkm->err, why);
+                if (ctx->origin)
+                        inflight_release(w, ctx->origin);
+                ctx_put(w, ctx);
+                return;
+        }
         if (rkm->err) {
                 /* Keep the bytes and produce again later: a delivery failure is an
                  * outage to wait out, never a reason to drop. */
@@ -502,8 +635,24 @@ static void serve_retries(sc_worker_t *w)
                 }
                 if (produce_raw(w, r->topic, r->key, r->key_len, r->payload, r->len,
                                 r->headers, r->ctx) == -1) {
-                        /* Permanent refusal at produce time (e.g. the message grew
-                         * too large for a changed broker limit): stall loudly. */
+                        if (r->ctx->dlq && is_permanent(w->last_err)) {
+                                dlq_failed(w, r->ctx->origin, r->ctx->dlq_reason,
+                                           w->last_err, w->errstr);
+                                if (r->ctx->origin)
+                                        inflight_release(w, r->ctx->origin);
+                                ctx_put(w, r->ctx);
+                                *pp = r->next;
+                                if (r->headers)
+                                        rd_kafka_headers_destroy(r->headers);
+                                free(r->topic);
+                                free(r->key);
+                                free(r->payload);
+                                free(r);
+                                continue;
+                        }
+                        /* Permanent refusal of a regular output at produce time
+                         * (e.g. a broker limit lowered under it): dropping it
+                         * would lose data, so stall loudly. */
                         sc_log(SC_LOG_ERROR, "retry: %s", w->errstr);
                         r->due_ms = now + 5000;
                         pp = &r->next;
@@ -794,6 +943,26 @@ static int force(rd_kafka_conf_t *conf, const sc_config_t *c, const char *role,
                    : -1;
 }
 
+int64_t sc_worker_max_record_bytes(const sc_config_t *c, char *errstr, size_t errstr_size)
+{
+        int64_t max = sc_config_int(c, "messages.max_bytes");
+        const char *user = sc_config_kafka_get(c, "producer", "message.max.bytes");
+        if (!user)
+                return max;
+        int64_t kmax = strtoll(user, NULL, 10);
+        if (sc_config_is_default(c, "messages.max_bytes") && kmax >= 1000)
+                return kmax;
+        if (kmax != max) {
+                snprintf(
+                    errstr, errstr_size,
+                    "kafka message.max.bytes=%s contradicts messages.max_bytes=%lld: "
+                    "set the record limit once, as messages.max_bytes",
+                    user, (long long)max);
+                return -1;
+        }
+        return max;
+}
+
 static int setup_kafka(sc_worker_t *w, char *errstr, size_t errstr_size)
 {
         const sc_config_t *c = w->config;
@@ -807,10 +976,18 @@ static int setup_kafka(sc_worker_t *w, char *errstr, size_t errstr_size)
         snprintf(client, sizeof(client), "socialcare-%s", name);
         const char *stats_ms = sc_config_int(c, "metrics.port") > 0 ? "5000" : "0";
 
+        /* One record limit: the runtime sizes dead letters by it. */
+        w->max_record_bytes = sc_worker_max_record_bytes(c, errstr, errstr_size);
+        if (w->max_record_bytes < 0)
+                return -1;
+        char max_bytes[24];
+        snprintf(max_bytes, sizeof(max_bytes), "%lld", (long long)w->max_record_bytes);
         rd_kafka_conf_t *pc = sc_config_kafka_conf(c, "producer", errstr, errstr_size);
         if (!pc)
                 return -1;
-        if (set_default(pc, c, "producer", "client.id", client, errstr, errstr_size) ||
+        if (rd_kafka_conf_set(pc, "message.max.bytes", max_bytes, errstr, errstr_size) !=
+                RD_KAFKA_CONF_OK ||
+            set_default(pc, c, "producer", "client.id", client, errstr, errstr_size) ||
             set_default(pc, c, "producer", "linger.ms", "5", errstr, errstr_size) ||
             set_default(pc, c, "producer", "statistics.interval.ms", stats_ms, errstr,
                         errstr_size) ||

@@ -111,9 +111,30 @@ int sc_worker_produce(sc_worker_t *w, sc_msg_t *origin, const char *topic,
 /* Dead-letters origin to "<its topic>.dlq" with its original key, bytes and
  * headers plus sc-error-reason (a short code, also the metric label),
  * sc-error-detail, sc-worker, sc-source-topic, sc-source-partition,
- * sc-source-offset. Counted in socialcare_dlq_messages_total{reason}. */
+ * sc-source-offset. Counted in socialcare_dlq_messages_total{reason}.
+ *
+ * A dead letter always fits messages.max_bytes: a larger original keeps a
+ * prefix of its value (and of a key over 1 KiB; original headers over
+ * 16 KiB are dropped, sc-headers-dropped) with sc-truncated: true,
+ * sc-original-size and sc-original-sha256 (hex, of the whole value). When
+ * the dead-letter topic still refuses it for good (too large for the
+ * broker, unknown topic, not authorized), the input is given up: counted in
+ * socialcare_dlq_failed_total{reason,error}, logged with its coordinates,
+ * its offset stored. An outage is retried as for any output. Returns 0 (-1
+ * is kept for callers written against the old contract: never returned). */
 int sc_worker_dead_letter(sc_worker_t *w, sc_msg_t *origin, const char *reason,
                           const char *detail);
+
+/* Bytes a dead letter needs beyond its original value (key up to 1 KiB,
+ * headers, detail, record framing): an input up to messages.max_bytes minus
+ * this is dead-lettered whole. */
+#define SC_DLQ_HEADROOM 20480
+
+/* The record limit of c: messages.max_bytes, or, when only the deployment's
+ * kafka.[producer.]message.max.bytes is set, that. -1 (errstr says why) when
+ * both are set and differ: the runtime refuses to start. */
+int64_t sc_worker_max_record_bytes(const sc_config_t *c, char *errstr,
+                                   size_t errstr_size);
 
 const sc_config_t *sc_worker_config(const sc_worker_t *w);
 const char *sc_worker_name(const sc_worker_t *w);

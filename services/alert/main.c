@@ -93,7 +93,7 @@ typedef struct target_rt_s {
 } target_rt_t;
 
 /* Per input message of a batch. */
-enum { M_OK, M_BAD_AVRO, M_ENRICHED, M_SLA, M_UNKNOWN_BRAND };
+enum { M_OK, M_BAD_AVRO, M_ENRICHED, M_SLA, M_UNKNOWN_BRAND, M_MISSING };
 
 struct state_s {
         sc_worker_t *w;
@@ -718,6 +718,10 @@ static int alert_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                         sc_enriched_view_t ev;
                         if (sc_enriched_read(rkm->payload, rkm->len, &s->scratch, &ev))
                                 continue;
+                        if (sc_post_missing(&ev.post)) {
+                                s->mstat[i] = M_MISSING;
+                                continue;
+                        }
                         if (!sc_brands_find(brands, ev.post.brand)) {
                                 s->mstat[i] = M_UNKNOWN_BRAND;
                                 continue;
@@ -748,7 +752,11 @@ static int alert_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                         const char *kind = sc_avro_str(v, "kind", NULL);
                         const char *brand = sc_avro_str(v, "brand", NULL);
                         const char *pe = sc_avro_str(v, "post_event_id", NULL);
-                        if (brand && !sc_brands_find(brands, brand)) {
+                        if (!brand || !*brand || !pe || !*pe) {
+                                s->mstat[i] = M_MISSING;
+                                continue;
+                        }
+                        if (!sc_brands_find(brands, brand)) {
                                 s->mstat[i] = M_UNKNOWN_BRAND;
                                 continue;
                         }
@@ -813,6 +821,10 @@ static int alert_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                 case M_UNKNOWN_BRAND:
                         rc = sc_worker_dead_letter(w, &msgs[i], "unknown_brand",
                                                    "brand is not in the deployment file");
+                        break;
+                case M_MISSING:
+                        rc = sc_worker_dead_letter(w, &msgs[i], "missing_field",
+                                                   "empty or absent brand or event id");
                         break;
                 case M_ENRICHED: {
                         sc_enriched_view_t ev;

@@ -4,7 +4,16 @@
  * It is a development tool only: everything is in memory, each partition
  * keeps about 5 MiB, topics auto-create, transactions are not honoured and
  * listener ports are random (hence --bootstrap-file). Production points the
- * same workers at a real Kafka cluster. */
+ * same workers at a real Kafka cluster.
+ *
+ * Faults for tests (--control FILE): the file, once it appears (write it
+ * elsewhere and rename it into place), is read, executed line by line and
+ * removed; its removal is the acknowledgement. Commands:
+ *   down                 every broker down (connections cut, none accepted)
+ *   up                   every broker up again
+ *   produce_errors N E   the next N Produce requests fail with Kafka error
+ *                        code E (e.g. 10 MSG_SIZE_TOO_LARGE, 29
+ *                        TOPIC_AUTHORIZATION_FAILED) */
 #include <errno.h>
 #include <getopt.h>
 #include <librdkafka/rdkafka.h>
@@ -40,6 +49,9 @@ static void usage(FILE *out)
                 "                           (default: the project's topics)\n"
                 "  -f, --bootstrap-file P   write the bootstrap address to P once the\n"
                 "                           topics exist (written atomically)\n"
+                "  -c, --control FILE       fault injection: when FILE appears, run its\n"
+                "                           lines (down | up | produce_errors N CODE),\n"
+                "                           then remove it\n"
                 "  -h, --help\n\n"
                 "Limits: in memory only, ~5 MiB kept per partition, topics auto-create,\n"
                 "no transactional guarantees, random ports.\n");
@@ -61,20 +73,57 @@ static int write_atomic(const char *path, const char *text)
         return 0;
 }
 
+static void run_control(rd_kafka_mock_cluster_t *mc, int brokers, const char *path)
+{
+        FILE *f = fopen(path, "r");
+        if (!f)
+                return;
+        char line[256];
+        while (fgets(line, sizeof(line), f)) {
+                int n, code;
+                if (!strncmp(line, "down", 4) || !strncmp(line, "up", 2)) {
+                        int down = line[0] == 'd';
+                        for (int b = 1; b <= brokers; b++) {
+                                if (down)
+                                        rd_kafka_mock_broker_set_down(mc, b);
+                                else
+                                        rd_kafka_mock_broker_set_up(mc, b);
+                        }
+                        fprintf(stderr, "devbroker: brokers %s\n", down ? "down" : "up");
+                } else if (sscanf(line, "produce_errors %d %d", &n, &code) == 2 &&
+                           n > 0 && n <= 100000) {
+                        rd_kafka_resp_err_t *errs = calloc((size_t)n, sizeof(*errs));
+                        for (int i = 0; i < n; i++)
+                                errs[i] = (rd_kafka_resp_err_t)code;
+                        rd_kafka_mock_push_request_errors_array(mc, 0 /* Produce */,
+                                                                (size_t)n, errs);
+                        free(errs);
+                        fprintf(stderr,
+                                "devbroker: next %d Produce requests fail with %s\n", n,
+                                rd_kafka_err2name((rd_kafka_resp_err_t)code));
+                } else if (line[0] != '\n' && line[0] != '#') {
+                        fprintf(stderr, "devbroker: control: unknown command: %s", line);
+                }
+        }
+        fclose(f);
+        unlink(path);
+}
+
 int main(int argc, char **argv)
 {
         int partitions = 3, brokers = 1;
-        const char *topics = default_topics, *bootstrap_file = NULL;
+        const char *topics = default_topics, *bootstrap_file = NULL, *control = NULL;
         static const struct option opts[] = {
             {"partitions", required_argument, 0, 'p'},
             {"brokers", required_argument, 0, 'n'},
             {"topics", required_argument, 0, 't'},
             {"bootstrap-file", required_argument, 0, 'f'},
+            {"control", required_argument, 0, 'c'},
             {"help", no_argument, 0, 'h'},
             {0, 0, 0, 0},
         };
         int c;
-        while ((c = getopt_long(argc, argv, "p:n:t:f:h", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "p:n:t:f:c:h", opts, NULL)) != -1) {
                 switch (c) {
                 case 'p':
                         partitions = atoi(optarg);
@@ -87,6 +136,9 @@ int main(int argc, char **argv)
                         break;
                 case 'f':
                         bootstrap_file = optarg;
+                        break;
+                case 'c':
+                        control = optarg;
                         break;
                 case 'h':
                         usage(stdout);
@@ -148,8 +200,11 @@ int main(int argc, char **argv)
         sa.sa_handler = on_signal;
         sigaction(SIGTERM, &sa, NULL);
         sigaction(SIGINT, &sa, NULL);
-        while (!stop)
+        while (!stop) {
                 rd_kafka_poll(rk, 200);
+                if (control)
+                        run_control(mc, brokers, control);
+        }
 
         rd_kafka_mock_cluster_destroy(mc);
         rd_kafka_destroy(rk);

@@ -28,10 +28,21 @@
 static const sc_conf_def_t ingest_defs[] = {
     {"ingest.output_topic", SC_CONF_STR, "social.posts", 1, 0,
      "topic of Avro Post records"},
-    {"ingest.max_message_bytes", SC_CONF_INT, "1048576", 1024, 67108864,
-     "largest raw message accepted; larger ones are dead-lettered unparsed"},
+    {"ingest.max_message_bytes", SC_CONF_INT, "0", 0, 67108864,
+     "largest raw message accepted; larger ones are dead-lettered unparsed (a "
+     "prefix). 0: messages.max_bytes - 20480, the largest input whose dead letter "
+     "keeps it whole; a larger value is refused at start"},
     {"ingest.max_text_bytes", SC_CONF_INT, "10000", 16, 1048576,
      "longest post text accepted, in bytes"},
+    {"ingest.max_id_bytes", SC_CONF_INT, "256", 16, 1024,
+     "longest post, author, parent or thread id; longer is a bad_field dead letter"},
+    {"ingest.max_handle_bytes", SC_CONF_INT, "256", 16, 1024,
+     "longest author handle kept; longer ones are cut (counted)"},
+    {"ingest.max_url_bytes", SC_CONF_INT, "2048", 64, 65536,
+     "longest post URL kept; longer ones are dropped (counted)"},
+    {"ingest.max_followers", SC_CONF_INT, "10000000000", 0, 1e15,
+     "largest believable follower count; larger (or negative, or not an integer) "
+     "is taken as unknown: 0 (counted)"},
     {"ingest.dedup_ttl_s", SC_CONF_INT, "604800", 60, 31536000,
      "how long a (platform, post id) is remembered for duplicate detection"},
     {"ingest.max_future_s", SC_CONF_INT, "86400", 0, 31536000,
@@ -74,6 +85,7 @@ typedef struct failure_s {
 } failure_t;
 
 typedef struct ingest_s {
+        sc_worker_t *w;
         sc_ingest_t *ing;
         sc_avro_codec_t *codec;
         sc_redis_script_t *attr;
@@ -88,6 +100,12 @@ typedef struct ingest_s {
         sc_counter_t *posts_total, *ignored_total;
         sc_counter_t *attributed[5]; /* by attr_sources */
         int multi_brand_all;
+        /* socialcare_ingest_normalized_total{field,action}, looked up once. */
+        struct {
+                const char *field, *action;
+                sc_counter_t *c;
+        } norm_counters[32];
+        size_t norm_counter_cnt;
 } ingest_t;
 
 /* Attribution and dedup claims of one post, one slot (see the top).
@@ -133,23 +151,68 @@ static const char attr_lua[] =
 
 static const char *const attr_sources[] = {"fixed", "record", "parent", "thread", "text"};
 
+/* The largest input whose dead letter keeps it whole (the limit is
+ * checked by ingest_check_config before this is used). */
+static int64_t whole_dlq_bytes(const sc_config_t *c)
+{
+        char err[256];
+        int64_t n = sc_worker_max_record_bytes(c, err, sizeof(err)) - SC_DLQ_HEADROOM;
+        return n > 1024 ? n : 1024;
+}
+
 static sc_ingest_opts_t opts_from(const sc_config_t *c)
 {
+        int64_t max_msg = sc_config_int(c, "ingest.max_message_bytes");
         sc_ingest_opts_t o = {
-            .max_message_bytes = (size_t)sc_config_int(c, "ingest.max_message_bytes"),
+            .max_message_bytes = (size_t)(max_msg ? max_msg : whole_dlq_bytes(c)),
             .max_text_bytes = (size_t)sc_config_int(c, "ingest.max_text_bytes"),
             .max_future_ms = sc_config_int(c, "ingest.max_future_s") * 1000,
             .multi_brand_all = !strcmp(sc_config_str(c, "ingest.multi_brand"), "all"),
+            .max_id_bytes = (size_t)sc_config_int(c, "ingest.max_id_bytes"),
+            .max_handle_bytes = (size_t)sc_config_int(c, "ingest.max_handle_bytes"),
+            .max_url_bytes = (size_t)sc_config_int(c, "ingest.max_url_bytes"),
+            .max_followers = sc_config_int(c, "ingest.max_followers"),
         };
         return o;
 }
 
+/* Limits that cannot hold together are refused at start (and on SIGHUP)
+ * rather than found out by the first message that hits them. */
 static int ingest_check_config(const sc_config_t *c, char *errstr, size_t errstr_size)
 {
         const char *mb = sc_config_str(c, "ingest.multi_brand");
         if (strcmp(mb, "first") && strcmp(mb, "all")) {
                 snprintf(errstr, errstr_size,
                          "ingest.multi_brand must be first or all, not '%s'", mb);
+                return -1;
+        }
+        int64_t max_rec = sc_worker_max_record_bytes(c, errstr, errstr_size);
+        int64_t max_msg = sc_config_int(c, "ingest.max_message_bytes");
+        if (max_rec < 0)
+                return -1;
+        if (max_msg > whole_dlq_bytes(c)) {
+                snprintf(errstr, errstr_size,
+                         "ingest.max_message_bytes=%lld does not fit a dead letter: "
+                         "messages.max_bytes=%lld leaves %lld for the original after "
+                         "%d bytes of key and headers. Raise messages.max_bytes (at most "
+                         "the brokers' limit), lower ingest.max_message_bytes, or set it "
+                         "to 0 to derive it",
+                         (long long)max_msg, (long long)max_rec,
+                         (long long)whole_dlq_bytes(c), SC_DLQ_HEADROOM);
+                return -1;
+        }
+        /* The largest Post ingest can write: text, five ids, handle, URL,
+         * lang and framing. */
+        int64_t post = sc_config_int(c, "ingest.max_text_bytes") +
+                       6 * sc_config_int(c, "ingest.max_id_bytes") +
+                       sc_config_int(c, "ingest.max_handle_bytes") +
+                       sc_config_int(c, "ingest.max_url_bytes") + 4096;
+        if (post > max_rec) {
+                snprintf(errstr, errstr_size,
+                         "a post within ingest.max_text_bytes, max_id_bytes, "
+                         "max_handle_bytes and max_url_bytes can take %lld bytes, more "
+                         "than messages.max_bytes=%lld",
+                         (long long)post, (long long)max_rec);
                 return -1;
         }
         return 0;
@@ -159,6 +222,7 @@ static int ingest_init(sc_worker_t *w, void **statep, char *errstr, size_t errst
 {
         const sc_config_t *c = sc_worker_config(w);
         ingest_t *s = calloc(1, sizeof(*s));
+        s->w = w;
         s->output_topic = sc_config_str(c, "ingest.output_topic");
         char subject[300];
         snprintf(subject, sizeof(subject), "%s-value", s->output_topic);
@@ -291,6 +355,52 @@ static void unstash_post(const ingest_t *s, const item_t *it, sc_post_t *p)
         p->text = s->strings.data + it->text_off;
 }
 
+static sc_counter_t *norm_counter(ingest_t *s, sc_metrics_t *m, const char *field,
+                                  const char *action)
+{
+        for (size_t i = 0; i < s->norm_counter_cnt; i++)
+                if (s->norm_counters[i].field == field &&
+                    s->norm_counters[i].action == action)
+                        return s->norm_counters[i].c;
+        char labels[128];
+        snprintf(labels, sizeof(labels), "field=\"%s\",action=\"%s\"", field, action);
+        sc_counter_t *c = sc_metrics_counter(
+            m, "socialcare_ingest_normalized_total",
+            "Malformed optional fields normalized (dropped, cut or zeroed), by field and "
+            "what was wrong",
+            labels);
+        if (s->norm_counter_cnt <
+            sizeof(s->norm_counters) / sizeof(s->norm_counters[0])) {
+                s->norm_counters[s->norm_counter_cnt].field = field;
+                s->norm_counters[s->norm_counter_cnt].action = action;
+                s->norm_counters[s->norm_counter_cnt++].c = c;
+        }
+        return c;
+}
+
+/* Every normalization is counted and logged with the input's coordinates,
+ * so a connector sending bad fields is visible, not silently tolerated. */
+static void report_norms(ingest_t *s, sc_worker_t *w, const rd_kafka_message_t *rkm)
+{
+        const sc_ingest_result_t *res = &s->res;
+        char list[512];
+        size_t used = 0;
+        list[0] = '\0';
+        for (size_t i = 0; i < res->norm_cnt; i++) {
+                sc_counter_add(norm_counter(s, sc_worker_metrics(w), res->norms[i].field,
+                                            res->norms[i].action),
+                               1);
+                int n =
+                    snprintf(list + used, sizeof(list) - used, "%s%s %s", i ? ", " : "",
+                             res->norms[i].field, res->norms[i].action);
+                if (n > 0 && (size_t)n < sizeof(list) - used)
+                        used += (size_t)n;
+        }
+        sc_log(SC_LOG_INFO, "%s [%d] @%lld: normalized %s%s",
+               rd_kafka_topic_name(rkm->rkt), (int)rkm->partition, (long long)rkm->offset,
+               list, res->norm_lost ? " (and more)" : "");
+}
+
 static void normalize_one(ingest_t *s, sc_msg_t *m, size_t idx, int64_t now)
 {
         rd_kafka_message_t *rkm = m->rkm;
@@ -316,6 +426,8 @@ static void normalize_one(ingest_t *s, sc_msg_t *m, size_t idx, int64_t now)
         sc_ingest_result_t *res = &s->res;
         sc_ingest_normalize(s->ing, rkm->payload, rkm->len, has_format ? format : NULL,
                             hint_p, now, res);
+        if (res->norm_cnt)
+                report_norms(s, s->w, rkm);
         if (res->ignored_cnt) {
                 sc_counter_add(s->ignored_total, (double)res->ignored_cnt);
                 sc_log(SC_LOG_DEBUG, "%s [%d] @%lld: %zu items ignored (%s)",
@@ -514,9 +626,8 @@ static int ingest_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                 const failure_t *f = &s->failures[i];
                 if (i > 0 && s->failures[i - 1].msg == f->msg)
                         continue;
-                if (sc_worker_dead_letter(w, &msgs[f->msg], f->reason,
-                                          s->strings.data + f->detail_off) == -1)
-                        return SC_FATAL;
+                sc_worker_dead_letter(w, &msgs[f->msg], f->reason,
+                                      s->strings.data + f->detail_off);
         }
         return SC_OK;
 }

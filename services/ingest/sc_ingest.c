@@ -8,8 +8,9 @@
 #include "sc_json.h"
 #include "sc_time.h"
 
-#define MAX_ID_BYTES   256
-#define ARENA_BYTES    (SC_INGEST_MAX_POSTS * 1024)
+/* Room per post for the strings the normalizer makes: event id, ids given
+ * as numbers, a built URL, a cut handle, all within their limits. */
+#define ARENA_BYTES    (SC_INGEST_MAX_POSTS * 4096)
 #define MIN_CREATED_MS 1136073600000LL /* 2006-01-01: nothing social is older */
 
 struct sc_ingest_s {
@@ -21,6 +22,11 @@ struct sc_ingest_s {
         char arena[ARENA_BYTES];
         size_t arena_used;
         sc_brands_scan_t *scan;
+        /* The input being normalized and where in it (for details), and
+         * whether the current post already has a bad field. */
+        sc_ingest_result_t *res;
+        const char *where;
+        int post_bad;
 };
 
 static const char *const platforms[] = {"x",     "facebook", "instagram",
@@ -31,6 +37,19 @@ sc_ingest_t *sc_ingest_new(const sc_brands_t *brands, const sc_ingest_opts_t *op
         sc_ingest_t *ing = calloc(1, sizeof(*ing));
         ing->brands = brands;
         ing->opts = *opts;
+        if (!ing->opts.max_id_bytes)
+                ing->opts.max_id_bytes = 256;
+        if (!ing->opts.max_handle_bytes)
+                ing->opts.max_handle_bytes = 256;
+        if (!ing->opts.max_url_bytes)
+                ing->opts.max_url_bytes = 2048;
+        if (!ing->opts.max_followers)
+                ing->opts.max_followers = 10000000000LL;
+        /* Each post's made strings must fit its share of the arena. */
+        if (ing->opts.max_id_bytes > 1024)
+                ing->opts.max_id_bytes = 1024;
+        if (ing->opts.max_handle_bytes > 1024)
+                ing->opts.max_handle_bytes = 1024;
         ing->json = sc_json_new(32);
         ing->scan = sc_brands_scan_new();
         return ing;
@@ -82,32 +101,215 @@ static int fail(sc_ingest_result_t *res, const char *code, const char *fmt, ...)
         return -1;
 }
 
+static const char *type_name(const sc_jv_t *v)
+{
+        static const char *const names[] = {
+            "null", "false", "true", "a number", "a string", "an array", "an object"};
+        return names[v->type];
+}
+
+/* The current post has a field that makes it unusable: the first one is
+ * the input's reason (bad_field); later posts of the input still count. */
+static void bad_field(sc_ingest_t *ing, const char *field, const sc_jv_t *v,
+                      const char *expected)
+{
+        ing->post_bad = 1;
+        fail(ing->res, "bad_field", "%s: %s is %s, expected %s", ing->where, field,
+             type_name(v), expected);
+}
+
+static void normalized(sc_ingest_t *ing, const char *field, const char *action)
+{
+        sc_ingest_result_t *res = ing->res;
+        if (res->norm_cnt == SC_INGEST_MAX_NORMS) {
+                res->norm_lost++;
+                return;
+        }
+        res->norms[res->norm_cnt].field = field;
+        res->norms[res->norm_cnt++].action = action;
+}
+
+/* A string a connector may also leave out: absent, null and "" are none;
+ * any other type is a wrong-typed optional field (dropped, counted). */
 static const char *jstr(const sc_jv_t *obj, const char *key)
 {
         const char *s = sc_json_str(sc_json_get(obj, key));
         return s && *s ? s : NULL;
 }
 
-/* Ids arrive as strings or numbers; both become text. */
-static const char *jid(sc_ingest_t *ing, const sc_jv_t *v)
+static const char *opt_str(sc_ingest_t *ing, const sc_jv_t *obj, const char *key,
+                           const char *field)
 {
-        if (!v)
+        const sc_jv_t *v = sc_json_get(obj, key);
+        if (!v || v->type == SC_JSON_NULL)
+                return NULL;
+        if (v->type != SC_JSON_STRING) {
+                normalized(ing, field, "wrong_type");
+                return NULL;
+        }
+        return v->len ? v->str : NULL;
+}
+
+/* A string the post cannot do without when present (platform, brand):
+ * another type is a bad field. */
+static const char *req_str(sc_ingest_t *ing, const sc_jv_t *obj, const char *key)
+{
+        const sc_jv_t *v = sc_json_get(obj, key);
+        if (!v || v->type == SC_JSON_NULL)
+                return NULL;
+        if (v->type != SC_JSON_STRING) {
+                bad_field(ing, key, v, "a string");
+                return NULL;
+        }
+        return v->len ? v->str : NULL;
+}
+
+/* Ids arrive as strings or integers; both become text. Absent, null and ""
+ * are none; another type is a bad field (an id that cannot be read would
+ * attach a reply to nothing, or count the wrong post). */
+static const char *jid(sc_ingest_t *ing, const sc_jv_t *v, const char *field)
+{
+        if (!v || v->type == SC_JSON_NULL)
                 return NULL;
         if (v->type == SC_JSON_STRING)
                 return v->len ? v->str : NULL;
         int64_t n;
         if (v->type == SC_JSON_NUMBER && sc_json_int64(v, &n) == 0)
                 return arena_printf(ing, "%lld", (long long)n);
+        bad_field(ing, field, v, "a string or an integer id");
         return NULL;
 }
 
-static int valid_id(const char *id)
+/* 0, or -1 with a bad_field reason: within ingest.max_id_bytes, no control
+ * characters (ids end up in Redis keys and log lines). */
+static int check_id(sc_ingest_t *ing, const char *id, const char *field)
 {
         size_t n = 0;
         for (const unsigned char *p = (const unsigned char *)id; *p; p++, n++)
-                if (*p < 0x20 || n >= MAX_ID_BYTES)
-                        return 0;
-        return n > 0;
+                if (*p < 0x20 || *p == 0x7f)
+                        return fail(ing->res, "bad_field",
+                                    "%s: %s contains a control character at byte %zu",
+                                    ing->where, field, n);
+        if (n > ing->opts.max_id_bytes)
+                return fail(ing->res, "bad_field",
+                            "%s: %s of %zu bytes exceeds ingest.max_id_bytes (%zu)",
+                            ing->where, field, n, ing->opts.max_id_bytes);
+        return 0;
+}
+
+/* Follower counts: an integer in 0..ingest.max_followers (a number, or
+ * digits in a string). Anything else is unknown reach: 0, counted. A post
+ * is never refused for it: the customer still needs an answer. */
+static int64_t followers(sc_ingest_t *ing, const sc_jv_t *v)
+{
+        if (!v || v->type == SC_JSON_NULL)
+                return 0;
+        int64_t n;
+        double d;
+        if (v->type != SC_JSON_NUMBER && v->type != SC_JSON_STRING) {
+                normalized(ing, "author.followers", "wrong_type");
+                return 0;
+        }
+        if (sc_json_int64(v, &n) == 0) {
+                if (n >= 0 && n <= ing->opts.max_followers)
+                        return n;
+        } else if (sc_json_double(v, &d) == 0 && d == (double)(int64_t)d && d >= 0 &&
+                   d <= (double)ing->opts.max_followers) {
+                return (int64_t)d; /* 1.2e3 */
+        } else if (v->type == SC_JSON_STRING && sc_json_double(v, &d) != 0) {
+                normalized(ing, "author.followers", "wrong_type");
+                return 0;
+        }
+        normalized(ing, "author.followers", "out_of_range");
+        return 0;
+}
+
+static int verified(sc_ingest_t *ing, const sc_jv_t *v)
+{
+        if (!v || v->type == SC_JSON_NULL)
+                return 0;
+        int b = sc_json_bool(v);
+        if (b < 0)
+                normalized(ing, "author.verified", "wrong_type");
+        return b == 1;
+}
+
+/* Cut at ingest.max_handle_bytes, on a UTF-8 character boundary. */
+static const char *handle(sc_ingest_t *ing, const char *h)
+{
+        if (!h)
+                return NULL;
+        size_t n = strlen(h);
+        if (n <= ing->opts.max_handle_bytes)
+                return h;
+        n = ing->opts.max_handle_bytes;
+        while (n > 0 && ((unsigned char)h[n] & 0xC0) == 0x80)
+                n--;
+        normalized(ing, "author.handle", "truncated");
+        return arena_printf(ing, "%.*s", (int)n, h);
+}
+
+/* A language tag as platforms send them (pl, en-GB, zh-Hant): letters,
+ * digits and hyphens, starting with a letter. */
+static const char *lang(sc_ingest_t *ing, const char *l)
+{
+        if (!l)
+                return NULL;
+        size_t n = strlen(l);
+        if (n > SC_INGEST_MAX_LANG) {
+                normalized(ing, "lang", "too_long");
+                return NULL;
+        }
+        for (size_t i = 0; i < n; i++) {
+                char c = l[i];
+                int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                         (i > 0 && ((c >= '0' && c <= '9') || c == '-'));
+                if (!ok) {
+                        normalized(ing, "lang", "malformed");
+                        return NULL;
+                }
+        }
+        return l;
+}
+
+/* An absolute http(s) URL without spaces or control characters, within
+ * ingest.max_url_bytes; otherwise dropped (a link is a convenience). */
+static const char *url(sc_ingest_t *ing, const char *u)
+{
+        if (!u)
+                return NULL;
+        size_t n = strlen(u);
+        if (n > ing->opts.max_url_bytes) {
+                normalized(ing, "url", "too_long");
+                return NULL;
+        }
+        int bad = strncmp(u, "https://", 8) && strncmp(u, "http://", 7);
+        for (const unsigned char *p = (const unsigned char *)u; *p && !bad; p++)
+                bad = *p <= 0x20 || *p == 0x7f;
+        if (bad) {
+                normalized(ing, "url", "malformed");
+                return NULL;
+        }
+        return u;
+}
+
+/* rating: absent or null is none; else an integer 1..5 (a number or digits
+ * in a string), or the post is refused (bad_field): a review's stars are
+ * what the team triages it by. */
+static int rating(sc_ingest_t *ing, const sc_jv_t *v)
+{
+        int64_t r;
+        if (!v || v->type == SC_JSON_NULL)
+                return 0;
+        if (sc_json_int64(v, &r) == 0 && r >= 1 && r <= 5)
+                return (int)r;
+        ing->post_bad = 1;
+        if (v->type == SC_JSON_NUMBER || v->type == SC_JSON_STRING)
+                fail(ing->res, "bad_field", "%s: rating '%.20s' not an integer in 1..5",
+                     ing->where, v->str);
+        else
+                bad_field(ing, "rating", v, "an integer in 1..5");
+        return 0;
 }
 
 static int known_platform(const char *p)
@@ -133,8 +335,10 @@ static int parse_when(const sc_jv_t *v, int64_t *ms)
         return -1;
 }
 
-static sc_post_t *new_post(sc_ingest_result_t *res)
+static sc_post_t *new_post(sc_ingest_t *ing, sc_ingest_result_t *res, const char *where)
 {
+        ing->post_bad = 0;
+        ing->where = where;
         if (res->post_cnt == SC_INGEST_MAX_POSTS)
                 return NULL;
         sc_post_t *p = &res->posts[res->post_cnt];
@@ -183,6 +387,8 @@ static int finish_post(sc_ingest_t *ing, sc_ingest_result_t *res, sc_post_t *p,
                        const char *where, const char *explicit_brand, const char *hint,
                        const sc_jv_t *text_v, int64_t now_ms)
 {
+        if (ing->post_bad)
+                return -1;
         if (!p->platform)
                 return fail(res, "missing_field", "%s: no platform", where);
         if (!known_platform(p->platform))
@@ -190,17 +396,20 @@ static int finish_post(sc_ingest_t *ing, sc_ingest_result_t *res, sc_post_t *p,
                             "%s: platform '%.40s' is not one of x, "
                             "facebook, instagram, forum, comment, review",
                             where, p->platform);
-        if (!p->post_id || !valid_id(p->post_id))
-                return fail(res, "missing_field", "%s: post id missing or invalid",
-                            where);
-        if (!p->author_id || !valid_id(p->author_id))
-                return fail(res, "missing_field", "%s: author id missing or invalid",
-                            where);
-        if ((p->parent_id && !valid_id(p->parent_id)) ||
-            (p->thread_id && !valid_id(p->thread_id)))
-                return fail(res, "missing_field", "%s: parent/thread id invalid", where);
-        if (!text_v || text_v->type != SC_JSON_STRING)
+        if (!p->post_id)
+                return fail(res, "missing_field", "%s: no post id", where);
+        if (!p->author_id)
+                return fail(res, "missing_field", "%s: no author id", where);
+        if (check_id(ing, p->post_id, "post_id") ||
+            check_id(ing, p->author_id, "author.id") ||
+            (p->parent_id && check_id(ing, p->parent_id, "parent_id")) ||
+            (p->thread_id && check_id(ing, p->thread_id, "thread_id")))
+                return -1;
+        if (!text_v || text_v->type == SC_JSON_NULL)
                 return fail(res, "missing_field", "%s: no text", where);
+        if (text_v->type != SC_JSON_STRING)
+                return fail(res, "bad_field", "%s: text is %s, expected a string", where,
+                            type_name(text_v));
         p->text = text_v->str;
         p->text_len = text_v->len;
         if (p->text_len == 0 && !p->rating)
@@ -212,11 +421,8 @@ static int finish_post(sc_ingest_t *ing, sc_ingest_result_t *res, sc_post_t *p,
             p->created_at > now_ms + ing->opts.max_future_ms)
                 return fail(res, "bad_timestamp", "%s: created_at %lld out of range",
                             where, (long long)p->created_at);
-        if (p->rating < 0 || p->rating > 5)
-                return fail(res, "bad_field", "%s: rating %d not in 1..5", where,
-                            p->rating);
-        if (p->author_followers < 0)
-                p->author_followers = 0;
+        p->lang_hint = lang(ing, p->lang_hint);
+        p->url = url(ing, p->url);
 
         sc_ingest_attr_t *at = &res->attr[res->post_cnt];
         const sc_brand_t *b = resolve_brand(ing, explicit_brand, hint, p, at);
@@ -241,49 +447,50 @@ static int finish_post(sc_ingest_t *ing, sc_ingest_result_t *res, sc_post_t *p,
 
 static void author_from(sc_ingest_t *ing, sc_post_t *p, const sc_jv_t *a)
 {
-        p->author_id = jid(ing, sc_json_get(a, "id"));
-        p->author_handle = jstr(a, "handle");
-        if (!p->author_handle)
-                p->author_handle = jstr(a, "username");
-        if (!p->author_handle)
-                p->author_handle = jstr(a, "name");
-        int64_t f;
-        if (sc_json_int64(sc_json_get(a, "followers"), &f) == 0)
-                p->author_followers = f;
-        p->author_verified = sc_json_bool(sc_json_get(a, "verified")) == 1;
+        p->author_id = jid(ing, sc_json_get(a, "id"), "author.id");
+        const char *h = opt_str(ing, a, "handle", "author.handle");
+        if (!h)
+                h = opt_str(ing, a, "username", "author.handle");
+        if (!h)
+                h = opt_str(ing, a, "name", "author.handle");
+        p->author_handle = handle(ing, h);
+        p->author_followers = followers(ing, sc_json_get(a, "followers"));
+        p->author_verified = verified(ing, sc_json_get(a, "verified"));
 }
 
 static int canonical(sc_ingest_t *ing, const sc_jv_t *o, const char *hint, int64_t now_ms,
                      sc_ingest_result_t *res)
 {
-        sc_post_t *p = new_post(res);
+        sc_post_t *p = new_post(ing, res, "post");
         if (!p)
                 return fail(res, "too_many_items", "more than %d posts",
                             SC_INGEST_MAX_POSTS);
-        p->platform = jstr(o, "platform");
-        p->post_id = jid(ing, sc_json_get(o, "post_id"));
+        p->platform = req_str(ing, o, "platform");
+        p->post_id = jid(ing, sc_json_get(o, "post_id"), "post_id");
         if (!p->post_id)
-                p->post_id = jid(ing, sc_json_get(o, "id"));
-        p->parent_id = jid(ing, sc_json_get(o, "parent_id"));
-        p->thread_id = jid(ing, sc_json_get(o, "thread_id"));
+                p->post_id = jid(ing, sc_json_get(o, "id"), "id");
+        p->parent_id = jid(ing, sc_json_get(o, "parent_id"), "parent_id");
+        p->thread_id = jid(ing, sc_json_get(o, "thread_id"), "thread_id");
         const sc_jv_t *a = sc_json_get(o, "author");
         if (a && a->type == SC_JSON_OBJECT) {
                 author_from(ing, p, a);
         } else {
-                p->author_id = jid(ing, sc_json_get(o, "author_id"));
-                p->author_handle = jstr(o, "author_handle");
+                if (a && a->type != SC_JSON_NULL)
+                        bad_field(ing, "author", a, "an object");
+                p->author_id = jid(ing, sc_json_get(o, "author_id"), "author_id");
+                p->author_handle =
+                    handle(ing, opt_str(ing, o, "author_handle", "author.handle"));
         }
-        p->lang_hint = jstr(o, "lang");
+        p->lang_hint = opt_str(ing, o, "lang", "lang");
         if (!p->lang_hint)
-                p->lang_hint = jstr(o, "lang_hint");
-        p->url = jstr(o, "url");
-        int64_t r;
-        if (sc_json_int64(sc_json_get(o, "rating"), &r) == 0)
-                p->rating = r > 5 || r < 0 ? -1 : (int)r;
+                p->lang_hint = opt_str(ing, o, "lang_hint", "lang");
+        p->url = opt_str(ing, o, "url", "url");
+        p->rating = rating(ing, sc_json_get(o, "rating"));
         if (parse_when(sc_json_get(o, "created_at"), &p->created_at))
                 return fail(res, "bad_timestamp", "created_at missing or unreadable");
-        return finish_post(ing, res, p, "post", jstr(o, "brand"), hint,
-                           sc_json_get(o, "text"), now_ms);
+        const char *brand = req_str(ing, o, "brand");
+        return finish_post(ing, res, p, "post", brand, hint, sc_json_get(o, "text"),
+                           now_ms);
 }
 
 static const sc_jv_t *find_by_id(const sc_jv_t *arr, const char *id)
@@ -301,39 +508,39 @@ static int x_tweet(sc_ingest_t *ing, const sc_jv_t *root, const sc_jv_t *t,
 {
         char where[32];
         snprintf(where, sizeof(where), "data[%d]", idx);
-        sc_post_t *p = new_post(res);
+        sc_post_t *p = new_post(ing, res, where);
         if (!p)
                 return fail(res, "too_many_items", "more than %d posts",
                             SC_INGEST_MAX_POSTS);
         p->platform = "x";
-        p->post_id = jid(ing, sc_json_get(t, "id"));
-        p->author_id = jid(ing, sc_json_get(t, "author_id"));
-        p->thread_id = jid(ing, sc_json_get(t, "conversation_id"));
+        p->post_id = jid(ing, sc_json_get(t, "id"), "id");
+        p->author_id = jid(ing, sc_json_get(t, "author_id"), "author_id");
+        p->thread_id = jid(ing, sc_json_get(t, "conversation_id"), "conversation_id");
         for (const sc_jv_t *r = sc_json_first(sc_json_get(t, "referenced_tweets")); r;
              r = sc_json_next(r)) {
                 const char *type = jstr(r, "type");
                 if (type && !strcmp(type, "replied_to"))
-                        p->parent_id = jid(ing, sc_json_get(r, "id"));
+                        p->parent_id =
+                            jid(ing, sc_json_get(r, "id"), "referenced_tweets[].id");
         }
         res->attr[res->post_cnt].reply_to_author_id =
-            jid(ing, sc_json_get(t, "in_reply_to_user_id"));
+            jid(ing, sc_json_get(t, "in_reply_to_user_id"), "in_reply_to_user_id");
         if (p->thread_id && p->post_id && !strcmp(p->thread_id, p->post_id) &&
             !p->parent_id)
                 p->thread_id = NULL; /* a conversation's root is its own thread */
         const sc_jv_t *user =
             find_by_id(sc_json_get(sc_json_get(root, "includes"), "users"), p->author_id);
         if (user) {
-                p->author_handle = jstr(user, "username");
-                int64_t f;
-                if (sc_json_int64(sc_json_get(sc_json_get(user, "public_metrics"),
-                                              "followers_count"),
-                                  &f) == 0)
-                        p->author_followers = f;
-                p->author_verified = sc_json_bool(sc_json_get(user, "verified")) == 1;
+                p->author_handle =
+                    handle(ing, opt_str(ing, user, "username", "author.handle"));
+                p->author_followers =
+                    followers(ing, sc_json_get(sc_json_get(user, "public_metrics"),
+                                               "followers_count"));
+                p->author_verified = verified(ing, sc_json_get(user, "verified"));
         }
-        const char *lang = jstr(t, "lang");
-        if (lang && strcmp(lang, "und") && strcmp(lang, "qme") && strcmp(lang, "zxx"))
-                p->lang_hint = lang;
+        const char *lg = opt_str(ing, t, "lang", "lang");
+        if (lg && strcmp(lg, "und") && strcmp(lg, "qme") && strcmp(lg, "zxx"))
+                p->lang_hint = lg;
         if (p->post_id)
                 p->url =
                     arena_printf(ing, "https://x.com/%s/status/%s",
@@ -382,15 +589,15 @@ static int meta_change(sc_ingest_t *ing, const char *object, const sc_jv_t *entr
         int insta = !strcmp(object, "instagram");
         const char *field = jstr(change, "field");
         const sc_jv_t *v = sc_json_get(change, "value");
-        const char *page_id = jid(ing, sc_json_get(entry, "id"));
         if (!field || !v || v->type != SC_JSON_OBJECT)
                 return fail(res, "missing_field", "%s: change without field/value",
                             where);
 
-        sc_post_t *p = new_post(res);
+        sc_post_t *p = new_post(ing, res, where);
         if (!p)
                 return fail(res, "too_many_items", "more than %d posts",
                             SC_INGEST_MAX_POSTS);
+        const char *page_id = jid(ing, sc_json_get(entry, "id"), "entry.id");
         const sc_jv_t *text;
         if (insta) {
                 if (strcmp(field, "comments") && strcmp(field, "live_comments") &&
@@ -399,9 +606,10 @@ static int meta_change(sc_ingest_t *ing, const char *object, const sc_jv_t *entr
                         return 0;
                 }
                 p->platform = "instagram";
-                p->post_id = jid(ing, sc_json_get(v, "id"));
-                p->thread_id = jid(ing, sc_json_get(sc_json_get(v, "media"), "id"));
-                p->parent_id = jid(ing, sc_json_get(v, "parent_id"));
+                p->post_id = jid(ing, sc_json_get(v, "id"), "id");
+                p->thread_id =
+                    jid(ing, sc_json_get(sc_json_get(v, "media"), "id"), "media.id");
+                p->parent_id = jid(ing, sc_json_get(v, "parent_id"), "parent_id");
                 if (!p->parent_id)
                         p->parent_id = p->thread_id;
                 author_from(ing, p, sc_json_get(v, "from"));
@@ -428,17 +636,18 @@ static int meta_change(sc_ingest_t *ing, const char *object, const sc_jv_t *entr
                 }
                 p->platform = "facebook";
                 int comment = !strcmp(item, "comment");
-                p->post_id = jid(ing, sc_json_get(v, comment ? "comment_id" : "post_id"));
+                const char *idf = comment ? "comment_id" : "post_id";
+                p->post_id = jid(ing, sc_json_get(v, idf), idf);
                 if (comment) {
-                        p->thread_id = jid(ing, sc_json_get(v, "post_id"));
-                        p->parent_id = jid(ing, sc_json_get(v, "parent_id"));
+                        p->thread_id = jid(ing, sc_json_get(v, "post_id"), "post_id");
+                        p->parent_id = jid(ing, sc_json_get(v, "parent_id"), "parent_id");
                         if (!p->parent_id)
                                 p->parent_id = p->thread_id;
                 }
                 author_from(ing, p, sc_json_get(v, "from"));
-                p->url = jstr(v, "permalink_url");
+                p->url = opt_str(ing, v, "permalink_url", "url");
                 if (!p->url)
-                        p->url = jstr(v, "link");
+                        p->url = opt_str(ing, v, "link", "url");
                 text = sc_json_get(v, "message");
                 if (parse_when(sc_json_get(v, "created_time"), &p->created_at) &&
                     parse_when(sc_json_get(entry, "time"), &p->created_at))
@@ -481,38 +690,37 @@ static int meta_webhook(sc_ingest_t *ing, const sc_jv_t *root, const char *objec
 static int review(sc_ingest_t *ing, const sc_jv_t *o, const char *type, const char *hint,
                   int64_t now_ms, sc_ingest_result_t *res)
 {
-        sc_post_t *p = new_post(res);
+        sc_post_t *p = new_post(ing, res, type);
         if (!p)
                 return fail(res, "too_many_items", "more than %d posts",
                             SC_INGEST_MAX_POSTS);
         if (!strcmp(type, "review")) {
                 p->platform = "review";
         } else {
-                const char *pl = jstr(o, "platform");
+                const char *pl = req_str(ing, o, "platform");
                 p->platform = pl ? pl : "comment";
         }
-        p->post_id = jid(ing, sc_json_get(o, "id"));
+        p->post_id = jid(ing, sc_json_get(o, "id"), "id");
         const sc_jv_t *a = sc_json_get(o, "author");
         if (a && a->type == SC_JSON_OBJECT) {
                 author_from(ing, p, a);
                 if (!p->author_id && p->author_handle)
                         p->author_id = p->author_handle; /* review sites name, not id */
         }
-        p->parent_id = jid(ing, sc_json_get(o, "reply_to"));
-        p->thread_id = jid(ing, sc_json_get(o, "thread_id"));
+        p->parent_id = jid(ing, sc_json_get(o, "reply_to"), "reply_to");
+        p->thread_id = jid(ing, sc_json_get(o, "thread_id"), "thread_id");
         if (!p->thread_id)
                 p->thread_id = p->parent_id;
-        p->url = jstr(o, "url");
-        p->lang_hint = jstr(o, "lang");
-        int64_t r;
-        if (sc_json_int64(sc_json_get(o, "rating"), &r) == 0)
-                p->rating = r > 5 || r < 1 ? -1 : (int)r;
+        p->url = opt_str(ing, o, "url", "url");
+        p->lang_hint = opt_str(ing, o, "lang", "lang");
+        p->rating = rating(ing, sc_json_get(o, "rating"));
         if (parse_when(sc_json_get(o, "created_at"), &p->created_at))
                 return fail(res, "bad_timestamp", "created_at missing or unreadable");
         const sc_jv_t *text = sc_json_get(o, "text");
         if (!text && p->rating)
                 text = sc_json_get(o, "title");
-        return finish_post(ing, res, p, type, jstr(o, "brand"), hint, text, now_ms);
+        const char *brand = req_str(ing, o, "brand");
+        return finish_post(ing, res, p, type, brand, hint, text, now_ms);
 }
 
 int sc_ingest_normalize(sc_ingest_t *ing, const char *buf, size_t len, const char *format,
@@ -523,7 +731,11 @@ int sc_ingest_normalize(sc_ingest_t *ing, const char *buf, size_t len, const cha
         res->ignored_reason = NULL;
         res->error = NULL;
         res->detail[0] = '\0';
+        res->norm_cnt = res->norm_lost = 0;
         ing->arena_used = 0;
+        ing->res = res;
+        ing->where = "input";
+        ing->post_bad = 0;
 
         if (len > ing->opts.max_message_bytes)
                 return fail(res, "too_large", "message of %zu bytes exceeds %zu", len,

@@ -22,11 +22,16 @@
 
 typedef struct sc_ingest_s sc_ingest_t;
 
+/* 0 in a limit means its default (in parentheses). */
 typedef struct sc_ingest_opts_s {
         size_t max_message_bytes; /* whole input; larger is rejected unparsed */
         size_t max_text_bytes;    /* post text */
         int64_t max_future_ms;    /* created_at may be this far ahead of now */
         int multi_brand_all;      /* ingest.multi_brand: all (1) or first (0) */
+        size_t max_id_bytes;      /* post, author, parent, thread ids (256) */
+        size_t max_handle_bytes;  /* author handle, cut beyond (256) */
+        size_t max_url_bytes;     /* url, dropped beyond (2048) */
+        int64_t max_followers;    /* author followers, 0 beyond (10^10) */
 } sc_ingest_opts_t;
 
 #define SC_INGEST_MAX_POSTS 64
@@ -57,6 +62,20 @@ typedef struct sc_ingest_attr_s {
         const char *reply_to_author_id; /* 3: the author the post answers */
 } sc_ingest_attr_t;
 
+#define SC_INGEST_MAX_NORMS 16
+/* A lang hint longer than this is no language tag (BCP 47 tags in use are
+ * far shorter). */
+#define SC_INGEST_MAX_LANG 35
+
+/* A malformed optional field that was normalized rather than refused:
+ * field ("author.followers", "author.handle", "author.verified", "lang",
+ * "url") and action ("wrong_type", "out_of_range", "too_long", "malformed",
+ * "truncated"). Both are string literals. */
+typedef struct sc_ingest_norm_s {
+        const char *field;
+        const char *action;
+} sc_ingest_norm_t;
+
 typedef struct sc_ingest_result_s {
         sc_post_t posts[SC_INGEST_MAX_POSTS];
         sc_ingest_attr_t attr[SC_INGEST_MAX_POSTS]; /* of posts[i] */
@@ -68,9 +87,13 @@ typedef struct sc_ingest_result_s {
         /* Set when the input (or one of its items) is invalid: a short code
          * (bad_json, invalid_utf8, too_large, text_too_long, missing_field,
          * bad_timestamp, unknown_platform, unknown_brand, unknown_format,
-         * too_many_items) and a human detail. */
+         * too_many_items, bad_field) and a human detail naming the field. */
         const char *error;
         char detail[256];
+        /* What was normalized in the input's posts (the first
+         * SC_INGEST_MAX_NORMS; norm_lost counts the rest). */
+        sc_ingest_norm_t norms[SC_INGEST_MAX_NORMS];
+        size_t norm_cnt, norm_lost;
 } sc_ingest_result_t;
 
 /* brands is borrowed and must outlive the normalizer (or be swapped with

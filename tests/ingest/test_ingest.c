@@ -219,6 +219,184 @@ int main(void)
         CHECK_STR(res.error, "too_large");
         free(huge);
 
+        /* Strict fields (issue 11): wrong-typed or out-of-bounds fields are
+         * either refused (bad_field, naming the field) or normalized and
+         * reported in res.norms - never silently. */
+#define CANON(extra)                                                                     \
+        "{\"platform\":\"x\",\"brand\":\"telko\",\"post_id\":\"v1\",\"author\":{\"id\":" \
+        "\"1\"" extra "},\"text\":\"a\",\"created_at\":\"2026-11-19T10:00:00Z\""
+        struct {
+                const char *json, *reason, *field;
+        } refused[] = {
+            {CANON("") ",\"parent_id\":{\"id\":\"1\"}}", "bad_field", "parent_id"},
+            {CANON("") ",\"thread_id\":[1]}", "bad_field", "thread_id"},
+            {CANON("") ",\"rating\":\"five\"}", "bad_field", "rating"},
+            {CANON("") ",\"rating\":4.5}", "bad_field", "rating"},
+            {CANON("") ",\"rating\":{}}", "bad_field", "rating"},
+            {"{\"platform\":\"x\",\"brand\":5,\"post_id\":\"v1\",\"author\":{\"id\":"
+             "\"1\"},\"text\":\"a\",\"created_at\":\"2026-11-19T10:00:00Z\"}",
+             "bad_field", "brand"},
+            {"{\"platform\":7,\"brand\":\"telko\",\"post_id\":\"v1\",\"author\":{\"id\":"
+             "\"1\"},\"text\":\"a\",\"created_at\":\"2026-11-19T10:00:00Z\"}",
+             "bad_field", "platform"},
+            {"{\"platform\":\"x\",\"brand\":\"telko\",\"post_id\":true,\"author\":{"
+             "\"id\":\"1\"},\"text\":\"a\",\"created_at\":\"2026-11-19T10:00:00Z\"}",
+             "bad_field", "post_id"},
+            {"{\"platform\":\"x\",\"brand\":\"telko\",\"post_id\":\"v1\",\"author\":{"
+             "\"id\":1.5},\"text\":\"a\",\"created_at\":\"2026-11-19T10:00:00Z\"}",
+             "bad_field", "author.id"},
+            {"{\"platform\":\"x\",\"brand\":\"telko\",\"post_id\":\"v1\",\"author\":{"
+             "\"id\":\"1\"},\"text\":42,\"created_at\":\"2026-11-19T10:00:00Z\"}",
+             "bad_field", "text"},
+            {"{\"platform\":\"x\",\"brand\":\"telko\",\"post_id\":\"v1\",\"author\":"
+             "\"kasia\",\"text\":\"a\",\"created_at\":\"2026-11-19T10:00:00Z\"}",
+             "bad_field", "author"},
+            {"{\"platform\":\"x\",\"brand\":\"telko\",\"post_id\":\"\",\"author\":{"
+             "\"id\":\"1\"},\"text\":\"a\",\"created_at\":\"2026-11-19T10:00:00Z\"}",
+             "missing_field", "post id"},
+        };
+        for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+                CHECK(norm(ing, refused[i].json) == -1);
+                if (strcmp(res.error, refused[i].reason) ||
+                    !strstr(res.detail, refused[i].field))
+                        fprintf(stderr, "refused %zu: %s (%s)\n", i, res.error,
+                                res.detail);
+                CHECK_STR(res.error, refused[i].reason);
+                CHECK(strstr(res.detail, refused[i].field) != NULL);
+                CHECK_INT(res.post_cnt, 0);
+        }
+        /* An id over ingest.max_id_bytes (256 by default), or with a control
+         * character, is refused and named. */
+        {
+                char *j = malloc(2000);
+                snprintf(j, 2000,
+                         "{\"platform\":\"x\",\"brand\":\"telko\",\"post_id\":\"%0300d\","
+                         "\"author\":{\"id\":\"1\"},\"text\":\"a\",\"created_at\":"
+                         "\"2026-11-19T10:00:00Z\"}",
+                         7);
+                CHECK(norm(ing, j) == -1);
+                CHECK_STR(res.error, "bad_field");
+                CHECK(strstr(res.detail, "post_id of 300 bytes"));
+                CHECK(norm(ing, CANON("") ",\"parent_id\":\"a\\nb\"}") == -1);
+                CHECK_STR(res.error, "bad_field");
+                CHECK(strstr(res.detail, "parent_id contains a control"));
+                free(j);
+        }
+        struct {
+                const char *json, *field, *action;
+                long long followers;
+        } normalized[] = {
+            {CANON(",\"followers\":-5") "}", "author.followers", "out_of_range", 0},
+            {CANON(",\"followers\":1e23") "}", "author.followers", "out_of_range", 0},
+            {CANON(",\"followers\":1e400") "}", "author.followers", "out_of_range", 0},
+            {CANON(",\"followers\":9223372036854775807") "}", "author.followers",
+             "out_of_range", 0},
+            {CANON(",\"followers\":10000000001") "}", "author.followers", "out_of_range",
+             0},
+            {CANON(",\"followers\":12.5") "}", "author.followers", "out_of_range", 0},
+            {CANON(",\"followers\":\"many\"") "}", "author.followers", "wrong_type", 0},
+            {CANON(",\"followers\":[1]") "}", "author.followers", "wrong_type", 0},
+            {CANON(",\"verified\":\"yes\"") "}", "author.verified", "wrong_type", 0},
+            {CANON(",\"handle\":5") "}", "author.handle", "wrong_type", 0},
+            {CANON("") ",\"lang\":5}", "lang", "wrong_type", 0},
+            {CANON("") ",\"lang\":\"p l\"}", "lang", "malformed", 0},
+            {CANON("") ",\"url\":{}}", "url", "wrong_type", 0},
+            {CANON("") ",\"url\":\"javascript:alert(1)\"}", "url", "malformed", 0},
+            {CANON("") ",\"url\":\"https://a b\"}", "url", "malformed", 0},
+        };
+        for (size_t i = 0; i < sizeof(normalized) / sizeof(normalized[0]); i++) {
+                CHECK(norm(ing, normalized[i].json) == 0);
+                if (res.norm_cnt != 1 ||
+                    strcmp(res.norms[0].field, normalized[i].field) ||
+                    strcmp(res.norms[0].action, normalized[i].action))
+                        fprintf(stderr, "normalized %zu: %zu norms, first %s %s\n", i,
+                                res.norm_cnt, res.norm_cnt ? res.norms[0].field : "-",
+                                res.norm_cnt ? res.norms[0].action : "-");
+                CHECK_INT(res.post_cnt, 1);
+                CHECK_INT(res.norm_cnt, 1);
+                CHECK_STR(res.norms[0].field, normalized[i].field);
+                CHECK_STR(res.norms[0].action, normalized[i].action);
+                CHECK_INT(res.posts[0].author_followers, normalized[i].followers);
+        }
+        /* In bounds: kept as given, nothing reported. */
+        CHECK(
+            norm(
+                ing,
+                CANON(
+                    ",\"followers\":10000000000,\"verified\":true") ",\"lang\":"
+                                                                    "\"en-GB\",\"url\":"
+                                                                    "\"https://x.com/a/"
+                                                                    "status/"
+                                                                    "1\",\"rating\":null,"
+                                                                    "\"parent_id\":"
+                                                                    "null}") == 0);
+        CHECK_INT(res.norm_cnt, 0);
+        CHECK_INT(res.posts[0].author_followers, 10000000000LL);
+        CHECK_STR(res.posts[0].lang_hint, "en-GB");
+        CHECK_STR(res.posts[0].url, "https://x.com/a/status/1");
+        CHECK(res.posts[0].parent_id == NULL);
+        CHECK(norm(ing, CANON(",\"followers\":\"120\"") "}") == 0);
+        CHECK_INT(res.posts[0].author_followers, 120);
+        CHECK_INT(res.norm_cnt, 0);
+        /* A 30,000-byte handle is cut (on a character boundary), a 5,000-byte
+         * lang and a 3,000-byte url dropped: the post itself goes on. */
+        {
+                size_t cap = 60000;
+                char *j = malloc(cap), *h = malloc(30001), *l = malloc(5001),
+                     *u = malloc(3001);
+                for (int k = 0; k < 30000; k += 2)
+                        memcpy(h + k, "\xc5\x82", 2); /* ł */
+                h[30000] = '\0';
+                memset(l, 'p', 5000);
+                l[5000] = '\0';
+                memcpy(u, "https://", 8);
+                memset(u + 8, 'u', 2992);
+                u[3000] = '\0';
+                snprintf(j, cap,
+                         "{\"platform\":\"x\",\"brand\":\"telko\",\"post_id\":\"v1\","
+                         "\"author\":{\"id\":\"1\",\"handle\":\"%s\"},\"text\":\"a\","
+                         "\"lang\":\"%s\",\"url\":\"%s\",\"created_at\":"
+                         "\"2026-11-19T10:00:00Z\"}",
+                         h, l, u);
+                sc_ingest_opts_t big = o;
+                big.max_message_bytes = cap;
+                sc_ingest_t *ing3 = sc_ingest_new(brands, &big);
+                CHECK(sc_ingest_normalize(ing3, j, strlen(j), NULL, NULL, NOW, &res) ==
+                      0);
+                CHECK_INT(res.norm_cnt, 3);
+                CHECK_STR(res.norms[0].field, "author.handle");
+                CHECK_STR(res.norms[0].action, "truncated");
+                CHECK_INT(strlen(res.posts[0].author_handle), 256);
+                CHECK(memcmp(res.posts[0].author_handle, h, 256) == 0);
+                CHECK_STR(res.norms[1].field, "lang");
+                CHECK_STR(res.norms[1].action, "too_long");
+                CHECK(res.posts[0].lang_hint == NULL);
+                CHECK_STR(res.norms[2].field, "url");
+                CHECK_STR(res.norms[2].action, "too_long");
+                CHECK(res.posts[0].url == NULL);
+                sc_ingest_destroy(ing3);
+                free(j);
+                free(h);
+                free(l);
+                free(u);
+        }
+        /* The same rules in the platform shapes: X followers_count. */
+        CHECK(norm(ing,
+                   "{\"data\":{\"id\":\"5\",\"text\":\"telko\",\"author_id\":\"9\","
+                   "\"created_at\":\"2026-11-19T07:40:00Z\"},\"includes\":{\"users\":"
+                   "[{\"id\":\"9\",\"username\":\"k\",\"public_metrics\":{"
+                   "\"followers_count\":-1}}]}}") == 0);
+        CHECK_INT(res.norm_cnt, 1);
+        CHECK_STR(res.norms[0].field, "author.followers");
+        CHECK(norm(ing,
+                   "{\"object\":\"page\",\"entry\":[{\"id\":\"555000111\",\"time\":"
+                   "1795076000,\"changes\":[{\"field\":\"feed\",\"value\":{\"item\":"
+                   "\"comment\",\"comment_id\":\"c1\",\"post_id\":\"p1\","
+                   "\"parent_id\":{},\"from\":{\"id\":\"7\"},\"message\":\"x\"}}]}]}") ==
+              -1);
+        CHECK_STR(res.error, "bad_field");
+        CHECK(strstr(res.detail, "entry[0].changes[0]: parent_id is an object"));
+
         /* The bundled samples: 25 valid posts (6 by brands), 7 malformed */
         FILE *fp = fopen(SC_SOURCE_DIR "/samples/sample-posts.jsonl", "r");
         CHECK(fp != NULL);

@@ -8,6 +8,10 @@
 #     $SC_CTL, else found beside $SC_DEVBROKER in the build.
 #   sc_start_redis DIR                -> SC_REDIS_PORT, SC_REDIS_URL
 #   sc_stop_redis / sc_restart_redis / sc_stop_broker
+#   sc_broker_ctl CMD...              devbroker fault control: down | up |
+#                                     "produce_errors N CODE" (waits for it)
+#   SC_REDIS_AOF=1                    redis with appendonly yes: a restart keeps
+#                                     the data (sc_restart_redis = crash + recover)
 #   sc_start_webhook DIR PORT SECRET  -> SC_HOOK_PID  (tests/alert/webhook_server.py;
 #                                       requests logged to DIR/requests.jsonl)
 #   sc_cleanup                        stops whatever is still running
@@ -29,7 +33,10 @@ sc_start_broker() { # dir [partitions]
   local dir=$1 parts=${2:-3} file=$1/bootstrap.txt i
   [ -x "${SC_DEVBROKER:-}" ] || { echo "stack: SC_DEVBROKER not set or not executable" >&2; return 1; }
   rm -f "$file"
-  "$SC_DEVBROKER" --partitions "$parts" --bootstrap-file "$file" >"$dir/devbroker.log" 2>&1 &
+  SC_BROKER_CONTROL=$dir/broker.control
+  rm -f "$SC_BROKER_CONTROL"
+  "$SC_DEVBROKER" --partitions "$parts" --bootstrap-file "$file" \
+    --control "$SC_BROKER_CONTROL" >"$dir/devbroker.log" 2>&1 &
   SC_BROKER_PID=$!
   for i in $(seq 1 100); do
     [ -s "$file" ] && break
@@ -61,6 +68,18 @@ _sc_start_kafka() { # dir [partitions]
   cp "$1/kafka/bootstrap.txt" "$1/bootstrap.txt"
 }
 
+sc_broker_ctl() { # command lines...
+  local i
+  printf '%s\n' "$@" >"$SC_BROKER_CONTROL.tmp"
+  mv "$SC_BROKER_CONTROL.tmp" "$SC_BROKER_CONTROL"
+  for i in $(seq 1 100); do
+    [ -e "$SC_BROKER_CONTROL" ] || return 0
+    sleep 0.1
+  done
+  echo "stack: devbroker did not take the control command" >&2
+  return 1
+}
+
 sc_stop_broker() {
   if [ "${SC_TEST_BROKER:-devbroker}" = kafka ]; then
     declare -F sc_kafka_stop >/dev/null && sc_kafka_stop
@@ -74,7 +93,10 @@ sc_stop_broker() {
 }
 
 _sc_redis_up() {
-  redis-server --port "$SC_REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+  local aof=no
+  [ "${SC_REDIS_AOF:-0}" = 1 ] && aof=yes
+  redis-server --port "$SC_REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly "$aof" \
+    --appendfsync always \
     --dir "$SC_REDIS_DIR" --daemonize no --loglevel warning \
     >>"$SC_REDIS_DIR/redis.log" 2>&1 &
   SC_REDIS_PID=$!
@@ -105,7 +127,8 @@ sc_stop_redis() {
   fi
 }
 
-# Same port, empty data: an outage as the workers see it.
+# Same port, empty data (with SC_REDIS_AOF=1: the data the AOF kept): an
+# outage as the workers see it.
 sc_restart_redis() {
   sc_stop_redis
   _sc_redis_up

@@ -6,7 +6,9 @@
  *   track_feed BROKERS FILE        one record per line of FILE (TSV):
  *     in  BRAND PLATFORM POST_ID PARENT THREAD CREATED NEEDS_REPLY TEAM DUE PRIORITY
  * CALENDAR re  BRAND PLATFORM POST_ID PARENT THREAD CREATED
- *   ("-" is null; CREATED/DUE are RFC 3339; '#' starts a comment line)
+ *   ("-" is null, '""' an empty string (a poison record: an empty POST_ID
+ *   also empties the event id); CREATED/DUE are RFC 3339; '#' starts a
+ *   comment line)
  *   track_feed BROKERS --gen N BASE_MS [FIRST]
  *     N generated conversations (see gen() below; the stack test computes
  *     the expected figures with the same rules).
@@ -55,11 +57,20 @@ static const char *opt(const char *s)
         return s && strcmp(s, "-") ? s : NULL;
 }
 
+static const char *field(const char *s)
+{
+        return strcmp(s, "\"\"") ? s : "";
+}
+
 static void post_of(sc_post_t *p, const char *brand, const char *pf, const char *pid,
                     const char *parent, const char *thread, int64_t ca, int is_brand,
                     char *eid, size_t eid_size)
 {
+        brand = field(brand);
+        pid = field(pid);
         snprintf(eid, eid_size, "%s:%s", pf, pid);
+        if (!*pid)
+                eid[0] = '\0';
         memset(p, 0, sizeof(*p));
         p->event_id = eid;
         p->brand = brand;
