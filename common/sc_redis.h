@@ -43,11 +43,16 @@ void sc_redis_destroy(sc_redis_t *r);
 sc_redis_script_t *sc_redis_script(sc_redis_t *r, const char *lua);
 
 /* Marks s as passing every key it touches in KEYS. In a cluster, while a
- * slot migrates, Redis answers ASK when the declared keys are gone from the
+ * slot migrates, Redis answers ASK when a declared key is gone from the
  * migrating node: the client follows it for such scripts (and for plain
  * commands); any other script's batch fails (held and retried by the caller,
  * like on an outage) until the migration ends, since its undeclared keys may
- * still be on the migrating node. sc_redis_claim_lua is marked by itself. */
+ * still be on the migrating node. But Redis decides on the declared keys
+ * only: an unmarked script must declare a key that never exists (e.g. the
+ * bare prefix "sc:{brand}:"), else the migrating node runs it while its
+ * undeclared keys are half moved (Redis 7.0: "Script attempted to access a
+ * non local key", after the writes it made so far). sc_redis_claim_lua is
+ * marked by itself. */
 void sc_redis_script_declares_keys(sc_redis_script_t *s);
 
 /* "First claim wins, naming its origin": KEYS[1] the claim key, ARGV[1] the

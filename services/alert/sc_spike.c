@@ -21,7 +21,11 @@ static const char COUNT_LUA[] =
     "end\n"
     "return 1\n";
 
-/* KEYS: storm, clock, recent, outbox. ARGV: bucket prefix, minute, window,
+/* KEYS: storm, clock, recent, outbox, and the brand's bare prefix
+ * "sc:{brand}:", a key that never exists: the bucket keys are not declared,
+ * so while the slot migrates the old master must answer ASK (the batch is
+ * held, sc_redis.h) rather than run this with some buckets already moved.
+ * ARGV: bucket prefix, minute, window,
  * bucket, days, k, min_count, ttl, series name (brand[:topic]), brand, topic,
  * the caller's current minute (a clock more than a bucket past it was set
  * by a post from the future before minutes were clamped to now: ignored).
@@ -148,6 +152,7 @@ sc_spike_t *sc_spike_new(sc_redis_t *r, const sc_spike_opts_t *opts, char *errst
                 free(s);
                 return NULL;
         }
+        sc_redis_script_declares_keys(s->count);
         return s;
 }
 
@@ -311,7 +316,7 @@ size_t sc_spike_prepare(sc_spike_t *s)
                         s->evals[j] = tmp;
                 }
         }
-        char k[4][2 * MAX_NAME + 64], prefix[2 * MAX_NAME + 64], series[2 * MAX_NAME + 2];
+        char k[5][2 * MAX_NAME + 64], prefix[2 * MAX_NAME + 64], series[2 * MAX_NAME + 2];
         char mins[24], nowm[24], win[24], bucket[24], days[16], kk[32], minc[24], ttl[24];
         snprintf(win, sizeof(win), "%lld", (long long)s->o.window_ms);
         snprintf(bucket, sizeof(bucket), "%lld", (long long)s->o.bucket_ms);
@@ -326,15 +331,16 @@ size_t sc_spike_prepare(sc_spike_t *s)
                 key(k[1], sizeof(k[1]), e->brand, "clock", e->topic);
                 key(k[2], sizeof(k[2]), e->brand, "recent", e->topic);
                 sc_spike_outbox_key(e->brand, k[3], sizeof(k[3]));
+                snprintf(k[4], sizeof(k[4]), "sc:{%s}:", e->brand);
                 key(prefix, sizeof(prefix), e->brand, "neg", e->topic);
                 size_t l = strlen(prefix);
                 snprintf(prefix + l, sizeof(prefix) - l, ":");
                 series_name(series, sizeof(series), e->brand, e->topic);
                 snprintf(mins, sizeof(mins), "%lld", (long long)e->minute);
-                const char *argv[] = {k[0],   k[1],     k[2],     k[3], prefix, mins,
-                                      win,    bucket,   days,     kk,   minc,   ttl,
-                                      series, e->brand, e->topic, nowm};
-                if (sc_redis_append_script(s->redis, s->eval, 4, 16, argv, NULL) == 0)
+                const char *argv[] = {k[0], k[1],   k[2],     k[3],     k[4], prefix,
+                                      mins, win,    bucket,   days,     kk,   minc,
+                                      ttl,  series, e->brand, e->topic, nowm};
+                if (sc_redis_append_script(s->redis, s->eval, 5, 17, argv, NULL) == 0)
                         s->cmds++;
         }
         return s->cmds;

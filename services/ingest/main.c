@@ -239,6 +239,9 @@ static int ingest_init(sc_worker_t *w, void **statep, char *errstr, size_t errst
         s->ing = sc_ingest_new(sc_worker_brands(w), &o);
         s->multi_brand_all = o.multi_brand_all;
         s->attr = sc_redis_script(sc_worker_redis(w), attr_lua);
+        /* It touches only its KEYS: ASK is safe to follow while a slot migrates. */
+        if (s->attr)
+                sc_redis_script_declares_keys(s->attr);
         snprintf(s->ttl, sizeof(s->ttl), "%lld",
                  (long long)sc_config_int(c, "ingest.dedup_ttl_s"));
         sc_metrics_t *m = sc_worker_metrics(w);

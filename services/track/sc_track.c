@@ -781,7 +781,7 @@ static int run_bfrt(sc_track_t *t, char *errstr, size_t errstr_size)
                 }
                 args_t a;
                 a_begin(t, &a, brand);
-                a_fmt_key(t, &a, brand, "pending", NULL, NULL);
+                a_fmt_key(t, &a, brand, "", NULL, NULL);
                 a_common(t, &a, brand);
                 a_str(t, &a, t->pack.data, t->pack.len);
                 if (rc || push_call(t, CALL_BFRT, 0, brand) || a_send(t, &a, t->s_bfrt)) {
@@ -840,7 +840,7 @@ static int send_batches(sc_track_t *t)
                         const char *brand = t->strs.data + g->brand_off;
                         args_t a;
                         a_begin(t, &a, brand);
-                        a_fmt_key(t, &a, brand, "pending", NULL, NULL);
+                        a_fmt_key(t, &a, brand, "", NULL, NULL);
                         a_common(t, &a, brand);
                         a_str(t, &a, t->ncal.data ? t->ncal.data : "", t->ncal.len);
                         a_str(t, &a, t->pack.data, t->pack.len);
@@ -1052,7 +1052,7 @@ int sc_track_scan(sc_track_t *t, const char *const *brands, size_t nb, int64_t n
         for (size_t i = 0; i < nb; i++) {
                 args_t a;
                 a_begin(t, &a, brands[i]);
-                a_fmt_key(t, &a, brands[i], "pending", NULL, NULL);
+                a_fmt_key(t, &a, brands[i], "", NULL, NULL);
                 a_common(t, &a, brands[i]);
                 a_int(t, &a, now_ms);
                 a_int(t, &a, t->conf.breach_grace_ms);
@@ -1063,7 +1063,7 @@ int sc_track_scan(sc_track_t *t, const char *const *brands, size_t nb, int64_t n
                 push_call(t, CALL_SCAN, 0, brands[i]);
                 a_send(t, &a, t->s_scan);
                 a_begin(t, &a, brands[i]);
-                a_fmt_key(t, &a, brands[i], "outbox", NULL, NULL);
+                a_fmt_key(t, &a, brands[i], "", NULL, NULL);
                 a_common(t, &a, brands[i]);
                 a_int(t, &a, t->conf.scan_limit);
                 push_call(t, CALL_OUTBOX, 0, brands[i]);

@@ -5,8 +5,10 @@
 #  A. one node: chunks 1+2, stats; chunk 3, stats (the reference);
 #  B. cluster: chunk 1; chunk 2 fed while the slot of {telko} is migrated to
 #     another master key by key (SETSLOT IMPORTING/MIGRATING + MIGRATE: the
-#     workers meet ASK, TRYAGAIN and MOVED) -> `socialcarectl stats` equals A
-#     exactly, the business gauges read from the cluster;
+#     workers meet ASK, TRYAGAIN and MOVED), telko's pending set and outbox
+#     last (its second half goes through while they are the only keys left on
+#     the old master) -> `socialcarectl stats` equals A exactly, the business
+#     gauges read from the cluster;
 #  C. chunk 3 fed while telko's master is SIGKILLed and its replica promoted
 #     -> no counter above the reference (no double count); what is lost
 #     (acknowledged writes not yet replicated) is measured and printed.
@@ -72,6 +74,12 @@ for c in range(3):
             out.append(rec("29%016d" % k, acct, "9%03d" % (k % 4), "@user%d sprawdzamy" % (k % 500),
                            at2, pid, pid, b))
         k += 1
+    if c == 0:
+        # Unanswered telko posts due after the pinned now: telko's pending
+        # set exists for the whole run (the migration moves it last).
+        for j in range(3):
+            out.append(rec("39%016d" % j, "late%d" % j, str(3000 + j), brands[0][3] + " late %d" % j,
+                           "2026-11-20T11:5%d:00.000Z" % (5 + j), "39%016d" % j, None, "telko"))
     with open("%s/chunk%d.jsonl" % (work, c + 1), "w") as f:
         f.write("\n".join(out) + "\n")
 PY
@@ -193,28 +201,48 @@ for p in $(sc_cluster_cli "$P0" cluster nodes | awk '$3 ~ /master/ { split($2, a
 done
 [ -n "$from" ] && [ -n "$to" ] || fail "no masters to migrate between"
 masters=$(sc_cluster_cli "$P0" cluster nodes | awk '$3 ~ /master/ { split($2, a, "[:@]"); print a[2] }')
-migrate() { # slot from to: key by key, slowly, while the workers write
-  local fid tid keys out
-  fid=$(sc_cluster_cli "$from" cluster myid)
-  tid=$(sc_cluster_cli "$to" cluster myid)
-  sc_cluster_cli "$to" cluster setslot "$slot" importing "$fid" >/dev/null
-  sc_cluster_cli "$from" cluster setslot "$slot" migrating "$tid" >/dev/null
+# The keys track's scripts route by (telko's pending set, outbox) move LAST,
+# after the post records and day hashes: meanwhile the brand's state is split
+# between the nodes and no track script may run on either (ASK/TRYAGAIN: the
+# batch is held until the slot has moved).
+last=" sc:{telko}:pending sc:{telko}:outbox "
+migrate_keys() { # rest|last: 10 keys at a time, slowly, while the workers write
+  local keys batch k out
   for _ in $(seq 1 2000); do
-    mapfile -t keys < <(sc_cluster_cli "$from" cluster getkeysinslot "$slot" 10)
-    [ "${#keys[@]}" -gt 0 ] && [ -n "${keys[0]}" ] || break
-    out=$(sc_cluster_cli "$from" migrate 127.0.0.1 "$to" "" 0 5000 KEYS "${keys[@]}")
+    mapfile -t keys < <(sc_cluster_cli "$from" cluster getkeysinslot "$slot" 100000)
+    batch=()
+    for k in "${keys[@]}"; do
+      [ -n "$k" ] || continue
+      [ "$1" = last ] || case $last in *" $k "*) continue ;; esac
+      batch+=("$k")
+      [ ${#batch[@]} -lt 10 ] || break
+    done
+    [ ${#batch[@]} -gt 0 ] || return 0
+    out=$(sc_cluster_cli "$from" migrate 127.0.0.1 "$to" "" 0 5000 KEYS "${batch[@]}")
     [ "$out" = OK ] || { echo "MIGRATE: $out"; return 1; }
     sleep 0.02
   done
-  for p in $masters; do sc_cluster_cli "$p" cluster setslot "$slot" node "$tid" >/dev/null; done
 }
-echo "migrating slot $slot ({telko}) from :$from to :$to while chunk 2 is fed"
+fid=$(sc_cluster_cli "$from" cluster myid)
+tid=$(sc_cluster_cli "$to" cluster myid)
+[ "$(sc_cluster_cli "$from" exists 'sc:{telko}:pending')" = 1 ] ||
+  fail "telko has no pending set after chunk 1: nothing to migrate last"
+echo "migrating slot $slot ({telko}) from :$from to :$to while chunk 2 is fed, its pending set and outbox last"
 held0=$(metric_sum track socialcare_redis_errors_total)
 tm=$SECONDS
-migrate >"$work/migrate.log" 2>&1 &
+split -n l/2 "$work/chunk2.jsonl" "$work/half."
+sc_cluster_cli "$to" cluster setslot "$slot" importing "$fid" >/dev/null
+sc_cluster_cli "$from" cluster setslot "$slot" migrating "$tid" >/dev/null
+migrate_keys rest >"$work/migrate.log" 2>&1 &
 MIG=$!
-feed_slowly "$work/chunk2.jsonl"
+feed_slowly "$work/half.aa"
 wait "$MIG" || fail "migration failed: $(cat "$work/migrate.log")"
+# Every other key is on $to now: the second half goes through the workers
+# while telko's pending set and outbox are still on $from.
+feed_slowly "$work/half.ab"
+sleep 2
+migrate_keys last >>"$work/migrate.log" 2>&1 || fail "migration failed: $(cat "$work/migrate.log")"
+for p in $masters; do sc_cluster_cli "$p" cluster setslot "$slot" node "$tid" >/dev/null; done
 echo "migrated in $((SECONDS - tm)) s; track batches held meanwhile: $(($(metric_sum track socialcare_redis_errors_total) - held0))"
 [ "$(sc_cluster_master_of '{telko}')" = "$to" ] || fail "slot not migrated"
 settle "$SC_CLUSTER_URL" "$work/b2.json" "$(lines "$work"/chunk[12].jsonl)"

@@ -1,5 +1,5 @@
 -- A batch of one brand's records, in input order. KEYS[1] the brand's
--- pending set (routing only). ARGV[4] calendars (load_cals), ARGV[5] a
+-- prefix (routing only, prelude). ARGV[4] calendars (load_cals), ARGV[5] a
 -- msgpack array of records, each an array of strings:
 --   {'i', eid, pf, pid, thread, team, prio, uday, lday, created,
 --    needs_reply(0|1), due(0: none), calendar, url, text}   an inbound post

@@ -1,5 +1,5 @@
--- Business FRT of first replies, once each. KEYS[1] the brand's pending set
--- (routing only). ARGV[4] msgpack array of {post key, reply_created,
+-- Business FRT of first replies, once each. KEYS[1] the brand's prefix
+-- (routing only, prelude). ARGV[4] msgpack array of {post key, reply_created,
 -- business_frt_ms}. Returns how many were set.
 local n = 0
 local B = cmsgpack.unpack(ARGV[4])

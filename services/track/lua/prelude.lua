@@ -1,6 +1,10 @@
 -- Shared by every tracker script (prepended to each). Every key a script
--- touches starts with the prefix ARGV[1] = "sc:{<brand>}:" (one hash slot) -
--- KEYS[1] is a key of that brand so a cluster client routes the call.
+-- touches starts with the prefix ARGV[1] = "sc:{<brand>}:" (one hash slot).
+-- KEYS[1] is that bare prefix, a key that never exists: it routes the call
+-- to the brand's slot, and while that slot migrates the old master answers
+-- ASK (the importing one TRYAGAIN) instead of running the script with part
+-- of the brand's keys already moved: the client holds such a batch until
+-- the slot has moved (sc_redis.h).
 -- Common ARGV: [1] prefix, [2] retention of day keys (s), [3] TTL of post
 -- records and indexes (s).
 local P = ARGV[1]

@@ -1,5 +1,5 @@
--- The timer. KEYS[1] pending set. ARGV[4..] now grace_ms limit calendars
--- (load_cals) lateness_ms idle_ms.
+-- The timer. KEYS[1] the brand's prefix (routing only, prelude). ARGV[4..]
+-- now grace_ms limit calendars (load_cals) lateness_ms idle_ms.
 -- Breaches what is due by event time (into the outbox): pending posts, and
 -- late-answered ones whose breach waited for event time (lb), ends the wait
 -- of early replies whose window passed (processing time): the thread rule,
@@ -8,14 +8,15 @@
 -- Returns {breached, orphaned, matched, {'B' requests...}}.
 local now, grace, lim = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local nb, no, nm = 0, 0, 0
+local PK = P .. 'pending'
 load_cals(ARGV[7])
 wm_load(redis.call('GET', P .. 'wm'))
 local clock = event_clock(now, tonumber(ARGV[8]) or 0, tonumber(ARGV[9]) or 0)
 local upto = '(' .. I(clock - grace)
-for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', upto, 'LIMIT', 0, lim)) do
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', PK, '-inf', upto, 'LIMIT', 0, lim)) do
   local pk = P .. 'p:' .. m
   local h = get(pk)
-  zset(KEYS[1], m, false)
+  zset(PK, m, false)
   if h and h.st == 'open' then
     h.st, h.bx = 'missed', '1'
     put(pk, h)
