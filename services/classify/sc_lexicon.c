@@ -9,6 +9,7 @@
 #define SEP_STEM        0x01 /* after a stem that is not the phrase's last token */
 #define MAX_STATES      16
 #define MAX_TERM_TOKENS 8
+#define FEW_KIDS        4 /* more children: a byte table in the frozen form */
 
 typedef struct node_s {
         int32_t exact; /* entry ending here at a token end, or -1 */
@@ -17,6 +18,9 @@ typedef struct node_s {
          * separator child, and a leaf ends the walk at once. */
         uint32_t children;
         uint8_t has_stem_sep, has_word_sep;
+        /* Frozen form: 1 + the node's slot in btab when it has many
+         * children, else 0. */
+        uint32_t tab;
 } node_t;
 
 typedef struct edge_s {
@@ -46,6 +50,10 @@ struct sc_lexicon_s {
         uint32_t *first; /* per node: its first slot in ebyte/echild */
         unsigned char *ebyte;
         int32_t *echild;
+        /* Nodes with more than FEW_KIDS children: per byte, 1 + the child's
+         * index among the node's children, or 0. One load instead of a
+         * scan of dozens of bytes near the root. */
+        unsigned char *btab;
         /* A filter on how a token starts: bits for every 2-, 3- and 4-byte
          * start of a term (hashed into 2^16 bits each), bits for the 3-byte
          * stems (any longer token under them may match), and the first
@@ -160,6 +168,7 @@ void sc_lexicon_destroy(sc_lexicon_t *l)
         free(l->first);
         free(l->ebyte);
         free(l->echild);
+        free(l->btab);
         sc_text_destroy(l->tx);
         free(l);
 }
@@ -268,6 +277,8 @@ int sc_lexicon_freeze(sc_lexicon_t *l)
         free(l->first);
         free(l->ebyte);
         free(l->echild);
+        free(l->btab);
+        l->btab = NULL;
         l->first = calloc(l->node_cnt + 1, sizeof(*l->first));
         l->ebyte = malloc(l->edge_cnt + 1);
         l->echild = malloc((l->edge_cnt + 1) * sizeof(*l->echild));
@@ -301,6 +312,22 @@ int sc_lexicon_freeze(sc_lexicon_t *l)
                         l->root[b] = l->edges[i].child;
         }
         free(fill);
+        size_t tabs = 0;
+        for (size_t i = 0; i < l->node_cnt; i++) {
+                l->nodes[i].tab = 0;
+                if (l->nodes[i].children > FEW_KIDS && l->nodes[i].children < 255)
+                        l->nodes[i].tab = (uint32_t)++tabs;
+        }
+        l->btab = calloc(tabs ? tabs : 1, 256);
+        if (!l->btab)
+                return -1;
+        for (size_t i = 0; i < l->node_cnt; i++) {
+                if (!l->nodes[i].tab)
+                        continue;
+                unsigned char *t = l->btab + (size_t)(l->nodes[i].tab - 1) * 256;
+                for (uint32_t k = 0; k < l->nodes[i].children; k++)
+                        t[l->ebyte[l->first[i] + k]] = (unsigned char)(k + 1);
+        }
         l->frozen = 1;
         build_filter(l);
         return 0;
@@ -381,18 +408,24 @@ static void build_filter(sc_lexicon_t *l)
         }
 }
 
-static inline __attribute__((always_inline)) int32_t step(const sc_lexicon_t *l,
-                                                          int32_t node, unsigned char b)
+/* frozen is a constant where inlined: walk is compiled once per form. The
+ * root goes through its byte table like any node with many children. */
+static inline __attribute__((always_inline)) int32_t
+step(const sc_lexicon_t *l, int frozen, int32_t node, unsigned char b)
 {
-        if (!l->frozen)
+        if (!frozen)
                 return child(l, node, b);
-        if (node == 0)
-                return l->root[b];
-        const unsigned char *e = l->ebyte + l->first[node];
-        uint32_t n = l->nodes[node].children;
+        const node_t *nd = &l->nodes[node];
+        uint32_t f = l->first[node];
+        if (nd->tab) {
+                unsigned k = l->btab[(size_t)(nd->tab - 1) * 256 + b];
+                return k ? l->echild[f + k - 1] : -1;
+        }
+        const unsigned char *e = l->ebyte + f;
+        uint32_t n = nd->children;
         for (uint32_t i = 0; i < n && e[i] <= b; i++)
                 if (e[i] == b)
-                        return l->echild[l->first[node] + i];
+                        return l->echild[f + i];
         return -1;
 }
 
@@ -426,6 +459,9 @@ static void consider(best_t *b, int32_t entry, size_t tokens, int stem, size_t s
 
 static int walk(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, size_t i,
                 sc_lex_match_t *out) __attribute__((noinline));
+static inline __attribute__((always_inline)) int
+walk_as(const sc_lexicon_t *l, int frozen, const sc_token_t *toks, size_t cnt, size_t i,
+        sc_lex_match_t *out);
 
 /* The filter first, apart from the walk: most calls end here, without the
  * walk's frame. */
@@ -454,7 +490,15 @@ int sc_lexicon_match(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, 
 static int walk(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, size_t i,
                 sc_lex_match_t *out)
 {
-        int32_t cur[MAX_STATES], next[MAX_STATES];
+        return l->frozen ? walk_as(l, 1, toks, cnt, i, out)
+                         : walk_as(l, 0, toks, cnt, i, out);
+}
+
+static inline __attribute__((always_inline)) int
+walk_as(const sc_lexicon_t *l, int frozen, const sc_token_t *toks, size_t cnt, size_t i,
+        sc_lex_match_t *out)
+{
+        int32_t sa[MAX_STATES], sb[MAX_STATES], *cur = sa, *next = sb;
         size_t cur_n = 1, next_n;
         best_t best = {-1, 0, 0, 0};
         cur[0] = 0;
@@ -470,15 +514,16 @@ static int walk(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, size_
                                 if (p > 0) {
                                         consider(&best, nd->stem, covered, 1, p);
                                         int32_t sn = nd->has_stem_sep
-                                                         ? step(l, node, SEP_STEM)
+                                                         ? step(l, frozen, node, SEP_STEM)
                                                          : -1;
-                                        int32_t w = sn >= 0 ? step(l, sn, SEP_WORD) : -1;
+                                        int32_t w =
+                                            sn >= 0 ? step(l, frozen, sn, SEP_WORD) : -1;
                                         if (w >= 0 && next_n < MAX_STATES)
                                                 next[next_n++] = w;
                                 }
                                 if (p == n || !nd->children)
                                         break;
-                                node = step(l, node, s[p]);
+                                node = step(l, frozen, node, s[p]);
                                 if (node < 0)
                                         break;
                                 p++;
@@ -486,12 +531,15 @@ static int walk(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, size_
                         if (node < 0 || p != n)
                                 continue;
                         consider(&best, l->nodes[node].exact, covered, 0, 0);
-                        int32_t w =
-                            l->nodes[node].has_word_sep ? step(l, node, SEP_WORD) : -1;
+                        int32_t w = l->nodes[node].has_word_sep
+                                        ? step(l, frozen, node, SEP_WORD)
+                                        : -1;
                         if (w >= 0 && next_n < MAX_STATES)
                                 next[next_n++] = w;
                 }
-                memcpy(cur, next, next_n * sizeof(cur[0]));
+                int32_t *tmp = cur;
+                cur = next;
+                next = tmp;
                 cur_n = next_n;
         }
         if (best.entry < 0)
