@@ -558,6 +558,8 @@ static void score_run(const sc_classifier_t *c, int lang, const sc_token_t *t, s
                                 parts[k].len = parts[k].norm_len = parts[k].fold_len =
                                     tk->part_len[k];
                                 parts[k].repeat = 1;
+                                parts[k].fold_hash =
+                                    sc_text_fold_hash(tk->part[k], tk->part_len[k]);
                         }
                         st->neg_left = st->boost_left = 0;
                         score_run(c, lang, parts, tk->part_cnt, flags, st, ex, 1);

@@ -1177,6 +1177,7 @@ int sc_text_tokenize(sc_text_t *t, const char *s, size_t n)
                 struct sc_tok_off *o = &t->off[k];
                 tk->norm = t->arena + o->norm;
                 tk->fold = t->arena + o->fold;
+                tk->fold_hash = sc_text_fold_hash(tk->fold, tk->fold_len);
                 for (int q = 0; q < tk->part_cnt; q++)
                         tk->part[q] = t->arena + o->part[q];
                 if (tk->flags & SC_TOKF_ELONGATED)
@@ -1185,6 +1186,14 @@ int sc_text_tokenize(sc_text_t *t, const char *s, size_t n)
                         t->flags |= SC_TEXT_PL_DIACRITICS;
         }
         return (int)t->cnt;
+}
+
+uint32_t sc_text_fold_hash(const char *s, size_t n)
+{
+        uint32_t h = 2166136261u;
+        for (size_t i = 0; i < n; i++)
+                h = (h ^ (unsigned char)s[i]) * 16777619u;
+        return h ^ (h >> 15);
 }
 
 const sc_token_t *sc_text_tokens(const sc_text_t *t, size_t *cnt)
