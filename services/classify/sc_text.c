@@ -48,7 +48,14 @@ struct sc_text_s {
         int nomem;
         uint16_t cls[SC_TEXT_TABLE];
         uint32_t lower[SC_TEXT_TABLE];
+        /* ASCII: letter, upper and lower counts of a byte packed in one
+         * word (ACNT_BITS each), so the word scan adds once per byte. */
+        uint64_t acnt[0x80];
+        unsigned char alow[0x80];
 };
+
+#define ACNT_BITS 21
+#define ACNT_MASK ((1u << ACNT_BITS) - 1)
 
 static const char *const sc_tok_names[] = {
     "?",     "word",     "url",    "mention", "hashtag",
@@ -239,6 +246,12 @@ sc_text_t *sc_text_new(size_t max_bytes)
                     !strchr("hHwW", (int)cp))
                         k |= K_PLAIN;
                 t->cls[cp] = (uint16_t)k;
+                if (cp < 0x80) {
+                        t->acnt[cp] = (uint64_t)((k & K_LETTER) != 0) |
+                                      (uint64_t)((k & K_UPPER) != 0) << ACNT_BITS |
+                                      (uint64_t)((k & K_LOWER) != 0) << 2 * ACNT_BITS;
+                        t->alow[cp] = (unsigned char)t->lower[cp];
+                }
         }
         return t;
 }
@@ -760,20 +773,36 @@ static size_t scan_word(const sc_text_t *t, const unsigned char *p, size_t n, si
         unsigned pc = 0;
         int fast = 1, foldy = 0;
         while (j < n) {
-                /* ASCII letters and digits: one table lookup each, no decode. */
-                unsigned char b = p[j];
-                if (b < 0x80 && (t->cls[b] & K_WORD) && fast) {
-                        unsigned c = t->cls[b];
-                        char lo = (char)t->lower[b];
-                        letters += (c & K_LETTER) != 0;
-                        upper += (c & K_UPPER) != 0;
-                        lower += (c & K_LOWER) != 0;
-                        if (k >= 2 && o[k - 1] == lo && o[k - 2] == lo && (c & K_LETTER))
-                                foldy = 1;
-                        o[k++] = lo;
-                        pc = c;
-                        j++;
-                        continue;
+                if (fast) {
+                        /* ASCII letters and digits: one table lookup each, no
+                         * decode; the counts packed (flushed before they can
+                         * overflow), the last two bytes written kept at hand. */
+                        size_t lim = n - j > ACNT_MASK ? j + ACNT_MASK : n;
+                        uint64_t acc = 0;
+                        unsigned p1 = k >= 1 ? (unsigned char)o[k - 1] : 0x100,
+                                 p2 = k >= 2 ? (unsigned char)o[k - 2] : 0x100;
+                        while (j < lim) {
+                                unsigned char b = p[j];
+                                if (b >= 0x80 || !(t->cls[b] & K_WORD))
+                                        break;
+                                unsigned c = t->cls[b], lo = t->alow[b];
+                                acc += t->acnt[b];
+                                if (lo == p1 && lo == p2 && (c & K_LETTER))
+                                        foldy = 1;
+                                p2 = p1;
+                                p1 = lo;
+                                o[k++] = (char)lo;
+                                pc = c;
+                                j++;
+                        }
+                        letters += acc & ACNT_MASK;
+                        upper += acc >> ACNT_BITS & ACNT_MASK;
+                        lower += acc >> 2 * ACNT_BITS & ACNT_MASK;
+                        if (j == lim) {
+                                if (j < n)
+                                        continue;
+                                break;
+                        }
                 }
                 uint32_t cp;
                 if (p[j] < 0x80) {
