@@ -1217,12 +1217,43 @@ int sc_text_tokenize(sc_text_t *t, const char *s, size_t n)
         return (int)t->cnt;
 }
 
+static uint64_t rd32(const char *s)
+{
+        uint32_t v;
+        memcpy(&v, s, sizeof(v));
+        return v;
+}
+
+/* 64 x 64 -> 128-bit multiply folded (wyhash's mixer): every input bit
+ * reaches the low bits used as a table slot. */
+static uint64_t mum(uint64_t a, uint64_t b)
+{
+        __uint128_t r = (__uint128_t)a * b;
+        return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* Words are short: a few overlapping loads instead of a loop over bytes
+ * (the bytes read are exactly s[0..n), in whatever order). */
 uint32_t sc_text_fold_hash(const char *s, size_t n)
 {
-        uint32_t h = 2166136261u;
-        for (size_t i = 0; i < n; i++)
-                h = (h ^ (unsigned char)s[i]) * 16777619u;
-        return h ^ (h >> 15);
+        uint64_t h = 0xa0761d6478bd642full ^ n;
+        while (n > 8) {
+                h = mum(rd32(s) ^ h, rd32(s + 4) ^ 0xe7037ed1a0b428dbull);
+                s += 8;
+                n -= 8;
+        }
+        uint64_t a, b;
+        if (n >= 4) {
+                a = rd32(s);
+                b = rd32(s + n - 4);
+        } else {
+                a = n ? (uint64_t)(unsigned char)s[0] << 16 |
+                            (uint64_t)(unsigned char)s[n >> 1] << 8 |
+                            (unsigned char)s[n - 1]
+                      : 0;
+                b = 0;
+        }
+        return (uint32_t)mum(a ^ h, b ^ 0xe7037ed1a0b428dbull);
 }
 
 const sc_token_t *sc_text_tokens(const sc_text_t *t, size_t *cnt)
