@@ -425,6 +425,9 @@ static void explain_add(sc_buf_t *ex, const char *fmt, ...)
                 sc_buf_putc(ex, ',');
         sc_buf_json_str(ex, tmp, (size_t)n);
 }
+/* The arguments are not even evaluated without an explanation to write:
+ * the worker's path passes NULL, and a varargs call per match costs. */
+#define explain_add(ex, ...) ((ex) ? explain_add(ex, __VA_ARGS__) : (void)0)
 
 static int is_word(const sc_token_t *t)
 {
@@ -558,6 +561,8 @@ static void score_run(const sc_classifier_t *c, int lang, const sc_token_t *t, s
                                 parts[k].len = parts[k].norm_len = parts[k].fold_len =
                                     tk->part_len[k];
                                 parts[k].repeat = 1;
+                                parts[k].fold_hash =
+                                    sc_text_fold_hash(tk->part[k], tk->part_len[k]);
                         }
                         st->neg_left = st->boost_left = 0;
                         score_run(c, lang, parts, tk->part_cnt, flags, st, ex, 1);

@@ -9,6 +9,7 @@
 #define SEP_STEM        0x01 /* after a stem that is not the phrase's last token */
 #define MAX_STATES      16
 #define MAX_TERM_TOKENS 8
+#define FEW_KIDS        4 /* more children: a byte table in the frozen form */
 
 typedef struct node_s {
         int32_t exact; /* entry ending here at a token end, or -1 */
@@ -17,12 +18,26 @@ typedef struct node_s {
          * separator child, and a leaf ends the walk at once. */
         uint32_t children;
         uint8_t has_stem_sep, has_word_sep;
+        /* Frozen form: 1 + the node's slot in btab when it has many
+         * children, else 0. */
+        uint32_t tab;
 } node_t;
 
 typedef struct edge_s {
         uint64_t key; /* parent << 8 | byte, + 1 so 0 is empty */
         int32_t child;
 } edge_t;
+
+typedef struct word_s {
+        uint32_t hash;   /* sc_text_fold_hash of the path */
+        uint32_t key;    /* offset of the path in wkeys */
+        int32_t entry;   /* the best match within the token, or -1 */
+        uint32_t states; /* offset in wstates of the walk's states after it */
+        uint16_t len;    /* 0: empty slot */
+        uint16_t stem_len;
+        uint8_t stem;    /* the match is a stem */
+        uint8_t state_n; /* > 0: a phrase or a stem's next token may follow */
+} word_t;
 
 typedef struct entry_s {
         char *term;
@@ -46,6 +61,10 @@ struct sc_lexicon_s {
         uint32_t *first; /* per node: its first slot in ebyte/echild */
         unsigned char *ebyte;
         int32_t *echild;
+        /* Nodes with more than FEW_KIDS children: per byte, 1 + the child's
+         * index among the node's children, or 0. One load instead of a
+         * scan of dozens of bytes near the root. */
+        unsigned char *btab;
         /* A filter on how a token starts: bits for every 2-, 3- and 4-byte
          * start of a term (hashed into 2^16 bits each), bits for the 3-byte
          * stems (any longer token under them may match), and the first
@@ -54,6 +73,17 @@ struct sc_lexicon_s {
          * away before the walk, whose every byte is a dependent load. */
         uint64_t pre2[1024], pre3[1024], pre4[1024], stem3[1024];
         unsigned char short_stem[256];
+        /* Frozen form: every token-sized path from the root (a whole first
+         * word of some term, or a prefix of one) with the match a walk
+         * would return for a token of exactly those bytes when no phrase
+         * or stem can continue past it. A token found here that no phrase
+         * continues is answered with one probe instead of a walk. */
+        word_t *words;
+        size_t word_mask; /* capacity - 1, a power of two */
+        char *wkeys;
+        size_t wkeys_len, word_cnt;
+        int32_t *wstates;
+        size_t wstate_cnt;
 };
 
 static uint64_t mix(uint64_t k)
@@ -160,6 +190,10 @@ void sc_lexicon_destroy(sc_lexicon_t *l)
         free(l->first);
         free(l->ebyte);
         free(l->echild);
+        free(l->btab);
+        free(l->words);
+        free(l->wkeys);
+        free(l->wstates);
         sc_text_destroy(l->tx);
         free(l);
 }
@@ -262,12 +296,21 @@ nomem:
 }
 
 static void build_filter(sc_lexicon_t *l);
+static int build_words(sc_lexicon_t *l);
 
 int sc_lexicon_freeze(sc_lexicon_t *l)
 {
         free(l->first);
         free(l->ebyte);
         free(l->echild);
+        free(l->btab);
+        l->btab = NULL;
+        free(l->words);
+        l->words = NULL;
+        free(l->wkeys);
+        l->wkeys = NULL;
+        free(l->wstates);
+        l->wstates = NULL;
         l->first = calloc(l->node_cnt + 1, sizeof(*l->first));
         l->ebyte = malloc(l->edge_cnt + 1);
         l->echild = malloc((l->edge_cnt + 1) * sizeof(*l->echild));
@@ -301,8 +344,28 @@ int sc_lexicon_freeze(sc_lexicon_t *l)
                         l->root[b] = l->edges[i].child;
         }
         free(fill);
+        size_t tabs = 0;
+        for (size_t i = 0; i < l->node_cnt; i++) {
+                l->nodes[i].tab = 0;
+                if (l->nodes[i].children > FEW_KIDS && l->nodes[i].children < 255)
+                        l->nodes[i].tab = (uint32_t)++tabs;
+        }
+        l->btab = calloc(tabs ? tabs : 1, 256);
+        if (!l->btab)
+                return -1;
+        for (size_t i = 0; i < l->node_cnt; i++) {
+                if (!l->nodes[i].tab)
+                        continue;
+                unsigned char *t = l->btab + (size_t)(l->nodes[i].tab - 1) * 256;
+                for (uint32_t k = 0; k < l->nodes[i].children; k++)
+                        t[l->ebyte[l->first[i] + k]] = (unsigned char)(k + 1);
+        }
         l->frozen = 1;
         build_filter(l);
+        if (build_words(l)) {
+                l->frozen = 0;
+                return -1;
+        }
         return 0;
 }
 
@@ -381,18 +444,24 @@ static void build_filter(sc_lexicon_t *l)
         }
 }
 
-static inline __attribute__((always_inline)) int32_t step(const sc_lexicon_t *l,
-                                                          int32_t node, unsigned char b)
+/* frozen is a constant where inlined: walk is compiled once per form. The
+ * root goes through its byte table like any node with many children. */
+static inline __attribute__((always_inline)) int32_t
+step(const sc_lexicon_t *l, int frozen, int32_t node, unsigned char b)
 {
-        if (!l->frozen)
+        if (!frozen)
                 return child(l, node, b);
-        if (node == 0)
-                return l->root[b];
-        const unsigned char *e = l->ebyte + l->first[node];
-        uint32_t n = l->nodes[node].children;
+        const node_t *nd = &l->nodes[node];
+        uint32_t f = l->first[node];
+        if (nd->tab) {
+                unsigned k = l->btab[(size_t)(nd->tab - 1) * 256 + b];
+                return k ? l->echild[f + k - 1] : -1;
+        }
+        const unsigned char *e = l->ebyte + f;
+        uint32_t n = nd->children;
         for (uint32_t i = 0; i < n && e[i] <= b; i++)
                 if (e[i] == b)
-                        return l->echild[l->first[node] + i];
+                        return l->echild[f + i];
         return -1;
 }
 
@@ -424,11 +493,103 @@ static void consider(best_t *b, int32_t entry, size_t tokens, int stem, size_t s
         b->stem_len = stem_len;
 }
 
+typedef struct wstate_s {
+        char path[256];
+        int32_t st[MAX_STATES];
+} wstate_t;
+
+/* Token paths under node (depth bytes so far, st_n states of the walk
+ * pushed along them): what walk does on a first token of exactly those
+ * bytes, in the same order (stems along the path, then the exact entry at
+ * the end; the states it hands to the next token), recorded per path.
+ * count_only: sizes only. */
+static int words_under(sc_lexicon_t *l, int32_t node, size_t depth, const best_t *in,
+                       size_t st_n, wstate_t *ws, int count_only)
+{
+        const unsigned char *b;
+        const int32_t *c;
+        uint32_t k = kids(l, node, &b, &c);
+        for (uint32_t i = 0; i < k; i++) {
+                if (b[i] == SEP_WORD || b[i] == SEP_STEM)
+                        continue;
+                if (depth + 1 >= sizeof(ws->path))
+                        return -1;
+                int32_t v = c[i];
+                const node_t *nd = &l->nodes[v];
+                size_t d = depth + 1, n = st_n;
+                ws->path[depth] = (char)b[i];
+                best_t best = *in;
+                consider(&best, nd->stem, 1, 1, d);
+                int32_t sn = nd->has_stem_sep ? step(l, 1, v, SEP_STEM) : -1;
+                int32_t w = sn >= 0 ? step(l, 1, sn, SEP_WORD) : -1;
+                if (w >= 0 && n < MAX_STATES)
+                        ws->st[n++] = w;
+                best_t here = best;
+                consider(&here, nd->exact, 1, 0, 0);
+                int32_t e = nd->has_word_sep ? step(l, 1, v, SEP_WORD) : -1;
+                size_t here_n = n;
+                if (count_only) {
+                        l->word_cnt++;
+                        l->wkeys_len += d;
+                        l->wstate_cnt += here_n + (e >= 0 && here_n < MAX_STATES);
+                } else {
+                        uint32_t h = sc_text_fold_hash(ws->path, d);
+                        size_t at = h & l->word_mask;
+                        while (l->words[at].len)
+                                at = (at + 1) & l->word_mask;
+                        word_t *wd = &l->words[at];
+                        wd->hash = h;
+                        wd->key = (uint32_t)l->wkeys_len;
+                        wd->len = (uint16_t)d;
+                        wd->entry = here.entry;
+                        wd->stem = (uint8_t)here.stem;
+                        wd->stem_len = (uint16_t)here.stem_len;
+                        wd->states = (uint32_t)l->wstate_cnt;
+                        memcpy(l->wstates + l->wstate_cnt, ws->st, n * sizeof(*ws->st));
+                        l->wstate_cnt += n;
+                        if (e >= 0 && here_n < MAX_STATES)
+                                l->wstates[l->wstate_cnt++] = e, here_n++;
+                        wd->state_n = (uint8_t)here_n;
+                        memcpy(l->wkeys + l->wkeys_len, ws->path, d);
+                        l->wkeys_len += d;
+                }
+                if (words_under(l, v, d, &best, n, ws, count_only))
+                        return -1;
+        }
+        return 0;
+}
+
+static int build_words(sc_lexicon_t *l)
+{
+        wstate_t ws;
+        best_t none = {-1, 0, 0, 0};
+        l->word_cnt = l->wkeys_len = l->wstate_cnt = 0;
+        if (words_under(l, 0, 0, &none, 0, &ws, 1) || l->wkeys_len > UINT32_MAX ||
+            l->wstate_cnt > UINT32_MAX)
+                return -1;
+        size_t cap = 16;
+        while (cap < 2 * l->word_cnt + 1)
+                cap *= 2;
+        l->words = calloc(cap, sizeof(*l->words));
+        l->wkeys = malloc(l->wkeys_len + 1);
+        l->wstates = malloc((l->wstate_cnt + 1) * sizeof(*l->wstates));
+        if (!l->words || !l->wkeys || !l->wstates)
+                return -1;
+        l->word_mask = cap - 1;
+        l->wkeys_len = l->wstate_cnt = 0;
+        return words_under(l, 0, 0, &none, 0, &ws, 0);
+}
+
 static int walk(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, size_t i,
                 sc_lex_match_t *out) __attribute__((noinline));
+static int lookup(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, size_t i,
+                  sc_lex_match_t *out) __attribute__((noinline));
+static inline __attribute__((always_inline)) int
+walk_as(const sc_lexicon_t *l, int frozen, const sc_token_t *toks, size_t cnt, size_t i,
+        size_t j0, const int32_t *init, size_t init_n, best_t best, sc_lex_match_t *out);
 
-/* The filter first, apart from the walk: most calls end here, without the
- * walk's frame. */
+/* The filter first, apart from the lookup and the walk: most calls end
+ * here, without their frames. */
 int sc_lexicon_match(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, size_t i,
                      sc_lex_match_t *out)
 {
@@ -447,6 +608,44 @@ int sc_lexicon_match(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, 
                                           !bit_has(l->pre4, pre_bit(start4(f))))
                                 return 0;
                 }
+                return lookup(l, toks, cnt, i, out);
+        }
+        return walk(l, toks, cnt, i, out);
+}
+
+/* The token's bytes as a whole path: its own match at once, and the walk
+ * resumed at the next token when a phrase may go on. A token that is no
+ * path (longer than every term under its start) is walked: a stem may
+ * still take it. */
+static int lookup(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, size_t i,
+                  sc_lex_match_t *out)
+{
+        const char *f = toks[i].fold;
+        size_t fl = toks[i].fold_len;
+        uint32_t h = toks[i].fold_hash;
+        for (size_t at = h & l->word_mask;; at = (at + 1) & l->word_mask) {
+                const word_t *w = &l->words[at];
+                if (!w->len)
+                        break;
+                if (w->hash != h || w->len != fl)
+                        continue;
+                const char *k = l->wkeys + w->key;
+                size_t q = 0;
+                while (q < fl && k[q] == f[q])
+                        q++;
+                if (q != fl)
+                        continue;
+                best_t best = {w->entry, 1, w->stem, w->stem_len};
+                if (w->state_n)
+                        return walk_as(l, 1, toks, cnt, i, i + 1, l->wstates + w->states,
+                                       w->state_n, best, out);
+                if (w->entry < 0)
+                        return 0;
+                out->val = &l->entries[w->entry].val;
+                out->term = l->entries[w->entry].term;
+                out->tokens = 1;
+                out->stem = w->stem;
+                return 1;
         }
         return walk(l, toks, cnt, i, out);
 }
@@ -454,11 +653,21 @@ int sc_lexicon_match(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, 
 static int walk(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, size_t i,
                 sc_lex_match_t *out)
 {
-        int32_t cur[MAX_STATES], next[MAX_STATES];
-        size_t cur_n = 1, next_n;
-        best_t best = {-1, 0, 0, 0};
-        cur[0] = 0;
-        for (size_t j = i; j < cnt && j - i < MAX_TERM_TOKENS && cur_n; j++) {
+        static const int32_t root = 0;
+        best_t none = {-1, 0, 0, 0};
+        return l->frozen ? walk_as(l, 1, toks, cnt, i, i, &root, 1, none, out)
+                         : walk_as(l, 0, toks, cnt, i, i, &root, 1, none, out);
+}
+
+/* From token j0 on, with init_n states and the best match so far. */
+static inline __attribute__((always_inline)) int
+walk_as(const sc_lexicon_t *l, int frozen, const sc_token_t *toks, size_t cnt, size_t i,
+        size_t j0, const int32_t *init, size_t init_n, best_t best, sc_lex_match_t *out)
+{
+        int32_t sa[MAX_STATES], sb[MAX_STATES], *next = sb;
+        const int32_t *cur = init;
+        size_t cur_n = init_n, next_n;
+        for (size_t j = j0; j < cnt && j - i < MAX_TERM_TOKENS && cur_n; j++) {
                 const unsigned char *s = (const unsigned char *)toks[j].fold;
                 size_t n = toks[j].fold_len, covered = j - i + 1;
                 next_n = 0;
@@ -470,15 +679,16 @@ static int walk(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, size_
                                 if (p > 0) {
                                         consider(&best, nd->stem, covered, 1, p);
                                         int32_t sn = nd->has_stem_sep
-                                                         ? step(l, node, SEP_STEM)
+                                                         ? step(l, frozen, node, SEP_STEM)
                                                          : -1;
-                                        int32_t w = sn >= 0 ? step(l, sn, SEP_WORD) : -1;
+                                        int32_t w =
+                                            sn >= 0 ? step(l, frozen, sn, SEP_WORD) : -1;
                                         if (w >= 0 && next_n < MAX_STATES)
                                                 next[next_n++] = w;
                                 }
                                 if (p == n || !nd->children)
                                         break;
-                                node = step(l, node, s[p]);
+                                node = step(l, frozen, node, s[p]);
                                 if (node < 0)
                                         break;
                                 p++;
@@ -486,12 +696,14 @@ static int walk(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, size_
                         if (node < 0 || p != n)
                                 continue;
                         consider(&best, l->nodes[node].exact, covered, 0, 0);
-                        int32_t w =
-                            l->nodes[node].has_word_sep ? step(l, node, SEP_WORD) : -1;
+                        int32_t w = l->nodes[node].has_word_sep
+                                        ? step(l, frozen, node, SEP_WORD)
+                                        : -1;
                         if (w >= 0 && next_n < MAX_STATES)
                                 next[next_n++] = w;
                 }
-                memcpy(cur, next, next_n * sizeof(cur[0]));
+                cur = next;
+                next = next == sb ? sa : sb;
                 cur_n = next_n;
         }
         if (best.entry < 0)

@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define MAGIC     "SCLINMOD"
 #define HDR_BYTES (8 + 6 * 4)
@@ -439,11 +442,19 @@ void sc_model_scores(const sc_model_t *m, int lang, const sc_feats_t *f,
                 if (i + 8 < f->n)
                         __builtin_prefetch(tab + (size_t)f->idx[i + 8] * SC_MODEL_OUT);
                 const int8_t *p = tab + (size_t)f->idx[i] * SC_MODEL_OUT;
+#ifdef __SSE2__
+                /* one 16-byte load, each half sign-extended by unpacking a
+                 * byte into both halves of a lane and shifting it down */
+                __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+                lo += (v8i16)_mm_srai_epi16(_mm_unpacklo_epi8(x, x), 8);
+                hi += (v8i16)_mm_srai_epi16(_mm_unpackhi_epi8(x, x), 8);
+#else
                 v8i8 a, b;
                 memcpy(&a, p, sizeof(a));
                 memcpy(&b, p + 8, sizeof(b));
                 lo += __builtin_convertvector(a, v8i16);
                 hi += __builtin_convertvector(b, v8i16);
+#endif
                 if (++since == 250) {
                         for (int o = 0; o < 8; o++)
                                 acc[o] += lo[o];

@@ -48,7 +48,14 @@ struct sc_text_s {
         int nomem;
         uint16_t cls[SC_TEXT_TABLE];
         uint32_t lower[SC_TEXT_TABLE];
+        /* ASCII: letter, upper and lower counts of a byte packed in one
+         * word (ACNT_BITS each), so the word scan adds once per byte. */
+        uint64_t acnt[0x80];
+        unsigned char alow[0x80];
 };
+
+#define ACNT_BITS 21
+#define ACNT_MASK ((1u << ACNT_BITS) - 1)
 
 static const char *const sc_tok_names[] = {
     "?",     "word",     "url",    "mention", "hashtag",
@@ -239,6 +246,12 @@ sc_text_t *sc_text_new(size_t max_bytes)
                     !strchr("hHwW", (int)cp))
                         k |= K_PLAIN;
                 t->cls[cp] = (uint16_t)k;
+                if (cp < 0x80) {
+                        t->acnt[cp] = (uint64_t)((k & K_LETTER) != 0) |
+                                      (uint64_t)((k & K_UPPER) != 0) << ACNT_BITS |
+                                      (uint64_t)((k & K_LOWER) != 0) << 2 * ACNT_BITS;
+                        t->alow[cp] = (unsigned char)t->lower[cp];
+                }
         }
         return t;
 }
@@ -420,20 +433,32 @@ static int fold_norm(sc_text_t *t, size_t noff, size_t nlen, int squeeze, size_t
         return 0;
 }
 
-static sc_token_t *tok_add(sc_text_t *t, int type, const unsigned char *s, size_t len)
+static int tok_grow(sc_text_t *t) __attribute__((noinline));
+static int tok_grow(sc_text_t *t)
 {
-        if (t->cnt == t->cap) {
-                size_t cap = t->cap * 2;
-                sc_token_t *a = realloc(t->tok, cap * sizeof(*a));
-                if (!a)
-                        goto nomem;
-                t->tok = a;
-                struct sc_tok_off *b = realloc(t->off, cap * sizeof(*b));
-                if (!b)
-                        goto nomem;
-                t->off = b;
-                t->cap = cap;
-        }
+        size_t cap = t->cap * 2;
+        sc_token_t *a = realloc(t->tok, cap * sizeof(*a));
+        if (!a)
+                goto nomem;
+        t->tok = a;
+        struct sc_tok_off *b = realloc(t->off, cap * sizeof(*b));
+        if (!b)
+                goto nomem;
+        t->off = b;
+        t->cap = cap;
+        return 0;
+nomem:
+        t->nomem = 1;
+        return -1;
+}
+
+/* Inlined: one per token, and a call saving registers cost more than the
+ * stores; growing is apart. */
+static inline __attribute__((always_inline)) sc_token_t *
+tok_add(sc_text_t *t, int type, const unsigned char *s, size_t len)
+{
+        if (__builtin_expect(t->cnt == t->cap, 0) && tok_grow(t))
+                return NULL;
         /* Field by field: part[] is only read below part_cnt, and clearing
          * the whole struct showed up in the profile. */
         sc_token_t *k = &t->tok[t->cnt++];
@@ -445,9 +470,6 @@ static sc_token_t *tok_add(sc_text_t *t, int type, const unsigned char *s, size_
         k->type = (uint8_t)type;
         k->part_cnt = 0;
         return k;
-nomem:
-        t->nomem = 1;
-        return NULL;
 }
 
 #define OFF(k) (&t->off[(k)-t->tok])
@@ -760,20 +782,36 @@ static size_t scan_word(const sc_text_t *t, const unsigned char *p, size_t n, si
         unsigned pc = 0;
         int fast = 1, foldy = 0;
         while (j < n) {
-                /* ASCII letters and digits: one table lookup each, no decode. */
-                unsigned char b = p[j];
-                if (b < 0x80 && (t->cls[b] & K_WORD) && fast) {
-                        unsigned c = t->cls[b];
-                        char lo = (char)t->lower[b];
-                        letters += (c & K_LETTER) != 0;
-                        upper += (c & K_UPPER) != 0;
-                        lower += (c & K_LOWER) != 0;
-                        if (k >= 2 && o[k - 1] == lo && o[k - 2] == lo && (c & K_LETTER))
-                                foldy = 1;
-                        o[k++] = lo;
-                        pc = c;
-                        j++;
-                        continue;
+                if (fast) {
+                        /* ASCII letters and digits: one table lookup each, no
+                         * decode; the counts packed (flushed before they can
+                         * overflow), the last two bytes written kept at hand. */
+                        size_t lim = n - j > ACNT_MASK ? j + ACNT_MASK : n;
+                        uint64_t acc = 0;
+                        unsigned p1 = k >= 1 ? (unsigned char)o[k - 1] : 0x100,
+                                 p2 = k >= 2 ? (unsigned char)o[k - 2] : 0x100;
+                        while (j < lim) {
+                                unsigned char b = p[j];
+                                if (b >= 0x80 || !(t->cls[b] & K_WORD))
+                                        break;
+                                unsigned c = t->cls[b], lo = t->alow[b];
+                                acc += t->acnt[b];
+                                if (lo == p1 && lo == p2 && (c & K_LETTER))
+                                        foldy = 1;
+                                p2 = p1;
+                                p1 = lo;
+                                o[k++] = (char)lo;
+                                pc = c;
+                                j++;
+                        }
+                        letters += acc & ACNT_MASK;
+                        upper += acc >> ACNT_BITS & ACNT_MASK;
+                        lower += acc >> 2 * ACNT_BITS & ACNT_MASK;
+                        if (j == lim) {
+                                if (j < n)
+                                        continue;
+                                break;
+                        }
                 }
                 uint32_t cp;
                 if (p[j] < 0x80) {
@@ -1177,6 +1215,7 @@ int sc_text_tokenize(sc_text_t *t, const char *s, size_t n)
                 struct sc_tok_off *o = &t->off[k];
                 tk->norm = t->arena + o->norm;
                 tk->fold = t->arena + o->fold;
+                tk->fold_hash = sc_text_fold_hash(tk->fold, tk->fold_len);
                 for (int q = 0; q < tk->part_cnt; q++)
                         tk->part[q] = t->arena + o->part[q];
                 if (tk->flags & SC_TOKF_ELONGATED)
@@ -1185,6 +1224,45 @@ int sc_text_tokenize(sc_text_t *t, const char *s, size_t n)
                         t->flags |= SC_TEXT_PL_DIACRITICS;
         }
         return (int)t->cnt;
+}
+
+static uint64_t rd32(const char *s)
+{
+        uint32_t v;
+        memcpy(&v, s, sizeof(v));
+        return v;
+}
+
+/* 64 x 64 -> 128-bit multiply folded (wyhash's mixer): every input bit
+ * reaches the low bits used as a table slot. */
+static uint64_t mum(uint64_t a, uint64_t b)
+{
+        __uint128_t r = (__uint128_t)a * b;
+        return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* Words are short: a few overlapping loads instead of a loop over bytes
+ * (the bytes read are exactly s[0..n), in whatever order). */
+uint32_t sc_text_fold_hash(const char *s, size_t n)
+{
+        uint64_t h = 0xa0761d6478bd642full ^ n;
+        while (n > 8) {
+                h = mum(rd32(s) ^ h, rd32(s + 4) ^ 0xe7037ed1a0b428dbull);
+                s += 8;
+                n -= 8;
+        }
+        uint64_t a, b;
+        if (n >= 4) {
+                a = rd32(s);
+                b = rd32(s + n - 4);
+        } else {
+                a = n ? (uint64_t)(unsigned char)s[0] << 16 |
+                            (uint64_t)(unsigned char)s[n >> 1] << 8 |
+                            (unsigned char)s[n - 1]
+                      : 0;
+                b = 0;
+        }
+        return (uint32_t)mum(a ^ h, b ^ 0xe7037ed1a0b428dbull);
 }
 
 const sc_token_t *sc_text_tokens(const sc_text_t *t, size_t *cnt)

@@ -74,9 +74,10 @@ typedef struct sc_token_s {
          * ("#NieDziałaInternet" -> "nie", "dziala", "internet"). */
         const char *part[SC_TOK_MAX_PARTS];
         size_t part_len[SC_TOK_MAX_PARTS];
-        uint32_t repeat; /* PUNCT, EMOTICON: run length ("!!!" = 3); else 1 */
-        uint16_t flags;  /* SC_TOKF_* */
-        uint8_t type;    /* sc_tok_type_t */
+        uint32_t fold_hash; /* sc_text_fold_hash(fold, fold_len), for lookups */
+        uint32_t repeat;    /* PUNCT, EMOTICON: run length ("!!!" = 3); else 1 */
+        uint16_t flags;     /* SC_TOKF_* */
+        uint8_t type;       /* sc_tok_type_t */
         uint8_t part_cnt;
 } sc_token_t;
 
@@ -90,6 +91,10 @@ void sc_text_destroy(sc_text_t *t);
  * tokens, or -1 if the (capped) input is not valid UTF-8 (SC_TEXT_INVALID)
  * or memory ran out while growing (SC_TEXT_NOMEM); then no tokens. */
 int sc_text_tokenize(sc_text_t *t, const char *s, size_t n);
+
+/* The hash of a fold that tokens carry (fold_hash); whoever builds a token
+ * by hand sets it with this. */
+uint32_t sc_text_fold_hash(const char *s, size_t n);
 
 /* The tokens of the last call; *cnt (if not NULL) gets their number. */
 const sc_token_t *sc_text_tokens(const sc_text_t *t, size_t *cnt);
