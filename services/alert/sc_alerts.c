@@ -397,6 +397,11 @@ int sc_enriched_read(const void *frame, size_t len, sc_buf_t *scratch,
                 return -1;
         for (int i = 0; i < r.nfix; i++)
                 *r.fix[i] = scratch->data + r.fix_off[i];
+        /* As sc_post_from_avro: an empty optional id is none. */
+        if (p->parent_id && !*p->parent_id)
+                p->parent_id = NULL;
+        if (p->thread_id && !*p->thread_id)
+                p->thread_id = NULL;
         if (!p->event_id || !p->brand || !p->platform || !p->post_id || !p->text ||
             !out->sentiment)
                 return -1;

@@ -213,8 +213,9 @@ static int64_t followers(sc_ingest_t *ing, const sc_jv_t *v)
         if (sc_json_int64(v, &n) == 0) {
                 if (n >= 0 && n <= ing->opts.max_followers)
                         return n;
-        } else if (sc_json_double(v, &d) == 0 && d == (double)(int64_t)d && d >= 0 &&
-                   d <= (double)ing->opts.max_followers) {
+        } else if (sc_json_double(v, &d) == 0 && d >= 0 &&
+                   d <= (double)ing->opts.max_followers && d == (double)(int64_t)d) {
+                /* The range first: casting 1e31 to int64_t is undefined. */
                 return (int64_t)d; /* 1.2e3 */
         } else if (v->type == SC_JSON_STRING && sc_json_double(v, &d) != 0) {
                 normalized(ing, "author.followers", "wrong_type");

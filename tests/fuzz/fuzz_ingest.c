@@ -57,10 +57,14 @@ static int same(const char *a, const char *b)
         return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-static void check_post(const sc_post_t *p)
+static void check_post(const sc_post_t *p, const sc_ingest_attr_t *at)
 {
         size_t bad;
-        FUZZ_CHECK(p->event_id && p->brand && p->platform && p->post_id && p->author_id);
+        /* A reply whose brand its parent's record decides has none yet. */
+        FUZZ_CHECK(p->event_id && (p->brand || at->lookup) && p->platform && p->post_id &&
+                   p->author_id);
+        if (!p->brand)
+                return;
         FUZZ_CHECK(p->text && strlen(p->text) == p->text_len);
         FUZZ_CHECK(p->text_len <= opts.max_text_bytes);
         FUZZ_CHECK(sc_utf8_valid(p->text, p->text_len, &bad));
@@ -106,6 +110,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK((rc == 0) == (res.error == NULL));
         FUZZ_CHECK(res.post_cnt <= SC_INGEST_MAX_POSTS);
         for (size_t i = 0; i < res.post_cnt; i++)
-                check_post(&res.posts[i]);
+                check_post(&res.posts[i], &res.attr[i]);
         return 0;
 }
