@@ -148,16 +148,24 @@ static int parse_hostport(const char *s, size_t len, const char **host, size_t *
         return *host_len ? 0 : -1;
 }
 
+/* Takes "[user:]password@" off the front of what follows the scheme (the
+ * password is kept, ACL user names are not supported) and returns where the
+ * host part starts. */
+static const char *take_password(sc_redis_t *r, const char *s)
+{
+        const char *at = strrchr(s, '@');
+        if (!at)
+                return s;
+        const char *colon = memchr(s, ':', (size_t)(at - s));
+        const char *pw = colon ? colon + 1 : s;
+        r->password = strndup(pw, (size_t)(at - pw));
+        return at + 1;
+}
+
 static int parse_cluster_url(sc_redis_t *r, const char *url, char *errstr,
                              size_t errstr_size)
 {
-        const char *s = url + 16, *at = strrchr(s, '@');
-        if (at) {
-                const char *colon = memchr(s, ':', (size_t)(at - s));
-                const char *pw = colon ? colon + 1 : s;
-                r->password = strndup(pw, (size_t)(at - pw));
-                s = at + 1;
-        }
+        const char *s = take_password(r, url + 16);
         const char *slash = strchr(s, '/');
         if (slash && strcmp(slash, "/") && strcmp(slash, "/0")) {
                 snprintf(errstr, errstr_size,
@@ -205,13 +213,7 @@ static int parse_url(sc_redis_t *r, const char *url, char *errstr, size_t errstr
                          url);
                 return -1;
         }
-        const char *s = url + 8, *at = strrchr(s, '@');
-        if (at) {
-                const char *colon = memchr(s, ':', (size_t)(at - s));
-                const char *pw = colon ? colon + 1 : s;
-                r->password = strndup(pw, (size_t)(at - pw));
-                s = at + 1;
-        }
+        const char *s = take_password(r, url + 8);
         const char *slash = strchr(s, '/');
         const char *hostend = slash ? slash : s + strlen(s);
         const char *colon = memchr(s, ':', (size_t)(hostend - s));

@@ -81,6 +81,16 @@ typedef struct retry_s {
         struct retry_s *next;
 } retry_t;
 
+static void retry_free(retry_t *r)
+{
+        if (r->headers)
+                rd_kafka_headers_destroy(r->headers);
+        free(r->topic);
+        free(r->key);
+        free(r->payload);
+        free(r);
+}
+
 typedef struct topic_counter_s {
         char *topic;
         sc_counter_t *counter;
@@ -642,12 +652,7 @@ static void serve_retries(sc_worker_t *w)
                                         inflight_release(w, r->ctx->origin);
                                 ctx_put(w, r->ctx);
                                 *pp = r->next;
-                                if (r->headers)
-                                        rd_kafka_headers_destroy(r->headers);
-                                free(r->topic);
-                                free(r->key);
-                                free(r->payload);
-                                free(r);
+                                retry_free(r);
                                 continue;
                         }
                         /* Permanent refusal of a regular output at produce time
@@ -1381,12 +1386,7 @@ static void worker_destroy(sc_worker_t *w)
         while (w->retries) {
                 retry_t *r = w->retries;
                 w->retries = r->next;
-                if (r->headers)
-                        rd_kafka_headers_destroy(r->headers);
-                free(r->topic);
-                free(r->key);
-                free(r->payload);
-                free(r);
+                retry_free(r);
         }
         while (w->parts) {
                 part_t *p = w->parts;
