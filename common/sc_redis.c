@@ -832,6 +832,24 @@ static int any_master(const sc_redis_t *r)
 
 static const char asking_cmd[] = "*1\r\n$6\r\nASKING\r\n";
 
+/* Room for n replies of one exec; the array is kept between execs. */
+static int reserve_replies(sc_redis_t *r, size_t n)
+{
+        if (r->reply_cap >= n)
+                return 0;
+        size_t cap = r->reply_cap ? r->reply_cap : 64;
+        while (cap < n)
+                cap *= 2;
+        redisReply **nr = realloc(r->replies, cap * sizeof(*nr));
+        if (!nr) {
+                set_err(r, REDIS_ERR_OOM, "out of memory");
+                return -1;
+        }
+        r->replies = nr;
+        r->reply_cap = cap;
+        return 0;
+}
+
 static int cluster_exec(sc_redis_t *r, redisReply ***replies, size_t *reply_cnt)
 {
         int64_t now = sc_mono_ms();
@@ -844,18 +862,8 @@ static int cluster_exec(sc_redis_t *r, redisReply ***replies, size_t *reply_cnt)
         if (!r->map_ok && refresh_map(r))
                 return cluster_fail(r);
         size_t n = r->pending;
-        if (r->reply_cap < n) {
-                size_t cap = r->reply_cap ? r->reply_cap : 64;
-                while (cap < n)
-                        cap *= 2;
-                redisReply **nr = realloc(r->replies, cap * sizeof(*nr));
-                if (!nr) {
-                        set_err(r, REDIS_ERR_OOM, "out of memory");
-                        return cluster_fail(r);
-                }
-                r->replies = nr;
-                r->reply_cap = cap;
-        }
+        if (reserve_replies(r, n))
+                return cluster_fail(r);
         memset(r->replies, 0, n * sizeof(*r->replies));
         r->reply_cnt = n;
         for (size_t i = 0; i < r->node_cnt; i++)
@@ -1036,18 +1044,8 @@ int sc_redis_exec(sc_redis_t *r, redisReply ***replies, size_t *reply_cnt)
         }
         if (!r->pending)
                 return 0;
-        if (r->reply_cap < r->pending) {
-                size_t cap = r->reply_cap ? r->reply_cap : 64;
-                while (cap < r->pending)
-                        cap *= 2;
-                redisReply **n = realloc(r->replies, cap * sizeof(*n));
-                if (!n) {
-                        set_err(r, REDIS_ERR_OOM, "out of memory");
-                        return exec_fail(r);
-                }
-                r->replies = n;
-                r->reply_cap = cap;
-        }
+        if (reserve_replies(r, r->pending))
+                return exec_fail(r);
         if (redisAppendFormattedCommand(r->c, r->pipe.data, r->pipe.len) != REDIS_OK) {
                 set_err(r, r->c->err, "send: %s", r->c->errstr);
                 return exec_fail(r);

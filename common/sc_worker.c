@@ -1549,7 +1549,8 @@ int sc_worker_main(int argc, char **argv, const sc_worker_ops_t *ops)
                 ok = w->avro != NULL;
                 if (ok)
                         sc_avro_set_registry_timeouts(
-                            w->avro, sc_config_int(w->config, "schema_registry.timeout_ms"),
+                            w->avro,
+                            sc_config_int(w->config, "schema_registry.timeout_ms"),
                             sc_config_int(w->config, "schema_registry.wait_ms"));
         }
         if (!ok) {
