@@ -43,9 +43,7 @@ _sc_kafka_java() { # log-config main args...   (SC_KAFKA_EXEC=1: exec, in a subs
     -cp "$SC_KAFKA_HOME/libs/*" "$@"
 }
 
-_sc_kafka_free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+. "$(dirname "${BASH_SOURCE[0]}")/proc.sh"
 
 # One node's server.properties: every node is broker and controller, RF and
 # min.insync.replicas follow the cluster size (3 nodes: RF 3, min ISR 2).
@@ -121,8 +119,8 @@ sc_kafka_start() { # dir [nodes]
   local i voters="" boot="" id
   local -a bports cports
   for i in $(seq 1 "$SC_KAFKA_NODES"); do
-    bports[$i]=$(_sc_kafka_free_port)
-    cports[$i]=$(_sc_kafka_free_port)
+    bports[$i]=$(sc_free_port)
+    cports[$i]=$(sc_free_port)
     voters+="${voters:+,}$i@127.0.0.1:${cports[$i]}"
     boot+="${boot:+,}127.0.0.1:${bports[$i]}"
   done
@@ -174,19 +172,7 @@ sc_kafka_restart() { # node
 
 # Clean stop (SIGTERM: controlled shutdown), SIGKILL after 30 s.
 sc_kafka_stop() {
-  local p i
-  # Callers may run under set -e (a trap on EXIT): nothing here may fail.
-  for p in "${SC_KAFKA_PIDS[@]}"; do [ -z "$p" ] || kill -TERM "$p" 2>/dev/null || true; done
-  for i in $(seq 1 300); do
-    local alive=0
-    for p in "${SC_KAFKA_PIDS[@]}"; do
-      if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then alive=1; fi
-    done
-    [ $alive -eq 1 ] || break
-    sleep 0.1
-  done
-  for p in "${SC_KAFKA_PIDS[@]}"; do [ -z "$p" ] || kill -9 "$p" 2>/dev/null || true; done
-  for p in "${SC_KAFKA_PIDS[@]}"; do [ -z "$p" ] || wait "$p" 2>/dev/null || true; done
+  sc_stop_pids 300 "${SC_KAFKA_PIDS[@]}"
   SC_KAFKA_PIDS=()
   return 0
 }
@@ -206,16 +192,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
       dir=${2:?usage: kafka.sh stop DIR}
       [ -f "$dir/kafka.pids" ] || exit 0
       mapfile -t SC_KAFKA_PIDS < <(grep . "$dir/kafka.pids")
-      for p in "${SC_KAFKA_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-      for i in $(seq 1 300); do
-        alive=0
-        for p in "${SC_KAFKA_PIDS[@]}"; do
-          if kill -0 "$p" 2>/dev/null; then alive=1; fi
-        done
-        [ $alive -eq 1 ] || break
-        sleep 0.1
-      done
-      for p in "${SC_KAFKA_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+      sc_stop_pids 300 "${SC_KAFKA_PIDS[@]}"
       rm -f "$dir/kafka.pids"
       ;;
     *) sed -n '2,15p' "$0" >&2; exit 2 ;;

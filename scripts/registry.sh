@@ -59,15 +59,13 @@ sc_registry_fetch() {
   touch "$SC_REGISTRY_HOME/.complete"
 }
 
-_sc_reg_free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+. "$(dirname "${BASH_SOURCE[0]}")/proc.sh"
 
 sc_registry_start() { # dir [port]
   SC_REGISTRY_DIR=$1
   sc_registry_fetch || return 1
-  local port=${2:-$(_sc_reg_free_port)} mport owner=${SC_REGISTRY_OWNER-$$}
-  mport=$(_sc_reg_free_port)
+  local port=${2:-$(sc_free_port)} mport owner=${SC_REGISTRY_OWNER-$$}
+  mport=$(sc_free_port)
   # Quarkus reads ./config/application.properties: run in DIR
   mkdir -p "$SC_REGISTRY_DIR/config"
   cp "$_sc_reg_src/deploy/registry/application.properties" "$SC_REGISTRY_DIR/config/"
@@ -125,10 +123,7 @@ sc_registry_seed() { # n
 sc_registry_stop() {
   local p=$SC_REGISTRY_PID i
   [ -n "$p" ] || return 0
-  kill -TERM "$p" 2>/dev/null || true
-  for i in $(seq 1 200); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$p" 2>/dev/null || true
-  wait "$p" 2>/dev/null || true
+  sc_stop_pids 200 "$p"
   SC_REGISTRY_PID=
   [ -z "$SC_REGISTRY_DIR" ] || rm -f "$SC_REGISTRY_DIR/registry.pid"
   return 0
@@ -151,9 +146,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
       p=$(cat "$dir/registry.pid")
       # only if that PID is still the registry
       if grep -qa quarkus-run.jar "/proc/$p/cmdline" 2>/dev/null; then
-        kill -TERM "$p" 2>/dev/null || true
-        for i in $(seq 1 200); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$p" 2>/dev/null || true
+        sc_stop_pids 200 "$p"
       fi
       rm -f "$dir/registry.pid"
       ;;

@@ -21,9 +21,7 @@ SC_BROKER_PID=
 SC_REDIS_PID=
 SC_REDIS_DIR=
 
-sc_free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/proc.sh"
 
 sc_start_broker() { # dir [partitions]
   if [ "${SC_TEST_BROKER:-devbroker}" = kafka ]; then
