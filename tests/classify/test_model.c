@@ -11,30 +11,11 @@
 #include <unistd.h>
 
 #include "sc_classify.h"
+#include "classify_run.h"
 #include "sc_test.h"
 
 #define SRC        SC_SOURCE_DIR "/tests/classify/"
 #define MODEL_CARD SC_SOURCE_DIR "/services/classify/MODEL.md"
-
-static sc_classifier_t *cls;
-static sc_classify_t *cl;
-static sc_classification_t r;
-
-static const sc_classification_t *run(const char *text)
-{
-        sc_buf_t ex = SC_BUF_INIT;
-        CHECK(sc_classify_text(cl, cls, text, strlen(text), NULL, &r, &ex) == 0);
-        if (getenv("SC_TEST_VERBOSE"))
-                printf("%-50s %s %+.3f %s %#x %s\n", text, r.lang, r.score, r.label,
-                       r.intent_mask, ex.data);
-        sc_buf_free(&ex);
-        return &r;
-}
-
-static int has(const char *text, int intent)
-{
-        return (run(text)->intent_mask >> intent) & 1;
-}
 
 static void intents_str(unsigned mask, char *out, size_t size)
 {
