@@ -714,3 +714,353 @@ walk_as(const sc_lexicon_t *l, int frozen, const sc_token_t *toks, size_t cnt, s
         out->stem = best.stem;
         return 1;
 }
+
+/* ---- sets of lexicons ----------------------------------------------------- */
+
+/* A lexicon's answer for a token of exactly a key's bytes ("whole"), or
+ * for a longer token whose longest prefix among the keys is that key
+ * ("prefix": only stems can match it). */
+typedef struct lrec_s {
+        int32_t entry; /* the best match within the token, or -1 */
+        uint32_t states;
+        uint16_t stem_len;
+        uint8_t stem;
+        uint8_t state_n; /* > 0: the walk goes on at the next token */
+        /* Bit b & 63 for every byte b that starts a child of the states:
+         * a next token starting with none of them ends the walk at once. */
+        uint64_t next_first;
+} lrec_t;
+
+typedef struct skey_s {
+        uint32_t hash; /* sc_text_fold_hash of the key */
+        uint32_t key;  /* offset in keys */
+        uint32_t rec;  /* first whole record, the prefix records after them */
+        uint16_t len;  /* 0: empty slot */
+        uint16_t wmask, pmask;
+} skey_t;
+
+struct sc_lexset_s {
+        const sc_lexicon_t *lex[SC_LEXSET_MAX];
+        size_t n;
+        /* Keys: every lexicon's token-sized paths (prefix-closed). */
+        skey_t *slots;
+        size_t mask;
+        char *keys;
+        size_t keys_len, max_len;
+        lrec_t *recs;
+        size_t rec_cnt, rec_cap;
+        int32_t *states;
+        size_t state_cnt, state_cap;
+        /* The 1-4 byte starts of the paths to every stem of a first token:
+         * a token that is no key and starts under none of them matches no
+         * lexicon, without searching for its longest key. */
+        uint64_t stem_start[1024];
+};
+
+void sc_lexset_destroy(sc_lexset_t *s)
+{
+        if (!s)
+                return;
+        free(s->slots);
+        free(s->keys);
+        free(s->recs);
+        free(s->states);
+        free(s);
+}
+
+/* v: the first len (1-4) bytes of a token, big-endian. */
+static unsigned start_bit(uint32_t v, size_t len)
+{
+        return (unsigned)((((uint64_t)len << 32 | v) * 0x9E3779B97F4A7C15ull) >> 48);
+}
+
+static uint32_t start_of(const unsigned char *f, size_t len)
+{
+        uint32_t v = 0;
+        for (size_t i = 0; i < len; i++)
+                v = v << 8 | f[i];
+        return v;
+}
+
+static unsigned popcount16(unsigned x)
+{
+        x = x - ((x >> 1) & 0x5555u);
+        x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
+        x = (x + (x >> 4)) & 0x0f0fu;
+        return (x + (x >> 8)) & 0x1fu;
+}
+
+/* What walk does on a first token of exactly s[0..n) (whole) or on a
+ * longer one that no path of l continues past s (!whole). */
+static void first_walk(const sc_lexicon_t *l, const unsigned char *s, size_t n, int whole,
+                       best_t *best, int32_t *next, size_t *next_n)
+{
+        int32_t node = 0;
+        size_t p = 0;
+        *next_n = 0;
+        for (;;) {
+                const node_t *nd = &l->nodes[node];
+                if (p > 0) {
+                        consider(best, nd->stem, 1, 1, p);
+                        int32_t sn = nd->has_stem_sep ? step(l, 1, node, SEP_STEM) : -1;
+                        int32_t w = sn >= 0 ? step(l, 1, sn, SEP_WORD) : -1;
+                        if (w >= 0 && *next_n < MAX_STATES)
+                                next[(*next_n)++] = w;
+                }
+                if (p == n || !nd->children)
+                        break;
+                node = step(l, 1, node, s[p]);
+                if (node < 0)
+                        break;
+                p++;
+        }
+        if (!whole || node < 0 || p != n)
+                return;
+        consider(best, l->nodes[node].exact, 1, 0, 0);
+        int32_t w = l->nodes[node].has_word_sep ? step(l, 1, node, SEP_WORD) : -1;
+        if (w >= 0 && *next_n < MAX_STATES)
+                next[(*next_n)++] = w;
+}
+
+static const skey_t *set_find(const sc_lexset_t *s, const char *f, size_t fl, uint32_t h)
+{
+        for (size_t at = h & s->mask;; at = (at + 1) & s->mask) {
+                const skey_t *k = &s->slots[at];
+                if (!k->len)
+                        return NULL;
+                if (k->hash != h || k->len != fl)
+                        continue;
+                const char *b = s->keys + k->key;
+                size_t q = 0;
+                while (q < fl && b[q] == f[q])
+                        q++;
+                if (q == fl)
+                        return k;
+        }
+}
+
+/* Appends l's answer for key bytes to the records; 1 if there is one. */
+static int set_rec(sc_lexset_t *s, const sc_lexicon_t *l, const unsigned char *key,
+                   size_t len, int whole)
+{
+        best_t best = {-1, 0, 0, 0};
+        int32_t st[MAX_STATES];
+        size_t st_n;
+        first_walk(l, key, len, whole, &best, st, &st_n);
+        if (best.entry < 0 && !st_n)
+                return 0;
+        if (s->rec_cnt == s->rec_cap) {
+                size_t cap = s->rec_cap ? 2 * s->rec_cap : 1024;
+                lrec_t *r = realloc(s->recs, cap * sizeof(*r));
+                if (!r)
+                        return -1;
+                s->recs = r;
+                s->rec_cap = cap;
+        }
+        if (s->state_cnt + st_n > s->state_cap) {
+                size_t cap = s->state_cap ? 2 * s->state_cap : 1024;
+                int32_t *t = realloc(s->states, cap * sizeof(*t));
+                if (!t)
+                        return -1;
+                s->states = t;
+                s->state_cap = cap;
+        }
+        lrec_t *r = &s->recs[s->rec_cnt++];
+        r->next_first = 0;
+        for (size_t q = 0; q < st_n; q++) {
+                const unsigned char *b;
+                const int32_t *c;
+                uint32_t kn = kids(l, st[q], &b, &c);
+                for (uint32_t m = 0; m < kn; m++)
+                        r->next_first |= 1ull << (b[m] & 63);
+        }
+        r->entry = best.entry;
+        r->stem = (uint8_t)best.stem;
+        r->stem_len = (uint16_t)best.stem_len;
+        r->states = (uint32_t)s->state_cnt;
+        r->state_n = (uint8_t)st_n;
+        memcpy(s->states + s->state_cnt, st, st_n * sizeof(*st));
+        s->state_cnt += st_n;
+        return 1;
+}
+
+/* Every lexicon's paths as keys, once each. */
+static int set_keys(sc_lexset_t *s)
+{
+        size_t total = 0, bytes = 0;
+        for (size_t k = 0; k < s->n; k++) {
+                total += s->lex[k]->word_cnt;
+                bytes += s->lex[k]->wkeys_len;
+        }
+        size_t cap = 16;
+        while (cap < 2 * total + 1)
+                cap *= 2;
+        s->slots = calloc(cap, sizeof(*s->slots));
+        s->keys = malloc(bytes + 1);
+        if (!s->slots || !s->keys)
+                return -1;
+        s->mask = cap - 1;
+        for (size_t k = 0; k < s->n; k++) {
+                const sc_lexicon_t *l = s->lex[k];
+                for (size_t w = 0; w <= l->word_mask; w++) {
+                        const word_t *wd = &l->words[w];
+                        if (!wd->len)
+                                continue;
+                        const char *b = l->wkeys + wd->key;
+                        if (set_find(s, b, wd->len, wd->hash))
+                                continue;
+                        size_t at = wd->hash & s->mask;
+                        while (s->slots[at].len)
+                                at = (at + 1) & s->mask;
+                        skey_t *sk = &s->slots[at];
+                        sk->hash = wd->hash;
+                        sk->key = (uint32_t)s->keys_len;
+                        sk->len = wd->len;
+                        memcpy(s->keys + s->keys_len, b, wd->len);
+                        s->keys_len += wd->len;
+                        if (wd->len > s->max_len)
+                                s->max_len = wd->len;
+                }
+        }
+        return 0;
+}
+
+sc_lexset_t *sc_lexset_new(sc_lexicon_t *const *lex, size_t n, char *errstr,
+                           size_t errstr_size)
+{
+        if (n > SC_LEXSET_MAX) {
+                snprintf(errstr, errstr_size, "more than %d lexicons in a set",
+                         SC_LEXSET_MAX);
+                return NULL;
+        }
+        for (size_t k = 0; k < n; k++)
+                if (!lex[k]->frozen) {
+                        snprintf(errstr, errstr_size, "lexicon %zu is not frozen", k);
+                        return NULL;
+                }
+        sc_lexset_t *s = calloc(1, sizeof(*s));
+        if (!s)
+                goto nomem;
+        s->n = n;
+        for (size_t k = 0; k < n; k++)
+                s->lex[k] = lex[k];
+        if (set_keys(s))
+                goto nomem;
+        for (size_t at = 0; at <= s->mask; at++) {
+                skey_t *sk = &s->slots[at];
+                if (!sk->len)
+                        continue;
+                const unsigned char *b = (const unsigned char *)s->keys + sk->key;
+                sk->rec = (uint32_t)s->rec_cnt;
+                for (int whole = 1; whole >= 0; whole--)
+                        for (size_t k = 0; k < n; k++) {
+                                int r = set_rec(s, s->lex[k], b, sk->len, whole);
+                                if (r < 0)
+                                        goto nomem;
+                                if (r)
+                                        *(whole ? &sk->wmask : &sk->pmask) |=
+                                            (uint16_t)(1u << k);
+                        }
+                if (s->rec_cnt > UINT32_MAX || s->state_cnt > UINT32_MAX)
+                        goto nomem;
+        }
+        /* A stem on the path of a first token: its start goes in the filter. */
+        for (size_t k = 0; k < n; k++) {
+                const sc_lexicon_t *l = s->lex[k];
+                for (size_t w = 0; w <= l->word_mask; w++) {
+                        const word_t *wd = &l->words[w];
+                        if (!wd->len)
+                                continue;
+                        const unsigned char *b =
+                            (const unsigned char *)l->wkeys + wd->key;
+                        int32_t node = 0;
+                        for (size_t p = 0; p < wd->len && node >= 0; p++)
+                                node = step(l, 1, node, b[p]);
+                        size_t q = wd->len < 4 ? wd->len : 4;
+                        if (node >= 0 && is_stem_end(l, node))
+                                bit_set(s->stem_start, start_bit(start_of(b, q), q));
+                }
+        }
+        return s;
+nomem:
+        snprintf(errstr, errstr_size, "out of memory building a lexicon set");
+        sc_lexset_destroy(s);
+        return NULL;
+}
+
+static sc_lexset_probe_t set_probe(const sc_lexset_t *s, const char *f, size_t fl,
+                                   uint32_t h)
+{
+        sc_lexset_probe_t none = {0, 0};
+        if (!fl)
+                return none;
+        const skey_t *k = set_find(s, f, fl, h);
+        if (k)
+                return (sc_lexset_probe_t){k->rec, k->wmask};
+        /* No key: only a stem on the path of its longest key can match. */
+        size_t hi = fl - 1 < s->max_len ? fl - 1 : s->max_len, lo = 0;
+        const unsigned char *u = (const unsigned char *)f;
+        int stems = 0;
+        uint32_t v = 0;
+        for (size_t q = 1; q <= hi && q <= 4 && !stems; q++) {
+                v = v << 8 | u[q - 1];
+                stems = bit_has(s->stem_start, start_bit(v, q));
+        }
+        if (!stems)
+                return none;
+        /* keys are prefix-closed: the longest one is found by halving */
+        const skey_t *best = NULL;
+        while (lo < hi) {
+                size_t mid = (lo + hi + 1) / 2;
+                k = set_find(s, f, mid, sc_text_fold_hash(f, mid));
+                if (k) {
+                        lo = mid;
+                        best = k;
+                } else {
+                        hi = mid - 1;
+                }
+        }
+        if (!best)
+                return none;
+        return (sc_lexset_probe_t){best->rec + popcount16(best->wmask), best->pmask};
+}
+
+void sc_lexset_probe(const sc_lexset_t *s, const sc_token_t *toks, size_t cnt,
+                     sc_lexset_probe_t *out)
+{
+        for (size_t i = 0; i < cnt; i++)
+                out[i] = set_probe(s, toks[i].fold, toks[i].fold_len, toks[i].fold_hash);
+}
+
+/* Apart: the walk's frame would cost every answer given without it. */
+static int set_resume(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, size_t i,
+                      const int32_t *init, size_t init_n, best_t best,
+                      sc_lex_match_t *out) __attribute__((noinline));
+static int set_resume(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, size_t i,
+                      const int32_t *init, size_t init_n, best_t best,
+                      sc_lex_match_t *out)
+{
+        return walk_as(l, 1, toks, cnt, i, i + 1, init, init_n, best, out);
+}
+
+int sc_lexset_match_at(const sc_lexset_t *s, unsigned k, sc_lexset_probe_t p,
+                       const sc_token_t *toks, size_t cnt, size_t i, sc_lex_match_t *out)
+{
+        const sc_lexicon_t *l = s->lex[k];
+        const lrec_t *r = s->recs + p.rec + popcount16(p.mask & ((1u << k) - 1));
+        best_t best = {r->entry, 1, r->stem, r->stem_len};
+        /* (an empty fold, as of a URL without a host, walks: it ends
+         * nothing early) */
+        if (r->state_n && i + 1 < cnt &&
+            (!toks[i + 1].fold_len ||
+             (r->next_first >> ((unsigned char)toks[i + 1].fold[0] & 63) & 1)))
+                return set_resume(l, toks, cnt, i, s->states + r->states, r->state_n,
+                                  best, out);
+        if (best.entry < 0)
+                return 0;
+        out->val = &l->entries[r->entry].val;
+        out->term = l->entries[r->entry].term;
+        out->tokens = 1;
+        out->stem = r->stem;
+        return 1;
+}
