@@ -459,10 +459,23 @@ static int is_word(const sc_token_t *t)
         return t->type == SC_TOK_WORD || t->type == SC_TOK_HASHTAG;
 }
 
-/* Ends a negation or boost scope: sentence punctuation. */
+/* Ends a negation or boost scope: sentence punctuation (as strchr of
+ * ".,;!?:" would say, its NUL included: several calls a token). */
 static int is_clause_end(const sc_token_t *t)
 {
-        return t->type == SC_TOK_PUNCT && strchr(".,;!?:", t->fold[0]);
+        if (t->type != SC_TOK_PUNCT)
+                return 0;
+        char f = t->fold[0];
+        return f == '.' || f == ',' || f == ';' || f == '!' || f == '?' || f == ':' || !f;
+}
+
+/* Whether a fold holds byte b (folds hold no NUL). */
+static int has_byte(const sc_token_t *t, char b)
+{
+        for (size_t i = 0; i < t->fold_len; i++)
+                if (t->fold[i] == b)
+                        return 1;
+        return 0;
 }
 
 /* sc_lexicon_match(lexicon lx, t, cnt, i, m), from the token's probe. */
@@ -554,7 +567,9 @@ static void intents_at(const sc_classifier_t *c, int lang, const sc_token_t *t,
                         continue;
                 size_t k;
                 /* by term: an "any" row sits in both languages' lexicons */
-                for (k = 0; k < *seen_cnt && strcmp(seen[k], m.term); k++)
+                for (k = 0; k < *seen_cnt && seen[k] != m.term &&
+                            (seen[k][0] != m.term[0] || strcmp(seen[k], m.term));
+                     k++)
                         ;
                 if (k < *seen_cnt || *seen_cnt == MAX_MATCHED)
                         continue; /* each row counts once per post */
@@ -610,9 +625,9 @@ static void score_run(const sc_classifier_t *c, int lang, const sc_token_t *t,
                         continue;
                 }
                 if (tk->type == SC_TOK_PUNCT) {
-                        if (strchr(tk->fold, '!'))
+                        if (has_byte(tk, '!'))
                                 st->exclaim += tk->repeat;
-                        if (strchr(tk->fold, '?'))
+                        if (has_byte(tk, '?'))
                                 st->questions += tk->repeat;
                 }
                 if (is_clause_end(tk)) {

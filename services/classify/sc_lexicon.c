@@ -822,19 +822,42 @@ static void first_walk(const sc_lexicon_t *l, const unsigned char *s, size_t n, 
                 next[(*next_n)++] = w;
 }
 
+static uint64_t ld64(const char *s)
+{
+        uint64_t v;
+        memcpy(&v, s, sizeof(v));
+        return v;
+}
+
+static uint32_t ld32(const char *s)
+{
+        uint32_t v;
+        memcpy(&v, s, sizeof(v));
+        return v;
+}
+
+/* a[0..n) == b[0..n) by a few overlapping loads, as the fold hash reads:
+ * no loop and no exit that depends on where the bytes differ. */
+static int same(const char *a, const char *b, size_t n)
+{
+        if (n >= 8) {
+                for (size_t i = 0; i + 8 < n; i += 8)
+                        if (ld64(a + i) != ld64(b + i))
+                                return 0;
+                return ld64(a + n - 8) == ld64(b + n - 8);
+        }
+        if (n >= 4)
+                return (ld32(a) ^ ld32(b)) == 0 && ld32(a + n - 4) == ld32(b + n - 4);
+        return !n || (a[0] == b[0] && a[n >> 1] == b[n >> 1] && a[n - 1] == b[n - 1]);
+}
+
 static const skey_t *set_find(const sc_lexset_t *s, const char *f, size_t fl, uint32_t h)
 {
         for (size_t at = h & s->mask;; at = (at + 1) & s->mask) {
                 const skey_t *k = &s->slots[at];
                 if (!k->len)
                         return NULL;
-                if (k->hash != h || k->len != fl)
-                        continue;
-                const char *b = s->keys + k->key;
-                size_t q = 0;
-                while (q < fl && b[q] == f[q])
-                        q++;
-                if (q == fl)
+                if (k->hash == h && k->len == fl && same(s->keys + k->key, f, fl))
                         return k;
         }
 }

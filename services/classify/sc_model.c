@@ -53,6 +53,11 @@ static inline uint32_t h_fin(uint32_t h)
         return h;
 }
 
+/* Most features one token adds: a hashtag's tag and its parts' words (up
+ * to 5 each); a word's 3 prefixes, word, suffix, bigram, caps, elongation. */
+#define TOKEN_FEATS (1 + 5 * SC_TOK_MAX_PARTS)
+
+static int grow(sc_feats_t *f) __attribute__((noinline, cold));
 static int grow(sc_feats_t *f)
 {
         size_t cap = f->cap ? f->cap * 2 : 256;
@@ -90,14 +95,21 @@ static int push_name(sc_feats_t *f, char tag, const char *a, size_t an, const ch
         return 0;
 }
 
+/* Room is made per token (room()), not per feature. */
 static inline int push(sc_feats_t *f, uint32_t h, char tag, const char *a, size_t an,
                        const char *b, size_t bn)
 {
-        if (__builtin_expect(f->n == f->cap, 0) && grow(f))
-                return -1;
         if (__builtin_expect(f->want_names, 0) && push_name(f, tag, a, an, b, bn))
                 return -1;
         f->idx[f->n++] = h_fin(h) & ((1u << f->bits) - 1);
+        return 0;
+}
+
+static inline int room(sc_feats_t *f)
+{
+        while (__builtin_expect(f->cap - f->n < TOKEN_FEATS, 0))
+                if (grow(f))
+                        return -1;
         return 0;
 }
 
@@ -140,11 +152,16 @@ static int word(sc_feats_t *f, const char *s, size_t n, int negated, uint32_t *w
 {
         uint32_t h = h_tag('p');
         int rc = 0;
-        for (size_t i = 0; i < n; i++) {
+        size_t i = 0;
+        for (; i < n && i < 3; i++)
                 h = (h ^ (uint8_t)s[i]) * 16777619u;
-                if (i + 1 >= 4 && i + 1 <= 6 && i + 1 < n)
+        for (; i < n && i < 6; i++) {
+                h = (h ^ (uint8_t)s[i]) * 16777619u;
+                if (i + 1 < n)
                         rc |= push(f, h, 'p', s, i + 1, NULL, 0);
         }
+        for (; i < n; i++)
+                h = (h ^ (uint8_t)s[i]) * 16777619u;
         *whole = h;
         /* an end marker tells the word from a prefix of a longer one */
         rc |= push(f, (h ^ (negated ? 0xfeu : 0xffu)) * 16777619u, negated ? 'n' : 'w', s,
@@ -155,9 +172,21 @@ static int word(sc_feats_t *f, const char *s, size_t n, int negated, uint32_t *w
         return rc ? -1 : 0;
 }
 
+/* strchr(".,;!?:", fold[0]) without the call, its NUL included */
 static int is_clause_end(const sc_token_t *t)
 {
-        return t->type == SC_TOK_PUNCT && strchr(".,;!?:", t->fold[0]);
+        if (t->type != SC_TOK_PUNCT)
+                return 0;
+        char f = t->fold[0];
+        return f == '.' || f == ',' || f == ';' || f == '!' || f == '?' || f == ':' || !f;
+}
+
+static int has_byte(const char *s, size_t n, char b)
+{
+        for (size_t i = 0; i < n; i++)
+                if (s[i] == b)
+                        return 1;
+        return 0;
 }
 
 int sc_feats_extract(sc_feats_t *f, const sc_token_t *t, size_t cnt, unsigned flags)
@@ -172,6 +201,8 @@ int sc_feats_extract(sc_feats_t *f, const sc_token_t *t, size_t cnt, unsigned fl
                 const sc_token_t *tk = &t[i];
                 const char *s = tk->fold;
                 size_t n = tk->fold_len;
+                if (room(f))
+                        return -1;
                 switch (tk->type) {
                 case SC_TOK_WORD:
                         words++;
@@ -215,9 +246,9 @@ int sc_feats_extract(sc_feats_t *f, const sc_token_t *t, size_t cnt, unsigned fl
                         rc = add_class(f, "amount");
                         break;
                 case SC_TOK_PUNCT:
-                        if (memchr(s, '?', n))
+                        if (has_byte(s, n, '?'))
                                 rc = add_class(f, tk->repeat > 1 ? "??" : "?");
-                        if (!rc && memchr(s, '!', n))
+                        if (!rc && has_byte(s, n, '!'))
                                 rc = add_class(f, tk->repeat > 1 ? "!!" : "!");
                         if (!rc && s[0] == '.' && tk->repeat >= 3)
                                 rc = add_class(f, "...");
@@ -227,6 +258,8 @@ int sc_feats_extract(sc_feats_t *f, const sc_token_t *t, size_t cnt, unsigned fl
                         neg = 0;
                 prev = NULL;
         }
+        if (!rc && room(f))
+                return -1;
         if (!rc && (flags & SC_TEXT_SHOUTING) && words)
                 rc = add_class(f, "shouting");
         if (!rc)
