@@ -733,11 +733,13 @@ typedef struct lrec_s {
 
 typedef struct skey_s {
         uint32_t hash; /* sc_text_fold_hash of the key */
-        uint32_t key;  /* offset in keys */
+        uint32_t key;  /* offset in keys << 8 | length (paths are < 256); 0: empty */
         uint32_t rec;  /* first whole record, the prefix records after them */
-        uint16_t len;  /* 0: empty slot */
         uint16_t wmask, pmask;
 } skey_t;
+
+#define KEY_LEN(k) ((k)->key & 0xff)
+#define KEY_AT(k)  ((k)->key >> 8)
 
 struct sc_lexset_s {
         const sc_lexicon_t *lex[SC_LEXSET_MAX];
@@ -855,9 +857,9 @@ static const skey_t *set_find(const sc_lexset_t *s, const char *f, size_t fl, ui
 {
         for (size_t at = h & s->mask;; at = (at + 1) & s->mask) {
                 const skey_t *k = &s->slots[at];
-                if (!k->len)
+                if (!k->key)
                         return NULL;
-                if (k->hash == h && k->len == fl && same(s->keys + k->key, f, fl))
+                if (k->hash == h && KEY_LEN(k) == fl && same(s->keys + KEY_AT(k), f, fl))
                         return k;
         }
 }
@@ -907,7 +909,16 @@ static int set_rec(sc_lexset_t *s, const sc_lexicon_t *l, const unsigned char *k
         return 1;
 }
 
-/* Every lexicon's paths as keys, once each. */
+static void slot_put(skey_t *slots, size_t mask, const skey_t *k)
+{
+        size_t at = k->hash & mask;
+        while (slots[at].key)
+                at = (at + 1) & mask;
+        slots[at] = *k;
+}
+
+/* Every lexicon's paths as keys, once each; the table then sized for the
+ * keys (the lexicons share most of their paths). */
 static int set_keys(sc_lexset_t *s)
 {
         size_t total = 0, bytes = 0;
@@ -920,9 +931,10 @@ static int set_keys(sc_lexset_t *s)
                 cap *= 2;
         s->slots = calloc(cap, sizeof(*s->slots));
         s->keys = malloc(bytes + 1);
-        if (!s->slots || !s->keys)
+        if (!s->slots || !s->keys || bytes >= 1u << 24)
                 return -1;
         s->mask = cap - 1;
+        size_t keys = 0;
         for (size_t k = 0; k < s->n; k++) {
                 const sc_lexicon_t *l = s->lex[k];
                 for (size_t w = 0; w <= l->word_mask; w++) {
@@ -930,20 +942,33 @@ static int set_keys(sc_lexset_t *s)
                         if (!wd->len)
                                 continue;
                         const char *b = l->wkeys + wd->key;
+                        if (wd->len > 255)
+                                return -1;
                         if (set_find(s, b, wd->len, wd->hash))
                                 continue;
-                        size_t at = wd->hash & s->mask;
-                        while (s->slots[at].len)
-                                at = (at + 1) & s->mask;
-                        skey_t *sk = &s->slots[at];
-                        sk->hash = wd->hash;
-                        sk->key = (uint32_t)s->keys_len;
-                        sk->len = wd->len;
+                        skey_t sk = {.hash = wd->hash,
+                                     .key = (uint32_t)s->keys_len << 8 | wd->len};
+                        slot_put(s->slots, s->mask, &sk);
+                        keys++;
                         memcpy(s->keys + s->keys_len, b, wd->len);
                         s->keys_len += wd->len;
                         if (wd->len > s->max_len)
                                 s->max_len = wd->len;
                 }
+        }
+        size_t fit = 16;
+        while (fit < 2 * keys + 1)
+                fit *= 2;
+        if (fit < cap) {
+                skey_t *t = calloc(fit, sizeof(*t));
+                if (!t)
+                        return -1;
+                for (size_t at = 0; at < cap; at++)
+                        if (s->slots[at].key)
+                                slot_put(t, fit - 1, &s->slots[at]);
+                free(s->slots);
+                s->slots = t;
+                s->mask = fit - 1;
         }
         return 0;
 }
@@ -971,13 +996,13 @@ sc_lexset_t *sc_lexset_new(sc_lexicon_t *const *lex, size_t n, char *errstr,
                 goto nomem;
         for (size_t at = 0; at <= s->mask; at++) {
                 skey_t *sk = &s->slots[at];
-                if (!sk->len)
+                if (!sk->key)
                         continue;
-                const unsigned char *b = (const unsigned char *)s->keys + sk->key;
+                const unsigned char *b = (const unsigned char *)s->keys + KEY_AT(sk);
                 sk->rec = (uint32_t)s->rec_cnt;
                 for (int whole = 1; whole >= 0; whole--)
                         for (size_t k = 0; k < n; k++) {
-                                int r = set_rec(s, s->lex[k], b, sk->len, whole);
+                                int r = set_rec(s, s->lex[k], b, KEY_LEN(sk), whole);
                                 if (r < 0)
                                         goto nomem;
                                 if (r)

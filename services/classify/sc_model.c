@@ -113,12 +113,15 @@ static inline int room(sc_feats_t *f)
         return 0;
 }
 
-static int add(sc_feats_t *f, char tag, const char *s, size_t n)
+static inline __attribute__((always_inline)) int add(sc_feats_t *f, char tag,
+                                                     const char *s, size_t n)
 {
         return push(f, h_bytes(h_tag(tag), s, n), tag, s, n, NULL, 0);
 }
 
-static int add_class(sc_feats_t *f, const char *name)
+/* Inlined: the class names are literals, so their hashes fold to constants. */
+static inline __attribute__((always_inline)) int add_class(sc_feats_t *f,
+                                                           const char *name)
 {
         return add(f, '#', name, strlen(name));
 }
