@@ -19,8 +19,10 @@ typedef struct node_s {
         uint32_t children;
         uint8_t has_stem_sep, has_word_sep;
         /* Frozen form: 1 + the node's slot in btab when it has many
-         * children, else 0. */
+         * children, else 0; its first slot in ebyte/echild (first[] too,
+         * here so a step loads one node). */
         uint32_t tab;
+        uint32_t first;
 } node_t;
 
 typedef struct edge_s {
@@ -320,7 +322,7 @@ int sc_lexicon_freeze(sc_lexicon_t *l)
                 return -1;
         }
         for (size_t i = 0, at = 0; i < l->node_cnt; i++) {
-                l->first[i] = (uint32_t)at;
+                l->first[i] = l->nodes[i].first = (uint32_t)at;
                 at += l->nodes[i].children;
         }
         for (int b = 0; b < 256; b++)
@@ -398,8 +400,8 @@ static uint32_t start4(const unsigned char *f)
 static uint32_t kids(const sc_lexicon_t *l, int32_t node, const unsigned char **b,
                      const int32_t **c)
 {
-        *b = l->ebyte + l->first[node];
-        *c = l->echild + l->first[node];
+        *b = l->ebyte + l->nodes[node].first;
+        *c = l->echild + l->nodes[node].first;
         return l->nodes[node].children;
 }
 
@@ -452,7 +454,7 @@ step(const sc_lexicon_t *l, int frozen, int32_t node, unsigned char b)
         if (!frozen)
                 return child(l, node, b);
         const node_t *nd = &l->nodes[node];
-        uint32_t f = l->first[node];
+        uint32_t f = nd->first;
         if (nd->tab) {
                 unsigned k = l->btab[(size_t)(nd->tab - 1) * 256 + b];
                 return k ? l->echild[f + k - 1] : -1;

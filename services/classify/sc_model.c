@@ -312,9 +312,16 @@ typedef struct out_s {
         float dense[SC_MODEL_DENSE];
 } out_t;
 
+/* Outputs padded to a multiple of four lanes. */
+#define OUT_PAD 12
+
 struct sc_model_s {
         unsigned bits;
         out_t out[SC_MODEL_LANGS][SC_MODEL_OUT];
+        /* The same parameters output-minor, for the scores in vectors:
+         * dense weights per dense feature, and bias, scale, a, b. */
+        float dw[SC_MODEL_LANGS][SC_DENSE_USED][OUT_PAD];
+        float par[SC_MODEL_LANGS][4][OUT_PAD];
         const int8_t *table[SC_MODEL_LANGS];
         unsigned char *file;
         uint64_t checksum;
@@ -418,6 +425,12 @@ sc_model_t *sc_model_load(const char *path, char *errstr, size_t errstr_size)
                                          path);
                                 goto fail;
                         }
+                        for (int k = 0; k < SC_DENSE_USED; k++)
+                                m->dw[l][k][o] = u->dense[k];
+                        m->par[l][0][o] = u->bias;
+                        m->par[l][1][o] = u->scale;
+                        m->par[l][2][o] = u->a;
+                        m->par[l][3][o] = u->b;
                 }
         for (int l = 0; l < SC_MODEL_LANGS; l++, p += ((size_t)1 << bits) * SC_MODEL_OUT)
                 m->table[l] = (const int8_t *)p;
@@ -459,6 +472,54 @@ int sc_model_present(const sc_model_t *m, int lang, int o)
         return lang >= 0 && lang < SC_MODEL_LANGS && o >= 0 && o < SC_MODEL_OUT &&
                m->out[lang][o].present;
 }
+
+#ifdef __SSE2__
+/* z[o] = a * (bias + acc * scale * norm + sum over k of dense_w[k] * dense[k])
+ * + b for every output, two outputs a vector: the operations of the scalar
+ * loop, in its order and precision (the products in float, the sums in
+ * double), so the same bits; but five independent chains of additions
+ * instead of one after the other. */
+static void dense_scores(const sc_model_t *m, int lang, const sc_feats_t *f,
+                         const int32_t acc[16], double norm, double z[SC_MODEL_OUT])
+{
+        enum { PAIRS = SC_MODEL_OUT / 2 };
+        _Static_assert(SC_MODEL_OUT == 10 && OUT_PAD >= 12,
+                       "five pairs, three float vectors");
+        const float(*par)[OUT_PAD] = m->par[lang];
+        __m128d s[PAIRS], nv = _mm_set1_pd(norm);
+        for (int q = 0; q < PAIRS; q++) {
+                __m128d bias = _mm_cvtps_pd(
+                            _mm_loadl_pi(_mm_setzero_ps(),
+                                         (const __m64 *)(const void *)&par[0][2 * q])),
+                        scale = _mm_cvtps_pd(
+                            _mm_loadl_pi(_mm_setzero_ps(),
+                                         (const __m64 *)(const void *)&par[1][2 * q])),
+                        a = _mm_set_pd((double)acc[2 * q + 1], (double)acc[2 * q]);
+                s[q] = _mm_add_pd(bias, _mm_mul_pd(_mm_mul_pd(a, scale), nv));
+        }
+        for (int k = 0; k < SC_DENSE_USED; k++) {
+                const float *w = m->dw[lang][k];
+                __m128 d = _mm_set1_ps(f->dense[k]);
+                __m128 p0 = _mm_mul_ps(_mm_loadu_ps(w), d),
+                       p1 = _mm_mul_ps(_mm_loadu_ps(w + 4), d),
+                       p2 = _mm_mul_ps(_mm_loadu_ps(w + 8), d);
+                s[0] = _mm_add_pd(s[0], _mm_cvtps_pd(p0));
+                s[1] = _mm_add_pd(s[1], _mm_cvtps_pd(_mm_movehl_ps(p0, p0)));
+                s[2] = _mm_add_pd(s[2], _mm_cvtps_pd(p1));
+                s[3] = _mm_add_pd(s[3], _mm_cvtps_pd(_mm_movehl_ps(p1, p1)));
+                s[4] = _mm_add_pd(s[4], _mm_cvtps_pd(p2));
+        }
+        for (int q = 0; q < PAIRS; q++) {
+                __m128d a = _mm_cvtps_pd(
+                            _mm_loadl_pi(_mm_setzero_ps(),
+                                         (const __m64 *)(const void *)&par[2][2 * q])),
+                        b = _mm_cvtps_pd(
+                            _mm_loadl_pi(_mm_setzero_ps(),
+                                         (const __m64 *)(const void *)&par[3][2 * q]));
+                _mm_storeu_pd(z + 2 * q, _mm_add_pd(_mm_mul_pd(a, s[q]), b));
+        }
+}
+#endif
 
 typedef int8_t v8i8 __attribute__((vector_size(8)));
 typedef int16_t v8i16 __attribute__((vector_size(16)));
@@ -505,6 +566,9 @@ void sc_model_scores(const sc_model_t *m, int lang, const sc_feats_t *f,
         for (int o = 8; o < SC_MODEL_OUT; o++)
                 acc[o] += hi[o - 8];
         double norm = f->n ? 1.0 / sqrt((double)f->n) : 0;
+#ifdef __SSE2__
+        dense_scores(m, lang, f, acc, norm, z);
+#else
         for (int o = 0; o < SC_MODEL_OUT; o++) {
                 const out_t *u = &m->out[lang][o];
                 double s = u->bias + acc[o] * (double)u->scale * norm;
@@ -512,6 +576,7 @@ void sc_model_scores(const sc_model_t *m, int lang, const sc_feats_t *f,
                         s += u->dense[k] * f->dense[k];
                 z[o] = u->a * s + u->b;
         }
+#endif
 }
 
 double sc_model_contrib(const sc_model_t *m, int lang, int o, const sc_feats_t *f,
