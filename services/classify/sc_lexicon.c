@@ -723,6 +723,9 @@ walk_as(const sc_lexicon_t *l, int frozen, const sc_token_t *toks, size_t cnt, s
  * for a longer token whose longest prefix among the keys is that key
  * ("prefix": only stems can match it). */
 typedef struct lrec_s {
+        /* the entry's value and term, at hand: one load less per answer */
+        const sc_lex_val_t *val;
+        const char *term;
         int32_t entry; /* the best match within the token, or -1 */
         uint32_t states;
         uint16_t stem_len;
@@ -902,6 +905,8 @@ static int set_rec(sc_lexset_t *s, const sc_lexicon_t *l, const unsigned char *k
                         r->next_first |= 1ull << (b[m] & 63);
         }
         r->entry = best.entry;
+        r->val = best.entry >= 0 ? &l->entries[best.entry].val : NULL;
+        r->term = best.entry >= 0 ? l->entries[best.entry].term : NULL;
         r->stem = (uint8_t)best.stem;
         r->stem_len = (uint16_t)best.stem_len;
         r->states = (uint32_t)s->state_cnt;
@@ -1108,8 +1113,8 @@ int sc_lexset_match_at(const sc_lexset_t *s, unsigned k, sc_lexset_probe_t p,
                                   best, out);
         if (best.entry < 0)
                 return 0;
-        out->val = &l->entries[r->entry].val;
-        out->term = l->entries[r->entry].term;
+        out->val = r->val;
+        out->term = r->term;
         out->tokens = 1;
         out->stem = r->stem;
         return 1;

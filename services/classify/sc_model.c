@@ -142,9 +142,14 @@ static int is_negator(const char *s, size_t n)
                 return 0;
         if (n >= 3 && s[n - 1] == 't' && s[n - 2] == '\'' && s[n - 3] == 'n')
                 return 1;
-        for (int i = 0; i < 12 && neg[n][i]; i++)
-                if (neg[n][i][0] == s[0] && !memcmp(neg[n][i], s, n))
+        for (int i = 0; i < 12 && neg[n][i]; i++) {
+                const char *w = neg[n][i];
+                size_t q = 0;
+                while (q < n && w[q] == s[q]) /* n <= 8: no call */
+                        q++;
+                if (q == n)
                         return 1;
+        }
         return 0;
 }
 
