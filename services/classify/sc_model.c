@@ -142,6 +142,16 @@ static int is_negator(const char *s, size_t n)
                 return 0;
         if (n >= 3 && s[n - 1] == 't' && s[n - 2] == '\'' && s[n - 3] == 'n')
                 return 1;
+        /* the first letters of the words above: most words start with
+         * none and are turned away before the list */
+        enum {
+                FIRST = 1 << ('a' - 'a') | 1 << ('b' - 'a') | 1 << ('c' - 'a') |
+                        1 << ('d' - 'a') | 1 << ('h' - 'a') | 1 << ('i' - 'a') |
+                        1 << ('n' - 'a') | 1 << ('w' - 'a') | 1 << ('z' - 'a')
+        };
+        unsigned c0 = (unsigned)(unsigned char)s[0] - 'a';
+        if (c0 >= 26 || !(FIRST >> c0 & 1))
+                return 0;
         for (int i = 0; i < 12 && neg[n][i]; i++) {
                 const char *w = neg[n][i];
                 size_t q = 0;
