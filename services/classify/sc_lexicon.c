@@ -911,7 +911,8 @@ static int set_rec(sc_lexset_t *s, const sc_lexicon_t *l, const unsigned char *k
         r->stem_len = (uint16_t)best.stem_len;
         r->states = (uint32_t)s->state_cnt;
         r->state_n = (uint8_t)st_n;
-        memcpy(s->states + s->state_cnt, st, st_n * sizeof(*st));
+        if (st_n) /* (states is NULL until the first) */
+                memcpy(s->states + s->state_cnt, st, st_n * sizeof(*st));
         s->state_cnt += st_n;
         return 1;
 }

@@ -110,6 +110,8 @@ static void check_set(void)
         enum { FILES = sizeof(files) / sizeof(*files) };
         sc_lexicon_t *lex[FILES + 1];
         char path[1024], err[256], text[2048];
+        for (size_t q = 0; q < term_cnt; q++) /* the earlier loads' */
+                free(terms[q]);
         term_cnt = 0;
         for (size_t k = 0; k < FILES; k++) {
                 CHECK((lex[k] = sc_lexicon_new()));
