@@ -1008,9 +1008,7 @@ static int emit_punct(sc_text_t *t, const unsigned char *p, size_t n, size_t i,
                         x |= p[j] == '!';
                 }
         } else {
-                for (j = i;
-                     j + l <= n && (l == 1 ? p[j] == p[i] : !memcmp(p + j, p + i, l));
-                     j += l)
+                for (j = i; j + l <= n && !memcmp(p + j, p + i, l); j += l)
                         rep++;
         }
         *end = j;
