@@ -17,6 +17,16 @@
 
 enum { LANG_PL, LANG_EN, LANG_CNT };
 enum { MOD_NEGATOR = 1, MOD_BOOSTER, MOD_DAMPENER, MOD_CONTRAST };
+/* The lexicons' places in the classifier's sc_lexset (+ LANG_* where per
+ * language). */
+enum {
+        LX_SENTIMENT = 0,
+        LX_MODIFIERS = 2,
+        LX_INTENTS = 4,
+        LX_EMOJI = 6,
+        LX_LANGID,
+        LX_CNT
+};
 
 #define TAG_SARCASM 0x01
 #define TAG_CRISIS  0x02
@@ -58,6 +68,7 @@ struct sc_classifier_s {
         sc_lexicon_t *emoji;
         sc_lexicon_t *intents[LANG_CNT]; /* rows of that language plus "any" */
         sc_lexicon_t *langid;
+        sc_lexset_t *set; /* all of the above: one probe per token */
         /* An intent pattern may serve several intents: its entry's aux indexes
          * a row of weights here. */
         float (*intent_w)[SC_INTENT_CNT];
@@ -70,6 +81,8 @@ struct sc_classify_s {
         sc_text_t *tx;
         size_t max_bytes;
         sc_feats_t feats;
+        sc_lexset_probe_t *probe; /* per token of the post */
+        size_t probe_cap;
 };
 
 /* ---- loading -------------------------------------------------------------- */
@@ -326,6 +339,16 @@ sc_classifier_t *sc_classifier_load(const char *dir, char *errstr, size_t errstr
                         goto fail;
         if (sc_lexicon_freeze(c->emoji) || sc_lexicon_freeze(c->langid))
                 goto fail;
+        sc_lexicon_t *lx[LX_CNT];
+        for (int l = 0; l < LANG_CNT; l++) {
+                lx[LX_SENTIMENT + l] = c->sentiment[l];
+                lx[LX_MODIFIERS + l] = c->modifiers[l];
+                lx[LX_INTENTS + l] = c->intents[l];
+        }
+        lx[LX_EMOJI] = c->emoji;
+        lx[LX_LANGID] = c->langid;
+        if (!(c->set = sc_lexset_new(lx, LX_CNT, errstr, errstr_size)))
+                goto fail;
         snprintf(
             c->summary, sizeof(c->summary),
             "sentiment pl %zu en %zu, modifiers pl %zu en %zu, emoji %zu, langid %zu, "
@@ -348,6 +371,7 @@ void sc_classifier_destroy(sc_classifier_t *c)
                 sc_lexicon_destroy(c->modifiers[l]);
                 sc_lexicon_destroy(c->intents[l]);
         }
+        sc_lexset_destroy(c->set);
         sc_lexicon_destroy(c->emoji);
         sc_lexicon_destroy(c->langid);
         free(c->intent_w);
@@ -402,6 +426,7 @@ void sc_classify_destroy(sc_classify_t *cl)
                 return;
         sc_text_destroy(cl->tx);
         sc_feats_free(&cl->feats);
+        free(cl->probe);
         free(cl);
 }
 
@@ -434,19 +459,41 @@ static int is_word(const sc_token_t *t)
         return t->type == SC_TOK_WORD || t->type == SC_TOK_HASHTAG;
 }
 
-/* Ends a negation or boost scope: sentence punctuation. */
+/* Ends a negation or boost scope: sentence punctuation (as strchr of
+ * ".,;!?:" would say, its NUL included: several calls a token). */
 static int is_clause_end(const sc_token_t *t)
 {
-        return t->type == SC_TOK_PUNCT && strchr(".,;!?:", t->fold[0]);
+        if (t->type != SC_TOK_PUNCT)
+                return 0;
+        char f = t->fold[0];
+        return f == '.' || f == ',' || f == ';' || f == '!' || f == '?' || f == ':' || !f;
 }
 
-static int detect_lang(const sc_classifier_t *c, const sc_token_t *t, size_t cnt,
-                       unsigned flags, const char *hint, sc_buf_t *ex)
+/* Whether a fold holds byte b (folds hold no NUL). */
+static int has_byte(const sc_token_t *t, char b)
+{
+        for (size_t i = 0; i < t->fold_len; i++)
+                if (t->fold[i] == b)
+                        return 1;
+        return 0;
+}
+
+/* sc_lexicon_match(lexicon lx, t, cnt, i, m), from the token's probe. */
+static inline int match(const sc_classifier_t *c, unsigned lx,
+                        const sc_lexset_probe_t *pr, const sc_token_t *t, size_t cnt,
+                        size_t i, sc_lex_match_t *m)
+{
+        return sc_lexset_match(c->set, lx, pr[i], t, cnt, i, m);
+}
+
+static int detect_lang(const sc_classifier_t *c, const sc_token_t *t,
+                       const sc_lexset_probe_t *pr, size_t cnt, unsigned flags,
+                       const char *hint, sc_buf_t *ex)
 {
         double score[LANG_CNT] = {0};
         sc_lex_match_t m;
         for (size_t i = 0; i < cnt; i++)
-                if (is_word(&t[i]) && sc_lexicon_match(c->langid, t, cnt, i, &m))
+                if (is_word(&t[i]) && match(c, LX_LANGID, pr, t, cnt, i, &m))
                         score[m.val->kind] += m.val->value;
         if (score[LANG_PL] == 0 && score[LANG_EN] == 0) {
                 /* A short post without function words ("Masakra", "awful"):
@@ -454,8 +501,8 @@ static int detect_lang(const sc_classifier_t *c, const sc_token_t *t, size_t cnt
                 for (size_t i = 0; i < cnt; i++) {
                         if (!is_word(&t[i]))
                                 continue;
-                        int pl = sc_lexicon_match(c->sentiment[LANG_PL], t, cnt, i, &m);
-                        int en = sc_lexicon_match(c->sentiment[LANG_EN], t, cnt, i, &m);
+                        int pl = match(c, LX_SENTIMENT + LANG_PL, pr, t, cnt, i, &m);
+                        int en = match(c, LX_SENTIMENT + LANG_EN, pr, t, cnt, i, &m);
                         if (pl != en)
                                 score[pl ? LANG_PL : LANG_EN] += 0.5;
                 }
@@ -479,45 +526,50 @@ static int detect_lang(const sc_classifier_t *c, const sc_token_t *t, size_t cnt
 /* The sentiment entry at toks[i] for the post's language; English terms are
  * also looked up in Polish posts (loanwords: "super", "sorry", "fail"). */
 static int sentiment_at(const sc_classifier_t *c, int lang, const sc_token_t *t,
-                        size_t cnt, size_t i, sc_lex_match_t *m)
+                        const sc_lexset_probe_t *pr, size_t cnt, size_t i,
+                        sc_lex_match_t *m)
 {
         if (t[i].type == SC_TOK_EMOJI || t[i].type == SC_TOK_EMOTICON)
-                return sc_lexicon_match(c->emoji, t, cnt, i, m);
+                return match(c, LX_EMOJI, pr, t, cnt, i, m);
         if (!is_word(&t[i]))
                 return 0;
         if (lang == LANG_EN)
-                return sc_lexicon_match(c->sentiment[LANG_EN], t, cnt, i, m);
+                return match(c, LX_SENTIMENT + LANG_EN, pr, t, cnt, i, m);
         if (lang == LANG_PL)
-                return sc_lexicon_match(c->sentiment[LANG_PL], t, cnt, i, m) ||
-                       sc_lexicon_match(c->sentiment[LANG_EN], t, cnt, i, m);
-        return sc_lexicon_match(c->sentiment[LANG_EN], t, cnt, i, m) ||
-               sc_lexicon_match(c->sentiment[LANG_PL], t, cnt, i, m);
+                return match(c, LX_SENTIMENT + LANG_PL, pr, t, cnt, i, m) ||
+                       match(c, LX_SENTIMENT + LANG_EN, pr, t, cnt, i, m);
+        return match(c, LX_SENTIMENT + LANG_EN, pr, t, cnt, i, m) ||
+               match(c, LX_SENTIMENT + LANG_PL, pr, t, cnt, i, m);
 }
 
 static int modifier_at(const sc_classifier_t *c, int lang, const sc_token_t *t,
-                       size_t cnt, size_t i, sc_lex_match_t *m)
+                       const sc_lexset_probe_t *pr, size_t cnt, size_t i,
+                       sc_lex_match_t *m)
 {
         if (!is_word(&t[i]))
                 return 0;
         if (lang >= 0)
-                return sc_lexicon_match(c->modifiers[lang], t, cnt, i, m);
-        return sc_lexicon_match(c->modifiers[LANG_EN], t, cnt, i, m) ||
-               sc_lexicon_match(c->modifiers[LANG_PL], t, cnt, i, m);
+                return match(c, LX_MODIFIERS + (unsigned)lang, pr, t, cnt, i, m);
+        return match(c, LX_MODIFIERS + LANG_EN, pr, t, cnt, i, m) ||
+               match(c, LX_MODIFIERS + LANG_PL, pr, t, cnt, i, m);
 }
 
 static void intents_at(const sc_classifier_t *c, int lang, const sc_token_t *t,
-                       size_t cnt, size_t i, const char **seen, size_t *seen_cnt,
-                       double miss[SC_INTENT_CNT], sc_buf_t *ex)
+                       const sc_lexset_probe_t *pr, size_t cnt, size_t i,
+                       const char **seen, size_t *seen_cnt, double miss[SC_INTENT_CNT],
+                       sc_buf_t *ex)
 {
         sc_lex_match_t m;
         for (int l = 0; l < LANG_CNT; l++) {
                 if (lang >= 0 && l != lang)
                         continue;
-                if (!sc_lexicon_match(c->intents[l], t, cnt, i, &m))
+                if (!match(c, LX_INTENTS + (unsigned)l, pr, t, cnt, i, &m))
                         continue;
                 size_t k;
                 /* by term: an "any" row sits in both languages' lexicons */
-                for (k = 0; k < *seen_cnt && strcmp(seen[k], m.term); k++)
+                for (k = 0; k < *seen_cnt && seen[k] != m.term &&
+                            (seen[k][0] != m.term[0] || strcmp(seen[k], m.term));
+                     k++)
                         ;
                 if (k < *seen_cnt || *seen_cnt == MAX_MATCHED)
                         continue; /* each row counts once per post */
@@ -544,12 +596,13 @@ typedef struct run_s {
 } run_t;
 
 /* One pass over tokens, accumulating into st. depth 1 is a hashtag's parts. */
-static void score_run(const sc_classifier_t *c, int lang, const sc_token_t *t, size_t cnt,
-                      unsigned flags, run_t *st, sc_buf_t *ex, int depth)
+static void score_run(const sc_classifier_t *c, int lang, const sc_token_t *t,
+                      const sc_lexset_probe_t *pr, size_t cnt, unsigned flags, run_t *st,
+                      sc_buf_t *ex, int depth)
 {
         for (size_t i = 0; i < cnt; i++) {
                 const sc_token_t *tk = &t[i];
-                intents_at(c, lang, t, cnt, i, st->seen, &st->seen_cnt, st->miss, ex);
+                intents_at(c, lang, t, pr, cnt, i, st->seen, &st->seen_cnt, st->miss, ex);
                 if (tk->type == SC_TOK_HASHTAG && tk->part_cnt > 1 && depth == 0) {
                         /* "#NieDziałaInternet" reads as "nie działa internet" */
                         sc_token_t parts[SC_TOK_MAX_PARTS];
@@ -564,15 +617,17 @@ static void score_run(const sc_classifier_t *c, int lang, const sc_token_t *t, s
                                 parts[k].fold_hash =
                                     sc_text_fold_hash(tk->part[k], tk->part_len[k]);
                         }
+                        sc_lexset_probe_t ppr[SC_TOK_MAX_PARTS];
+                        sc_lexset_probe(c->set, parts, tk->part_cnt, ppr);
                         st->neg_left = st->boost_left = 0;
-                        score_run(c, lang, parts, tk->part_cnt, flags, st, ex, 1);
+                        score_run(c, lang, parts, ppr, tk->part_cnt, flags, st, ex, 1);
                         st->neg_left = st->boost_left = 0;
                         continue;
                 }
                 if (tk->type == SC_TOK_PUNCT) {
-                        if (strchr(tk->fold, '!'))
+                        if (has_byte(tk, '!'))
                                 st->exclaim += tk->repeat;
-                        if (strchr(tk->fold, '?'))
+                        if (has_byte(tk, '?'))
                                 st->questions += tk->repeat;
                 }
                 if (is_clause_end(tk)) {
@@ -580,8 +635,8 @@ static void score_run(const sc_classifier_t *c, int lang, const sc_token_t *t, s
                         continue;
                 }
                 sc_lex_match_t mod, sen;
-                int has_mod = modifier_at(c, lang, t, cnt, i, &mod);
-                int has_sen = sentiment_at(c, lang, t, cnt, i, &sen);
+                int has_mod = modifier_at(c, lang, t, pr, cnt, i, &mod);
+                int has_sen = sentiment_at(c, lang, t, pr, cnt, i, &sen);
                 /* "nie polecam" the phrase, not "nie" the negator; such a phrase
                  * carries its own negation and is not negated again */
                 int negator_phrase = 0;
@@ -597,7 +652,7 @@ static void score_run(const sc_classifier_t *c, int lang, const sc_token_t *t, s
                              j < cnt && j < i + mod.tokens + BOOST_SCOPE &&
                              !is_clause_end(&t[j]);
                              j++)
-                                if (sentiment_at(c, lang, t, cnt, j, &nx))
+                                if (sentiment_at(c, lang, t, pr, cnt, j, &nx))
                                         follows = 1;
                         if (!follows)
                                 has_mod = 0;
@@ -680,6 +735,20 @@ static void score_run(const sc_classifier_t *c, int lang, const sc_token_t *t, s
         }
 }
 
+static int probe_grow(sc_classify_t *cl, size_t cnt) __attribute__((noinline, cold));
+static int probe_grow(sc_classify_t *cl, size_t cnt)
+{
+        size_t cap = cl->probe_cap ? cl->probe_cap : 128;
+        while (cap < cnt)
+                cap *= 2;
+        sc_lexset_probe_t *p = realloc(cl->probe, cap * sizeof(*p));
+        if (!p)
+                return -1;
+        cl->probe = p;
+        cl->probe_cap = cap;
+        return 0;
+}
+
 /* The rule engine alone; *lang_out gets LANG_* or -1. */
 static int classify_rules(sc_classify_t *cl, const sc_classifier_t *c, const char *text,
                           size_t n, const char *lang_hint, sc_classification_t *out,
@@ -696,15 +765,19 @@ static int classify_rules(sc_classify_t *cl, const sc_classifier_t *c, const cha
         const sc_token_t *t = sc_text_tokens(cl->tx, &cnt);
         unsigned flags = sc_text_flags(cl->tx);
         out->truncated = (flags & SC_TEXT_TRUNCATED) != 0;
+        if (cnt > cl->probe_cap && probe_grow(cl, cnt))
+                return -1;
+        sc_lexset_probe(c->set, t, cnt, cl->probe);
+        const sc_lexset_probe_t *pr = cl->probe;
 
-        int lang = detect_lang(c, t, cnt, flags, lang_hint, ex);
+        int lang = detect_lang(c, t, pr, cnt, flags, lang_hint, ex);
         if (lang >= 0)
                 out->lang = lang == LANG_PL ? "pl" : "en";
 
         run_t run = {.contrast_w = 1}, *st = &run;
         for (int k = 0; k < SC_INTENT_CNT; k++)
                 st->miss[k] = 1.0;
-        score_run(c, lang, t, cnt, flags, st, ex, 0);
+        score_run(c, lang, t, pr, cnt, flags, st, ex, 0);
 
         double sum = st->contrast_seen ? st->before * (2.0 - st->contrast_w) +
                                              st->after * st->contrast_w

@@ -19,8 +19,10 @@ typedef struct node_s {
         uint32_t children;
         uint8_t has_stem_sep, has_word_sep;
         /* Frozen form: 1 + the node's slot in btab when it has many
-         * children, else 0. */
+         * children, else 0; its first slot in ebyte/echild (first[] too,
+         * here so a step loads one node). */
         uint32_t tab;
+        uint32_t first;
 } node_t;
 
 typedef struct edge_s {
@@ -320,7 +322,7 @@ int sc_lexicon_freeze(sc_lexicon_t *l)
                 return -1;
         }
         for (size_t i = 0, at = 0; i < l->node_cnt; i++) {
-                l->first[i] = (uint32_t)at;
+                l->first[i] = l->nodes[i].first = (uint32_t)at;
                 at += l->nodes[i].children;
         }
         for (int b = 0; b < 256; b++)
@@ -398,8 +400,8 @@ static uint32_t start4(const unsigned char *f)
 static uint32_t kids(const sc_lexicon_t *l, int32_t node, const unsigned char **b,
                      const int32_t **c)
 {
-        *b = l->ebyte + l->first[node];
-        *c = l->echild + l->first[node];
+        *b = l->ebyte + l->nodes[node].first;
+        *c = l->echild + l->nodes[node].first;
         return l->nodes[node].children;
 }
 
@@ -452,7 +454,7 @@ step(const sc_lexicon_t *l, int frozen, int32_t node, unsigned char b)
         if (!frozen)
                 return child(l, node, b);
         const node_t *nd = &l->nodes[node];
-        uint32_t f = l->first[node];
+        uint32_t f = nd->first;
         if (nd->tab) {
                 unsigned k = l->btab[(size_t)(nd->tab - 1) * 256 + b];
                 return k ? l->echild[f + k - 1] : -1;
@@ -712,5 +714,409 @@ walk_as(const sc_lexicon_t *l, int frozen, const sc_token_t *toks, size_t cnt, s
         out->term = l->entries[best.entry].term;
         out->tokens = best.tokens;
         out->stem = best.stem;
+        return 1;
+}
+
+/* ---- sets of lexicons ----------------------------------------------------- */
+
+/* A lexicon's answer for a token of exactly a key's bytes ("whole"), or
+ * for a longer token whose longest prefix among the keys is that key
+ * ("prefix": only stems can match it). */
+typedef struct lrec_s {
+        /* the entry's value and term, at hand: one load less per answer */
+        const sc_lex_val_t *val;
+        const char *term;
+        int32_t entry; /* the best match within the token, or -1 */
+        uint32_t states;
+        uint16_t stem_len;
+        uint8_t stem;
+        uint8_t state_n; /* > 0: the walk goes on at the next token */
+        /* Bit b & 63 for every byte b that starts a child of the states:
+         * a next token starting with none of them ends the walk at once. */
+        uint64_t next_first;
+} lrec_t;
+
+typedef struct skey_s {
+        uint32_t hash; /* sc_text_fold_hash of the key */
+        uint32_t key;  /* offset in keys << 8 | length (paths are < 256); 0: empty */
+        uint32_t rec;  /* first whole record, the prefix records after them */
+        uint16_t wmask, pmask;
+} skey_t;
+
+#define KEY_LEN(k) ((k)->key & 0xff)
+#define KEY_AT(k)  ((k)->key >> 8)
+
+struct sc_lexset_s {
+        const sc_lexicon_t *lex[SC_LEXSET_MAX];
+        size_t n;
+        /* Keys: every lexicon's token-sized paths (prefix-closed). */
+        skey_t *slots;
+        size_t mask;
+        char *keys;
+        size_t keys_len, max_len;
+        lrec_t *recs;
+        size_t rec_cnt, rec_cap;
+        int32_t *states;
+        size_t state_cnt, state_cap;
+        /* The 1-4 byte starts of the paths to every stem of a first token:
+         * a token that is no key and starts under none of them matches no
+         * lexicon, without searching for its longest key. */
+        uint64_t stem_start[1024];
+};
+
+void sc_lexset_destroy(sc_lexset_t *s)
+{
+        if (!s)
+                return;
+        free(s->slots);
+        free(s->keys);
+        free(s->recs);
+        free(s->states);
+        free(s);
+}
+
+/* v: the first len (1-4) bytes of a token, big-endian. */
+static unsigned start_bit(uint32_t v, size_t len)
+{
+        return (unsigned)((((uint64_t)len << 32 | v) * 0x9E3779B97F4A7C15ull) >> 48);
+}
+
+static uint32_t start_of(const unsigned char *f, size_t len)
+{
+        uint32_t v = 0;
+        for (size_t i = 0; i < len; i++)
+                v = v << 8 | f[i];
+        return v;
+}
+
+static unsigned popcount16(unsigned x)
+{
+        x = x - ((x >> 1) & 0x5555u);
+        x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
+        x = (x + (x >> 4)) & 0x0f0fu;
+        return (x + (x >> 8)) & 0x1fu;
+}
+
+/* What walk does on a first token of exactly s[0..n) (whole) or on a
+ * longer one that no path of l continues past s (!whole). */
+static void first_walk(const sc_lexicon_t *l, const unsigned char *s, size_t n, int whole,
+                       best_t *best, int32_t *next, size_t *next_n)
+{
+        int32_t node = 0;
+        size_t p = 0;
+        *next_n = 0;
+        for (;;) {
+                const node_t *nd = &l->nodes[node];
+                if (p > 0) {
+                        consider(best, nd->stem, 1, 1, p);
+                        int32_t sn = nd->has_stem_sep ? step(l, 1, node, SEP_STEM) : -1;
+                        int32_t w = sn >= 0 ? step(l, 1, sn, SEP_WORD) : -1;
+                        if (w >= 0 && *next_n < MAX_STATES)
+                                next[(*next_n)++] = w;
+                }
+                if (p == n || !nd->children)
+                        break;
+                node = step(l, 1, node, s[p]);
+                if (node < 0)
+                        break;
+                p++;
+        }
+        if (!whole || node < 0 || p != n)
+                return;
+        consider(best, l->nodes[node].exact, 1, 0, 0);
+        int32_t w = l->nodes[node].has_word_sep ? step(l, 1, node, SEP_WORD) : -1;
+        if (w >= 0 && *next_n < MAX_STATES)
+                next[(*next_n)++] = w;
+}
+
+static uint64_t ld64(const char *s)
+{
+        uint64_t v;
+        memcpy(&v, s, sizeof(v));
+        return v;
+}
+
+static uint32_t ld32(const char *s)
+{
+        uint32_t v;
+        memcpy(&v, s, sizeof(v));
+        return v;
+}
+
+/* a[0..n) == b[0..n) by a few overlapping loads, as the fold hash reads:
+ * no loop and no exit that depends on where the bytes differ. */
+static int same(const char *a, const char *b, size_t n)
+{
+        if (n >= 8) {
+                for (size_t i = 0; i + 8 < n; i += 8)
+                        if (ld64(a + i) != ld64(b + i))
+                                return 0;
+                return ld64(a + n - 8) == ld64(b + n - 8);
+        }
+        if (n >= 4)
+                return (ld32(a) ^ ld32(b)) == 0 && ld32(a + n - 4) == ld32(b + n - 4);
+        return !n || (a[0] == b[0] && a[n >> 1] == b[n >> 1] && a[n - 1] == b[n - 1]);
+}
+
+static const skey_t *set_find(const sc_lexset_t *s, const char *f, size_t fl, uint32_t h)
+{
+        for (size_t at = h & s->mask;; at = (at + 1) & s->mask) {
+                const skey_t *k = &s->slots[at];
+                if (!k->key)
+                        return NULL;
+                if (k->hash == h && KEY_LEN(k) == fl && same(s->keys + KEY_AT(k), f, fl))
+                        return k;
+        }
+}
+
+/* Appends l's answer for key bytes to the records; 1 if there is one. */
+static int set_rec(sc_lexset_t *s, const sc_lexicon_t *l, const unsigned char *key,
+                   size_t len, int whole)
+{
+        best_t best = {-1, 0, 0, 0};
+        int32_t st[MAX_STATES];
+        size_t st_n;
+        first_walk(l, key, len, whole, &best, st, &st_n);
+        if (best.entry < 0 && !st_n)
+                return 0;
+        if (s->rec_cnt == s->rec_cap) {
+                size_t cap = s->rec_cap ? 2 * s->rec_cap : 1024;
+                lrec_t *r = realloc(s->recs, cap * sizeof(*r));
+                if (!r)
+                        return -1;
+                s->recs = r;
+                s->rec_cap = cap;
+        }
+        if (s->state_cnt + st_n > s->state_cap) {
+                size_t cap = s->state_cap ? 2 * s->state_cap : 1024;
+                int32_t *t = realloc(s->states, cap * sizeof(*t));
+                if (!t)
+                        return -1;
+                s->states = t;
+                s->state_cap = cap;
+        }
+        lrec_t *r = &s->recs[s->rec_cnt++];
+        r->next_first = 0;
+        for (size_t q = 0; q < st_n; q++) {
+                const unsigned char *b;
+                const int32_t *c;
+                uint32_t kn = kids(l, st[q], &b, &c);
+                for (uint32_t m = 0; m < kn; m++)
+                        r->next_first |= 1ull << (b[m] & 63);
+        }
+        r->entry = best.entry;
+        r->val = best.entry >= 0 ? &l->entries[best.entry].val : NULL;
+        r->term = best.entry >= 0 ? l->entries[best.entry].term : NULL;
+        r->stem = (uint8_t)best.stem;
+        r->stem_len = (uint16_t)best.stem_len;
+        r->states = (uint32_t)s->state_cnt;
+        r->state_n = (uint8_t)st_n;
+        if (st_n) /* (states is NULL until the first) */
+                memcpy(s->states + s->state_cnt, st, st_n * sizeof(*st));
+        s->state_cnt += st_n;
+        return 1;
+}
+
+static void slot_put(skey_t *slots, size_t mask, const skey_t *k)
+{
+        size_t at = k->hash & mask;
+        while (slots[at].key)
+                at = (at + 1) & mask;
+        slots[at] = *k;
+}
+
+/* Every lexicon's paths as keys, once each; the table then sized for the
+ * keys (the lexicons share most of their paths). */
+static int set_keys(sc_lexset_t *s)
+{
+        size_t total = 0, bytes = 0;
+        for (size_t k = 0; k < s->n; k++) {
+                total += s->lex[k]->word_cnt;
+                bytes += s->lex[k]->wkeys_len;
+        }
+        size_t cap = 16;
+        while (cap < 2 * total + 1)
+                cap *= 2;
+        s->slots = calloc(cap, sizeof(*s->slots));
+        s->keys = malloc(bytes + 1);
+        if (!s->slots || !s->keys || bytes >= 1u << 24)
+                return -1;
+        s->mask = cap - 1;
+        size_t keys = 0;
+        for (size_t k = 0; k < s->n; k++) {
+                const sc_lexicon_t *l = s->lex[k];
+                for (size_t w = 0; w <= l->word_mask; w++) {
+                        const word_t *wd = &l->words[w];
+                        if (!wd->len)
+                                continue;
+                        const char *b = l->wkeys + wd->key;
+                        if (wd->len > 255)
+                                return -1;
+                        if (set_find(s, b, wd->len, wd->hash))
+                                continue;
+                        skey_t sk = {.hash = wd->hash,
+                                     .key = (uint32_t)s->keys_len << 8 | wd->len};
+                        slot_put(s->slots, s->mask, &sk);
+                        keys++;
+                        memcpy(s->keys + s->keys_len, b, wd->len);
+                        s->keys_len += wd->len;
+                        if (wd->len > s->max_len)
+                                s->max_len = wd->len;
+                }
+        }
+        size_t fit = 16;
+        while (fit < 2 * keys + 1)
+                fit *= 2;
+        if (fit < cap) {
+                skey_t *t = calloc(fit, sizeof(*t));
+                if (!t)
+                        return -1;
+                for (size_t at = 0; at < cap; at++)
+                        if (s->slots[at].key)
+                                slot_put(t, fit - 1, &s->slots[at]);
+                free(s->slots);
+                s->slots = t;
+                s->mask = fit - 1;
+        }
+        return 0;
+}
+
+sc_lexset_t *sc_lexset_new(sc_lexicon_t *const *lex, size_t n, char *errstr,
+                           size_t errstr_size)
+{
+        if (n > SC_LEXSET_MAX) {
+                snprintf(errstr, errstr_size, "more than %d lexicons in a set",
+                         SC_LEXSET_MAX);
+                return NULL;
+        }
+        for (size_t k = 0; k < n; k++)
+                if (!lex[k]->frozen) {
+                        snprintf(errstr, errstr_size, "lexicon %zu is not frozen", k);
+                        return NULL;
+                }
+        sc_lexset_t *s = calloc(1, sizeof(*s));
+        if (!s)
+                goto nomem;
+        s->n = n;
+        for (size_t k = 0; k < n; k++)
+                s->lex[k] = lex[k];
+        if (set_keys(s))
+                goto nomem;
+        for (size_t at = 0; at <= s->mask; at++) {
+                skey_t *sk = &s->slots[at];
+                if (!sk->key)
+                        continue;
+                const unsigned char *b = (const unsigned char *)s->keys + KEY_AT(sk);
+                sk->rec = (uint32_t)s->rec_cnt;
+                for (int whole = 1; whole >= 0; whole--)
+                        for (size_t k = 0; k < n; k++) {
+                                int r = set_rec(s, s->lex[k], b, KEY_LEN(sk), whole);
+                                if (r < 0)
+                                        goto nomem;
+                                if (r)
+                                        *(whole ? &sk->wmask : &sk->pmask) |=
+                                            (uint16_t)(1u << k);
+                        }
+                if (s->rec_cnt > UINT32_MAX || s->state_cnt > UINT32_MAX)
+                        goto nomem;
+        }
+        /* A stem on the path of a first token: its start goes in the filter. */
+        for (size_t k = 0; k < n; k++) {
+                const sc_lexicon_t *l = s->lex[k];
+                for (size_t w = 0; w <= l->word_mask; w++) {
+                        const word_t *wd = &l->words[w];
+                        if (!wd->len)
+                                continue;
+                        const unsigned char *b =
+                            (const unsigned char *)l->wkeys + wd->key;
+                        int32_t node = 0;
+                        for (size_t p = 0; p < wd->len && node >= 0; p++)
+                                node = step(l, 1, node, b[p]);
+                        size_t q = wd->len < 4 ? wd->len : 4;
+                        if (node >= 0 && is_stem_end(l, node))
+                                bit_set(s->stem_start, start_bit(start_of(b, q), q));
+                }
+        }
+        return s;
+nomem:
+        snprintf(errstr, errstr_size, "out of memory building a lexicon set");
+        sc_lexset_destroy(s);
+        return NULL;
+}
+
+static sc_lexset_probe_t set_probe(const sc_lexset_t *s, const char *f, size_t fl,
+                                   uint32_t h)
+{
+        sc_lexset_probe_t none = {0, 0};
+        if (!fl)
+                return none;
+        const skey_t *k = set_find(s, f, fl, h);
+        if (k)
+                return (sc_lexset_probe_t){k->rec, k->wmask};
+        /* No key: only a stem on the path of its longest key can match. */
+        size_t hi = fl - 1 < s->max_len ? fl - 1 : s->max_len, lo = 0;
+        const unsigned char *u = (const unsigned char *)f;
+        int stems = 0;
+        uint32_t v = 0;
+        for (size_t q = 1; q <= hi && q <= 4 && !stems; q++) {
+                v = v << 8 | u[q - 1];
+                stems = bit_has(s->stem_start, start_bit(v, q));
+        }
+        if (!stems)
+                return none;
+        /* keys are prefix-closed: the longest one is found by halving */
+        const skey_t *best = NULL;
+        while (lo < hi) {
+                size_t mid = (lo + hi + 1) / 2;
+                k = set_find(s, f, mid, sc_text_fold_hash(f, mid));
+                if (k) {
+                        lo = mid;
+                        best = k;
+                } else {
+                        hi = mid - 1;
+                }
+        }
+        if (!best)
+                return none;
+        return (sc_lexset_probe_t){best->rec + popcount16(best->wmask), best->pmask};
+}
+
+void sc_lexset_probe(const sc_lexset_t *s, const sc_token_t *toks, size_t cnt,
+                     sc_lexset_probe_t *out)
+{
+        for (size_t i = 0; i < cnt; i++)
+                out[i] = set_probe(s, toks[i].fold, toks[i].fold_len, toks[i].fold_hash);
+}
+
+/* Apart: the walk's frame would cost every answer given without it. */
+static int set_resume(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, size_t i,
+                      const int32_t *init, size_t init_n, best_t best,
+                      sc_lex_match_t *out) __attribute__((noinline));
+static int set_resume(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, size_t i,
+                      const int32_t *init, size_t init_n, best_t best,
+                      sc_lex_match_t *out)
+{
+        return walk_as(l, 1, toks, cnt, i, i + 1, init, init_n, best, out);
+}
+
+int sc_lexset_match_at(const sc_lexset_t *s, unsigned k, sc_lexset_probe_t p,
+                       const sc_token_t *toks, size_t cnt, size_t i, sc_lex_match_t *out)
+{
+        const sc_lexicon_t *l = s->lex[k];
+        const lrec_t *r = s->recs + p.rec + popcount16(p.mask & ((1u << k) - 1));
+        best_t best = {r->entry, 1, r->stem, r->stem_len};
+        /* (an empty fold, as of a URL without a host, walks: it ends
+         * nothing early) */
+        if (r->state_n && i + 1 < cnt &&
+            (!toks[i + 1].fold_len ||
+             (r->next_first >> ((unsigned char)toks[i + 1].fold[0] & 63) & 1)))
+                return set_resume(l, toks, cnt, i, s->states + r->states, r->state_n,
+                                  best, out);
+        if (best.entry < 0)
+                return 0;
+        out->val = r->val;
+        out->term = r->term;
+        out->tokens = 1;
+        out->stem = r->stem;
         return 1;
 }

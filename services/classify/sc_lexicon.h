@@ -53,4 +53,44 @@ int sc_lexicon_freeze(sc_lexicon_t *l);
 int sc_lexicon_match(const sc_lexicon_t *l, const sc_token_t *toks, size_t cnt, size_t i,
                      sc_lex_match_t *out);
 
+/* Several frozen lexicons asked about the same tokens (the classifier asks
+ * every word of a post its language, sentiment, modifier and intent
+ * lexicons): one table over all their token-sized paths answers a token for
+ * every lexicon with one probe, where sc_lexicon_match filters and looks up
+ * per lexicon. sc_lexset_match gives exactly what sc_lexicon_match gives.
+ * The set only reads the lexicons: they stay the caller's and must outlive
+ * it, frozen and unchanged. */
+#define SC_LEXSET_MAX 16
+typedef struct sc_lexset_s sc_lexset_t;
+
+/* What one probe found for a token: the lexicons (bit k: lex[k]) that may
+ * match there and where their answers are. */
+typedef struct sc_lexset_probe_s {
+        uint32_t rec;
+        uint32_t mask;
+} sc_lexset_probe_t;
+
+/* n (<= SC_LEXSET_MAX) frozen lexicons. NULL with a reason. */
+sc_lexset_t *sc_lexset_new(sc_lexicon_t *const *lex, size_t n, char *errstr,
+                           size_t errstr_size);
+void sc_lexset_destroy(sc_lexset_t *s);
+
+/* Probes every token of toks[0..cnt) into out[0..cnt). O(bytes). */
+void sc_lexset_probe(const sc_lexset_t *s, const sc_token_t *toks, size_t cnt,
+                     sc_lexset_probe_t *out);
+
+int sc_lexset_match_at(const sc_lexset_t *s, unsigned k, sc_lexset_probe_t p,
+                       const sc_token_t *toks, size_t cnt, size_t i, sc_lex_match_t *out);
+
+/* sc_lexicon_match(lex[k], toks, cnt, i, out), given p = the probe of
+ * toks[i]. Inline: most asks are answered by the mask alone. */
+static inline int sc_lexset_match(const sc_lexset_t *s, unsigned k, sc_lexset_probe_t p,
+                                  const sc_token_t *toks, size_t cnt, size_t i,
+                                  sc_lex_match_t *out)
+{
+        if (!(p.mask >> k & 1))
+                return 0;
+        return sc_lexset_match_at(s, k, p, toks, cnt, i, out);
+}
+
 #endif

@@ -53,6 +53,11 @@ static inline uint32_t h_fin(uint32_t h)
         return h;
 }
 
+/* Most features one token adds: a hashtag's tag and its parts' words (up
+ * to 5 each); a word's 3 prefixes, word, suffix, bigram, caps, elongation. */
+#define TOKEN_FEATS (1 + 5 * SC_TOK_MAX_PARTS)
+
+static int grow(sc_feats_t *f) __attribute__((noinline, cold));
 static int grow(sc_feats_t *f)
 {
         size_t cap = f->cap ? f->cap * 2 : 256;
@@ -90,23 +95,33 @@ static int push_name(sc_feats_t *f, char tag, const char *a, size_t an, const ch
         return 0;
 }
 
+/* Room is made per token (room()), not per feature. */
 static inline int push(sc_feats_t *f, uint32_t h, char tag, const char *a, size_t an,
                        const char *b, size_t bn)
 {
-        if (__builtin_expect(f->n == f->cap, 0) && grow(f))
-                return -1;
         if (__builtin_expect(f->want_names, 0) && push_name(f, tag, a, an, b, bn))
                 return -1;
         f->idx[f->n++] = h_fin(h) & ((1u << f->bits) - 1);
         return 0;
 }
 
-static int add(sc_feats_t *f, char tag, const char *s, size_t n)
+static inline int room(sc_feats_t *f)
+{
+        while (__builtin_expect(f->cap - f->n < TOKEN_FEATS, 0))
+                if (grow(f))
+                        return -1;
+        return 0;
+}
+
+static inline __attribute__((always_inline)) int add(sc_feats_t *f, char tag,
+                                                     const char *s, size_t n)
 {
         return push(f, h_bytes(h_tag(tag), s, n), tag, s, n, NULL, 0);
 }
 
-static int add_class(sc_feats_t *f, const char *name)
+/* Inlined: the class names are literals, so their hashes fold to constants. */
+static inline __attribute__((always_inline)) int add_class(sc_feats_t *f,
+                                                           const char *name)
 {
         return add(f, '#', name, strlen(name));
 }
@@ -127,9 +142,24 @@ static int is_negator(const char *s, size_t n)
                 return 0;
         if (n >= 3 && s[n - 1] == 't' && s[n - 2] == '\'' && s[n - 3] == 'n')
                 return 1;
-        for (int i = 0; i < 12 && neg[n][i]; i++)
-                if (neg[n][i][0] == s[0] && !memcmp(neg[n][i], s, n))
+        /* the first letters of the words above: most words start with
+         * none and are turned away before the list */
+        enum {
+                FIRST = 1 << ('a' - 'a') | 1 << ('b' - 'a') | 1 << ('c' - 'a') |
+                        1 << ('d' - 'a') | 1 << ('h' - 'a') | 1 << ('i' - 'a') |
+                        1 << ('n' - 'a') | 1 << ('w' - 'a') | 1 << ('z' - 'a')
+        };
+        unsigned c0 = (unsigned)(unsigned char)s[0] - 'a';
+        if (c0 >= 26 || !(FIRST >> c0 & 1))
+                return 0;
+        for (int i = 0; i < 12 && neg[n][i]; i++) {
+                const char *w = neg[n][i];
+                size_t q = 0;
+                while (q < n && w[q] == s[q]) /* n <= 8: no call */
+                        q++;
+                if (q == n)
                         return 1;
+        }
         return 0;
 }
 
@@ -140,11 +170,16 @@ static int word(sc_feats_t *f, const char *s, size_t n, int negated, uint32_t *w
 {
         uint32_t h = h_tag('p');
         int rc = 0;
-        for (size_t i = 0; i < n; i++) {
+        size_t i = 0;
+        for (; i < n && i < 3; i++)
                 h = (h ^ (uint8_t)s[i]) * 16777619u;
-                if (i + 1 >= 4 && i + 1 <= 6 && i + 1 < n)
+        for (; i < n && i < 6; i++) {
+                h = (h ^ (uint8_t)s[i]) * 16777619u;
+                if (i + 1 < n)
                         rc |= push(f, h, 'p', s, i + 1, NULL, 0);
         }
+        for (; i < n; i++)
+                h = (h ^ (uint8_t)s[i]) * 16777619u;
         *whole = h;
         /* an end marker tells the word from a prefix of a longer one */
         rc |= push(f, (h ^ (negated ? 0xfeu : 0xffu)) * 16777619u, negated ? 'n' : 'w', s,
@@ -155,9 +190,21 @@ static int word(sc_feats_t *f, const char *s, size_t n, int negated, uint32_t *w
         return rc ? -1 : 0;
 }
 
+/* strchr(".,;!?:", fold[0]) without the call, its NUL included */
 static int is_clause_end(const sc_token_t *t)
 {
-        return t->type == SC_TOK_PUNCT && strchr(".,;!?:", t->fold[0]);
+        if (t->type != SC_TOK_PUNCT)
+                return 0;
+        char f = t->fold[0];
+        return f == '.' || f == ',' || f == ';' || f == '!' || f == '?' || f == ':' || !f;
+}
+
+static int has_byte(const char *s, size_t n, char b)
+{
+        for (size_t i = 0; i < n; i++)
+                if (s[i] == b)
+                        return 1;
+        return 0;
 }
 
 int sc_feats_extract(sc_feats_t *f, const sc_token_t *t, size_t cnt, unsigned flags)
@@ -172,6 +219,8 @@ int sc_feats_extract(sc_feats_t *f, const sc_token_t *t, size_t cnt, unsigned fl
                 const sc_token_t *tk = &t[i];
                 const char *s = tk->fold;
                 size_t n = tk->fold_len;
+                if (room(f))
+                        return -1;
                 switch (tk->type) {
                 case SC_TOK_WORD:
                         words++;
@@ -215,9 +264,9 @@ int sc_feats_extract(sc_feats_t *f, const sc_token_t *t, size_t cnt, unsigned fl
                         rc = add_class(f, "amount");
                         break;
                 case SC_TOK_PUNCT:
-                        if (memchr(s, '?', n))
+                        if (has_byte(s, n, '?'))
                                 rc = add_class(f, tk->repeat > 1 ? "??" : "?");
-                        if (!rc && memchr(s, '!', n))
+                        if (!rc && has_byte(s, n, '!'))
                                 rc = add_class(f, tk->repeat > 1 ? "!!" : "!");
                         if (!rc && s[0] == '.' && tk->repeat >= 3)
                                 rc = add_class(f, "...");
@@ -227,6 +276,8 @@ int sc_feats_extract(sc_feats_t *f, const sc_token_t *t, size_t cnt, unsigned fl
                         neg = 0;
                 prev = NULL;
         }
+        if (!rc && room(f))
+                return -1;
         if (!rc && (flags & SC_TEXT_SHOUTING) && words)
                 rc = add_class(f, "shouting");
         if (!rc)
@@ -276,9 +327,16 @@ typedef struct out_s {
         float dense[SC_MODEL_DENSE];
 } out_t;
 
+/* Outputs padded to a multiple of four lanes. */
+#define OUT_PAD 12
+
 struct sc_model_s {
         unsigned bits;
         out_t out[SC_MODEL_LANGS][SC_MODEL_OUT];
+        /* The same parameters output-minor, for the scores in vectors:
+         * dense weights per dense feature, and bias, scale, a, b. */
+        float dw[SC_MODEL_LANGS][SC_DENSE_USED][OUT_PAD];
+        float par[SC_MODEL_LANGS][4][OUT_PAD];
         const int8_t *table[SC_MODEL_LANGS];
         unsigned char *file;
         uint64_t checksum;
@@ -382,6 +440,12 @@ sc_model_t *sc_model_load(const char *path, char *errstr, size_t errstr_size)
                                          path);
                                 goto fail;
                         }
+                        for (int k = 0; k < SC_DENSE_USED; k++)
+                                m->dw[l][k][o] = u->dense[k];
+                        m->par[l][0][o] = u->bias;
+                        m->par[l][1][o] = u->scale;
+                        m->par[l][2][o] = u->a;
+                        m->par[l][3][o] = u->b;
                 }
         for (int l = 0; l < SC_MODEL_LANGS; l++, p += ((size_t)1 << bits) * SC_MODEL_OUT)
                 m->table[l] = (const int8_t *)p;
@@ -423,6 +487,54 @@ int sc_model_present(const sc_model_t *m, int lang, int o)
         return lang >= 0 && lang < SC_MODEL_LANGS && o >= 0 && o < SC_MODEL_OUT &&
                m->out[lang][o].present;
 }
+
+#ifdef __SSE2__
+/* z[o] = a * (bias + acc * scale * norm + sum over k of dense_w[k] * dense[k])
+ * + b for every output, two outputs a vector: the operations of the scalar
+ * loop, in its order and precision (the products in float, the sums in
+ * double), so the same bits; but five independent chains of additions
+ * instead of one after the other. */
+static void dense_scores(const sc_model_t *m, int lang, const sc_feats_t *f,
+                         const int32_t acc[16], double norm, double z[SC_MODEL_OUT])
+{
+        enum { PAIRS = SC_MODEL_OUT / 2 };
+        _Static_assert(SC_MODEL_OUT == 10 && OUT_PAD >= 12,
+                       "five pairs, three float vectors");
+        const float(*par)[OUT_PAD] = m->par[lang];
+        __m128d s[PAIRS], nv = _mm_set1_pd(norm);
+        for (int q = 0; q < PAIRS; q++) {
+                __m128d bias = _mm_cvtps_pd(
+                            _mm_loadl_pi(_mm_setzero_ps(),
+                                         (const __m64 *)(const void *)&par[0][2 * q])),
+                        scale = _mm_cvtps_pd(
+                            _mm_loadl_pi(_mm_setzero_ps(),
+                                         (const __m64 *)(const void *)&par[1][2 * q])),
+                        a = _mm_set_pd((double)acc[2 * q + 1], (double)acc[2 * q]);
+                s[q] = _mm_add_pd(bias, _mm_mul_pd(_mm_mul_pd(a, scale), nv));
+        }
+        for (int k = 0; k < SC_DENSE_USED; k++) {
+                const float *w = m->dw[lang][k];
+                __m128 d = _mm_set1_ps(f->dense[k]);
+                __m128 p0 = _mm_mul_ps(_mm_loadu_ps(w), d),
+                       p1 = _mm_mul_ps(_mm_loadu_ps(w + 4), d),
+                       p2 = _mm_mul_ps(_mm_loadu_ps(w + 8), d);
+                s[0] = _mm_add_pd(s[0], _mm_cvtps_pd(p0));
+                s[1] = _mm_add_pd(s[1], _mm_cvtps_pd(_mm_movehl_ps(p0, p0)));
+                s[2] = _mm_add_pd(s[2], _mm_cvtps_pd(p1));
+                s[3] = _mm_add_pd(s[3], _mm_cvtps_pd(_mm_movehl_ps(p1, p1)));
+                s[4] = _mm_add_pd(s[4], _mm_cvtps_pd(p2));
+        }
+        for (int q = 0; q < PAIRS; q++) {
+                __m128d a = _mm_cvtps_pd(
+                            _mm_loadl_pi(_mm_setzero_ps(),
+                                         (const __m64 *)(const void *)&par[2][2 * q])),
+                        b = _mm_cvtps_pd(
+                            _mm_loadl_pi(_mm_setzero_ps(),
+                                         (const __m64 *)(const void *)&par[3][2 * q]));
+                _mm_storeu_pd(z + 2 * q, _mm_add_pd(_mm_mul_pd(a, s[q]), b));
+        }
+}
+#endif
 
 typedef int8_t v8i8 __attribute__((vector_size(8)));
 typedef int16_t v8i16 __attribute__((vector_size(16)));
@@ -469,6 +581,9 @@ void sc_model_scores(const sc_model_t *m, int lang, const sc_feats_t *f,
         for (int o = 8; o < SC_MODEL_OUT; o++)
                 acc[o] += hi[o - 8];
         double norm = f->n ? 1.0 / sqrt((double)f->n) : 0;
+#ifdef __SSE2__
+        dense_scores(m, lang, f, acc, norm, z);
+#else
         for (int o = 0; o < SC_MODEL_OUT; o++) {
                 const out_t *u = &m->out[lang][o];
                 double s = u->bias + acc[o] * (double)u->scale * norm;
@@ -476,6 +591,7 @@ void sc_model_scores(const sc_model_t *m, int lang, const sc_feats_t *f,
                         s += u->dense[k] * f->dense[k];
                 z[o] = u->a * s + u->b;
         }
+#endif
 }
 
 double sc_model_contrib(const sc_model_t *m, int lang, int o, const sc_feats_t *f,

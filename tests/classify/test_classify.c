@@ -7,11 +7,53 @@
 
 #include "sc_classify.h"
 #include "classify_run.h"
+#include "sc_model.h"
 #include "sc_test.h"
 
 static double score(const char *text)
 {
         return run(text)->score;
+}
+
+/* Whether the model's features of text name feature want. */
+static int has_feature(const char *text, const char *want)
+{
+        int lang;
+        const struct sc_feats_s *f;
+        CHECK(sc_classify_features(cl, cls, text, strlen(text), NULL, 18, 1, &lang, &f) ==
+              0);
+        for (size_t i = 0; i < f->n; i++)
+                if (!strcmp(sc_feats_name(f, i), want))
+                        return 1;
+        return 0;
+}
+
+/* The words that open a negation scope in the features (marked "n:"), and
+ * words like them that do not. */
+static void negation_features(void)
+{
+        static const char *const neg[] = {
+            "no",      "nie",     "not",     "bez",     "nic",     "ani",
+            "nor",     "nikt",    "brak",    "dont",    "cant",    "wont",
+            "isnt",    "aint",    "none",    "never",   "nigdy",   "zaden",
+            "didnt",   "wasnt",   "arent",   "hasnt",   "zadnej",  "cannot",
+            "doesnt",  "havent",  "nobody",  "zadnego", "couldnt", "wouldnt",
+            "without", "nothing", "neither", "nowhere", "isn't",   "Żaden"};
+        static const char *const other[] = {"na",     "tak",     "bezy", "nick", "dobry",
+                                            "zawsze", "knot",    "ok",   "yes",  "nowy",
+                                            "niee",   "brakuje", "ever", "a"};
+        char text[128];
+        for (size_t i = 0; i < sizeof(neg) / sizeof(*neg); i++) {
+                snprintf(text, sizeof(text), "%s dobre", neg[i]);
+                if (!has_feature(text, "n:dobre")) {
+                        fprintf(stderr, "'%s' should negate the next word\n", neg[i]);
+                        exit(1);
+                }
+        }
+        for (size_t i = 0; i < sizeof(other) / sizeof(*other); i++) {
+                snprintf(text, sizeof(text), "%s dobre", other[i]);
+                CHECK(has_feature(text, "w:dobre") && !has_feature(text, "n:dobre"));
+        }
 }
 
 int main(void)
@@ -97,6 +139,8 @@ int main(void)
         CHECK(sc_classify_text(cl, cls, "\xc3\x28", 2, NULL, &r, NULL) == -1);
         CHECK(sc_classify_text(cl, cls, "", 0, NULL, &r, NULL) == 0);
         CHECK_STR(r.label, "neutral");
+
+        negation_features();
 
         sc_classify_destroy(cl);
         sc_classifier_destroy(cls);

@@ -1,6 +1,7 @@
 /* sc_lexicon: words, stems, phrases (with stems inside), folding, and the
  * shipped data files: every row loads, and the lookups the classifier relies
- * on (inflected Polish, no diacritics, elongation) hit. */
+ * on (inflected Polish, no diacritics, elongation) hit. sc_lexset answers
+ * every token of many texts exactly as each of its lexicons does. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -25,7 +26,11 @@ static const char *best(const sc_lexicon_t *l, const char *text, size_t *tokens,
         return m.term;
 }
 
-static size_t load_tsv(sc_lexicon_t *l, const char *path, int value_col)
+/* Terms loaded, for texts made of them (sc_lexset's check). */
+static char *terms[8192];
+static size_t term_cnt;
+
+static size_t load_col(sc_lexicon_t *l, const char *path, int term_col, int value_col)
 {
         FILE *f = fopen(path, "r");
         CHECK(f);
@@ -40,16 +45,142 @@ static size_t load_tsv(sc_lexicon_t *l, const char *path, int value_col)
                 for (char *save = NULL, *c = strtok_r(line, "\t", &save); c && nc < 4;
                      c = strtok_r(NULL, "\t", &save))
                         cols[nc++] = c;
-                CHECK(nc > value_col);
+                CHECK(nc > value_col && nc > term_col);
                 sc_lex_val_t v = {.value = strtof(cols[value_col], NULL)};
-                if (sc_lexicon_add(l, cols[0], &v, err, sizeof(err))) {
+                if (sc_lexicon_add(l, cols[term_col], &v, err, sizeof(err))) {
                         fprintf(stderr, "%s: %s\n", path, err);
                         exit(1);
                 }
+                if (term_cnt < sizeof(terms) / sizeof(*terms))
+                        CHECK((terms[term_cnt++] = strdup(cols[term_col])));
                 rows++;
         }
         fclose(f);
         return rows;
+}
+
+static size_t load_tsv(sc_lexicon_t *l, const char *path, int value_col)
+{
+        return load_col(l, path, 0, value_col);
+}
+
+/* Every token of text, every lexicon: the set's answer is the lexicon's. */
+static size_t set_agrees(const sc_lexset_t *set, sc_lexicon_t *const *lex, size_t n,
+                         const char *text)
+{
+        static sc_lexset_probe_t pr[4096];
+        int c = sc_text_tokenize(tx, text, strlen(text));
+        size_t cnt, hits = 0;
+        const sc_token_t *t = sc_text_tokens(tx, &cnt);
+        if (c <= 0)
+                return 0;
+        CHECK(cnt <= sizeof(pr) / sizeof(*pr));
+        sc_lexset_probe(set, t, cnt, pr);
+        for (size_t i = 0; i < cnt; i++)
+                for (size_t k = 0; k < n; k++) {
+                        sc_lex_match_t a = {0}, b = {0};
+                        int ra = sc_lexicon_match(lex[k], t, cnt, i, &a);
+                        int rb = sc_lexset_match(set, (unsigned)k, pr[i], t, cnt, i, &b);
+                        if (ra != rb ||
+                            (ra && (a.val != b.val || a.term != b.term ||
+                                    a.tokens != b.tokens || a.stem != b.stem))) {
+                                fprintf(stderr,
+                                        "lexicon %zu, token %zu of '%s': lexicon %d '%s' "
+                                        "%zu, set %d '%s' %zu\n",
+                                        k, i, text, ra, ra ? a.term : "", a.tokens, rb,
+                                        rb ? b.term : "", b.tokens);
+                                exit(1);
+                        }
+                        hits += (size_t)ra;
+                }
+        return hits;
+}
+
+/* The shipped lexicons in one set, asked about the test posts and about
+ * texts made of their own terms: inflected (a stem's longer words), cut
+ * short (a path that is no term), run together (phrases across the terms
+ * next to each other), shouted, elongated, as hashtags. */
+static void check_set(void)
+{
+        static const char *const files[][3] = {
+            {"sentiment.pl.tsv", "0", "1"}, {"sentiment.en.tsv", "0", "1"},
+            {"modifiers.pl.tsv", "0", "2"}, {"modifiers.en.tsv", "0", "2"},
+            {"intents.tsv", "2", "3"},      {"emoji.tsv", "0", "1"},
+            {"langid.tsv", "0", "2"}};
+        enum { FILES = sizeof(files) / sizeof(*files) };
+        sc_lexicon_t *lex[FILES + 1];
+        char path[1024], err[256], text[2048];
+        for (size_t q = 0; q < term_cnt; q++) /* the earlier loads' */
+                free(terms[q]);
+        term_cnt = 0;
+        for (size_t k = 0; k < FILES; k++) {
+                CHECK((lex[k] = sc_lexicon_new()));
+                snprintf(path, sizeof(path), "%s/services/classify/data/%s",
+                         SC_SOURCE_DIR, files[k][0]);
+                load_col(lex[k], path, atoi(files[k][1]), atoi(files[k][2]));
+        }
+        /* phrases that share words and stems with each other */
+        CHECK((lex[FILES] = sc_lexicon_new()));
+        static const char *const mine[] = {
+            "nie",   "nie dzia*", "nie dziala", "nie dzia* internet*",
+            "dzia*", "d*",        "internet",   "a b c d e f",
+            "a b*",  "x* y* z*",  "ok",         "ok ok"};
+        sc_lex_val_t v = {.value = 1};
+        for (size_t q = 0; q < sizeof(mine) / sizeof(*mine); q++)
+                CHECK(sc_lexicon_add(lex[FILES], mine[q], &v, err, sizeof(err)) == 0);
+        for (size_t k = 0; k <= FILES; k++)
+                CHECK(sc_lexicon_freeze(lex[k]) == 0);
+        sc_lexset_t *set = sc_lexset_new(lex, FILES + 1, err, sizeof(err));
+        CHECK(set);
+        CHECK(sc_lexset_new(lex, SC_LEXSET_MAX + 1, err, sizeof(err)) == NULL);
+
+        size_t hits = 0, texts = 0;
+        FILE *f = fopen(SC_SOURCE_DIR "/tests/classify/posts.tsv", "r");
+        CHECK(f);
+        while (fgets(text, sizeof(text), f)) {
+                text[strcspn(text, "\r\n")] = '\0';
+                const char *body = strrchr(text, '\t');
+                if (text[0] != '#' && body) {
+                        hits += set_agrees(set, lex, FILES + 1, body + 1);
+                        texts++;
+                }
+        }
+        fclose(f);
+        static const char *const made[] = {"%s",   "%sami",  "%.3s",       "%.5s",
+                                           "%.*s", "%s %s",  "%s %s %s",   "#%s%s",
+                                           "%s!!", "nie %s", "%s internet"};
+        for (size_t q = 0; q < term_cnt; q++) {
+                const char *a = terms[q], *b = terms[(q + 7) % term_cnt],
+                           *c = terms[(q + 31) % term_cnt];
+                char term[512];
+                size_t tl = strlen(a);
+                snprintf(term, sizeof(term), "%s", a);
+                for (char *star; (star = strchr(term, '*'));)
+                        memmove(star, star + 1, strlen(star));
+                for (size_t m = 0; m < sizeof(made) / sizeof(*made); m++) {
+                        if (m == 4)
+                                snprintf(text, sizeof(text), made[m], (int)(tl / 2),
+                                         term);
+                        else
+                                snprintf(text, sizeof(text), made[m], term, b, c);
+                        hits += set_agrees(set, lex, FILES + 1, text);
+                        texts++;
+                }
+                /* shouted and elongated */
+                for (char *p = term; *p; p++)
+                        *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+                snprintf(text, sizeof(text), "%s%c%c %s", term, term[0], term[0], b);
+                hits += set_agrees(set, lex, FILES + 1, text);
+                texts++;
+        }
+        printf("lexset: %zu texts, %zu matches, all as the lexicons\n", texts, hits);
+        CHECK(texts > 10000 && hits > 10000);
+        sc_lexset_destroy(set);
+        sc_lexset_destroy(NULL);
+        for (size_t k = 0; k <= FILES; k++)
+                sc_lexicon_destroy(lex[k]);
+        for (size_t q = 0; q < term_cnt; q++)
+                free(terms[q]);
 }
 
 int main(void)
@@ -144,6 +275,7 @@ int main(void)
         sc_lexicon_destroy(en);
         sc_lexicon_destroy(emo);
         sc_lexicon_destroy(NULL);
+        check_set();
         sc_text_destroy(tx);
         TEST_DONE();
 }
