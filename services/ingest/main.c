@@ -51,7 +51,8 @@ static const sc_conf_def_t ingest_defs[] = {
      "largest believable follower count; larger (or negative, or not an integer) "
      "is taken as unknown: 0 (counted)"},
     {"ingest.dedup_ttl_s", SC_CONF_INT, "604800", 60, 31536000,
-     "how long a (platform, post id) is remembered for duplicate detection"},
+     "how long a (platform, post id) is remembered for duplicate detection, from "
+     "its first claim"},
     {"ingest.max_future_s", SC_CONF_INT, "86400", 0, 31536000,
      "how far in the future created_at may be (clock skew)"},
     {"ingest.multi_brand", SC_CONF_STR, "first", 0, 0,
