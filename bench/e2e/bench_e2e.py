@@ -73,7 +73,7 @@ def scrape(port):
                                       timeout=2).read().decode()
     except OSError:
         return None
-    m = {"in": {}, "out": {}, "done": 0}
+    m = {"in": {}, "out": {}, "done": 0, "busy": 0}
     for line in body.splitlines():
         g = LINE.match(line)
         if not g:
@@ -86,6 +86,8 @@ def scrape(port):
             m["out"][t.group(1)] = m["out"].get(t.group(1), 0) + v
         elif name == "socialcare_processing_seconds_count":
             m["done"] = v
+        elif name == "socialcare_processing_seconds_sum":
+            m["busy"] = v
     return m
 
 
@@ -132,6 +134,29 @@ def progress(snap):
     return min(p) if p else 0
 
 
+BACKLOG = {}  # "topic->worker": [sum, samples, max] over the measured run
+
+
+def backlog(snap, sent):
+    """Records written to each worker's input and not consumed yet, and
+    consumed but not processed yet ("in hand"): where the queue sits is the
+    stage that limits the rate."""
+    for w in workers:
+        m = snap.get(w)
+        if not m:
+            continue
+        for t in INPUTS[w]:
+            p = PRODUCER.get(t)
+            if p is None:
+                made = sent
+            elif p in workers and snap.get(p):
+                made = snap[p]["out"].get(t, 0)
+            else:
+                continue
+            yield "%s->%s" % (t, w), made - m["in"].get(t, 0)
+        yield "%s in hand" % w, sum(m["in"].values()) - m["done"]
+
+
 def run(path, count, want, timeout):
     """Produces the `count` lines of path to social.posts.raw, never more than
     WINDOW ahead of the slowest worker (the devbroker drops what a consumer
@@ -162,6 +187,11 @@ def run(path, count, want, timeout):
             if sent == count and t_fed is None:
                 kc.stdin.close()
                 t_fed = now
+            for k, v in backlog(snap, want - count + sent):
+                b = BACKLOG.setdefault(k, [0, 0, 0])
+                b[0] += v
+                b[1] += 1
+                b[2] = max(b[2], v)
             for w in finished(snap, want):
                 end.setdefault(w, now)
             done = tuple(m["done"] if m else 0 for m in snap.values())
@@ -213,7 +243,7 @@ def low_watermarks():
         q = subprocess.run(["kcat", "-Q", "-b", bootstrap] +
                            sum([["-t", "%s:%s:-2" % (t, p)] for p in parts], []),
                            capture_output=True, text=True, timeout=30).stdout
-        lo = sum(int(x) for x in re.findall(r"Offset: (-?\d+)", q) if int(x) > 0)
+        lo = sum(int(x) for x in re.findall(r"\[\d+\]\s+offset\s+(-?\d+)", q) if int(x) > 0)
         if lo:
             out.append("%s: %d" % (t, lo))
     return out
@@ -235,7 +265,9 @@ def main():
                  for k, r in redis.items()})
     pids.update(others)
     cpu0 = {k: cpu_ticks(p) for k, p in pids.items()}
+    busy0 = {w: m["busy"] for w, m in snapshot().items() if m}
     t0 = time.time()
+    BACKLOG.clear()
     end, first, snap, t_prod = run(work + "/posts.txt", N, W + N, conf["timeout"])
     if end is None:
         lost = low_watermarks()
@@ -260,6 +292,13 @@ def main():
     print("e2e pipeline raw -> %s: %d posts in %.2f s, %.0f posts/s sustained "
           "(first input to last output, +-%.2f s polling)" % (
               stage, N, last, N / last, POLL))
+    print("e2e backlog, mean / max records over the run (a consumer's input not yet "
+          "consumed; in hand: consumed, not yet processed): " + ", ".join(
+              "%s %.0f / %d" % (k, v[0] / max(v[1], 1), v[2]) for k, v in BACKLOG.items()))
+    print("e2e wall time in process() per post (Redis round trips and waiting for a "
+          "core included): " + ", ".join(
+              "%s %.1f us" % (w, (m["busy"] - busy0.get(w, 0)) * 1e6 / N)
+              for w, m in snap.items() if m))
     wcpu = sum(v for k, v in cpu.items() if k in workers)
     print("e2e CPU per post (user+sys, steady state, no start-up): workers %.1f us (%s); "
           "%s" % (wcpu * 1e6 / N,
