@@ -1,19 +1,26 @@
 /* socialcare-ingest: social.posts.raw (JSON) -> social.posts (Avro Post).
  *
- * Per batch: normalize every input, then one Redis round trip (one script
- * call per post) decides each post's brand where the input alone does not
- * (the brand of the post it answers, from ingest's own record of that post)
- * and claims each (platform, post id, brand) for its origin
- * (topic/partition/offset/item), then encode and produce. A claim already
- * held by the same origin is a replay after a crash and is forwarded again
- * with the same event id; a claim held by another origin is a true
- * duplicate and is counted, not forwarded. Because the claim names its
- * origin, writing it before the output is delivered cannot lose a post.
+ * Per batch: normalize every input, then one Redis round trip decides each
+ * post's brand where the input alone does not (the brand of the post it
+ * answers, from ingest's own record of that post) and claims each (platform,
+ * post id, brand) for its origin (topic/partition/offset/item), then encode
+ * and produce. A claim already held by the same origin is a replay after a
+ * crash and is forwarded again with the same event id; a claim held by
+ * another origin is a true duplicate and is counted, not forwarded. Because
+ * the claim names its origin, writing it before the output is delivered
+ * cannot lose a post.
  *
- * A post's record and claims are one hash, sc:conv:{<platform>:<thread>}:<id>,
- * <thread> being the conversation (thread id, else parent id, else the post
- * itself): the post, its parent and its thread's root share the hash tag, so
- * the script's keys are in one slot on Redis Cluster. */
+ * A post's record and claims are one string, sc:conv:{<platform>:<thread>}:<id>
+ * = "<brand>=<origin>[ <brand>=<origin>...]": the first entry is the post's
+ * brand and its claim, the others the claims of further brands (multi_brand
+ * all, or the same post named for another brand). <thread> is the
+ * conversation (thread id, else parent id, else the post itself): the post,
+ * its parent and its thread's root share the hash tag, so the script's keys
+ * are in one slot on Redis Cluster. A post whose brand the input decides and
+ * that gets one copy (nearly all) is claimed by one plain SET NX GET (one
+ * command); the attribution script (a reply's lookup, several copies) only
+ * where it is needed, and in a second round trip for the rare post whose
+ * record holds another brand first or is a hash of the previous layout. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -44,7 +51,8 @@ static const sc_conf_def_t ingest_defs[] = {
      "largest believable follower count; larger (or negative, or not an integer) "
      "is taken as unknown: 0 (counted)"},
     {"ingest.dedup_ttl_s", SC_CONF_INT, "604800", 60, 31536000,
-     "how long a (platform, post id) is remembered for duplicate detection"},
+     "how long a (platform, post id) is remembered for duplicate detection, from "
+     "its first claim"},
     {"ingest.max_future_s", SC_CONF_INT, "86400", 0, 31536000,
      "how far in the future created_at may be (clock skew)"},
     {"ingest.multi_brand", SC_CONF_STR, "first", 0, 0,
@@ -76,6 +84,15 @@ typedef struct item_s {
         size_t mention_cnt;
         size_t key_off[KEY_CNT], key_len[KEY_CNT];
         size_t origin_off, origin_len;
+        /* What Redis decided: how the brand was found (attr_sources index,
+         * -1: no brand known) and, per copy (0: the post's brand), the brand
+         * (NULL: no longer configured, dead-lettered) and whether this origin
+         * holds its claim. */
+        int src;
+        size_t claim_cnt;
+        const sc_brand_t *claim_brand[1 + SC_INGEST_MAX_MENTIONS];
+        int claim_ok[1 + SC_INGEST_MAX_MENTIONS];
+        int scripted; /* needs (or ran) the attribution script */
 } item_t;
 
 typedef struct failure_s {
@@ -109,7 +126,7 @@ typedef struct ingest_s {
 } ingest_t;
 
 /* Attribution and dedup claims of one post, one slot (see the top).
- *   KEYS: the post's hash, its parent's, its thread root's (the post's own
+ *   KEYS: the post's record, its parent's, its thread root's (the post's own
  *         when it has none)
  *   ARGV: origin, ttl, fixed brand or "", lookup "1"|"0", brand named
  *         earliest in the text or "", then every brand to copy it to
@@ -118,35 +135,58 @@ typedef struct ingest_s {
  * attributed to before (a replay decides as the first pass did); else the
  * parent's, else the thread root's; else the text's. Returns
  * {source, brand, claimed, brand, claimed, ...} (claimed 1: forward, 0: a
- * duplicate from another origin), or {} when no brand is known. */
+ * duplicate from another origin), or {} when no brand is known. The record
+ * is written only when it changes, with the TTL of its first write; a hash
+ * of the previous layout (field b, fields c:<brand>) is read as such and
+ * rewritten in this one. */
 static const char attr_lua[] =
+    "local function rec(k)\n"
+    "  local v, e = redis.pcall('GET', k), {}\n"
+    "  if type(v) == 'table' and v.err then\n"
+    "    local h, b = redis.call('HGETALL', k)\n"
+    "    for i = 1, #h, 2 do\n"
+    "      if h[i] == 'b' then b = h[i + 1]\n"
+    "      elseif h[i]:sub(1, 2) == 'c:' then e[#e + 1] = {h[i]:sub(3), h[i + 1]} end\n"
+    "    end\n"
+    "    return b, e, true\n"
+    "  end\n"
+    "  for x, o in string.gmatch(v or '', '([^= ]+)=([^ ]+)') do e[#e + 1] = {x, o} end\n"
+    "  return e[1] and e[1][1], e, false\n"
+    "end\n"
     "local own, origin, ttl = KEYS[1], ARGV[1], ARGV[2]\n"
+    "local rb, e, old = rec(own)\n"
     "local b, src = ARGV[3], 'fixed'\n"
     "if b == '' then\n"
-    "  b, src = redis.call('HGET', own, 'b'), 'record'\n"
+    "  b, src = rb, 'record'\n"
     "  if not b and ARGV[4] == '1' then\n"
-    "    b, src = redis.call('HGET', KEYS[2], 'b'), 'parent'\n"
-    "    if not b then b, src = redis.call('HGET', KEYS[3], 'b'), 'thread' end\n"
+    "    b, src = (rec(KEYS[2])), 'parent'\n"
+    "    if not b then b, src = (rec(KEYS[3])), 'thread' end\n"
     "  end\n"
     "  if not b then b, src = ARGV[5], 'text' end\n"
     "end\n"
     "if b == '' then return {} end\n"
-    "redis.call('HSET', own, 'b', b)\n"
-    "local out, done = {src}, {}\n"
+    "local claims, out, done, changed = {}, {src}, {}, old or rb ~= b\n"
+    "for _, x in ipairs(e) do claims[x[1]] = claims[x[1]] or x[2] end\n"
     "local function claim(x)\n"
     "  if done[x] then return end\n"
     "  done[x] = true\n"
-    "  local f = 'c:' .. x\n"
-    "  local v = redis.call('HGET', own, f)\n"
-    "  local ok = 0\n"
-    "  if not v then redis.call('HSET', own, f, origin) ok = 1\n"
+    "  local v, ok = claims[x], 0\n"
+    "  if not v then claims[x] = origin e[#e + 1] = {x, origin} changed = true ok = 1\n"
     "  elseif v == origin then ok = 1 end\n"
     "  out[#out + 1] = x\n"
     "  out[#out + 1] = ok\n"
     "end\n"
     "claim(b)\n"
     "for i = 6, #ARGV do claim(ARGV[i]) end\n"
-    "redis.call('EXPIRE', own, ttl)\n"
+    "if changed then\n"
+    "  local parts, seen = {b .. '=' .. claims[b]}, {[b] = true}\n"
+    "  for _, x in ipairs(e) do\n"
+    "    if not seen[x[1]] then seen[x[1]] = true parts[#parts + 1] = x[1] .. '=' .. "
+    "claims[x[1]] end\n"
+    "  end\n"
+    "  if rb or old then redis.call('SET', own, table.concat(parts, ' '), 'KEEPTTL')\n"
+    "  else redis.call('SET', own, table.concat(parts, ' '), 'EX', ttl) end\n"
+    "end\n"
     "return out\n";
 
 static const char *const attr_sources[] = {"fixed", "record", "parent", "thread", "text"};
@@ -508,6 +548,185 @@ static void count_duplicate(sc_worker_t *w, const char *brand, const char *what)
         sc_log(SC_LOG_DEBUG, "duplicate %s for %s (first seen elsewhere)", what, brand);
 }
 
+/* The brand of an item that the plain claim can settle, or NULL: its brand
+ * comes from the input (fixed, or the text without a lookup) and it gets no
+ * copies for other brands. */
+static const sc_brand_t *plain_brand(const ingest_t *s, const item_t *it)
+{
+        if (it->lookup)
+                return NULL;
+        const sc_brand_t *b = it->fixed         ? it->fixed
+                              : it->mention_cnt ? it->mentions[0]
+                                                : NULL;
+        if (!b || (s->multi_brand_all && it->mention_cnt &&
+                   (it->mention_cnt > 1 || it->mentions[0] != it->fixed)))
+                return NULL;
+        return b;
+}
+
+/* Queues the plain claim of an item: SET <record> "<brand>=<origin>" NX GET
+ * EX ttl, one command that creates the record or returns it. */
+static void append_plain(ingest_t *s, sc_redis_t *r, const item_t *it,
+                         const sc_brand_t *b)
+{
+        char val[512];
+        int n =
+            snprintf(val, sizeof(val), "%s=%s", b->id, s->strings.data + it->origin_off);
+        const char *argv[] = {
+            "SET", s->strings.data + it->key_off[KEY_OWN], val, "NX", "GET", "EX",
+            s->ttl};
+        size_t lens[] = {3, it->key_len[KEY_OWN], (size_t)n, 2, 3, 2, strlen(s->ttl)};
+        sc_redis_append(r, 7, argv, lens);
+}
+
+static void add_claim(ingest_t *s, item_t *it, const char *id, size_t len, int ok)
+{
+        const sc_brand_t *b = NULL;
+        char bid[72];
+        if (len < sizeof(bid)) {
+                memcpy(bid, id, len);
+                bid[len] = '\0';
+                b = sc_brands_find(sc_worker_brands(s->w), bid);
+        }
+        if (!b) {
+                /* Recorded before a reload removed the brand. */
+                char detail[400];
+                snprintf(detail, sizeof(detail),
+                         "post %.200s: brand '%.*s' of its conversation is no longer "
+                         "configured",
+                         item_post_id(s, it), (int)(len < 64 ? len : 64), id);
+                add_failure(s, it->msg, "unknown_brand", detail);
+        }
+        if (it->claim_cnt < sizeof(it->claim_ok) / sizeof(it->claim_ok[0])) {
+                it->claim_brand[it->claim_cnt] = b;
+                it->claim_ok[it->claim_cnt++] = ok;
+        }
+}
+
+static int src_index(const char *name)
+{
+        for (size_t k = 0; k < sizeof(attr_sources) / sizeof(attr_sources[0]); k++)
+                if (!strcmp(name, attr_sources[k]))
+                        return (int)k;
+        return -1;
+}
+
+/* The plain claim's reply: nil (claimed now), or the record, whose first
+ * entry "<brand>=<origin>" is the post's brand and its claim. Returns 0 when
+ * settled, 1 when the script must decide (the record holds another brand
+ * first than the fixed one, or is a hash of the previous layout), -1 on an
+ * unexpected reply. */
+static int settle_plain(ingest_t *s, item_t *it, const sc_brand_t *b,
+                        const redisReply *rep)
+{
+        const char *origin = s->strings.data + it->origin_off;
+        if (rep->type == REDIS_REPLY_NIL) {
+                it->src = it->fixed ? 0 : 4;
+                add_claim(s, it, b->id, strlen(b->id), 1);
+                return 0;
+        }
+        if (rep->type == REDIS_REPLY_ERROR && !strncmp(rep->str, "WRONGTYPE", 9))
+                return 1;
+        if (rep->type != REDIS_REPLY_STRING)
+                return -1;
+        const char *eq = memchr(rep->str, '=', rep->len);
+        if (!eq)
+                return 1;
+        size_t blen = (size_t)(eq - rep->str);
+        const char *o = eq + 1, *end = memchr(o, ' ', rep->len - blen - 1);
+        size_t olen = end ? (size_t)(end - o) : rep->len - blen - 1;
+        if (it->fixed && (blen != strlen(b->id) || memcmp(rep->str, b->id, blen)))
+                return 1;
+        it->src = it->fixed ? 0 : 1;
+        add_claim(s, it, rep->str, blen,
+                  olen == it->origin_len && !memcmp(o, origin, olen));
+        return 0;
+}
+
+static int settle_script(ingest_t *s, item_t *it, const redisReply *rep)
+{
+        if (!attr_reply_ok(rep)) {
+                sc_log(SC_LOG_WARN, "dedup claim: unexpected reply: %s",
+                       rep->type == REDIS_REPLY_ERROR ? rep->str
+                                                      : "(not an attribution)");
+                return -1;
+        }
+        if (!rep->elements) {
+                char detail[400];
+                snprintf(detail, sizeof(detail),
+                         "post %.200s: no brand named, no brand account, and the "
+                         "post it answers is not known to ingest",
+                         item_post_id(s, it));
+                add_failure(s, it->msg, "unknown_brand", detail);
+                return 0;
+        }
+        it->src = src_index(rep->element[0]->str);
+        for (size_t k = 1; k + 1 < rep->elements; k += 2)
+                add_claim(s, it, rep->element[k]->str, rep->element[k]->len,
+                          rep->element[k + 1]->integer != 0);
+        return 0;
+}
+
+/* Claims every item: the plain claims and the scripts in one round trip,
+ * then the scripts the plain replies asked for in a second one (rare).
+ * it->scripted: 0 the plain claim, 1 the script in round 0, 2 in round 1.
+ * Returns -1 when Redis failed or answered unexpectedly (retry the batch). */
+static int claim_items(ingest_t *s, sc_redis_t *r)
+{
+        for (size_t i = 0; i < s->item_cnt; i++) {
+                item_t *it = &s->items[i];
+                it->src = -1;
+                it->claim_cnt = 0;
+                it->scripted = plain_brand(s, it) ? 0 : 1;
+        }
+        for (int round = 0; round < 2; round++) {
+                size_t queued = 0;
+                for (size_t i = 0; i < s->item_cnt; i++) {
+                        item_t *it = &s->items[i];
+                        if (round == 0 && it->scripted == 0)
+                                append_plain(s, r, it, plain_brand(s, it));
+                        else if (it->scripted == round + 1)
+                                append_attr(s, r, it);
+                        else
+                                continue;
+                        queued++;
+                }
+                if (!queued)
+                        return 0;
+                redisReply **replies = NULL;
+                size_t reply_cnt = 0, k = 0;
+                if (sc_redis_exec(r, &replies, &reply_cnt) == -1 || reply_cnt != queued) {
+                        sc_log(SC_LOG_WARN, "attribution and dedup claims failed: %s",
+                               sc_redis_errstr(r));
+                        return -1;
+                }
+                for (size_t i = 0; i < s->item_cnt; i++) {
+                        item_t *it = &s->items[i];
+                        const redisReply *rep = replies[k];
+                        int rc;
+                        if (round == 0 && it->scripted == 0) {
+                                rc = settle_plain(s, it, plain_brand(s, it), rep);
+                                if (rc == 1)
+                                        it->scripted = 2;
+                                else if (rc == -1)
+                                        sc_log(SC_LOG_WARN,
+                                               "dedup claim: unexpected reply: %s",
+                                               rep->type == REDIS_REPLY_ERROR
+                                                   ? rep->str
+                                                   : "(not a record)");
+                        } else if (it->scripted == round + 1) {
+                                rc = settle_script(s, it, rep);
+                        } else {
+                                continue;
+                        }
+                        k++;
+                        if (rc == -1)
+                                return -1;
+                }
+        }
+        return 0;
+}
+
 /* Encodes and produces one copy of an item's post for brand b. copy 0 keeps
  * the event id <platform>:<post id>; further copies (multi_brand all) are
  * <platform>:<post id>:<brand>. */
@@ -547,7 +766,6 @@ static int ingest_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
 {
         ingest_t *s = state;
         sc_redis_t *r = sc_worker_redis(w);
-        const sc_brands_t *brands = sc_worker_brands(w);
         int64_t now = sc_now_ms();
         s->item_cnt = s->failure_cnt = 0;
         sc_buf_reset(&s->payloads);
@@ -556,62 +774,21 @@ static int ingest_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
         for (size_t i = 0; i < n; i++)
                 normalize_one(s, &msgs[i], i, now);
 
-        redisReply **replies = NULL;
-        size_t reply_cnt = 0;
-        if (s->item_cnt) {
-                for (size_t i = 0; i < s->item_cnt; i++)
-                        append_attr(s, r, &s->items[i]);
-                if (sc_redis_exec(r, &replies, &reply_cnt) == -1 ||
-                    reply_cnt != s->item_cnt) {
-                        sc_log(SC_LOG_WARN, "attribution and dedup claims failed: %s",
-                               sc_redis_errstr(r));
-                        return SC_RETRY;
-                }
-                for (size_t i = 0; i < reply_cnt; i++) {
-                        if (!attr_reply_ok(replies[i])) {
-                                sc_log(SC_LOG_WARN, "dedup claim: unexpected reply: %s",
-                                       replies[i]->type == REDIS_REPLY_ERROR
-                                           ? replies[i]->str
-                                           : "(not an attribution)");
-                                return SC_RETRY;
-                        }
-                }
-        }
-
+        if (s->item_cnt && claim_items(s, r) == -1)
+                return SC_RETRY;
         for (size_t i = 0; i < s->item_cnt; i++) {
                 const item_t *it = &s->items[i];
-                const redisReply *rep = replies[i];
-                if (!rep->elements) {
-                        char detail[400];
-                        snprintf(detail, sizeof(detail),
-                                 "post %.200s: no brand named, no brand account, and the "
-                                 "post it answers is not known to ingest",
-                                 item_post_id(s, it));
-                        add_failure(s, it->msg, "unknown_brand", detail);
-                        continue;
-                }
-                for (size_t k = 0; k < sizeof(attr_sources) / sizeof(attr_sources[0]);
-                     k++)
-                        if (!strcmp(rep->element[0]->str, attr_sources[k]))
-                                sc_counter_add(s->attributed[k], 1);
-                for (size_t k = 1; k + 1 < rep->elements; k += 2) {
-                        const char *id = rep->element[k]->str;
-                        const sc_brand_t *b = sc_brands_find(brands, id);
-                        if (!b) {
-                                /* Recorded before a reload removed the brand. */
-                                char detail[400];
-                                snprintf(detail, sizeof(detail),
-                                         "post %.200s: brand '%.64s' of its conversation "
-                                         "is no longer configured",
-                                         item_post_id(s, it), id);
-                                add_failure(s, it->msg, "unknown_brand", detail);
+                if (it->src >= 0)
+                        sc_counter_add(s->attributed[it->src], 1);
+                for (size_t k = 0; k < it->claim_cnt; k++) {
+                        const sc_brand_t *b = it->claim_brand[k];
+                        if (!b)
                                 continue;
-                        }
-                        if (rep->element[k + 1]->integer == 0) {
+                        if (!it->claim_ok[k]) {
                                 count_duplicate(w, b->id, item_post_id(s, it));
                                 continue;
                         }
-                        forward(w, s, msgs, it, b, k / 2);
+                        forward(w, s, msgs, it, b, k);
                 }
         }
         /* One dead letter per input, however many of its items failed (some
