@@ -9,10 +9,10 @@
 -- ARGV[6] the largest created_at of the call's social.posts records (0:
 -- none, advances the brand's watermark), [7] now, [8] lateness, [9] idle,
 -- [10] breach grace (ms).
--- Returns one result per record, in order: the list of status strings,
--- {'E', ...} SLA events and {'B', ...} business-FRT requests (a replay
--- returns the same E and B again), or an error reply when that record's
--- own commands failed (the others are applied regardless).
+-- Returns one result per record, in order: one string (prelude result():
+-- status codes, business-FRT requests B, SLA events E and their post P: a
+-- replay returns the same E and B again), or an error reply when that
+-- record's own commands failed (the others are applied regardless).
 load_cals(ARGV[4])
 local RECS = cmsgpack.unpack(ARGV[5])
 local NOW, LATE, IDLE, GRACE = tonumber(ARGV[7]), tonumber(ARGV[8]),
@@ -48,7 +48,7 @@ local function inbound(A)
   if old and old.k == 'i' then
     if old.eid == A[2] then return replay(old.r) end
     status('dup')
-    return out
+    return result()
   end
   local h = {k = 'i', eid = A[2], pf = A[3], pid = A[4], th = A[5], team = A[6],
     ud = A[8], ld = A[9], ca = A[10], nr = A[11]}
@@ -104,7 +104,7 @@ local function inbound(A)
     end
   end
   h.r = kept(key)
-  return out
+  return result()
 end
 
 -- A brand reply (is_brand post of social.posts): its own record (kind b) is
@@ -153,7 +153,7 @@ local function reply(A)
     status('early')
   end
   own.br = kept(tk)
-  return out
+  return result()
 end
 
 -- A brand post that is not a reply: remembered as a brand post.
@@ -162,13 +162,13 @@ local function brand_post(A)
   local r = get(key)
   if not r then put(key, {k = 'b'})
   elseif r.k == 'w' then r.k = 'b' put(key, r) end
-  return {}
+  return ''
 end
 
 local handlers = {i = inbound, r = reply, b = brand_post}
 local res = {}
 for i, A in ipairs(RECS) do
-  out = {}
+  out_reset()
   local ok, r = pcall(handlers[A[1]], A)
   if ok then
     res[i] = r
