@@ -55,13 +55,26 @@ local function put(key, rec)
   if not dirty[key] then dirty[key] = true dorder[#dorder + 1] = key end
 end
 local function del(key) put(key, false) end
+-- Records whose TTL starts again when written (mark_thread).
+local RENEW = {}
+-- The thread whose root post has key rk now has a thread-held reply (et:):
+-- its root's record says so (et), a placeholder when the root is not known
+-- yet. That record lives at least as long as the et: set (both get a new
+-- state_ttl now), so an inbound post of the thread finds the flag.
+local function mark_thread(rk)
+  local r = get(rk)
+  if not r then r = {k = 'w'} end
+  r.et = '1'
+  RENEW[rk] = true
+  put(rk, r)
+end
 local function put_records()
   for _, k in ipairs(dorder) do
     local r = C[k]
     if r then
       -- A record keeps its TTL while it changes, a new one (or one that
       -- changed kind: a placeholder became the post) starts a new TTL.
-      if KIND0[k] and KIND0[k] == r.k then
+      if KIND0[k] and KIND0[k] == r.k and not RENEW[k] then
         redis.call('SET', k, cmsgpack.pack(r), 'KEEPTTL')
       else
         redis.call('SET', k, cmsgpack.pack(r), 'EX', TTL)
@@ -71,7 +84,7 @@ local function put_records()
     end
     KIND0[k] = r and r.k or false
   end
-  dirty, dorder = {}, {}
+  dirty, dorder, RENEW = {}, {}, {}
 end
 
 -- Day counters and FRT sets are only ever written by the scripts, never
@@ -285,7 +298,7 @@ local function take_early(pf, rid)
         if x == rid then table.remove(p.w, i) break end
       end
       if #p.w == 0 then p.w = nil end
-      if p.k == 'w' and not p.w then del(pk) else put(pk, p) end
+      if p.k == 'w' and not p.w and not p.et then del(pk) else put(pk, p) end
     end
   end
   if e.tr == '1' and e.th ~= '' then
@@ -342,7 +355,8 @@ end
 -- A brand reply (event reid, created rca) answers the inbound post h (key).
 -- clock: the event-time clock (event_clock) deciding whether a late first
 -- reply's breach is certain now.
-local function apply_reply(key, h, reid, rca, clock, grace)
+-- rcas: rca as its text when the caller has it.
+local function apply_reply(key, h, reid, rca, clock, grace, rcas)
   if h.nr ~= '1' then bump(h, 'replied_no_need', 1) return 'no_need' end
   local due = tonumber(h.due or '0')
   local ca = tonumber(h.ca)
@@ -381,7 +395,7 @@ local function apply_reply(key, h, reid, rca, clock, grace)
     return 'earlier'
   end
   local st = h.st
-  h.rca, h.reid, h.frt, h.st = I(rca), reid, I(frt), 'done'
+  h.rca, h.reid, h.frt, h.st = rcas or I(rca), reid, I(frt), 'done'
   bump(h, 'replied', 1)
   frt_count(h, frt, 1)
   if h.th ~= '' and h.th ~= h.pid then
