@@ -1235,9 +1235,7 @@ int sc_track_today(sc_track_t *t, const char *const *brands, size_t nb, int64_t 
                 snprintf(key, sizeof(key), "sc:{%s}:d:l:%s", brands[i], ld);
                 sc_redis_append(t->r, 2, (const char *[]){"HGETALL", key}, NULL);
                 snprintf(key, sizeof(key), "sc:{%s}:f:l:%s", brands[i], ld);
-                sc_redis_append(t->r, 5,
-                                (const char *[]){"ZRANGE", key, "0", "-1", "WITHSCORES"},
-                                NULL);
+                sc_redis_append(t->r, 2, (const char *[]){"HGETALL", key}, NULL);
                 snprintf(key, sizeof(key), "sc:{%s}:pending", brands[i]);
                 sc_redis_append(t->r, 2, (const char *[]){"ZCARD", key}, NULL);
         }
@@ -1267,7 +1265,7 @@ int sc_track_today(sc_track_t *t, const char *const *brands, size_t nb, int64_t 
                 size_t m = z->type == REDIS_REPLY_ARRAY ? z->elements / 2 : 0;
                 double *v = m ? malloc(m * sizeof(double)) : NULL;
                 for (size_t j = 0; v && j < m; j++)
-                        v[j] = strtod(RS(z->element[j * 2 + 1]), NULL);
+                        v[j] = strtod(RS(z->element[j * 2 + 1]), NULL) / 1000;
                 o->frt_median_s = v ? sc_track_median(v, m) : 0;
                 free(v);
                 o->frt_avg_s = o->c[SC_TRACK_REPLIED]

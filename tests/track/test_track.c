@@ -158,10 +158,7 @@ static char *dump(void)
         redisReply **rep;
         size_t n;
         sc_redis_append(R, 2, (const char *[]){"HGETALL", "sc:{t}:d:u:2026-11-20"}, NULL);
-        sc_redis_append(
-            R, 5,
-            (const char *[]){"ZRANGE", "sc:{t}:f:u:2026-11-20", "0", "-1", "WITHSCORES"},
-            NULL);
+        sc_redis_append(R, 2, (const char *[]){"HGETALL", "sc:{t}:f:u:2026-11-20"}, NULL);
         CHECK(sc_redis_exec(R, &rep, &n) == 0);
         size_t cap = 65536, len = 0;
         char *s = calloc(1, cap);

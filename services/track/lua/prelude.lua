@@ -5,11 +5,12 @@
 -- ASK (the importing one TRYAGAIN) instead of running the script with part
 -- of the brand's keys already moved: the client holds such a batch until
 -- the slot has moved (sc_redis.h).
--- Common ARGV: [1] prefix, [2] retention of day keys (s), [3] TTL of post
+-- Common ARGV (kept as text: they only go back to Redis): [1] prefix, [2]
+-- retention of day keys (s), [3] TTL of post
 -- records and indexes (s).
 local P = ARGV[1]
-local RET = tonumber(ARGV[2])
-local TTL = tonumber(ARGV[3])
+local RET = ARGV[2]
+local TTL = ARGV[3]
 -- Calendars whose business time is not the wall clock (set by load_cals):
 -- business FRT of a post on one of those is computed by the worker ('B'),
 -- on any other (24x7, null or unknown: the worker uses 24x7) it is the FRT.
@@ -105,7 +106,9 @@ local function group(ud, ld, pf, team)
   end
   return g
 end
--- s: the score (string), or false to remove m. The last write wins.
+-- s: the score (string), or false to remove m. The last write wins. The
+-- keys of FH are hashes (field m, value s) instead of sorted sets.
+local FH = {}
 local function zset(key, m, s)
   local a = zagg[key]
   if not a then a = {o = {}, v = {}} zagg[key] = a zk[#zk + 1] = key end
@@ -147,16 +150,20 @@ local function flush()
   for _, k in ipairs(hk) do flush_hash(k, hf[k], hd[k]) end
   for _, k in ipairs(zk) do
     local a = zagg[k]
-    local add, rem = {}, {}
+    local add, rem, hash = {}, {}, FH[k]
     for _, m in ipairs(a.o) do
       local s = a.v[m]
-      if s then add[#add + 1] = s add[#add + 1] = m else rem[#rem + 1] = m end
+      if not s then rem[#rem + 1] = m
+      elseif hash then add[#add + 1] = m add[#add + 1] = s
+      else add[#add + 1] = s add[#add + 1] = m end
     end
+    local cmd_add, cmd_rem = 'ZADD', 'ZREM'
+    if hash then cmd_add, cmd_rem = 'HSET', 'HDEL' end
     for i = 1, #add, 1000 do
-      redis.call('ZADD', k, unpack(add, i, math.min(i + 999, #add)))
+      redis.call(cmd_add, k, unpack(add, i, math.min(i + 999, #add)))
     end
     for i = 1, #rem, 500 do
-      redis.call('ZREM', k, unpack(rem, i, math.min(i + 499, #rem)))
+      redis.call(cmd_rem, k, unpack(rem, i, math.min(i + 499, #rem)))
     end
   end
   for k in pairs(touched) do redis.call('EXPIRE', k, RET) end
@@ -181,18 +188,19 @@ local function bucket(ms)
   return 5
 end
 local BUCKETF = {[0] = 'frt_b0', 'frt_b1', 'frt_b2', 'frt_b3', 'frt_b4', 'frt_b5'}
--- One FRT value in the sorted sets of its day (member platform|team|eid).
--- The score is the FRT in seconds as a number: the same double as its
--- 3-decimal text (ms / 1000 is correctly rounded either way).
+-- One FRT value in the hashes of its day (field platform|team|eid, value
+-- the FRT in ms): a hash, not a sorted set, because the readers sort the
+-- values anyway and a hash field costs Redis a fraction of a sorted-set
+-- member.
 local ZK = {f = {u = {}, l = {}}, bf = {u = {}, l = {}}}
 local function zput(h, fam, ms)
   local m = h.pf .. '|' .. h.team .. '|' .. h.eid
   local zu, zl = ZK[fam].u, ZK[fam].l
   local ku, kl = zu[h.ud], zl[h.ld]
-  if not ku then ku = P .. fam .. ':u:' .. h.ud zu[h.ud] = ku end
-  if not kl then kl = P .. fam .. ':l:' .. h.ld zl[h.ld] = kl end
+  if not ku then ku = P .. fam .. ':u:' .. h.ud zu[h.ud] = ku FH[ku] = true end
+  if not kl then kl = P .. fam .. ':l:' .. h.ld zl[h.ld] = kl FH[kl] = true end
   if ms then
-    local s = ms / 1000
+    local s = ms
     zset(ku, m, s)
     zset(kl, m, s)
     touched[ku] = true
