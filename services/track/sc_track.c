@@ -355,6 +355,18 @@ static int mp_int(sc_buf_t *b, int64_t v)
         return mp_str(b, num, (size_t)n);
 }
 
+/* An integer as a msgpack int64 (a Lua number in the script: no string to
+ * intern for a value the script only computes with). */
+static int mp_num(sc_buf_t *b, int64_t v)
+{
+        unsigned char h[9];
+        uint64_t u = (uint64_t)v;
+        h[0] = 0xd3;
+        for (int i = 0; i < 8; i++)
+                h[1 + i] = (unsigned char)(u >> (56 - 8 * i));
+        return sc_buf_append(b, h, sizeof(h));
+}
+
 /* The queued brand brand (added when new): its index, or -1 (no memory). */
 static ssize_t find_bb(sc_track_t *t, const char *brand)
 {
@@ -554,8 +566,8 @@ int sc_track_add_reply(sc_track_t *t, const sc_track_reply_t *re, size_t tag,
         int rc = mp_cstr(b, "r") | mp_cstr(b, re->event_id) | mp_cstr(b, re->platform) |
                  mp_cstr(b, re->post_id) | mp_cstr(b, re->parent_id) |
                  mp_cstr(b, re->thread_id) | mp_int(b, re->created_at) | mp_cstr(b, ud) |
-                 mp_cstr(b, ld) | mp_int(b, now_ms) |
-                 mp_int(b, t->conf.reconcile_window_ms);
+                 mp_cstr(b, ld) | mp_num(b, now_ms) |
+                 mp_num(b, t->conf.reconcile_window_ms);
         return rec_end(t, rc);
 }
 

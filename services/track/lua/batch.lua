@@ -4,7 +4,7 @@
 --   {'i', eid, pf, pid, thread, team, prio, uday, lday, created,
 --    needs_reply(0|1), due(0: none), calendar, url, text}   an inbound post
 --   {'r', eid, pf, pid, parent, thread, created, uday, lday, now,
---    reconcile_window_ms}                                    a brand reply
+--    reconcile_window_ms}  a brand reply (now and the window as numbers)
 --   {'b', pf, pid}                       a brand post that is not a reply
 -- ARGV[6] the largest created_at of the call's social.posts records (0:
 -- none, advances the brand's watermark), [7] now, [8] lateness, [9] idle,
@@ -64,8 +64,11 @@ local function inbound(A, key, rootkey)
     status('dup')
     return result()
   end
+  -- The nil fields only size the table once for what it may get later.
   local h = {k = 'i', eid = A[2], pf = A[3], pid = A[4], th = A[5], team = A[6],
-    ud = A[8], ld = A[9], ca = A[10], nr = A[11]}
+    ud = A[8], ld = A[9], ca = A[10], nr = A[11], st = nil, cal = nil, due = nil,
+    prio = nil, url = nil, txt = nil, rca = nil, reid = nil, frt = nil, oc = nil,
+    bf = nil, r = nil}
   if old then h.be, h.br, h.et = old.be, old.br, old.et end
   if h.nr == '1' then
     h.st = 'open'
@@ -166,7 +169,7 @@ local function reply(A, ok, pk)
       redis.call('EXPIRE', P .. 'et:' .. pf .. ':' .. th, TTL)
       mark_thread(P .. 'p:' .. pf .. ':' .. th)
     end
-    zset(P .. 'early', pf .. ':' .. pid, I(tonumber(A[10]) + tonumber(A[11])))
+    zset(P .. 'early', pf .. ':' .. pid, I(A[10] + A[11]))
     status('early')
   end
   own.br = kept(tk)
