@@ -270,8 +270,17 @@ local function status(s) ST = ST .. SCODE[s] end
 -- per event and then once "\0P\0eid\0pf\0pid\0team\0prio\0created\0due
 -- \0url\0text" (the events' post: the text runs to the end: only it can
 -- hold a NUL).
+local function post_part(h)
+  return '\0P\0' .. h.eid .. '\0' .. h.pf .. '\0' .. h.pid .. '\0' .. h.team ..
+    '\0' .. (h.prio or '') .. '\0' .. h.ca .. '\0' .. (h.due or '0') .. '\0' ..
+    (h.url or '') .. '\0' .. (h.txt or '')
+end
 local function result()
   if NEV == 0 and NB == 0 then return ST end
+  if NEV == 1 and NB == 0 then
+    -- The common case (a reply's hit or late) in one concatenation.
+    return ST .. '\0E\0' .. EVK[1] .. '\0' .. EVR[1] .. '\0' .. EVF[1] .. post_part(EVP[1])
+  end
   local o = {ST}
   for i = 1, NB do
     o[#o + 1] = '\0B\0' .. BK[i] .. '\0' .. BCA[i] .. '\0' .. BRC[i] .. '\0' .. BCAL[i]
@@ -279,12 +288,7 @@ local function result()
   for i = 1, NEV do
     o[#o + 1] = '\0E\0' .. EVK[i] .. '\0' .. EVR[i] .. '\0' .. EVF[i]
   end
-  local h = EVP[NEV]
-  if h then
-    o[#o + 1] = '\0P\0' .. h.eid .. '\0' .. h.pf .. '\0' .. h.pid .. '\0' .. h.team ..
-      '\0' .. (h.prio or '') .. '\0' .. h.ca .. '\0' .. (h.due or '0') .. '\0' ..
-      (h.url or '') .. '\0' .. (h.txt or '')
-  end
+  if NEV > 0 then o[#o + 1] = post_part(EVP[NEV]) end
   return table.concat(o)
 end
 -- The held reply rid (platform pf) leaves its hold: its hold data, or nil
