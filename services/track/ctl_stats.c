@@ -362,16 +362,10 @@ int sc_ctl_stats_main(int argc, char **argv)
                         snprintf(key, sizeof(key), "sc:{%s}:d:%c:%s", names[i], fam, day);
                         sc_redis_append(r, 2, (const char *[]){"HGETALL", key}, NULL);
                         snprintf(key, sizeof(key), "sc:{%s}:f:%c:%s", names[i], fam, day);
-                        sc_redis_append(
-                            r, 5,
-                            (const char *[]){"ZRANGE", key, "0", "-1", "WITHSCORES"},
-                            NULL);
+                        sc_redis_append(r, 2, (const char *[]){"HGETALL", key}, NULL);
                         snprintf(key, sizeof(key), "sc:{%s}:bf:%c:%s", names[i], fam,
                                  day);
-                        sc_redis_append(
-                            r, 5,
-                            (const char *[]){"ZRANGE", key, "0", "-1", "WITHSCORES"},
-                            NULL);
+                        sc_redis_append(r, 2, (const char *[]){"HGETALL", key}, NULL);
                 }
         if (sc_redis_exec(r, &rep, &n)) {
                 fprintf(stderr, "stats: redis %s: %s\n", url, sc_redis_errstr(r));
@@ -404,9 +398,9 @@ int sc_ctl_stats_main(int argc, char **argv)
                                     (g = group_of(b, gn, gl)))
                                         g->c[ci] += v;
                         }
-                        /* The bf set holds only business FRTs that differ
+                        /* The bf hash holds only business FRTs that differ
                          * from the FRT (a calendar other than 24x7): a
-                         * member of f missing from bf counts its FRT. */
+                         * field of f missing from bf counts its FRT. */
                         const redisReply *bz = rep[k + 2];
                         size_t bn = bz->type == REDIS_REPLY_ARRAY ? bz->elements / 2 : 0;
                         const char **bm = bn ? malloc(bn * sizeof(*bm)) : NULL;
@@ -420,7 +414,9 @@ int sc_ctl_stats_main(int argc, char **argv)
                                                    j + 1 < zr->elements;
                                      j += 2) {
                                         const char *m = zr->element[j]->str;
-                                        double v = strtod(zr->element[j + 1]->str, NULL);
+                                        /* FRT ms -> s */
+                                        double v =
+                                            strtod(zr->element[j + 1]->str, NULL) / 1000;
                                         int both = z == 1 &&
                                                    !(bm && bsearch(&m, bm, bn,
                                                                    sizeof(*bm), cmp_str));

@@ -355,6 +355,18 @@ static int mp_int(sc_buf_t *b, int64_t v)
         return mp_str(b, num, (size_t)n);
 }
 
+/* An integer as a msgpack int64 (a Lua number in the script: no string to
+ * intern for a value the script only computes with). */
+static int mp_num(sc_buf_t *b, int64_t v)
+{
+        unsigned char h[9];
+        uint64_t u = (uint64_t)v;
+        h[0] = 0xd3;
+        for (int i = 0; i < 8; i++)
+                h[1 + i] = (unsigned char)(u >> (56 - 8 * i));
+        return sc_buf_append(b, h, sizeof(h));
+}
+
 /* The queued brand brand (added when new): its index, or -1 (no memory). */
 static ssize_t find_bb(sc_track_t *t, const char *brand)
 {
@@ -554,8 +566,8 @@ int sc_track_add_reply(sc_track_t *t, const sc_track_reply_t *re, size_t tag,
         int rc = mp_cstr(b, "r") | mp_cstr(b, re->event_id) | mp_cstr(b, re->platform) |
                  mp_cstr(b, re->post_id) | mp_cstr(b, re->parent_id) |
                  mp_cstr(b, re->thread_id) | mp_int(b, re->created_at) | mp_cstr(b, ud) |
-                 mp_cstr(b, ld) | mp_int(b, now_ms) |
-                 mp_int(b, t->conf.reconcile_window_ms);
+                 mp_cstr(b, ld) | mp_num(b, now_ms) |
+                 mp_num(b, t->conf.reconcile_window_ms);
         return rec_end(t, rc);
 }
 
@@ -598,31 +610,6 @@ static ev_t *new_ev(sc_track_t *t)
 #define RS(x) ((x)->type == REDIS_REPLY_STRING ? (x)->str : "")
 #define RL(x) ((x)->type == REDIS_REPLY_STRING ? (x)->len : 0)
 
-/* {'E', kind, eid, pf, pid, team, prio, ca, due, rca, frt, url, txt} */
-static int take_event(sc_track_t *t, const call_t *c, const redisReply *el)
-{
-        if (el->elements < 13)
-                return -1;
-        ev_t *e = new_ev(t);
-        if (!e)
-                return -1;
-        redisReply *const *x = el->element;
-        e->tag = c->tag;
-        e->off[0] = ev_str(t, RS(x[1]), RL(x[1]));
-        const char *brand = t->strs.data + c->brand_off;
-        e->off[1] = ev_str(t, brand, strlen(brand));
-        for (int i = 2; i <= 6; i++) /* eid pf pid team prio */
-                e->off[i] = ev_str(t, RS(x[i]), RL(x[i]));
-        e->created_at = rint64(x[7]);
-        e->due_at = rint64(x[8]);
-        e->replied_at = RL(x[9]) ? rint64(x[9]) : -1;
-        e->frt_ms = RL(x[10]) ? rint64(x[10]) : -1;
-        e->has_url = RL(x[11]) > 0;
-        e->off[7] = ev_str(t, RS(x[11]), RL(x[11]));
-        e->off[8] = ev_str(t, RS(x[12]), RL(x[12]));
-        return 0;
-}
-
 /* {'B', key, ca, rca, cal} */
 static int take_bfrt(sc_track_t *t, const call_t *c, const redisReply *el)
 {
@@ -646,34 +633,136 @@ static int take_bfrt(sc_track_t *t, const call_t *c, const redisReply *el)
         return 0;
 }
 
-/* Statuses are the bare strings of a record's result. */
-static void count_status(const redisReply *r, sc_track_counts_t *cnt)
+/* A record's status codes (prelude.lua, SCODE). */
+static void count_status(const char *s, size_t n, sc_track_counts_t *cnt)
 {
-        for (size_t i = 0; i < r->elements; i++) {
-                const redisReply *el = r->element[i];
-                if (el->type == REDIS_REPLY_STRING && !strcmp(el->str, "dup")) {
-                        cnt->n[SC_TRACK_K_DUPLICATE]++;
-                        return;
-                }
+        if (memchr(s, 'd', n)) {
+                cnt->n[SC_TRACK_K_DUPLICATE]++;
+                return;
         }
-        for (size_t i = 0; i < r->elements; i++) {
-                const redisReply *el = r->element[i];
-                if (el->type != REDIS_REPLY_STRING)
-                        continue;
-                const char *s = el->str;
-                if (!strcmp(s, "inbound"))
+        for (size_t i = 0; i < n; i++)
+                switch (s[i]) {
+                case 'i':
                         cnt->n[SC_TRACK_K_INBOUND]++;
-                else if (!strcmp(s, "first") || !strcmp(s, "earlier"))
+                        break;
+                case 'f':
+                case 'e':
                         cnt->n[SC_TRACK_K_REPLY]++;
-                else if (!strcmp(s, "extra"))
+                        break;
+                case 'x':
                         cnt->n[SC_TRACK_K_EXTRA]++;
-                else if (!strcmp(s, "no_need"))
+                        break;
+                case 'n':
                         cnt->n[SC_TRACK_K_NO_NEED]++;
-                else if (!strcmp(s, "early"))
+                        break;
+                case 'y':
                         cnt->n[SC_TRACK_K_EARLY]++;
-                else if (!strcmp(s, "reconciled"))
+                        break;
+                case 'c':
                         cnt->n[SC_TRACK_K_RECONCILED]++;
+                        break;
+                }
+}
+
+/* The next NUL-terminated token of [*p, end) (the last one may end at end). */
+static const char *next_tok(const char **p, const char *end, size_t *len)
+{
+        const char *s = *p;
+        if (s > end)
+                return NULL;
+        const char *z = memchr(s, '\0', (size_t)(end - s));
+        *len = (size_t)((z ? z : end) - s);
+        *p = (z ? z : end) + 1;
+        return s;
+}
+
+static int64_t tok_int(const char *s, size_t n)
+{
+        char num[24];
+        if (n >= sizeof(num))
+                n = sizeof(num) - 1;
+        memcpy(num, s, n);
+        num[n] = '\0';
+        return strtoll(num, NULL, 10);
+}
+
+/* One record's result string (prelude.lua result()): statuses, then B
+ * requests, E events and once P, their post (its text runs to the end).
+ * 0, or -1 (out of memory or malformed). */
+static int take_result(sc_track_t *t, const call_t *c, const char *s, size_t n,
+                       sc_track_counts_t *counts)
+{
+        const char *p = s, *end = s + n, *tok;
+        size_t len = 0;
+        tok = next_tok(&p, end, &len);
+        count_status(tok, len, counts);
+        size_t ev0 = t->ev_cnt;
+        while ((tok = next_tok(&p, end, &len))) {
+                const char *f[4];
+                size_t fl[4];
+                int nf = len == 1 && *tok == 'B' ? 4 : len == 1 && *tok == 'E' ? 3 : 0;
+                if (len == 1 && *tok == 'P')
+                        break;
+                if (!nf)
+                        return -1;
+                for (int i = 0; i < nf; i++)
+                        if (!(f[i] = next_tok(&p, end, &fl[i])))
+                                return -1;
+                if (*tok == 'B') {
+                        if (t->bf_cnt == t->bf_cap) {
+                                size_t cap = t->bf_cap ? t->bf_cap * 2 : 64;
+                                bf_t *nb = realloc(t->bfs, cap * sizeof(*nb));
+                                if (!nb)
+                                        return -1;
+                                t->bfs = nb;
+                                t->bf_cap = cap;
+                        }
+                        bf_t *b = &t->bfs[t->bf_cnt++];
+                        const char *brand = t->strs.data + c->brand_off;
+                        b->brand_off = ev_str(t, brand, strlen(brand));
+                        b->key_off = ev_str(t, f[0], fl[0]);
+                        b->ca = tok_int(f[1], fl[1]);
+                        b->rca = tok_int(f[2], fl[2]);
+                        b->cal_off = ev_str(t, f[3], fl[3]);
+                        continue;
+                }
+                ev_t *e = new_ev(t);
+                if (!e)
+                        return -1;
+                e->tag = c->tag;
+                e->off[0] = ev_str(t, f[0], fl[0]);
+                e->replied_at = fl[1] ? tok_int(f[1], fl[1]) : -1;
+                e->frt_ms = fl[2] ? tok_int(f[2], fl[2]) : -1;
         }
+        if (t->ev_cnt == ev0)
+                return 0;
+        if (!tok)
+                return -1;
+        /* P: eid pf pid team prio created due url, then the text. */
+        const char *f[8];
+        size_t fl[8];
+        for (int i = 0; i < 8; i++)
+                if (!(f[i] = next_tok(&p, end, &fl[i])))
+                        return -1;
+        const char *txt = p <= end ? p : end;
+        size_t txt_len = (size_t)(end - txt);
+        const char *brand = t->strs.data + c->brand_off;
+        size_t o[7];
+        o[0] = ev_str(t, brand, strlen(brand));
+        for (int i = 0; i < 5; i++)
+                o[1 + i] = ev_str(t, f[i], fl[i]);
+        o[6] = ev_str(t, f[7], fl[7]);
+        size_t to = ev_str(t, txt, txt_len);
+        for (size_t i = ev0; i < t->ev_cnt; i++) {
+                ev_t *e = &t->evs[i];
+                memcpy(&e->off[1], o, 6 * sizeof(size_t));
+                e->has_url = fl[7] > 0;
+                e->off[7] = o[6];
+                e->off[8] = to;
+                e->created_at = tok_int(f[5], fl[5]);
+                e->due_at = tok_int(f[6], fl[6]);
+        }
+        return 0;
 }
 
 static void reset_batch(sc_track_t *t)
@@ -944,23 +1033,15 @@ int sc_track_exec(sc_track_t *t, sc_track_event_cb *cb, void *opaque,
                                 bad = record_error(t, rec, rr->str, errstr, errstr_size);
                                 continue;
                         }
-                        if (rr->type != REDIS_REPLY_ARRAY)
+                        if (rr->type != REDIS_REPLY_STRING)
                                 continue;
                         call_t rc = {.type = CALL_BATCH,
                                      .tag = rec->tag,
                                      .brand_off = c->brand_off};
-                        count_status(rr, counts);
-                        for (size_t j = 0; j < rr->elements && !bad; j++) {
-                                const redisReply *el = rr->element[j];
-                                if (el->type != REDIS_REPLY_ARRAY || !el->elements)
-                                        continue;
-                                const char *tagc = RS(el->element[0]);
-                                if (!strcmp(tagc, "E"))
-                                        bad = take_event(t, &rc, el);
-                                else if (!strcmp(tagc, "B"))
-                                        bad = take_bfrt(t, &rc, el);
-                                if (bad)
-                                        snprintf(errstr, errstr_size, "out of memory");
+                        if (take_result(t, &rc, rr->str, rr->len, counts)) {
+                                snprintf(errstr, errstr_size,
+                                         "redis: malformed track result");
+                                bad = 1;
                         }
                 }
         }
@@ -1166,9 +1247,7 @@ int sc_track_today(sc_track_t *t, const char *const *brands, size_t nb, int64_t 
                 snprintf(key, sizeof(key), "sc:{%s}:d:l:%s", brands[i], ld);
                 sc_redis_append(t->r, 2, (const char *[]){"HGETALL", key}, NULL);
                 snprintf(key, sizeof(key), "sc:{%s}:f:l:%s", brands[i], ld);
-                sc_redis_append(t->r, 5,
-                                (const char *[]){"ZRANGE", key, "0", "-1", "WITHSCORES"},
-                                NULL);
+                sc_redis_append(t->r, 2, (const char *[]){"HGETALL", key}, NULL);
                 snprintf(key, sizeof(key), "sc:{%s}:pending", brands[i]);
                 sc_redis_append(t->r, 2, (const char *[]){"ZCARD", key}, NULL);
         }
@@ -1198,7 +1277,7 @@ int sc_track_today(sc_track_t *t, const char *const *brands, size_t nb, int64_t 
                 size_t m = z->type == REDIS_REPLY_ARRAY ? z->elements / 2 : 0;
                 double *v = m ? malloc(m * sizeof(double)) : NULL;
                 for (size_t j = 0; v && j < m; j++)
-                        v[j] = strtod(RS(z->element[j * 2 + 1]), NULL);
+                        v[j] = strtod(RS(z->element[j * 2 + 1]), NULL) / 1000;
                 o->frt_median_s = v ? sc_track_median(v, m) : 0;
                 free(v);
                 o->frt_avg_s = o->c[SC_TRACK_REPLIED]

@@ -158,10 +158,7 @@ static char *dump(void)
         redisReply **rep;
         size_t n;
         sc_redis_append(R, 2, (const char *[]){"HGETALL", "sc:{t}:d:u:2026-11-20"}, NULL);
-        sc_redis_append(
-            R, 5,
-            (const char *[]){"ZRANGE", "sc:{t}:f:u:2026-11-20", "0", "-1", "WITHSCORES"},
-            NULL);
+        sc_redis_append(R, 2, (const char *[]){"HGETALL", "sc:{t}:f:u:2026-11-20"}, NULL);
         CHECK(sc_redis_exec(R, &rep, &n) == 0);
         size_t cap = 65536, len = 0;
         char *s = calloc(1, cap);
@@ -510,6 +507,35 @@ int main(int argc, char **argv)
                 CHECK_INT(ctr("pending") - pend0, 0);
                 sc_track_destroy(T);
                 T = T1;
+        }
+
+        /* Replies held by their thread before any post of it arrived (the
+         * thread root's record carries the flag that sends an arriving post
+         * to et:): a reply to a brand post, then a post of the thread that
+         * is not its root; a reply without a parent, then the root itself. */
+        {
+                CHECK(sc_track_add_brand_post(T, "t", "x", "hb") == 0);
+                re("rh1", "hb", "ht", T0 + 30 * MIN);
+                re("rh2", NULL, "hr", T0 + 20 * MIN);
+                sc_track_counts_t h1 = {0};
+                CHECK(sc_track_exec(T, NULL, NULL, &h1, err, sizeof(err)) == 0);
+                CHECK_INT(h1.n[SC_TRACK_K_EARLY], 2);
+                long long rep0 = ctr("replied");
+                in("hp0", "hz", T0, 1, 0); /* a thread with nothing held */
+                in("hp1", "ht", T0 + 10 * MIN, 1, 0);
+                in("hr", "hr", T0, 1, 0);
+                sc_track_counts_t h2 = {0};
+                CHECK(sc_track_exec(T, NULL, NULL, &h2, err, sizeof(err)) == 0);
+                CHECK_INT(h2.n[SC_TRACK_K_RECONCILED], 2);
+                CHECK_INT(post_has("hp0", "rca"), 0);
+                CHECK_INT(post_has("hp1", "rca"), 1);
+                CHECK_INT(post_has("hr", "rca"), 1);
+                CHECK_INT(ctr("replied") - rep0, 2);
+                in("hp1", "ht", T0 + 10 * MIN, 1, 0); /* a replay */
+                sc_track_counts_t h3 = {0};
+                CHECK(sc_track_exec(T, NULL, NULL, &h3, err, sizeof(err)) == 0);
+                CHECK_INT(h3.n[SC_TRACK_K_DUPLICATE], 1);
+                CHECK_INT(ctr("replied") - rep0, 2);
         }
 
         sc_track_destroy(T);

@@ -4,32 +4,47 @@
 --   {'i', eid, pf, pid, thread, team, prio, uday, lday, created,
 --    needs_reply(0|1), due(0: none), calendar, url, text}   an inbound post
 --   {'r', eid, pf, pid, parent, thread, created, uday, lday, now,
---    reconcile_window_ms}                                    a brand reply
+--    reconcile_window_ms}  a brand reply (now and the window as numbers)
 --   {'b', pf, pid}                       a brand post that is not a reply
 -- ARGV[6] the largest created_at of the call's social.posts records (0:
 -- none, advances the brand's watermark), [7] now, [8] lateness, [9] idle,
 -- [10] breach grace (ms).
--- Returns one result per record, in order: the list of status strings,
--- {'E', ...} SLA events and {'B', ...} business-FRT requests (a replay
--- returns the same E and B again), or an error reply when that record's
--- own commands failed (the others are applied regardless).
+-- Returns one result per record, in order: one string (prelude result():
+-- status codes, business-FRT requests B, SLA events E and their post P: a
+-- replay returns the same E and B again), or an error reply when that
+-- record's own commands failed (the others are applied regardless).
 load_cals(ARGV[4])
 local RECS = cmsgpack.unpack(ARGV[5])
 local NOW, LATE, IDLE, GRACE = tonumber(ARGV[7]), tonumber(ARGV[8]),
   tonumber(ARGV[9]), tonumber(ARGV[10])
 
--- One MGET for the watermark and every post key the records name.
+-- One MGET for the watermark and every post key the records name (an
+-- inbound post's, its thread root's, a reply's own and its parent's). The
+-- keys are built once: K1[i] the record's own key, K2[i] its parent's (a
+-- reply) or its thread root's (an inbound post not the root).
+local K1, K2 = {}, {}
 do
   local keys, seen = {P .. 'wm'}, {}
   local function want(k) if not seen[k] then seen[k] = true keys[#keys + 1] = k end end
-  for _, A in ipairs(RECS) do
-    if A[1] == 'i' then
-      want(P .. 'p:' .. A[3] .. ':' .. A[4])
-    elseif A[1] == 'r' then
-      want(P .. 'p:' .. A[3] .. ':' .. A[4])
-      if A[5] ~= '' then want(P .. 'p:' .. A[3] .. ':' .. A[5]) end
-    elseif A[1] == 'b' then
-      want(P .. 'p:' .. A[2] .. ':' .. A[3])
+  local pp = P .. 'p:'
+  for i, A in ipairs(RECS) do
+    local t = A[1]
+    if t == 'i' then
+      local pf = pp .. A[3] .. ':'
+      K1[i] = pf .. A[4]
+      want(K1[i])
+      if A[5] ~= '' and A[5] ~= A[4] and A[11] == '1' then
+        K2[i] = pf .. A[5]
+        want(K2[i])
+      end
+    elseif t == 'r' then
+      local pf = pp .. A[3] .. ':'
+      K1[i] = pf .. A[4]
+      want(K1[i])
+      if A[5] ~= '' then K2[i] = pf .. A[5] want(K2[i]) end
+    elseif t == 'b' then
+      K1[i] = pp .. A[2] .. ':' .. A[3]
+      want(K1[i])
     end
   end
   prefetch(keys)
@@ -42,17 +57,19 @@ end
 local CLOCK = event_clock(NOW, LATE, IDLE)
 
 -- An inbound post (care.routed): its record is its state and seen marker.
-local function inbound(A)
-  local key = P .. 'p:' .. A[3] .. ':' .. A[4]
+local function inbound(A, key, rootkey)
   local old = get(key)
   if old and old.k == 'i' then
     if old.eid == A[2] then return replay(old.r) end
     status('dup')
-    return out
+    return result()
   end
+  -- The nil fields only size the table once for what it may get later.
   local h = {k = 'i', eid = A[2], pf = A[3], pid = A[4], th = A[5], team = A[6],
-    ud = A[8], ld = A[9], ca = A[10], nr = A[11]}
-  if old then h.be, h.br = old.be, old.br end
+    ud = A[8], ld = A[9], ca = A[10], nr = A[11], st = nil, cal = nil, due = nil,
+    prio = nil, url = nil, txt = nil, rca = nil, reid = nil, frt = nil, oc = nil,
+    bf = nil, r = nil}
+  if old then h.be, h.br, h.et = old.be, old.br, old.et end
   if h.nr == '1' then
     h.st = 'open'
     if A[13] ~= '' and A[13] ~= '24x7' then h.cal = A[13] end
@@ -84,53 +101,56 @@ local function inbound(A)
     for _, rid in ipairs(old.w) do
       local e = take_early(h.pf, rid)
       if e then
-        status(apply_reply(key, h, e.eid, tonumber(e.ca), CLOCK, GRACE))
+        status(apply_reply(key, h, e.eid, tonumber(e.ca), CLOCK, GRACE, e.ca))
         status('reconciled')
       end
     end
   end
   -- ...then, if still unanswered, the earliest thread-held one (its parent
-  -- was a brand post or none) of its thread created at or after it.
-  if h.nr == '1' and not h.rca and h.th ~= '' then
+  -- was a brand post or none) of its thread created at or after it. The
+  -- thread root's record says (et) whether the thread ever had such a reply
+  -- held: most threads never do, and need no look at et:.
+  local root = h
+  if rootkey then root = get(rootkey) end
+  if h.nr == '1' and not h.rca and h.th ~= '' and root and root.et then
     local tk = P .. 'et:' .. h.pf .. ':' .. h.th
     local c = redis.call('ZRANGEBYSCORE', tk, h.ca, '+inf', 'LIMIT', 0, 1)
     if c[1] then
       local e = take_early(h.pf, c[1])
       redis.call('ZREM', tk, c[1])
       if e then
-        status(apply_reply(key, h, e.eid, tonumber(e.ca), CLOCK, GRACE))
+        status(apply_reply(key, h, e.eid, tonumber(e.ca), CLOCK, GRACE, e.ca))
         status('reconciled')
       end
     end
   end
   h.r = kept(key)
-  return out
+  return result()
 end
 
 -- A brand reply (is_brand post of social.posts): its own record (kind b) is
 -- its seen marker (be: its event id, br: what it returned) and its hold.
-local function reply(A)
+local function reply(A, ok, pk)
   local eid, pf, pid, par, th = A[2], A[3], A[4], A[5], A[6]
   local rca = tonumber(A[7])
-  local ok = P .. 'p:' .. pf .. ':' .. pid
   local own = get(ok)
   if own and own.be == eid then return replay(own.br) end
   if not own then own = {k = 'b'} elseif own.k == 'w' then own.k = 'b' end
   own.be, own.br = eid, nil
   put(ok, own)
   local ph = nil
-  if par ~= '' then ph = get(P .. 'p:' .. pf .. ':' .. par) end
+  if par ~= '' then ph = get(pk) end
   local tkey, t = nil, nil
   local thread_rule = par == '' or (ph ~= nil and ph.k == 'b')
   if ph and ph.k == 'i' then
-    tkey, t = P .. 'p:' .. pf .. ':' .. par, ph
+    tkey, t = pk, ph
   elseif thread_rule then
     tkey, t = thread_open(pf, th, A[7])
   end
   local tk = nil
   if t then
     tk = tkey
-    status(apply_reply(tkey, t, eid, rca, CLOCK, GRACE))
+    status(apply_reply(tkey, t, eid, rca, CLOCK, GRACE, A[7]))
     status('matched')
   else
     -- Held: an unknown parent waits for that parent (its key holds the
@@ -139,7 +159,6 @@ local function reply(A)
     own.h = {ca = A[7], par = par, th = th, ud = A[8], ld = A[9],
       tr = thread_rule and '1' or '0'}
     if par ~= '' and not thread_rule then
-      local pk = P .. 'p:' .. pf .. ':' .. par
       if not ph then ph = {k = 'w'} end
       ph.w = ph.w or {}
       ph.w[#ph.w + 1] = pid
@@ -148,28 +167,28 @@ local function reply(A)
     if thread_rule and th ~= '' then
       redis.call('ZADD', P .. 'et:' .. pf .. ':' .. th, A[7], pid)
       redis.call('EXPIRE', P .. 'et:' .. pf .. ':' .. th, TTL)
+      mark_thread(P .. 'p:' .. pf .. ':' .. th)
     end
-    zset(P .. 'early', pf .. ':' .. pid, I(tonumber(A[10]) + tonumber(A[11])))
+    zset(P .. 'early', pf .. ':' .. pid, I(A[10] + A[11]))
     status('early')
   end
   own.br = kept(tk)
-  return out
+  return result()
 end
 
 -- A brand post that is not a reply: remembered as a brand post.
-local function brand_post(A)
-  local key = P .. 'p:' .. A[2] .. ':' .. A[3]
+local function brand_post(A, key)
   local r = get(key)
   if not r then put(key, {k = 'b'})
   elseif r.k == 'w' then r.k = 'b' put(key, r) end
-  return {}
+  return ''
 end
 
 local handlers = {i = inbound, r = reply, b = brand_post}
 local res = {}
 for i, A in ipairs(RECS) do
-  out = {}
-  local ok, r = pcall(handlers[A[1]], A)
+  out_reset()
+  local ok, r = pcall(handlers[A[1]], A, K1[i], K2[i])
   if ok then
     res[i] = r
   else

@@ -5,13 +5,12 @@
 -- ASK (the importing one TRYAGAIN) instead of running the script with part
 -- of the brand's keys already moved: the client holds such a batch until
 -- the slot has moved (sc_redis.h).
--- Common ARGV: [1] prefix, [2] retention of day keys (s), [3] TTL of post
+-- Common ARGV (kept as text: they only go back to Redis): [1] prefix, [2]
+-- retention of day keys (s), [3] TTL of post
 -- records and indexes (s).
 local P = ARGV[1]
-local RET = tonumber(ARGV[2])
-local TTL = tonumber(ARGV[3])
-local touched = {}
-local out = {}
+local RET = ARGV[2]
+local TTL = ARGV[3]
 -- Calendars whose business time is not the wall clock (set by load_cals):
 -- business FRT of a post on one of those is computed by the worker ('B'),
 -- on any other (24x7, null or unknown: the worker uses 24x7) it is the FRT.
@@ -57,13 +56,26 @@ local function put(key, rec)
   if not dirty[key] then dirty[key] = true dorder[#dorder + 1] = key end
 end
 local function del(key) put(key, false) end
+-- Records whose TTL starts again when written (mark_thread).
+local RENEW = {}
+-- The thread whose root post has key rk now has a thread-held reply (et:):
+-- its root's record says so (et), a placeholder when the root is not known
+-- yet. That record lives at least as long as the et: set (both get a new
+-- state_ttl now), so an inbound post of the thread finds the flag.
+local function mark_thread(rk)
+  local r = get(rk)
+  if not r then r = {k = 'w'} end
+  r.et = '1'
+  RENEW[rk] = true
+  put(rk, r)
+end
 local function put_records()
   for _, k in ipairs(dorder) do
     local r = C[k]
     if r then
       -- A record keeps its TTL while it changes, a new one (or one that
       -- changed kind: a placeholder became the post) starts a new TTL.
-      if KIND0[k] and KIND0[k] == r.k then
+      if KIND0[k] and KIND0[k] == r.k and not RENEW[k] then
         redis.call('SET', k, cmsgpack.pack(r), 'KEEPTTL')
       else
         redis.call('SET', k, cmsgpack.pack(r), 'EX', TTL)
@@ -73,96 +85,122 @@ local function put_records()
     end
     KIND0[k] = r and r.k or false
   end
-  dirty, dorder = {}, {}
+  dirty, dorder, RENEW = {}, {}, {}
 end
 
 -- Day counters and FRT sets are only ever written by the scripts, never
 -- read: their updates are summed here and written once per call by flush()
 -- (per day hash one HMGET and one HSET of every touched field, per sorted
--- set one ZADD / ZREM, one EXPIRE per key).
-local hk, hagg, zk, zagg = {}, {}, {}, {}
-local DKU, DKL, FPX = {}, {}, {}
-local function hincr(key, f, n)
-  local a = hagg[key]
-  if not a then a = {o = {}, v = {}} hagg[key] = a hk[#hk + 1] = key end
-  local v = a.v[f]
-  if v == nil then a.o[#a.o + 1] = f v = 0 end
-  a.v[f] = v + n
+-- set one ZADD / ZREM, one EXPIRE per key). A counter update is one table
+-- increment in its group (UTC day, local day, platform, team: looked up once
+-- per record): field names and keys are built once per call.
+local zk, zagg = {}, {}
+local GRP, GORD, GC = {}, {}, {}
+local function group(ud, ld, pf, team)
+  local gk = ud .. '|' .. ld .. '|' .. pf .. '|' .. team
+  local g = GRP[gk]
+  if not g then
+    g = {ud = ud, ld = ld, fp = pf .. '|' .. team .. '|', v = {}}
+    GRP[gk] = g
+    GORD[#GORD + 1] = g
+  end
+  return g
 end
--- s: the score (string), or false to remove m. The last write wins.
+-- s: the score (string), or false to remove m. The last write wins. The
+-- keys of FH are hashes (field m, value s) instead of sorted sets.
+local FH = {}
 local function zset(key, m, s)
   local a = zagg[key]
   if not a then a = {o = {}, v = {}} zagg[key] = a zk[#zk + 1] = key end
   if a.v[m] == nil then a.o[#a.o + 1] = m end
   a.v[m] = s
 end
+local function flush_hash(k, o, d)
+  for i = 1, #o, 500 do
+    local fs = {unpack(o, i, math.min(i + 499, #o))}
+    local cur = redis.call('HMGET', k, unpack(fs))
+    local set = {}
+    for j, f in ipairs(fs) do
+      set[#set + 1] = f
+      set[#set + 1] = I((tonumber(cur[j]) or 0) + d[i + j - 1])
+    end
+    redis.call('HSET', k, unpack(set))
+  end
+end
+local touched = {}
 local function flush()
   put_records()
-  for _, k in ipairs(hk) do
-    local a = hagg[k]
-    local o = {}
-    for _, f in ipairs(a.o) do if a.v[f] ~= 0 then o[#o + 1] = f end end
-    for i = 1, #o, 500 do
-      local fs = {unpack(o, i, math.min(i + 499, #o))}
-      local cur = redis.call('HMGET', k, unpack(fs))
-      local set = {}
-      for j, f in ipairs(fs) do
-        set[#set + 1] = f
-        set[#set + 1] = I((tonumber(cur[j]) or 0) + a.v[f])
+  -- The groups' counters, per day hash (UTC and local: the same deltas).
+  -- Two groups can share a field of a hash (same UTC day, other local day).
+  local hk, hf, hd, hi = {}, {}, {}, {}
+  for _, g in ipairs(GORD) do
+    for _, k in ipairs({P .. 'd:u:' .. g.ud, P .. 'd:l:' .. g.ld}) do
+      if not hf[k] then hk[#hk + 1] = k hf[k], hd[k], hi[k] = {}, {}, {} end
+      local o, d, ix = hf[k], hd[k], hi[k]
+      for f, n in pairs(g.v) do
+        if n ~= 0 then
+          local name = g.fp .. f
+          local j = ix[name]
+          if j then d[j] = d[j] + n else o[#o + 1] = name d[#d + 1] = n ix[name] = #o end
+        end
       end
-      redis.call('HSET', k, unpack(set))
+      touched[k] = true
     end
   end
+  for _, k in ipairs(hk) do flush_hash(k, hf[k], hd[k]) end
   for _, k in ipairs(zk) do
     local a = zagg[k]
-    local add, rem = {}, {}
+    local add, rem, hash = {}, {}, FH[k]
     for _, m in ipairs(a.o) do
       local s = a.v[m]
-      if s then add[#add + 1] = s add[#add + 1] = m else rem[#rem + 1] = m end
+      if not s then rem[#rem + 1] = m
+      elseif hash then add[#add + 1] = m add[#add + 1] = s
+      else add[#add + 1] = s add[#add + 1] = m end
     end
+    local cmd_add, cmd_rem = 'ZADD', 'ZREM'
+    if hash then cmd_add, cmd_rem = 'HSET', 'HDEL' end
     for i = 1, #add, 1000 do
-      redis.call('ZADD', k, unpack(add, i, math.min(i + 999, #add)))
+      redis.call(cmd_add, k, unpack(add, i, math.min(i + 999, #add)))
     end
     for i = 1, #rem, 500 do
-      redis.call('ZREM', k, unpack(rem, i, math.min(i + 499, #rem)))
+      redis.call(cmd_rem, k, unpack(rem, i, math.min(i + 499, #rem)))
     end
   end
   for k in pairs(touched) do redis.call('EXPIRE', k, RET) end
-  hk, hagg, zk, zagg, touched, DKU, DKL = {}, {}, {}, {}, {}, {}, {}
+  zk, zagg, touched, GRP, GORD, GC = {}, {}, {}, {}, {}, {}
 end
 -- Counters of one day bucket, in both families (UTC day, local day). Keys
 -- and field prefixes are built once per call.
 local function bump_day(ud, ld, pf, team, field, n)
-  if n == 0 then return end
-  local fq = FPX[pf]
-  if not fq then fq = {} FPX[pf] = fq end
-  local fp = fq[team]
-  if not fp then fp = {pf .. '|' .. team .. '|'} fq[team] = fp end
-  local ku, kl = DKU[ud], DKL[ld]
-  if not ku then ku = P .. 'd:u:' .. ud DKU[ud] = ku touched[ku] = true end
-  if not kl then kl = P .. 'd:l:' .. ld DKL[ld] = kl touched[kl] = true end
-  local f = fp[field]
-  if not f then f = fp[1] .. field fp[field] = f end
-  hincr(ku, f, n)
-  hincr(kl, f, n)
+  local v = group(ud, ld, pf, team).v
+  v[field] = (v[field] or 0) + n
 end
-local function bump(h, field, n) bump_day(h.ud, h.ld, h.pf, h.team, field, n) end
+-- The group of a record is looked up once per call (GC, keyed by the table).
+local function bump(h, field, n)
+  local g = GC[h]
+  if not g then g = group(h.ud, h.ld, h.pf, h.team).v GC[h] = g end
+  g[field] = (g[field] or 0) + n
+end
 local function bucket(ms)
   if ms < 900000 then return 0 elseif ms < 3600000 then return 1
   elseif ms < 14400000 then return 2 elseif ms < 28800000 then return 3
   elseif ms < 86400000 then return 4 end
   return 5
 end
--- One FRT value in the sorted sets of its day (member platform|team|eid).
-local ZK = {}
+local BUCKETF = {[0] = 'frt_b0', 'frt_b1', 'frt_b2', 'frt_b3', 'frt_b4', 'frt_b5'}
+-- One FRT value in the hashes of its day (field platform|team|eid, value
+-- the FRT in ms): a hash, not a sorted set, because the readers sort the
+-- values anyway and a hash field costs Redis a fraction of a sorted-set
+-- member.
+local ZK = {f = {u = {}, l = {}}, bf = {u = {}, l = {}}}
 local function zput(h, fam, ms)
   local m = h.pf .. '|' .. h.team .. '|' .. h.eid
-  local cu, cl = fam .. 'u' .. h.ud, fam .. 'l' .. h.ld
-  local ku, kl = ZK[cu], ZK[cl]
-  if not ku then ku = P .. fam .. ':u:' .. h.ud ZK[cu] = ku end
-  if not kl then kl = P .. fam .. ':l:' .. h.ld ZK[cl] = kl end
+  local zu, zl = ZK[fam].u, ZK[fam].l
+  local ku, kl = zu[h.ud], zl[h.ld]
+  if not ku then ku = P .. fam .. ':u:' .. h.ud zu[h.ud] = ku FH[ku] = true end
+  if not kl then kl = P .. fam .. ':l:' .. h.ld zl[h.ld] = kl FH[kl] = true end
   if ms then
-    local s = string.format('%.3f', ms / 1000)
+    local s = ms
     zset(ku, m, s)
     zset(kl, m, s)
     touched[ku] = true
@@ -174,7 +212,7 @@ local function zput(h, fam, ms)
 end
 local function frt_count(h, frt, sign)
   bump(h, 'frt_sum_ms', sign * frt)
-  bump(h, 'frt_b' .. bucket(frt), sign)
+  bump(h, BUCKETF[bucket(frt)], sign)
   if sign > 0 then zput(h, 'f', frt) else zput(h, 'f', nil) end
 end
 -- Event time of the brand (docs/TRACKING.md, "The timer"): key wm holds
@@ -207,13 +245,52 @@ local function event_clock(now, lateness, idle)
   if e > now then e = now end
   return e
 end
--- An SLA event for the worker to produce (E), B asks it for business FRT.
+-- What a record (or the timer) produced, in arrays reused per record (no
+-- table per event): NEV SLA events (kind, replied at, FRT, the post's
+-- record), NB business-FRT requests for the worker (post key, created,
+-- first reply, calendar), ST the status codes.
+local NEV, EVK, EVR, EVF, EVP = 0, {}, {}, {}, {}
+local NB, BK, BCA, BRC, BCAL = 0, {}, {}, {}, {}
+local ST = ''
+local function out_reset() NEV, NB, ST = 0, 0, '' end
 local function ev(h, kind)
-  out[#out + 1] = {'E', kind, h.eid, h.pf, h.pid, h.team, h.prio or '', h.ca,
-    h.due or '0', h.rca or '', h.frt or '', h.url or '', h.txt or ''}
+  NEV = NEV + 1
+  EVK[NEV], EVR[NEV], EVF[NEV], EVP[NEV] = kind, h.rca or '', h.frt or '', h
 end
--- A status is a bare string among the result's {'E'...} and {'B'...}.
-local function status(s) out[#out + 1] = s end
+local function breq(key, ca, rca, cal)
+  NB = NB + 1
+  BK[NB], BCA[NB], BRC[NB], BCAL[NB] = key, ca, rca, cal
+end
+-- Status codes (one letter each, sc_track.c count_status).
+local SCODE = {inbound = 'i', first = 'f', earlier = 'e', extra = 'x',
+  no_need = 'n', early = 'y', reconciled = 'c', dup = 'd', matched = 'm'}
+local function status(s) ST = ST .. SCODE[s] end
+-- A record's result: its status codes alone, or followed by "\0B\0key\0
+-- created\0first reply\0calendar" per request, "\0E\0kind\0replied\0frt"
+-- per event and then once "\0P\0eid\0pf\0pid\0team\0prio\0created\0due
+-- \0url\0text" (the events' post: the text runs to the end: only it can
+-- hold a NUL).
+local function post_part(h)
+  return '\0P\0' .. h.eid .. '\0' .. h.pf .. '\0' .. h.pid .. '\0' .. h.team ..
+    '\0' .. (h.prio or '') .. '\0' .. h.ca .. '\0' .. (h.due or '0') .. '\0' ..
+    (h.url or '') .. '\0' .. (h.txt or '')
+end
+local function result()
+  if NEV == 0 and NB == 0 then return ST end
+  if NEV == 1 and NB == 0 then
+    -- The common case (a reply's hit or late) in one concatenation.
+    return ST .. '\0E\0' .. EVK[1] .. '\0' .. EVR[1] .. '\0' .. EVF[1] .. post_part(EVP[1])
+  end
+  local o = {ST}
+  for i = 1, NB do
+    o[#o + 1] = '\0B\0' .. BK[i] .. '\0' .. BCA[i] .. '\0' .. BRC[i] .. '\0' .. BCAL[i]
+  end
+  for i = 1, NEV do
+    o[#o + 1] = '\0E\0' .. EVK[i] .. '\0' .. EVR[i] .. '\0' .. EVF[i]
+  end
+  if NEV > 0 then o[#o + 1] = post_part(EVP[NEV]) end
+  return table.concat(o)
+end
 -- The held reply rid (platform pf) leaves its hold: its hold data, or nil
 -- when it is not held (any more).
 local function take_early(pf, rid)
@@ -233,7 +310,7 @@ local function take_early(pf, rid)
         if x == rid then table.remove(p.w, i) break end
       end
       if #p.w == 0 then p.w = nil end
-      if p.k == 'w' and not p.w then del(pk) else put(pk, p) end
+      if p.k == 'w' and not p.w and not p.et then del(pk) else put(pk, p) end
     end
   end
   if e.tr == '1' and e.th ~= '' then
@@ -272,7 +349,7 @@ end
 -- calendar).
 local function business(key, h)
   if h.cal and NEEDCAL[h.cal] then
-    out[#out + 1] = {'B', key, h.ca, h.rca, h.cal}
+    breq(key, h.ca, h.rca, h.cal)
     return
   end
   -- The bf sets hold only values that differ from the FRT (readers take
@@ -290,7 +367,8 @@ end
 -- A brand reply (event reid, created rca) answers the inbound post h (key).
 -- clock: the event-time clock (event_clock) deciding whether a late first
 -- reply's breach is certain now.
-local function apply_reply(key, h, reid, rca, clock, grace)
+-- rcas: rca as its text when the caller has it.
+local function apply_reply(key, h, reid, rca, clock, grace, rcas)
   if h.nr ~= '1' then bump(h, 'replied_no_need', 1) return 'no_need' end
   local due = tonumber(h.due or '0')
   local ca = tonumber(h.ca)
@@ -329,7 +407,7 @@ local function apply_reply(key, h, reid, rca, clock, grace)
     return 'earlier'
   end
   local st = h.st
-  h.rca, h.reid, h.frt, h.st = I(rca), reid, I(frt), 'done'
+  h.rca, h.reid, h.frt, h.st = rcas or I(rca), reid, I(frt), 'done'
   bump(h, 'replied', 1)
   frt_count(h, frt, 1)
   if h.th ~= '' and h.th ~= h.pid then
@@ -382,15 +460,8 @@ end
 -- '1' when it asked for business FRT} (nil: nothing). A record's events are
 -- all of one post.
 local function kept(pk)
-  if #out == 1 and type(out[1]) ~= 'table' then return nil end
-  local ks, b = {}, nil
-  for _, x in ipairs(out) do
-    if type(x) == 'table' then
-      if x[1] == 'E' then ks[#ks + 1] = x[2] elseif x[1] == 'B' then b = '1' end
-    end
-  end
-  if #ks == 0 and not b then return nil end
-  return {pk, table.concat(ks, ','), b}
+  if NEV == 0 and NB == 0 then return nil end
+  return {pk, table.concat(EVK, ',', 1, NEV), NB > 0 and '1' or nil}
 end
 -- A replay returns the SLA events (same event ids, from the post's record
 -- as it is now) and business-FRT requests of the first application again,
@@ -408,8 +479,8 @@ local function replay(r)
         ev(h, kind)
       end
     end
-    if r[3] and h.rca then out[#out + 1] = {'B', r[1], h.ca, h.rca, h.cal} end
+    if r[3] and h.rca then breq(r[1], h.ca, h.rca, h.cal) end
   end
   status('dup')
-  return out
+  return result()
 end

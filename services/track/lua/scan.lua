@@ -55,13 +55,10 @@ for _, m in ipairs(redis.call('ZRANGEBYSCORE', P .. 'early', '-inf', I(now),
   end
 end
 local bf = {}
-for _, o in ipairs(out) do
-  if type(o) ~= 'table' then
-  elseif o[1] == 'E' then
-    zset(P .. 'outbox', o[2] .. '|' .. o[4] .. ':' .. o[5], o[9])
-  elseif o[1] == 'B' then
-    bf[#bf + 1] = o
-  end
+for i = 1, NEV do
+  local h = EVP[i]
+  zset(P .. 'outbox', EVK[i] .. '|' .. h.pf .. ':' .. h.pid, h.due or '0')
 end
+for i = 1, NB do bf[#bf + 1] = {'B', BK[i], BCA[i], BRC[i], BCAL[i]} end
 flush()
 return {nb, no, nm, bf}
