@@ -37,11 +37,9 @@ typedef struct classify_s {
         sc_classify_t *cl;
         sc_buf_t payload;
         sc_counter_t *posts_total, *intent_total[SC_INTENT_CNT];
-        sc_counter_t *lang_total[3];
-        sc_counter_t *sentiment_total[3]; /* SENTIMENTS order */
+        sc_counter_t *lang_total[SC_LANG_CNT];
+        sc_counter_t *sentiment_total[SC_LABEL_CNT];
 } classify_t;
-
-static const char *const SENTIMENTS[] = {"positive", "neutral", "negative"};
 
 /* The rules of classify.data_dir plus the model of classify.model (when
  * set): both load or nothing does, so a reload keeps the running pair. */
@@ -89,17 +87,16 @@ static int classify_init(sc_worker_t *w, void **statep, char *errstr, size_t err
         sc_metrics_t *m = sc_worker_metrics(w);
         s->posts_total = sc_metrics_counter(m, "socialcare_classify_posts_total",
                                             "Posts classified", NULL);
-        static const char *const langs[] = {"pl", "en", "und"};
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < SC_LANG_CNT; i++) {
                 char labels[64];
-                snprintf(labels, sizeof(labels), "language=\"%s\"", langs[i]);
+                snprintf(labels, sizeof(labels), "language=\"%s\"", sc_lang_name(i));
                 s->lang_total[i] =
                     sc_metrics_counter(m, "socialcare_classify_language_total",
                                        "Posts by detected language", labels);
         }
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < SC_LABEL_CNT; i++) {
                 char labels[64];
-                snprintf(labels, sizeof(labels), "label=\"%s\"", SENTIMENTS[i]);
+                snprintf(labels, sizeof(labels), "label=\"%s\"", sc_label_name(i));
                 s->sentiment_total[i] =
                     sc_metrics_counter(m, "socialcare_classify_sentiment_total",
                                        "Posts by sentiment label", labels);
@@ -195,16 +192,14 @@ static int classify_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t 
                         continue;
                 }
                 sc_counter_add(s->posts_total, 1);
-                sc_counter_add(s->lang_total[r.lang[0] == 'p'   ? 0
-                                             : r.lang[0] == 'e' ? 1
-                                                                : 2],
-                               1);
+                int lang = sc_lang_parse(r.lang, strlen(r.lang));
+                sc_counter_add(s->lang_total[lang < 0 ? SC_LANG_UND : lang], 1);
                 for (int k = 0; k < SC_INTENT_CNT; k++)
                         if ((r.intent_mask >> k) & 1)
                                 sc_counter_add(s->intent_total[k], 1);
-                for (int k = 0; k < 3; k++)
-                        if (!strcmp(r.label, SENTIMENTS[k]))
-                                sc_counter_add(s->sentiment_total[k], 1);
+                int label = sc_label_parse(r.label, strlen(r.label));
+                if (label >= 0)
+                        sc_counter_add(s->sentiment_total[label], 1);
         }
         return SC_OK;
 }

@@ -7,6 +7,7 @@
 
 #include "sc_json.h"
 #include "sc_time.h"
+#include "sc_vocab.h"
 
 /* Room per post for the strings the normalizer makes: event id, ids given
  * as numbers, a built URL, a cut handle, all within their limits. */
@@ -28,9 +29,6 @@ struct sc_ingest_s {
         const char *where;
         int post_bad;
 };
-
-static const char *const platforms[] = {"x",     "facebook", "instagram",
-                                        "forum", "comment",  "review"};
 
 sc_ingest_t *sc_ingest_new(const sc_brands_t *brands, const sc_ingest_opts_t *opts)
 {
@@ -315,10 +313,7 @@ static int rating(sc_ingest_t *ing, const sc_jv_t *v)
 
 static int known_platform(const char *p)
 {
-        for (size_t i = 0; i < sizeof(platforms) / sizeof(platforms[0]); i++)
-                if (!strcmp(p, platforms[i]))
-                        return 1;
-        return 0;
+        return sc_platform_parse(p, strlen(p)) >= 0;
 }
 
 /* created_at: RFC 3339 text, X's v1 text, or epoch seconds/milliseconds. */

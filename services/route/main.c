@@ -181,7 +181,7 @@ static int read_enriched(avro_value_t *v, sc_post_t *p, sc_route_post_t *rp,
                         return -1;
                 size_t len;
                 s = sc_avro_str(&item, "name", &len);
-                int k = s ? sc_rintent_parse(s, len) : -1;
+                int k = s ? sc_intent_parse(s, len) : -1;
                 if (k >= 0)
                         rp->intent[k] = sc_avro_double(&item, "confidence", 0);
         }
@@ -200,7 +200,7 @@ static int read_enriched(avro_value_t *v, sc_post_t *p, sc_route_post_t *rp,
         }
         rp->reach = sc_avro_long(v, "reach", 0);
         s = sc_avro_str(v, "priority", &n);
-        rp->priority = s ? sc_priority_parse(s, n) : -1;
+        rp->priority = s ? sc_prio_parse(s, n) : -1;
         if (rp->priority < 0)
                 rp->priority = SC_PRIO_NORMAL;
         rp->needs_reply = sc_avro_bool(v, "needs_reply", 0);

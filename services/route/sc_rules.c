@@ -6,45 +6,6 @@
 #include <string.h>
 #include <utf8proc.h>
 
-/* ---- names ------------------------------------------------------------------- */
-
-static const char *const platform_names[] = {"x",     "facebook", "instagram",
-                                             "forum", "comment",  "review"};
-static const char *const lang_names[] = {"pl", "en", "und"};
-static const char *const label_names[] = {"positive", "neutral", "negative"};
-static const char *const intent_names[] = {
-    "complaint", "question", "praise", "purchase_intent", "churn_risk", "crisis", "spam"};
-
-static int lookup(const char *const *names, int cnt, const char *s, size_t n)
-{
-        for (int i = 0; i < cnt; i++)
-                if (strlen(names[i]) == n && !memcmp(names[i], s, n))
-                        return i;
-        return -1;
-}
-
-int sc_platform_parse(const char *s, size_t n)
-{
-        return lookup(platform_names, SC_PLATFORM_CNT, s, n);
-}
-int sc_lang_parse(const char *s, size_t n)
-{
-        return lookup(lang_names, SC_LANG_CNT, s, n);
-}
-int sc_label_parse(const char *s, size_t n)
-{
-        return lookup(label_names, SC_LABEL_CNT, s, n);
-}
-int sc_rintent_parse(const char *s, size_t n)
-{
-        return lookup(intent_names, SC_RINTENT_CNT, s, n);
-}
-
-static int prio_parse(const char *s, size_t n)
-{
-        return sc_priority_parse(s, n);
-}
-
 /* ---- folding ----------------------------------------------------------------- */
 
 /* Polish letters map to their base letter so "awaria" finds "AWARIĄ" and a
@@ -278,7 +239,7 @@ typedef struct post_ctx_s {
 static uint8_t intents_at(const sc_route_post_t *p, double min)
 {
         uint8_t m = 0;
-        for (int k = 0; k < SC_RINTENT_CNT; k++)
+        for (int k = 0; k < SC_INTENT_CNT; k++)
                 if (p->intent[k] > 0 && p->intent[k] >= min)
                         m |= (uint8_t)(1u << k);
         return m;
@@ -681,7 +642,7 @@ static int parse_when(build_t *b, rule_t *u, const sc_yaml_node_t *w,
                         score_line = n->line;
                 } else if (!strcmp(k, "intents") || !strcmp(k, "intents_all")) {
                         uint8_t m;
-                        if (parse_mask(b, u, n, sc_rintent_parse, "intent", INTENTS, &m))
+                        if (parse_mask(b, u, n, sc_intent_parse, "intent", INTENTS, &m))
                                 return -1;
                         if (k[7])
                                 u->intents_all = m;
@@ -702,13 +663,13 @@ static int parse_when(build_t *b, rule_t *u, const sc_yaml_node_t *w,
                                 u->topics_any = a.mask;
                         u->has |= C_TOPICS;
                 } else if (!strcmp(k, "priority")) {
-                        if (parse_mask(b, u, n, prio_parse, "priority",
+                        if (parse_mask(b, u, n, sc_prio_parse, "priority",
                                        "urgent, high, normal, low", &prio_in))
                                 return -1;
                         u->has |= C_PRIO;
                 } else if (!strcmp(k, "priority_at_least")) {
                         int p = n->type == SC_YAML_SCALAR && n->value
-                                    ? prio_parse(n->value, strlen(n->value))
+                                    ? sc_prio_parse(n->value, strlen(n->value))
                                     : -1;
                         if (p < 0)
                                 ERR(b, n->line,
@@ -813,7 +774,7 @@ static int parse_then(build_t *b, rule_t *u, const sc_yaml_node_t *t)
                                     n->value ? n->value : "");
                 } else if (!strcmp(k, "priority")) {
                         if (n->type != SC_YAML_SCALAR || !n->value ||
-                            (u->prio = prio_parse(n->value, strlen(n->value))) < 0)
+                            (u->prio = sc_prio_parse(n->value, strlen(n->value))) < 0)
                                 ERR(b, n->line,
                                     "rule '%s': unknown priority '%s' (urgent, high, "
                                     "normal, low)",

@@ -6,19 +6,10 @@
 
 #include "sc_time.h"
 
-static const char *const prio_names[SC_PRIO_CNT] = {"urgent", "high", "normal", "low"};
-
-int sc_priority_parse(const char *s, size_t n)
-{
-        for (int i = 0; i < SC_PRIO_CNT; i++)
-                if (strlen(prio_names[i]) == n && !memcmp(prio_names[i], s, n))
-                        return i;
-        return -1;
-}
-
 const char *sc_priority_name(int prio)
 {
-        return prio >= 0 && prio < SC_PRIO_CNT ? prio_names[prio] : "normal";
+        const char *name = sc_prio_name(prio);
+        return name ? name : "normal";
 }
 
 struct sc_teams_s {
@@ -136,7 +127,7 @@ static int parse_team(sc_team_t *m, const sc_yaml_node_t *n, const sc_calendars_
                                      "(urgent: 15m, ...)",
                                      n->key);
                         for (const sc_yaml_node_t *s = k->child; s; s = s->next) {
-                                int p = sc_priority_parse(s->key, strlen(s->key));
+                                int p = sc_prio_parse(s->key, strlen(s->key));
                                 int64_t ms;
                                 if (p < 0)
                                         FAIL(s->line,
@@ -169,7 +160,7 @@ static int parse_team(sc_team_t *m, const sc_yaml_node_t *n, const sc_calendars_
                 m->queue_topic = dup_printf("care.queue.", m->id, "");
         for (int p = 0; p < SC_PRIO_CNT; p++)
                 if (m->sla_ms[p] >= 0)
-                        m->sla_policy[p] = dup_printf(m->id, "/", prio_names[p]);
+                        m->sla_policy[p] = dup_printf(m->id, "/", sc_prio_name(p));
         return 0;
 fail:
         return -1;
