@@ -125,3 +125,32 @@ int sc_post_created_plausible(const sc_post_t *p, int64_t now_ms)
 {
         return p->created_at >= 0 && p->created_at <= now_ms + 366LL * 86400000;
 }
+
+int sc_post_read_body(sc_avro_rd_t *r, sc_post_t *p)
+{
+        p->event_id = sc_avro_r_str(r, NULL);
+        p->brand = sc_avro_r_str(r, NULL);
+        p->platform = sc_avro_r_str(r, NULL);
+        p->post_id = sc_avro_r_str(r, NULL);
+        p->parent_id = sc_avro_r_opt_str(r);
+        p->thread_id = sc_avro_r_opt_str(r);
+        p->author_id = sc_avro_r_str(r, NULL);
+        p->author_handle = sc_avro_r_opt_str(r);
+        p->author_followers = sc_avro_r_long(r);
+        p->author_verified = sc_avro_r_bool(r);
+        p->is_brand = sc_avro_r_bool(r);
+        p->text = sc_avro_r_str(r, &p->text_len);
+        p->lang_hint = sc_avro_r_opt_str(r);
+        p->url = sc_avro_r_opt_str(r);
+        int64_t branch = sc_avro_r_long(r);
+        p->rating = branch == 1 ? (int)sc_avro_r_int(r) : 0;
+        if (branch != 0 && branch != 1)
+                r->bad = 1;
+        p->created_at = sc_avro_r_long(r);
+        p->received_at = sc_avro_r_long(r);
+        if (p->parent_id && !*p->parent_id)
+                p->parent_id = NULL;
+        if (p->thread_id && !*p->thread_id)
+                p->thread_id = NULL;
+        return sc_post_missing(p) ? -1 : 0;
+}

@@ -118,7 +118,7 @@ enum {
         C_FOLLOWERS = 1 << 11,
 };
 
-#define MAX_TOPICS 64
+
 
 typedef struct kw_s {
         char *pat; /* " word " or " stem" (folded) */
@@ -165,10 +165,10 @@ struct sc_rules_s {
         int32_t *brand_slots;
         size_t brand_mask;
         /* topic names the rules use, interned to bits */
-        char *topics[MAX_TOPICS];
-        size_t topic_lens[MAX_TOPICS];
+        char *topics[SC_MAX_TOPICS];
+        size_t topic_lens[SC_MAX_TOPICS];
         size_t topic_cnt;
-        int32_t topic_slots[MAX_TOPICS * 4];
+        int32_t topic_slots[SC_MAX_TOPICS * 4];
         int default_team;
         char summary[160];
 };
@@ -183,7 +183,7 @@ static uint64_t hash(const char *s, size_t n)
 
 static int topic_find(const sc_rules_t *r, const char *s, size_t n)
 {
-        const size_t mask = MAX_TOPICS * 4 - 1;
+        const size_t mask = SC_MAX_TOPICS * 4 - 1;
         for (size_t i = hash(s, n) & mask;; i = (i + 1) & mask) {
                 int32_t t = r->topic_slots[i];
                 if (t < 0)
@@ -199,12 +199,12 @@ static int topic_intern(sc_rules_t *r, const char *s)
         int t = topic_find(r, s, n);
         if (t >= 0)
                 return t;
-        if (r->topic_cnt == MAX_TOPICS)
+        if (r->topic_cnt == SC_MAX_TOPICS)
                 return -1;
         t = (int)r->topic_cnt++;
         r->topics[t] = strdup(s);
         r->topic_lens[t] = n;
-        const size_t mask = MAX_TOPICS * 4 - 1;
+        const size_t mask = SC_MAX_TOPICS * 4 - 1;
         size_t i = hash(s, n) & mask;
         while (r->topic_slots[i] >= 0)
                 i = (i + 1) & mask;
@@ -523,7 +523,7 @@ static int topic_item(build_t *b, rule_t *u, const sc_yaml_node_t *i, void *arg)
         int t = topic_intern(b->r, i->value);
         if (t < 0)
                 ERR(b, i->line, "rule '%s': more than %d distinct topics in the rules",
-                    u->id, MAX_TOPICS);
+                    u->id, SC_MAX_TOPICS);
         a->mask |= 1ULL << t;
         return 0;
 }
