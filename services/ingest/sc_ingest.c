@@ -7,6 +7,7 @@
 
 #include "sc_json.h"
 #include "sc_time.h"
+#include "sc_utf8.h"
 #include "sc_vocab.h"
 
 /* Room per post for the strings the normalizer makes: event id, ids given
@@ -241,9 +242,7 @@ static const char *handle(sc_ingest_t *ing, const char *h)
         size_t n = strlen(h);
         if (n <= ing->opts.max_handle_bytes)
                 return h;
-        n = ing->opts.max_handle_bytes;
-        while (n > 0 && ((unsigned char)h[n] & 0xC0) == 0x80)
-                n--;
+        n = sc_utf8_truncate(h, n, ing->opts.max_handle_bytes);
         normalized(ing, "author.handle", "truncated");
         return arena_printf(ing, "%.*s", (int)n, h);
 }
