@@ -1,5 +1,7 @@
 #include "sc_rules.h"
 
+#include "sc_alloc.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,7 +204,7 @@ static int topic_intern(sc_rules_t *r, const char *s)
         if (r->topic_cnt == SC_MAX_TOPICS)
                 return -1;
         t = (int)r->topic_cnt++;
-        r->topics[t] = strdup(s);
+        r->topics[t] = sc_strdup(s);
         r->topic_lens[t] = n;
         const size_t mask = SC_MAX_TOPICS * 4 - 1;
         size_t i = hash(s, n) & mask;
@@ -424,21 +426,6 @@ typedef struct build_s {
                 return -1;                                                               \
         } while (0)
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-        if (need <= *cap)
-                return 0;
-        size_t n = *cap ? *cap * 2 : 16;
-        while (n < need)
-                n *= 2;
-        void *q = realloc(*p, n * elem);
-        if (!q)
-                return -1;
-        *p = q;
-        *cap = n;
-        return 0;
-}
-
 /* A scalar or a non-empty list of non-empty scalars, each given to fn. */
 typedef int (*item_fn)(build_t *b, rule_t *u, const sc_yaml_node_t *item, void *arg);
 
@@ -553,10 +540,7 @@ static int kw_item(build_t *b, rule_t *u, const sc_yaml_node_t *i, void *arg)
         }
         if (stem)
                 f.data[--f.len] = '\0'; /* " stem" finds any word starting with it */
-        if (grow((void **)&r->kws, &r->kw_cap, r->kw_cnt + 1, sizeof(*r->kws))) {
-                sc_buf_free(&f);
-                ERR(b, i->line, "out of memory");
-        }
+        SC_GROW(r->kws, r->kw_cap, r->kw_cnt + 1);
         r->kws[r->kw_cnt].pat = f.data;
         r->kws[r->kw_cnt].len = f.len;
         r->kw_cnt++;
@@ -568,9 +552,7 @@ static int tag_item(build_t *b, rule_t *u, const sc_yaml_node_t *i, void *arg)
 {
         (void)arg;
         sc_rules_t *r = b->r;
-        if (grow((void **)&r->tags, &r->tag_cap, r->tag_cnt + 1, sizeof(*r->tags)))
-                ERR(b, i->line, "out of memory");
-        r->tags[r->tag_cnt++] = strdup(i->value);
+        SC_PUSH(r->tags, r->tag_cnt, r->tag_cap, sc_strdup(i->value));
         u->tag_cnt++;
         return 0;
 }
@@ -888,9 +870,7 @@ static int parse_rules(build_t *b, const sc_yaml_node_t *seq, list_t *list,
         if (seq->type != SC_YAML_SEQ)
                 ERR(b, seq->line, "rules must be a list");
         for (const sc_yaml_node_t *n = seq->child; n; n = n->next) {
-                if (grow((void **)&r->rules, &r->rule_cap, r->rule_cnt + 1,
-                         sizeof(*r->rules)))
-                        ERR(b, n->line, "out of memory");
+                SC_GROW(r->rules, r->rule_cap, r->rule_cnt + 1);
                 rule_t *u = &r->rules[r->rule_cnt];
                 memset(u, 0, sizeof(*u));
                 u->line = n->line;
@@ -909,7 +889,7 @@ static int parse_rules(build_t *b, const sc_yaml_node_t *seq, list_t *list,
                                 ERR(b, sc_yaml_get(n, "id")->line,
                                     "duplicate rule id '%s' (first at line %d)", id,
                                     r->rules[i].line);
-                u->id = strdup(id);
+                u->id = sc_strdup(id);
                 r->rule_cnt++; /* owned by r from here, also on error */
                 const sc_yaml_node_t *when = NULL, *then = NULL;
                 for (const sc_yaml_node_t *k = n->child; k; k = k->next) {
@@ -965,11 +945,7 @@ sc_rules_t *sc_rules_new(const sc_yaml_node_t *root, const sc_brands_t *brands,
                          const sc_teams_t *teams, const char *default_team,
                          const char *file, char *errstr, size_t errstr_size)
 {
-        sc_rules_t *r = calloc(1, sizeof(*r));
-        if (!r) {
-                snprintf(errstr, errstr_size, "out of memory");
-                return NULL;
-        }
+        sc_rules_t *r = sc_calloc(1, sizeof(*r));
         memset(r->topic_slots, 0xff, sizeof(r->topic_slots));
         build_t b = {r, brands, teams, file ? file : "config", errstr, errstr_size};
         const sc_yaml_node_t *sec = root ? sc_yaml_get(root, "route") : NULL;
@@ -996,13 +972,11 @@ sc_rules_t *sc_rules_new(const sc_yaml_node_t *root, const sc_brands_t *brands,
                 goto fail;
         }
         if (bs && bs->count) {
-                r->brands = calloc(bs->count, sizeof(*r->brands));
+                r->brands = sc_calloc(bs->count, sizeof(*r->brands));
                 size_t slots = 4;
                 while (slots < bs->count * 2)
                         slots *= 2;
-                r->brand_slots = malloc(slots * sizeof(*r->brand_slots));
-                if (!r->brands || !r->brand_slots)
-                        goto fail;
+                r->brand_slots = sc_malloc(slots * sizeof(*r->brand_slots));
                 memset(r->brand_slots, 0xff, slots * sizeof(*r->brand_slots));
                 r->brand_mask = slots - 1;
                 for (const sc_yaml_node_t *n = bs->child; n; n = n->next) {
@@ -1026,7 +1000,7 @@ sc_rules_t *sc_rules_new(const sc_yaml_node_t *root, const sc_brands_t *brands,
                                 goto fail;
                         }
                         list_t *l = &r->brands[r->brand_cnt++];
-                        l->brand = strdup(n->key);
+                        l->brand = sc_strdup(n->key);
                         l->default_team = -1;
                         l->line = n->line;
                         for (const sc_yaml_node_t *k = n->child; k; k = k->next) {

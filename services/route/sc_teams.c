@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_alloc.h"
 #include "sc_time.h"
 
 const char *sc_priority_name(int prio)
@@ -76,9 +77,8 @@ static int valid_id(const char *s)
 static char *dup_printf(const char *a, const char *b, const char *c)
 {
         size_t n = strlen(a) + strlen(b) + strlen(c) + 1;
-        char *s = malloc(n);
-        if (s)
-                snprintf(s, n, "%s%s%s", a, b, c);
+        char *s = sc_malloc(n);
+        snprintf(s, n, "%s%s%s", a, b, c);
         return s;
 }
 
@@ -100,7 +100,7 @@ static int parse_team(sc_team_t *m, const sc_yaml_node_t *n, const sc_calendars_
                 FAIL(n->line,
                      "team id '%s' must be 1-64 of [a-z0-9_-] (it names a topic)",
                      n->key);
-        m->id = strdup(n->key);
+        m->id = sc_strdup(n->key);
         if (n->type != SC_YAML_MAP)
                 FAIL(n->line,
                      "team '%s' must be a map (name, calendar, sla, queue_topic)",
@@ -114,12 +114,12 @@ static int parse_team(sc_team_t *m, const sc_yaml_node_t *n, const sc_calendars_
                                 FAIL(k->line, "team '%s': %s must be a non-empty string",
                                      n->key, k->key);
                         if (k->key[0] == 'n')
-                                m->name = strdup(k->value);
+                                m->name = sc_strdup(k->value);
                         else if (k->key[0] == 'c') {
                                 cal = k->value;
                                 cal_line = k->line;
                         } else
-                                m->queue_topic = strdup(k->value);
+                                m->queue_topic = sc_strdup(k->value);
                 } else if (!strcmp(k->key, "sla")) {
                         if (k->type != SC_YAML_MAP)
                                 FAIL(k->line,
@@ -153,9 +153,9 @@ static int parse_team(sc_team_t *m, const sc_yaml_node_t *n, const sc_calendars_
         if (cals && !m->calendar)
                 FAIL(cal_line, "team '%s': unknown calendar '%s' (not in calendars:)",
                      n->key, cal);
-        m->calendar_id = strdup(cal);
+        m->calendar_id = sc_strdup(cal);
         if (!m->name)
-                m->name = strdup(m->id);
+                m->name = sc_strdup(m->id);
         if (!m->queue_topic)
                 m->queue_topic = dup_printf("care.queue.", m->id, "");
         for (int p = 0; p < SC_PRIO_CNT; p++)
@@ -171,18 +171,14 @@ sc_teams_t *sc_teams_new(const sc_yaml_node_t *root, const sc_calendars_t *calen
 {
         if (!file)
                 file = "config";
-        sc_teams_t *t = calloc(1, sizeof(*t));
+        sc_teams_t *t = sc_calloc(1, sizeof(*t));
         const sc_yaml_node_t *sec = root ? sc_yaml_get(root, "teams") : NULL;
-        if (!t)
-                return NULL;
         if (!sec || (sec->type == SC_YAML_SCALAR && (!sec->value || !*sec->value)))
                 FAIL(root ? root->line : 0,
                      "no teams: section (route needs at least one team)");
         if (sec->type != SC_YAML_MAP || sec->count == 0)
                 FAIL(sec->line, "teams must be a non-empty map of team id -> team");
-        t->teams = calloc(sec->count, sizeof(*t->teams));
-        if (!t->teams)
-                goto fail;
+        t->teams = sc_calloc(sec->count, sizeof(*t->teams));
         for (const sc_yaml_node_t *n = sec->child; n; n = n->next) {
                 sc_team_t *m = &t->teams[t->cnt++];
                 if (parse_team(m, n, calendars, file, errstr, errstr_size))
