@@ -120,8 +120,6 @@ enum {
         C_FOLLOWERS = 1 << 11,
 };
 
-
-
 typedef struct kw_s {
         char *pat; /* " word " or " stem" (folded) */
         size_t len;
@@ -587,124 +585,124 @@ static int get_bool(build_t *b, rule_t *u, const sc_yaml_node_t *n, int *out)
 #define PLATFORMS "x, facebook, instagram, forum, comment, review"
 #define INTENTS   "complaint, question, praise, purchase_intent, churn_risk, crisis, spam"
 
-static int parse_when(build_t *b, rule_t *u, const sc_yaml_node_t *w,
-                      const sc_brand_t *brand)
+/* What parse_when's conditions leave for the checks across them. */
+typedef struct when_s {
+        int min_line, score_line;
+        uint8_t prio_in, prio_least;
+} when_t;
+
+/* One condition of a rule's when: map. */
+static int parse_condition(build_t *b, rule_t *u, const sc_yaml_node_t *n,
+                           const sc_brand_t *brand, when_t *c)
 {
-        int min_line = 0;
-        uint8_t prio_in = 0xF, prio_least = 0xF;
-        u->score_min = -INFINITY;
-        u->score_max = INFINITY;
-        u->reach_min = u->followers_min = INT64_MIN;
-        u->reach_max = u->followers_max = INT64_MAX;
-        u->intent_min = 0;
-        int score_line = 0;
-        for (const sc_yaml_node_t *n = w->child; n; n = n->next) {
-                const char *k = n->key;
-                if (!strcmp(k, "platform")) {
-                        if (parse_mask(b, u, n, sc_platform_parse, "platform", PLATFORMS,
-                                       &u->platforms))
-                                return -1;
-                        u->has |= C_PLATFORM;
-                } else if (!strcmp(k, "language")) {
-                        if (parse_mask(b, u, n, sc_lang_parse, "language", "pl, en, und",
-                                       &u->langs))
-                                return -1;
-                        u->has |= C_LANG;
-                } else if (!strcmp(k, "sentiment")) {
-                        if (parse_mask(b, u, n, sc_label_parse, "sentiment",
-                                       "positive, neutral, negative", &u->labels))
-                                return -1;
-                        u->has |= C_LABEL;
-                } else if (!strcmp(k, "score_min") || !strcmp(k, "score_max")) {
-                        if (get_double(b, u, n, -1, 1,
-                                       !strcmp(k, "score_min") ? &u->score_min
-                                                               : &u->score_max))
-                                return -1;
-                        u->has |= C_SCORE;
-                        score_line = n->line;
-                } else if (!strcmp(k, "intents") || !strcmp(k, "intents_all")) {
-                        uint8_t m;
-                        if (parse_mask(b, u, n, sc_intent_parse, "intent", INTENTS, &m))
-                                return -1;
-                        if (k[7])
-                                u->intents_all = m;
-                        else
-                                u->intents_any = m;
-                        u->has |= C_INTENTS;
-                } else if (!strcmp(k, "intent_min_confidence")) {
-                        if (get_double(b, u, n, 0, 1, &u->intent_min))
-                                return -1;
-                        min_line = n->line;
-                } else if (!strcmp(k, "topics") || !strcmp(k, "topics_all")) {
-                        topic_arg_t a = {brand, 0};
-                        if (each_item(b, u, n, k, topic_item, &a))
-                                return -1;
-                        if (k[6])
-                                u->topics_all = a.mask;
-                        else
-                                u->topics_any = a.mask;
-                        u->has |= C_TOPICS;
-                } else if (!strcmp(k, "priority")) {
-                        if (parse_mask(b, u, n, sc_prio_parse, "priority",
-                                       "urgent, high, normal, low", &prio_in))
-                                return -1;
-                        u->has |= C_PRIO;
-                } else if (!strcmp(k, "priority_at_least")) {
-                        int p = n->type == SC_YAML_SCALAR && n->value
-                                    ? sc_prio_parse(n->value, strlen(n->value))
-                                    : -1;
-                        if (p < 0)
-                                ERR(b, n->line,
-                                    "rule '%s': priority_at_least must be one of urgent, "
-                                    "high, normal, low",
-                                    u->id);
-                        prio_least = (uint8_t)((1u << (p + 1)) - 1);
-                        u->has |= C_PRIO;
-                } else if (!strcmp(k, "reach_min") || !strcmp(k, "reach_max")) {
-                        if (get_count(b, u, n,
-                                      !strcmp(k, "reach_min") ? &u->reach_min
-                                                              : &u->reach_max))
-                                return -1;
-                        u->has |= C_REACH;
-                } else if (!strcmp(k, "followers_min") || !strcmp(k, "followers_max")) {
-                        if (get_count(b, u, n,
-                                      !strcmp(k, "followers_min") ? &u->followers_min
-                                                                  : &u->followers_max))
-                                return -1;
-                        u->has |= C_FOLLOWERS;
-                } else if (!strcmp(k, "verified") || !strcmp(k, "reply")) {
-                        int v;
-                        if (get_bool(b, u, n, &v))
-                                return -1;
-                        if (k[0] == 'v') {
-                                u->verified = (uint8_t)v;
-                                u->has |= C_VERIFIED;
-                        } else {
-                                u->reply = (uint8_t)v;
-                                u->has |= C_REPLY;
-                        }
-                } else if (!strcmp(k, "keywords")) {
-                        u->kw_off = (uint32_t)b->r->kw_cnt;
-                        if (each_item(b, u, n, "keywords", kw_item, NULL))
-                                return -1;
-                        u->has |= C_KEYWORDS;
-                } else {
+        const char *k = n->key;
+        if (!strcmp(k, "platform")) {
+                if (parse_mask(b, u, n, sc_platform_parse, "platform", PLATFORMS,
+                               &u->platforms))
+                        return -1;
+                u->has |= C_PLATFORM;
+        } else if (!strcmp(k, "language")) {
+                if (parse_mask(b, u, n, sc_lang_parse, "language", "pl, en, und",
+                               &u->langs))
+                        return -1;
+                u->has |= C_LANG;
+        } else if (!strcmp(k, "sentiment")) {
+                if (parse_mask(b, u, n, sc_label_parse, "sentiment",
+                               "positive, neutral, negative", &u->labels))
+                        return -1;
+                u->has |= C_LABEL;
+        } else if (!strcmp(k, "score_min") || !strcmp(k, "score_max")) {
+                if (get_double(b, u, n, -1, 1,
+                               !strcmp(k, "score_min") ? &u->score_min : &u->score_max))
+                        return -1;
+                u->has |= C_SCORE;
+                c->score_line = n->line;
+        } else if (!strcmp(k, "intents") || !strcmp(k, "intents_all")) {
+                uint8_t m;
+                if (parse_mask(b, u, n, sc_intent_parse, "intent", INTENTS, &m))
+                        return -1;
+                if (k[7])
+                        u->intents_all = m;
+                else
+                        u->intents_any = m;
+                u->has |= C_INTENTS;
+        } else if (!strcmp(k, "intent_min_confidence")) {
+                if (get_double(b, u, n, 0, 1, &u->intent_min))
+                        return -1;
+                c->min_line = n->line;
+        } else if (!strcmp(k, "topics") || !strcmp(k, "topics_all")) {
+                topic_arg_t a = {brand, 0};
+                if (each_item(b, u, n, k, topic_item, &a))
+                        return -1;
+                if (k[6])
+                        u->topics_all = a.mask;
+                else
+                        u->topics_any = a.mask;
+                u->has |= C_TOPICS;
+        } else if (!strcmp(k, "priority")) {
+                if (parse_mask(b, u, n, sc_prio_parse, "priority",
+                               "urgent, high, normal, low", &c->prio_in))
+                        return -1;
+                u->has |= C_PRIO;
+        } else if (!strcmp(k, "priority_at_least")) {
+                int p = n->type == SC_YAML_SCALAR && n->value
+                            ? sc_prio_parse(n->value, strlen(n->value))
+                            : -1;
+                if (p < 0)
                         ERR(b, n->line,
-                            "rule '%s': unknown condition '%s' (platform, language, "
-                            "sentiment, score_min, score_max, intents, intents_all, "
-                            "intent_min_confidence, topics, topics_all, priority, "
-                            "priority_at_least, reach_min, reach_max, followers_min, "
-                            "followers_max, verified, reply, keywords)",
-                            u->id, k);
+                            "rule '%s': priority_at_least must be one of urgent, "
+                            "high, normal, low",
+                            u->id);
+                c->prio_least = (uint8_t)((1u << (p + 1)) - 1);
+                u->has |= C_PRIO;
+        } else if (!strcmp(k, "reach_min") || !strcmp(k, "reach_max")) {
+                if (get_count(b, u, n,
+                              !strcmp(k, "reach_min") ? &u->reach_min : &u->reach_max))
+                        return -1;
+                u->has |= C_REACH;
+        } else if (!strcmp(k, "followers_min") || !strcmp(k, "followers_max")) {
+                if (get_count(b, u, n,
+                              !strcmp(k, "followers_min") ? &u->followers_min
+                                                          : &u->followers_max))
+                        return -1;
+                u->has |= C_FOLLOWERS;
+        } else if (!strcmp(k, "verified") || !strcmp(k, "reply")) {
+                int v;
+                if (get_bool(b, u, n, &v))
+                        return -1;
+                if (k[0] == 'v') {
+                        u->verified = (uint8_t)v;
+                        u->has |= C_VERIFIED;
+                } else {
+                        u->reply = (uint8_t)v;
+                        u->has |= C_REPLY;
                 }
+        } else if (!strcmp(k, "keywords")) {
+                u->kw_off = (uint32_t)b->r->kw_cnt;
+                if (each_item(b, u, n, "keywords", kw_item, NULL))
+                        return -1;
+                u->has |= C_KEYWORDS;
+        } else {
+                ERR(b, n->line,
+                    "rule '%s': unknown condition '%s' (platform, language, "
+                    "sentiment, score_min, score_max, intents, intents_all, "
+                    "intent_min_confidence, topics, topics_all, priority, "
+                    "priority_at_least, reach_min, reach_max, followers_min, "
+                    "followers_max, verified, reply, keywords)",
+                    u->id, k);
         }
-        /* Contradictions: a rule that can never match is a mistake. */
-        if (min_line && !(u->has & C_INTENTS))
-                ERR(b, min_line,
+        return 0;
+}
+
+/* Contradictions: a rule that can never match is a mistake. */
+static int check_when(build_t *b, rule_t *u, const sc_yaml_node_t *w, const when_t *c)
+{
+        if (c->min_line && !(u->has & C_INTENTS))
+                ERR(b, c->min_line,
                     "rule '%s': intent_min_confidence without intents or intents_all",
                     u->id);
         if (u->has & C_PRIO) {
-                u->prios = prio_in & prio_least;
+                u->prios = c->prio_in & c->prio_least;
                 if (!u->prios)
                         ERR(b, w->line,
                             "rule '%s' can never match: priority and priority_at_least "
@@ -712,7 +710,7 @@ static int parse_when(build_t *b, rule_t *u, const sc_yaml_node_t *w,
                             u->id);
         }
         if ((u->has & C_SCORE) && u->score_min > u->score_max)
-                ERR(b, score_line, "rule '%s': score_min %g > score_max %g", u->id,
+                ERR(b, c->score_line, "rule '%s': score_min %g > score_max %g", u->id,
                     u->score_min, u->score_max);
         if ((u->has & C_REACH) && u->reach_min > u->reach_max)
                 ERR(b, w->line, "rule '%s': reach_min > reach_max", u->id);
@@ -725,7 +723,7 @@ static int parse_when(build_t *b, rule_t *u, const sc_yaml_node_t *w,
                          ((u->labels & (1u << SC_LABEL_POSITIVE)) && u->score_max > 0) ||
                          (u->labels & (1u << SC_LABEL_NEUTRAL));
                 if (!ok)
-                        ERR(b, score_line,
+                        ERR(b, c->score_line,
                             "rule '%s' can never match: a %s post never has a score in "
                             "[%g, %g]",
                             u->id,
@@ -734,6 +732,21 @@ static int parse_when(build_t *b, rule_t *u, const sc_yaml_node_t *w,
                             u->score_min, u->score_max);
         }
         return 0;
+}
+
+static int parse_when(build_t *b, rule_t *u, const sc_yaml_node_t *w,
+                      const sc_brand_t *brand)
+{
+        when_t c = {0, 0, 0xF, 0xF};
+        u->score_min = -INFINITY;
+        u->score_max = INFINITY;
+        u->reach_min = u->followers_min = INT64_MIN;
+        u->reach_max = u->followers_max = INT64_MAX;
+        u->intent_min = 0;
+        for (const sc_yaml_node_t *n = w->child; n; n = n->next)
+                if (parse_condition(b, u, n, brand, &c))
+                        return -1;
+        return check_when(b, u, w, &c);
 }
 
 static int parse_then(build_t *b, rule_t *u, const sc_yaml_node_t *t)

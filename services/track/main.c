@@ -399,6 +399,49 @@ static const char *check_post(sc_worker_t *w, const sc_post_t *p, int64_t due,
         return NULL;
 }
 
+/* A care.routed record: queued for the batch, or *reason to dead-letter it
+ * (err: the detail, "" for the default one). -1: fatal. */
+static int add_routed(track_t *s, sc_worker_t *w, const rd_kafka_message_t *rkm, size_t i,
+                      int64_t now, const char **reason, char *err, size_t err_size,
+                      unsigned long *own)
+{
+        sc_routed_t *r = &s->routed;
+        const sc_post_t *p = &r->enriched.post;
+        int rc = sc_routed_decode(s->routed_in, rkm->payload, rkm->len, &s->scratch_in, r,
+                                  err, err_size);
+        /* due_at null: no SLA (0 for sc_track and the check) */
+        int64_t due = r->due_at.present ? r->due_at.v : 0;
+        if (rc) {
+                *reason = rc == SC_REC_MISSING ? "missing_field" : "bad_avro";
+                if (rc == SC_REC_MISSING)
+                        err[0] = '\0';
+                return 0;
+        }
+        if ((*reason = check_post(w, p, due, now, err, err_size)))
+                return 0;
+        if (p->is_brand) {
+                (*own)++;
+                return 0;
+        }
+        sc_track_inbound_t in = {
+            .brand = p->brand,
+            .event_id = p->event_id,
+            .platform = p->platform,
+            .post_id = p->post_id,
+            .thread_id = p->thread_id,
+            .team = r->team,
+            .priority = r->priority,
+            .calendar = r->calendar,
+            .url = p->url,
+            .text = p->text,
+            .text_len = p->text_len,
+            .created_at = p->created_at,
+            .needs_reply = r->needs_reply,
+            .due_at = due,
+        };
+        return note_brand(s, p->brand) || sc_track_add_inbound(s->tr, &in, i) ? -1 : 0;
+}
+
 static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
 {
         track_t *s = state;
@@ -415,43 +458,9 @@ static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                 const char *reason = NULL;
                 err[0] = '\0';
                 if (id >= 0 && sc_avro_codec_accepts(s->routed_in, id)) {
-                        sc_routed_t *r = &s->routed;
-                        int rc = sc_routed_decode(s->routed_in, rkm->payload, rkm->len,
-                                                  &s->scratch_in, r, err, sizeof(err));
-                        /* due_at null: no SLA (0 for sc_track and the check) */
-                        int64_t due = r->due_at.present ? r->due_at.v : 0;
-                        if (rc) {
-                                reason =
-                                    rc == SC_REC_MISSING ? "missing_field" : "bad_avro";
-                                if (rc == SC_REC_MISSING)
-                                        err[0] = '\0';
-                        } else if ((reason = check_post(w, &r->enriched.post, due, now,
-                                                        err, sizeof(err))))
-                                ;
-                        else if (r->enriched.post.is_brand) {
-                                own++;
-                        } else {
-                                const sc_post_t *rp = &r->enriched.post;
-                                sc_track_inbound_t in = {
-                                    .brand = rp->brand,
-                                    .event_id = rp->event_id,
-                                    .platform = rp->platform,
-                                    .post_id = rp->post_id,
-                                    .thread_id = rp->thread_id,
-                                    .team = r->team,
-                                    .priority = r->priority,
-                                    .calendar = r->calendar,
-                                    .url = rp->url,
-                                    .text = rp->text,
-                                    .text_len = rp->text_len,
-                                    .created_at = rp->created_at,
-                                    .needs_reply = r->needs_reply,
-                                    .due_at = due,
-                                };
-                                if (note_brand(s, rp->brand) ||
-                                    sc_track_add_inbound(s->tr, &in, i))
-                                        return SC_FATAL;
-                        }
+                        if (add_routed(s, w, rkm, i, now, &reason, err, sizeof(err),
+                                       &own))
+                                return SC_FATAL;
                 } else if (id >= 0 && sc_avro_codec_accepts(s->post_in, id)) {
                         if (sc_avro_decode(s->post_in, rkm->payload, rkm->len, &v, err,
                                            sizeof(err)))
