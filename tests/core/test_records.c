@@ -443,6 +443,11 @@ static void check_bad_frames(sc_avro_codec_t *c, sc_avro_codec_t *other,
                             (char)(1 + rand() % 255);
                 int rc = dec(c, b.data, b.len, &scratch, out);
                 CHECK(rc == 0 || rc == SC_REC_BAD || rc == SC_REC_MISSING);
+                /* The direct reader accepts exactly what Avro-C accepts. */
+                avro_value_t *v;
+                char e2[256];
+                CHECK_INT(rc == SC_REC_BAD,
+                          sc_avro_decode(c, b.data, b.len, &v, e2, sizeof(e2)) != 0);
         }
         sc_buf_free(&b);
         sc_buf_free(&scratch);
