@@ -548,6 +548,11 @@ int sc_avro_w_str(sc_buf_t *out, const char *s, size_t n)
         return n ? sc_buf_append(out, s, n) : 0;
 }
 
+int sc_avro_w_cstr(sc_buf_t *out, const char *s)
+{
+        return sc_avro_w_str(out, s ? s : "", s ? strlen(s) : 0);
+}
+
 int sc_avro_w_opt_str(sc_buf_t *out, const char *s)
 {
         if (!s)
@@ -600,6 +605,24 @@ int sc_avro_rd_frame(sc_avro_rd_t *r, sc_avro_codec_t *codec, const void *buf, s
                             scratch)) {
                 snprintf(errstr, errstr_size, "out of memory");
                 return -1;
+        }
+        return 0;
+}
+
+int sc_avro_rd_record(sc_avro_codec_t *codec, const void *buf, size_t len,
+                      sc_buf_t *scratch, int (*read)(sc_avro_rd_t *r, void *out),
+                      void *out, const char *record, const char *missing, char *errstr,
+                      size_t errstr_size)
+{
+        sc_avro_rd_t r;
+        if (sc_avro_rd_frame(&r, codec, buf, len, scratch, errstr, errstr_size))
+                return -1;
+        int rc = read(&r, out);
+        if (sc_avro_rd_end(&r, record, errstr, errstr_size))
+                return -1;
+        if (rc) {
+                snprintf(errstr, errstr_size, "%s", missing);
+                return -2;
         }
         return 0;
 }

@@ -69,6 +69,8 @@ int sc_avro_w_long(sc_buf_t *out, int64_t v); /* int and long share the encoding
 int sc_avro_w_bool(sc_buf_t *out, int v);
 int sc_avro_w_double(sc_buf_t *out, double v);
 int sc_avro_w_str(sc_buf_t *out, const char *s, size_t n);
+/* A NUL-terminated string; NULL writes "". */
+int sc_avro_w_cstr(sc_buf_t *out, const char *s);
 /* A ["null", "string"] union: NULL writes the null branch. */
 int sc_avro_w_opt_str(sc_buf_t *out, const char *s);
 /* Array blocks: one block of n items (n > 0), then the end marker. */
@@ -126,6 +128,13 @@ int64_t sc_avro_r_block(sc_avro_rd_t *r);
  * "Avro body does not match <record>" in errstr. */
 int sc_avro_rd_end(const sc_avro_rd_t *r, const char *record, char *errstr,
                    size_t errstr_size);
+/* A record module's framed read: sc_avro_rd_frame, read(r, out), sc_avro_rd_end.
+ * Returns 0, -1 (not a frame of codec's record, or a malformed body) or -2
+ * (read said a required field is missing: errstr gets missing). */
+int sc_avro_rd_record(sc_avro_codec_t *codec, const void *buf, size_t len,
+                      sc_buf_t *scratch, int (*read)(sc_avro_rd_t *r, void *out),
+                      void *out, const char *record, const char *missing, char *errstr,
+                      size_t errstr_size);
 
 /* Decodes a framed message into the codec's value (valid until the next
  * decode). Rejects a bad magic byte, a different schema id, or a body that

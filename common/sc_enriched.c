@@ -3,28 +3,25 @@
 #include <stdio.h>
 #include <string.h>
 
-static int w_str(sc_buf_t *out, const char *s)
-{
-        return sc_avro_w_str(out, s ? s : "", s ? strlen(s) : 0);
-}
-
 int sc_enriched_write(const sc_enriched_t *e, sc_buf_t *out)
 {
         size_t start = out->len, n = 0;
         for (int k = 0; k < SC_INTENT_CNT; k++)
                 n += (e->intent_mask >> k) & 1;
-        int bad = sc_post_write(&e->post, out) || w_str(out, e->classifier_version) ||
-                  w_str(out, e->language) || w_str(out, e->label) ||
+        int bad = sc_post_write(&e->post, out) ||
+                  sc_avro_w_cstr(out, e->classifier_version) ||
+                  sc_avro_w_cstr(out, e->language) || sc_avro_w_cstr(out, e->label) ||
                   sc_avro_w_double(out, e->score) || sc_avro_w_array_begin(out, n);
         for (int k = 0; k < SC_INTENT_CNT && !bad; k++)
                 if ((e->intent_mask >> k) & 1)
-                        bad = w_str(out, sc_intent_name(k)) ||
+                        bad = sc_avro_w_cstr(out, sc_intent_name(k)) ||
                               sc_avro_w_double(out, e->intent[k]);
         bad = bad || sc_avro_w_array_end(out) || sc_avro_w_array_begin(out, e->topic_cnt);
         for (size_t i = 0; i < e->topic_cnt && !bad; i++)
                 bad = sc_avro_w_str(out, e->topics[i], e->topic_lens[i]);
         bad = bad || sc_avro_w_array_end(out) || sc_avro_w_long(out, e->reach) ||
-              w_str(out, e->priority) || sc_avro_w_double(out, e->priority_score) ||
+              sc_avro_w_cstr(out, e->priority) ||
+              sc_avro_w_double(out, e->priority_score) ||
               sc_avro_w_bool(out, e->needs_reply) ||
               sc_avro_w_long(out, e->classified_at);
         if (bad) {
@@ -82,19 +79,17 @@ int sc_enriched_read_body(sc_avro_rd_t *r, sc_enriched_t *out)
         return missing ? SC_REC_MISSING : 0;
 }
 
+static int read_body(sc_avro_rd_t *r, void *out)
+{
+        return sc_enriched_read_body(r, out);
+}
+
 int sc_enriched_decode(sc_avro_codec_t *c, const void *frame, size_t len,
                        sc_buf_t *scratch, sc_enriched_t *out, char *errstr,
                        size_t errstr_size)
 {
-        sc_avro_rd_t r;
-        if (sc_avro_rd_frame(&r, c, frame, len, scratch, errstr, errstr_size))
-                return SC_REC_BAD;
-        int rc = sc_enriched_read_body(&r, out);
-        if (sc_avro_rd_end(&r, "Enriched", errstr, errstr_size))
-                return SC_REC_BAD;
-        if (rc)
-                snprintf(errstr, errstr_size,
-                         "Enriched without a complete post (event_id, brand, platform, "
-                         "post_id, author.id)");
-        return rc;
+        return sc_avro_rd_record(c, frame, len, scratch, read_body, out, "Enriched",
+                                 "Enriched without a complete post (event_id, brand, "
+                                 "platform, post_id, author.id)",
+                                 errstr, errstr_size);
 }

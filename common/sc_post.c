@@ -84,18 +84,14 @@ const char *sc_post_missing(const sc_post_t *p)
         return NULL;
 }
 
-static int w_str(sc_buf_t *out, const char *s)
-{
-        return sc_avro_w_str(out, s ? s : "", s ? strlen(s) : 0);
-}
-
 int sc_post_write(const sc_post_t *p, sc_buf_t *out)
 {
         size_t start = out->len;
         int bad =
-            w_str(out, p->event_id) || w_str(out, p->brand) || w_str(out, p->platform) ||
-            w_str(out, p->post_id) || sc_avro_w_opt_str(out, p->parent_id) ||
-            sc_avro_w_opt_str(out, p->thread_id) || w_str(out, p->author_id) ||
+            sc_avro_w_cstr(out, p->event_id) || sc_avro_w_cstr(out, p->brand) ||
+            sc_avro_w_cstr(out, p->platform) || sc_avro_w_cstr(out, p->post_id) ||
+            sc_avro_w_opt_str(out, p->parent_id) ||
+            sc_avro_w_opt_str(out, p->thread_id) || sc_avro_w_cstr(out, p->author_id) ||
             sc_avro_w_opt_str(out, p->author_handle) ||
             sc_avro_w_long(out, p->author_followers) ||
             sc_avro_w_bool(out, p->author_verified) || sc_avro_w_bool(out, p->is_brand) ||

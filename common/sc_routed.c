@@ -3,20 +3,15 @@
 #include <stdio.h>
 #include <string.h>
 
-static int w_str(sc_buf_t *out, const char *s)
-{
-        return sc_avro_w_str(out, s ? s : "", s ? strlen(s) : 0);
-}
-
 int sc_routed_write_decision(const sc_routed_t *r, sc_buf_t *out)
 {
         size_t start = out->len;
-        int bad = w_str(out, r->team) || w_str(out, r->priority) ||
+        int bad = sc_avro_w_cstr(out, r->team) || sc_avro_w_cstr(out, r->priority) ||
                   sc_avro_w_array_begin(out, r->tag_cnt);
         for (size_t i = 0; i < r->tag_cnt && !bad; i++)
-                bad = w_str(out, r->tags[i]);
+                bad = sc_avro_w_cstr(out, r->tags[i]);
         bad = bad || sc_avro_w_array_end(out) || sc_avro_w_bool(out, r->needs_reply) ||
-              w_str(out, r->decision) || w_str(out, r->rule_id) ||
+              sc_avro_w_cstr(out, r->decision) || sc_avro_w_cstr(out, r->rule_id) ||
               sc_avro_w_opt_str(out, r->sla_policy) ||
               sc_avro_w_opt_long(out, r->sla_target_s) ||
               sc_avro_w_opt_str(out, r->calendar) || sc_avro_w_opt_long(out, r->due_at) ||
@@ -72,18 +67,16 @@ int sc_routed_read_body(sc_avro_rd_t *r, sc_routed_t *out)
         return rc;
 }
 
+static int read_body(sc_avro_rd_t *r, void *out)
+{
+        return sc_routed_read_body(r, out);
+}
+
 int sc_routed_decode(sc_avro_codec_t *c, const void *frame, size_t len, sc_buf_t *scratch,
                      sc_routed_t *out, char *errstr, size_t errstr_size)
 {
-        sc_avro_rd_t r;
-        if (sc_avro_rd_frame(&r, c, frame, len, scratch, errstr, errstr_size))
-                return SC_REC_BAD;
-        int rc = sc_routed_read_body(&r, out);
-        if (sc_avro_rd_end(&r, "Routed", errstr, errstr_size))
-                return SC_REC_BAD;
-        if (rc)
-                snprintf(errstr, errstr_size,
-                         "Routed without a complete post (event_id, brand, platform, "
-                         "post_id, author.id)");
-        return rc;
+        return sc_avro_rd_record(c, frame, len, scratch, read_body, out, "Routed",
+                                 "Routed without a complete post (event_id, brand, "
+                                 "platform, post_id, author.id)",
+                                 errstr, errstr_size);
 }

@@ -3,22 +3,18 @@
 #include <stdio.h>
 #include <string.h>
 
-static int w_str(sc_buf_t *out, const char *s)
-{
-        return sc_avro_w_str(out, s ? s : "", s ? strlen(s) : 0);
-}
-
 int sc_sla_event_write(const sc_sla_record_t *e, sc_buf_t *out)
 {
         size_t start = out->len;
-        int bad = w_str(out, e->event_id) || w_str(out, e->kind) ||
-                  w_str(out, e->post_event_id) || w_str(out, e->brand) ||
-                  w_str(out, e->platform) || w_str(out, e->post_id) ||
-                  w_str(out, e->team) || w_str(out, e->priority) ||
+        int bad = sc_avro_w_cstr(out, e->event_id) || sc_avro_w_cstr(out, e->kind) ||
+                  sc_avro_w_cstr(out, e->post_event_id) ||
+                  sc_avro_w_cstr(out, e->brand) || sc_avro_w_cstr(out, e->platform) ||
+                  sc_avro_w_cstr(out, e->post_id) || sc_avro_w_cstr(out, e->team) ||
+                  sc_avro_w_cstr(out, e->priority) ||
                   sc_avro_w_long(out, e->created_at) || sc_avro_w_long(out, e->due_at) ||
                   sc_avro_w_opt_long(out, e->replied_at) ||
                   sc_avro_w_opt_long(out, e->frt_s) || sc_avro_w_opt_str(out, e->url) ||
-                  w_str(out, e->text) || sc_avro_w_long(out, e->emitted_at);
+                  sc_avro_w_cstr(out, e->text) || sc_avro_w_long(out, e->emitted_at);
         if (bad) {
                 out->len = start;
                 return -1;
@@ -58,18 +54,17 @@ int sc_sla_event_read_body(sc_avro_rd_t *r, sc_sla_record_t *out)
                    : 0;
 }
 
+static int read_body(sc_avro_rd_t *r, void *out)
+{
+        return sc_sla_event_read_body(r, out);
+}
+
 int sc_sla_event_decode(sc_avro_codec_t *c, const void *frame, size_t len,
                         sc_buf_t *scratch, sc_sla_record_t *out, char *errstr,
                         size_t errstr_size)
 {
-        sc_avro_rd_t r;
-        if (sc_avro_rd_frame(&r, c, frame, len, scratch, errstr, errstr_size))
-                return SC_REC_BAD;
-        int rc = sc_sla_event_read_body(&r, out);
-        if (sc_avro_rd_end(&r, "SlaEvent", errstr, errstr_size))
-                return SC_REC_BAD;
-        if (rc)
-                snprintf(errstr, errstr_size,
-                         "SlaEvent without event_id, kind, post_event_id or brand");
-        return rc;
+        return sc_avro_rd_record(
+            c, frame, len, scratch, read_body, out, "SlaEvent",
+            "SlaEvent without event_id, kind, post_event_id or brand", errstr,
+            errstr_size);
 }
