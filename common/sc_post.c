@@ -150,3 +150,17 @@ int sc_post_read_body(sc_avro_rd_t *r, sc_post_t *p)
                 p->thread_id = NULL;
         return sc_post_missing(p) ? -1 : 0;
 }
+
+static int read_body(sc_avro_rd_t *r, void *out)
+{
+        return sc_post_read_body(r, out);
+}
+
+int sc_post_decode(sc_avro_codec_t *c, const void *frame, size_t len, sc_buf_t *scratch,
+                   sc_post_t *p, char *errstr, size_t errstr_size)
+{
+        return sc_avro_rd_record(c, frame, len, scratch, read_body, p, "Post",
+                                 "Post without event_id, brand, platform, post_id or "
+                                 "author.id",
+                                 errstr, errstr_size);
+}

@@ -61,5 +61,12 @@ struct sc_avro_rd_s;
  * id is none. Returns 0, or -1 when a required field is absent or empty
  * (sc_post_missing); a malformed body is left in r->bad. */
 int sc_post_read_body(struct sc_avro_rd_s *r, sc_post_t *p);
+/* A framed Post read directly (as sc_enriched_decode, sc_enriched.h):
+ * strings into scratch; 0, -1 (not a Post frame of codec, which may be NULL
+ * to skip the id check, or a malformed body) or -2 (a required id missing),
+ * with a reason in errstr. */
+int sc_post_decode(struct sc_avro_codec_s *c, const void *frame, size_t len,
+                   struct sc_buf_s *scratch, sc_post_t *p, char *errstr,
+                   size_t errstr_size);
 
 #endif

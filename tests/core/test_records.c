@@ -1,8 +1,10 @@
-/* The record modules (sc_enriched, sc_routed, sc_sla_event) against Avro-C
- * and the schemas (schemas/<record>.avsc), both ways: the direct writer's bytes are
- * Avro-C's encoding of the same record and Avro-C's generic reader finds every field; a
- * record Avro-C wrote is read back whole by the direct reader. Then bad frames: every
- * truncation, a trailing byte, a foreign schema id, garbage. */
+/* The record modules (sc_post's direct reader, sc_enriched, sc_routed,
+ * sc_sla_event) against Avro-C and the schemas (schemas/<record>.avsc), both
+ * ways: the direct writer's bytes are Avro-C's encoding of the same record and
+ * Avro-C's generic reader finds every field; a record Avro-C wrote is read back
+ * whole by the direct reader. Then bad frames: every truncation, a trailing
+ * byte, a foreign schema id, and mutated frames, which the direct reader must
+ * accept exactly when Avro-C does. */
 #include <stdlib.h>
 
 #include "sc_avro.h"
@@ -387,6 +389,10 @@ static void check_sla_eq(const sc_sla_record_t *a, const sc_sla_record_t *b)
 typedef int (*decode_fn)(sc_avro_codec_t *c, const void *frame, size_t len,
                          sc_buf_t *scratch, void *out);
 
+static int dec_post(sc_avro_codec_t *c, const void *f, size_t n, sc_buf_t *s, void *o)
+{
+        return sc_post_decode(c, f, n, s, o, err, sizeof(err));
+}
 static int dec_enriched(sc_avro_codec_t *c, const void *f, size_t n, sc_buf_t *s, void *o)
 {
         return sc_enriched_decode(c, f, n, s, o, err, sizeof(err));
@@ -454,6 +460,34 @@ static void check_bad_frames(sc_avro_codec_t *c, sc_avro_codec_t *other,
 }
 
 /* ---- the round trips ---------------------------------------------------------- */
+
+static void test_post(sc_avro_codec_t *pc, sc_avro_codec_t *other)
+{
+        sc_buf_t buf = SC_BUF_INIT, scratch = SC_BUF_INIT;
+        sc_post_t out;
+        for (int v = 0; v < 64; v++) {
+                sc_post_t p = post_sample(v);
+                CHECK(sc_post_to_avro(&p, sc_avro_codec_value(pc)) == 0);
+                sc_buf_reset(&buf);
+                CHECK(sc_avro_encode(pc, &buf, err, sizeof(err)) == 0);
+                CHECK_INT(sc_post_decode(pc, buf.data, buf.len, &scratch, &out, err,
+                                         sizeof(err)),
+                          0);
+                check_post_eq(&out, &p);
+        }
+        sc_post_t p = post_sample(0);
+        p.author_id = "";
+        sc_buf_reset(&buf);
+        CHECK(sc_post_encode(&p, pc, &buf) == 0);
+        CHECK_INT(sc_post_decode(pc, buf.data, buf.len, &scratch, &out, err, sizeof(err)),
+                  SC_REC_MISSING);
+        p = post_sample(63);
+        sc_buf_reset(&buf);
+        CHECK(sc_post_encode(&p, pc, &buf) == 0);
+        check_bad_frames(pc, other, &buf, dec_post, &out);
+        sc_buf_free(&buf);
+        sc_buf_free(&scratch);
+}
 
 static void test_enriched(sc_avro_codec_t *ec, sc_avro_codec_t *other)
 {
@@ -611,6 +645,7 @@ int main(void)
         sc_avro_codec_t *rc = sc_avro_codec(a, "Routed", NULL, err, sizeof(err));
         sc_avro_codec_t *sc = sc_avro_codec(a, "SlaEvent", NULL, err, sizeof(err));
         CHECK(pc && ec && rc && sc);
+        test_post(pc, sc);
         test_enriched(ec, pc);
         test_routed(rc, ec, ec);
         test_sla(sc, rc);
