@@ -17,6 +17,10 @@
 
 #include "sc_buf.h"
 
+/* Confluent wire frame: magic byte 0 and the 4-byte big-endian schema id
+ * before every Avro body. */
+#define SC_AVRO_FRAME_HEADER 5
+
 typedef struct sc_avro_s sc_avro_t;
 typedef struct sc_avro_codec_s sc_avro_codec_t;
 
@@ -65,11 +69,72 @@ int sc_avro_w_long(sc_buf_t *out, int64_t v); /* int and long share the encoding
 int sc_avro_w_bool(sc_buf_t *out, int v);
 int sc_avro_w_double(sc_buf_t *out, double v);
 int sc_avro_w_str(sc_buf_t *out, const char *s, size_t n);
+/* A NUL-terminated string; NULL writes "". */
+int sc_avro_w_cstr(sc_buf_t *out, const char *s);
 /* A ["null", "string"] union: NULL writes the null branch. */
 int sc_avro_w_opt_str(sc_buf_t *out, const char *s);
 /* Array blocks: one block of n items (n > 0), then the end marker. */
 int sc_avro_w_array_begin(sc_buf_t *out, size_t n);
 int sc_avro_w_array_end(sc_buf_t *out);
+
+/* A ["null", "long"] union as every record's struct holds it: present or
+ * not, so that 0 and -1 stay ordinary values (a first response in 0 s, a
+ * due time of the epoch). */
+typedef struct sc_opt_long_s {
+        int present;
+        int64_t v;
+} sc_opt_long_t;
+#define SC_OPT_LONG(x) ((sc_opt_long_t){1, (x)})
+#define SC_OPT_NONE    ((sc_opt_long_t){0, 0})
+int sc_avro_w_opt_long(sc_buf_t *out, sc_opt_long_t v);
+
+/* Direct binary reading, the counterpart of the writers: the record modules
+ * (sc_post, sc_enriched, sc_routed, sc_sla_event) read a body field by field
+ * without an Avro value. Strings are copied NUL-terminated into scratch,
+ * which sc_avro_rd_init() grows once to the body's length + 1: a string takes
+ * at least one more byte in the body (its length) than its copy, so the copies
+ * always fit, their pointers never move, and a warm scratch never
+ * reallocates. Pointers stay valid until scratch is reset or freed.
+ *
+ * Errors are sticky: any read past the end or a malformed value sets bad and
+ * later reads return 0 / "" / none; check bad (and that p reached end) once
+ * at the end. */
+typedef struct sc_avro_rd_s {
+        const unsigned char *p, *end;
+        sc_buf_t *scratch;
+        int bad;
+} sc_avro_rd_t;
+
+/* body: the Avro body (after the frame header). Resets scratch. Returns 0 or
+ * -1 (no memory). */
+int sc_avro_rd_init(sc_avro_rd_t *r, const void *body, size_t len, sc_buf_t *scratch);
+/* Frame check then init on the body: -1 with a reason in errstr when buf is not
+ * a frame, or (codec not NULL) carries a schema id the codec does not accept. */
+int sc_avro_rd_frame(sc_avro_rd_t *r, sc_avro_codec_t *codec, const void *buf, size_t len,
+                     sc_buf_t *scratch, char *errstr, size_t errstr_size);
+int64_t sc_avro_r_long(sc_avro_rd_t *r);
+/* An Avro int: a long in the int32 range. */
+int32_t sc_avro_r_int(sc_avro_rd_t *r);
+int sc_avro_r_bool(sc_avro_rd_t *r);
+double sc_avro_r_double(sc_avro_rd_t *r);
+/* *len (may be NULL) gets the length without the NUL. */
+const char *sc_avro_r_str(sc_avro_rd_t *r, size_t *len);
+/* ["null", "string"]: NULL for null. */
+const char *sc_avro_r_opt_str(sc_avro_rd_t *r);
+sc_opt_long_t sc_avro_r_opt_long(sc_avro_rd_t *r);
+/* Array blocks: the item count of the next block, 0 at the end (or bad). */
+int64_t sc_avro_r_block(sc_avro_rd_t *r);
+/* 0 when every read went well and the whole body was read, else -1 with
+ * "Avro body does not match <record>" in errstr. */
+int sc_avro_rd_end(const sc_avro_rd_t *r, const char *record, char *errstr,
+                   size_t errstr_size);
+/* A record module's framed read: sc_avro_rd_frame, read(r, out), sc_avro_rd_end.
+ * Returns 0, -1 (not a frame of codec's record, or a malformed body) or -2
+ * (read said a required field is missing: errstr gets missing). */
+int sc_avro_rd_record(sc_avro_codec_t *codec, const void *buf, size_t len,
+                      sc_buf_t *scratch, int (*read)(sc_avro_rd_t *r, void *out),
+                      void *out, const char *record, const char *missing, char *errstr,
+                      size_t errstr_size);
 
 /* Decodes a framed message into the codec's value (valid until the next
  * decode). Rejects a bad magic byte, a different schema id, or a body that

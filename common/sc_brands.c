@@ -1,5 +1,7 @@
 #include "sc_brands.h"
 
+#include "sc_alloc.h"
+
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -312,10 +314,7 @@ static void add_pattern(sc_brands_t *b, size_t *cap, size_t brand, const char *p
                 free(cp);
                 return;
         }
-        if (b->pattern_cnt == *cap) {
-                *cap = *cap ? *cap * 2 : 16;
-                b->patterns = realloc(b->patterns, *cap * sizeof(*b->patterns));
-        }
+        SC_GROW(b->patterns, *cap, b->pattern_cnt + 1);
         pattern_t *p = &b->patterns[b->pattern_cnt++];
         p->cp = cp;
         p->n = n;
@@ -350,7 +349,7 @@ static void compile_patterns(sc_brands_t *b)
                 b->start[pattern_bucket(b->patterns[i].cp, b->patterns[i].n) + 1]++;
         for (size_t k = 0; k < PATTERN_BUCKETS; k++)
                 b->start[k + 1] += b->start[k];
-        b->order = malloc((b->pattern_cnt ? b->pattern_cnt : 1) * sizeof(*b->order));
+        b->order = sc_malloc((b->pattern_cnt ? b->pattern_cnt : 1) * sizeof(*b->order));
         uint32_t fill[PATTERN_BUCKETS];
         memcpy(fill, b->start, sizeof(fill));
         /* In deployment order within a bucket. */
@@ -470,13 +469,13 @@ static void scan_reserve(sc_brands_scan_t *s, size_t len, size_t brands)
                 size_t cap = s->cap ? s->cap : 256;
                 while (cap < len + 1)
                         cap *= 2;
-                s->cp = realloc(s->cp, cap * sizeof(*s->cp));
-                s->off = realloc(s->off, (cap + 1) * sizeof(*s->off));
-                s->word = realloc(s->word, cap);
+                s->cp = sc_realloc(s->cp, cap * sizeof(*s->cp));
+                s->off = sc_realloc(s->off, (cap + 1) * sizeof(*s->off));
+                s->word = sc_realloc(s->word, cap);
                 s->cap = cap;
         }
         if (brands > s->best_cap) {
-                s->best = realloc(s->best, brands * sizeof(*s->best));
+                s->best = sc_realloc(s->best, brands * sizeof(*s->best));
                 s->best_cap = brands;
         }
 }

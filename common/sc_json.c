@@ -5,6 +5,8 @@
  * (the arena may move); pointers are fixed up once the parse succeeded. */
 #include "sc_json.h"
 
+#include "sc_alloc.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -64,14 +66,7 @@ static size_t at(const sc_json_t *p)
 
 static int32_t node_add(sc_json_t *p, sc_json_type_t type)
 {
-        if (p->node_cnt == p->node_cap) {
-                size_t cap = p->node_cap ? p->node_cap * 2 : 64;
-                sc_jv_t *n = realloc(p->nodes, cap * sizeof(*n));
-                if (!n)
-                        return fail(p, "out of memory");
-                p->nodes = n;
-                p->node_cap = cap;
-        }
+        SC_GROW(p->nodes, p->node_cap, p->node_cnt + 1);
         if (p->node_cnt >= INT32_MAX)
                 return fail(p, "too many values");
         sc_jv_t *v = &p->nodes[p->node_cnt];
@@ -84,16 +79,7 @@ static int32_t node_add(sc_json_t *p, sc_json_type_t type)
 
 static int str_reserve(sc_json_t *p, size_t more)
 {
-        if (p->str_len + more <= p->str_cap)
-                return 0;
-        size_t cap = p->str_cap ? p->str_cap : 256;
-        while (cap < p->str_len + more)
-                cap *= 2;
-        char *s = realloc(p->strs, cap);
-        if (!s)
-                return fail(p, "out of memory");
-        p->strs = s;
-        p->str_cap = cap;
+        SC_GROW(p->strs, p->str_cap, p->str_len + more);
         return 0;
 }
 

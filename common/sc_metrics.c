@@ -1,4 +1,5 @@
 #include "sc_metrics.h"
+#include "sc_alloc.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -194,20 +195,6 @@ void sc_metrics_set_collector(sc_metrics_t *m, sc_metrics_collect_cb *cb, void *
         pthread_mutex_unlock(&m->lock);
 }
 
-static int grow(void *arrp, size_t *cap, size_t cnt)
-{
-        void ***arr = arrp;
-        if (cnt < *cap)
-                return 0;
-        size_t ncap = *cap ? *cap * 2 : 8;
-        void **p = realloc(*arr, ncap * sizeof(*p));
-        if (!p)
-                return -1;
-        *arr = p;
-        *cap = ncap;
-        return 0;
-}
-
 /* Called with the lock held. */
 static struct family *family_get(sc_metrics_t *m, const char *name, const char *help,
                                  enum metric_type type)
@@ -215,18 +202,11 @@ static struct family *family_get(sc_metrics_t *m, const char *name, const char *
         for (size_t i = 0; i < m->cnt; i++)
                 if (strcmp(m->fams[i]->name, name) == 0)
                         return m->fams[i];
-        if (grow(&m->fams, &m->cap, m->cnt) < 0)
-                return NULL;
-        struct family *f = calloc(1, sizeof(*f));
-        if (!f)
-                return NULL;
-        f->name = strdup(name);
-        f->help = strdup(help ? help : "");
+        SC_GROW(m->fams, m->cap, m->cnt + 1);
+        struct family *f = sc_calloc(1, sizeof(*f));
+        f->name = sc_strdup(name);
+        f->help = sc_strdup(help ? help : "");
         f->type = type;
-        if (!f->name || !f->help) {
-                family_free(f);
-                return NULL;
-        }
         m->fams[m->cnt++] = f;
         return f;
 }
@@ -261,14 +241,11 @@ static struct series *series_get(sc_metrics_t *m, const char *name, const char *
         for (size_t i = 0; i < f->cnt; i++)
                 if (strcmp(f->series[i]->labels, labels) == 0)
                         return f->series[i];
-        if (grow(&f->series, &f->cap, f->cnt) < 0)
-                return NULL;
-        struct series *s = calloc(1, sizeof(*s));
-        if (!s)
-                return NULL;
-        s->labels = strdup(labels);
+        SC_GROW(f->series, f->cap, f->cnt + 1);
+        struct series *s = sc_calloc(1, sizeof(*s));
+        s->labels = sc_strdup(labels);
         s->full = join_labels(m->worker_label, labels);
-        if (!s->labels || !s->full) {
+        if (!s->full) {
                 series_free(s, METRIC_COUNTER);
                 return NULL;
         }

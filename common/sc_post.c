@@ -84,18 +84,14 @@ const char *sc_post_missing(const sc_post_t *p)
         return NULL;
 }
 
-static int w_str(sc_buf_t *out, const char *s)
-{
-        return sc_avro_w_str(out, s ? s : "", s ? strlen(s) : 0);
-}
-
 int sc_post_write(const sc_post_t *p, sc_buf_t *out)
 {
         size_t start = out->len;
         int bad =
-            w_str(out, p->event_id) || w_str(out, p->brand) || w_str(out, p->platform) ||
-            w_str(out, p->post_id) || sc_avro_w_opt_str(out, p->parent_id) ||
-            sc_avro_w_opt_str(out, p->thread_id) || w_str(out, p->author_id) ||
+            sc_avro_w_cstr(out, p->event_id) || sc_avro_w_cstr(out, p->brand) ||
+            sc_avro_w_cstr(out, p->platform) || sc_avro_w_cstr(out, p->post_id) ||
+            sc_avro_w_opt_str(out, p->parent_id) ||
+            sc_avro_w_opt_str(out, p->thread_id) || sc_avro_w_cstr(out, p->author_id) ||
             sc_avro_w_opt_str(out, p->author_handle) ||
             sc_avro_w_long(out, p->author_followers) ||
             sc_avro_w_bool(out, p->author_verified) || sc_avro_w_bool(out, p->is_brand) ||
@@ -124,4 +120,47 @@ int sc_post_encode(const sc_post_t *p, const sc_avro_codec_t *c, sc_buf_t *out)
 int sc_post_created_plausible(const sc_post_t *p, int64_t now_ms)
 {
         return p->created_at >= 0 && p->created_at <= now_ms + 366LL * 86400000;
+}
+
+int sc_post_read_body(sc_avro_rd_t *r, sc_post_t *p)
+{
+        p->event_id = sc_avro_r_str(r, NULL);
+        p->brand = sc_avro_r_str(r, NULL);
+        p->platform = sc_avro_r_str(r, NULL);
+        p->post_id = sc_avro_r_str(r, NULL);
+        p->parent_id = sc_avro_r_opt_str(r);
+        p->thread_id = sc_avro_r_opt_str(r);
+        p->author_id = sc_avro_r_str(r, NULL);
+        p->author_handle = sc_avro_r_opt_str(r);
+        p->author_followers = sc_avro_r_long(r);
+        p->author_verified = sc_avro_r_bool(r);
+        p->is_brand = sc_avro_r_bool(r);
+        p->text = sc_avro_r_str(r, &p->text_len);
+        p->lang_hint = sc_avro_r_opt_str(r);
+        p->url = sc_avro_r_opt_str(r);
+        int64_t branch = sc_avro_r_long(r);
+        p->rating = branch == 1 ? (int)sc_avro_r_int(r) : 0;
+        if (branch != 0 && branch != 1)
+                r->bad = 1;
+        p->created_at = sc_avro_r_long(r);
+        p->received_at = sc_avro_r_long(r);
+        if (p->parent_id && !*p->parent_id)
+                p->parent_id = NULL;
+        if (p->thread_id && !*p->thread_id)
+                p->thread_id = NULL;
+        return sc_post_missing(p) ? -1 : 0;
+}
+
+static int read_body(sc_avro_rd_t *r, void *out)
+{
+        return sc_post_read_body(r, out);
+}
+
+int sc_post_decode(sc_avro_codec_t *c, const void *frame, size_t len, sc_buf_t *scratch,
+                   sc_post_t *p, char *errstr, size_t errstr_size)
+{
+        return sc_avro_rd_record(c, frame, len, scratch, read_body, p, "Post",
+                                 "Post without event_id, brand, platform, post_id or "
+                                 "author.id",
+                                 errstr, errstr_size);
 }

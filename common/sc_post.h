@@ -55,4 +55,18 @@ int sc_post_encode(const sc_post_t *p, const struct sc_avro_codec_s *c,
 /* The Post's Avro binary body alone, for records that embed a Post. */
 int sc_post_write(const sc_post_t *p, struct sc_buf_s *out);
 
+struct sc_avro_rd_s;
+/* Reads a Post body (sc_avro.h's direct reader; strings point into its
+ * scratch) as sc_post_from_avro() reads the value: an empty parent or thread
+ * id is none. Returns 0, or -1 when a required field is absent or empty
+ * (sc_post_missing); a malformed body is left in r->bad. */
+int sc_post_read_body(struct sc_avro_rd_s *r, sc_post_t *p);
+/* A framed Post read directly (as sc_enriched_decode, sc_enriched.h):
+ * strings into scratch; 0, -1 (not a Post frame of codec, which may be NULL
+ * to skip the id check, or a malformed body) or -2 (a required id missing),
+ * with a reason in errstr. */
+int sc_post_decode(struct sc_avro_codec_s *c, const void *frame, size_t len,
+                   struct sc_buf_s *scratch, sc_post_t *p, char *errstr,
+                   size_t errstr_size);
+
 #endif

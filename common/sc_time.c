@@ -1,5 +1,7 @@
 #include "sc_time.h"
 
+#include "sc_tz.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,30 +35,6 @@ int64_t sc_mono_ms(void)
         return sc_mono_ns() / 1000000;
 }
 
-/* Howard Hinnant's days_from_civil: proleptic Gregorian, no time zone state. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-        y -= m <= 2;
-        const int64_t era = (y >= 0 ? y : y - 399) / 400;
-        const unsigned yoe = (unsigned)(y - era * 400);
-        const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-        const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
-{
-        z += 719468;
-        const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-        const unsigned doe = (unsigned)(z - era * 146097);
-        const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-        const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        const unsigned mp = (5 * doy + 2) / 153;
-        *d = doy - (153 * mp + 2) / 5 + 1;
-        *m = mp < 10 ? mp + 3 : mp - 9;
-        *y = (int)((int64_t)yoe + era * 400 + (*m <= 2));
-}
-
 static int digits(const char *s, size_t len, size_t *pos, int n, int *out)
 {
         int v = 0;
@@ -77,17 +55,9 @@ static int expect(const char *s, size_t len, size_t *pos, char c)
         return 0;
 }
 
-static int days_in_month(int y, int m)
-{
-        static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-        if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-                return 29;
-        return dim[m - 1];
-}
-
 static int64_t compose(int y, int mo, int d, int h, int mi, int s, int ms, int off_min)
 {
-        return ((days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 +
+        return ((sc_tz_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 +
                  mi * 60 + s) -
                 (int64_t)off_min * 60) *
                    1000 +
@@ -102,7 +72,7 @@ static int parse_iso(const char *s, size_t len, int64_t *out)
             digits(s, len, &p, 2, &mo) || expect(s, len, &p, '-') ||
             digits(s, len, &p, 2, &d))
                 return -1;
-        if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+        if (mo < 1 || mo > 12 || d < 1 || d > (int)sc_tz_month_days(y, (unsigned)mo))
                 return -1;
         if (p < len && (s[p] == 'T' || s[p] == 't' || s[p] == ' ')) {
                 p++;
@@ -177,7 +147,8 @@ static int parse_x(const char *s, size_t len, int64_t *out)
         p = 26;
         if (digits(s, len, &p, 4, &y))
                 return -1;
-        if (d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60)
+        if (d < 1 || d > (int)sc_tz_month_days(y, (unsigned)mo) || h > 23 || mi > 59 ||
+            sec > 60)
                 return -1;
         *out = compose(y, mo, d, h, mi, sec, 0, (s[20] == '-' ? -1 : 1) * (oh * 60 + om));
         return 0;
@@ -197,10 +168,10 @@ void sc_time_format(int64_t ms, char out[32])
         int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
         int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
         int64_t rem = secs - days * 86400;
-        int y;
+        int64_t y;
         unsigned m, d;
-        civil_from_days(days, &y, &m, &d);
-        snprintf(out, 32, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d,
+        sc_tz_civil_from_days(days, &y, &m, &d);
+        snprintf(out, 32, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", (int)y, m, d,
                  (int)(rem / 3600), (int)(rem % 3600 / 60), (int)(rem % 60),
                  (int)(ms - secs * 1000));
 }
@@ -209,10 +180,10 @@ void sc_time_format_day(int64_t ms, char out[16])
 {
         int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
         int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-        int y;
+        int64_t y;
         unsigned m, d;
-        civil_from_days(days, &y, &m, &d);
-        snprintf(out, 16, "%04d-%02u-%02u", y, m, d);
+        sc_tz_civil_from_days(days, &y, &m, &d);
+        snprintf(out, 16, "%04d-%02u-%02u", (int)y, m, d);
 }
 
 int sc_duration_parse(const char *s, int64_t *ms)

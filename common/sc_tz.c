@@ -1,5 +1,7 @@
 #include "sc_tz.h"
 
+#include "sc_alloc.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,7 +69,7 @@ static int is_leap(int64_t y)
         return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static unsigned month_days(int64_t y, unsigned m)
+unsigned sc_tz_month_days(int64_t y, unsigned m)
 {
         static const unsigned md[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
         return m == 2 && is_leap(y) ? 29 : md[m - 1];
@@ -86,7 +88,7 @@ static int64_t rule_local(const rule_t *r, int64_t y)
                 int64_t first = sc_tz_days_from_civil(y, (unsigned)r->m, 1);
                 int wd1 = (int)((first % 7 + 11) % 7); /* 1970-01-01 was a Thursday (4) */
                 day = first + (r->d - wd1 + 7) % 7 + (int64_t)(r->w - 1) * 7;
-                unsigned len = month_days(y, (unsigned)r->m);
+                unsigned len = sc_tz_month_days(y, (unsigned)r->m);
                 while (day >= first + len)
                         day -= 7;
         }
@@ -371,14 +373,8 @@ static int expand_footer(sc_tz_t *tz)
         if (y0 >= EXPAND_UNTIL_YEAR)
                 return 0;
         size_t extra = (size_t)(EXPAND_UNTIL_YEAR - y0 + 1) * 2;
-        int64_t *at = realloc(tz->at, (tz->n + extra) * sizeof(*at));
-        if (!at)
-                return -1;
-        tz->at = at;
-        int32_t *off = realloc(tz->off, (tz->n + extra) * sizeof(*off));
-        if (!off)
-                return -1;
-        tz->off = off;
+        tz->at = sc_realloc(tz->at, (tz->n + extra) * sizeof(*tz->at));
+        tz->off = sc_realloc(tz->off, (tz->n + extra) * sizeof(*tz->off));
         if (!tz->n)
                 tz->off0 = tz->std_off;
         for (int64_t y = y0; y <= EXPAND_UNTIL_YEAR; y++) {

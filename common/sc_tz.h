@@ -29,8 +29,11 @@ int64_t sc_tz_local_to_utc(const sc_tz_t *tz, int64_t local_ms);
 int64_t sc_tz_local_day(const sc_tz_t *tz,
                         int64_t utc_ms); /* local date as days since 1970-01-01 */
 
-/* Additions: proleptic Gregorian date <-> days since 1970-01-01. */
+/* Proleptic Gregorian date <-> days since 1970-01-01, for every date
+ * computation of the project (sc_time's formatting and parsing too). */
 int64_t sc_tz_days_from_civil(int64_t y, unsigned m, unsigned d);
 void sc_tz_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+/* Days in month m (1..12) of year y. */
+unsigned sc_tz_month_days(int64_t y, unsigned m);
 
 #endif

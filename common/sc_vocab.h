@@ -49,6 +49,11 @@ typedef enum {
         SC_PRIO_CNT
 } sc_prio_t;
 
+/* Topics (the brands' keyword groups) one post carries at most in Enriched,
+ * and distinct topics route's rules may name: a rule's topic set is a 64-bit
+ * mask. */
+#define SC_MAX_TOPICS 64
+
 /* Index -> name ("x", "pl", "positive", "purchase_intent", "urgent" ...);
  * NULL when out of range. */
 const char *sc_platform_name(int platform);

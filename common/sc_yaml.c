@@ -1,5 +1,7 @@
 #include "sc_yaml.h"
 
+#include "sc_alloc.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -350,18 +352,8 @@ sc_yaml_t *sc_yaml_load_file(const char *path, char *errstr, size_t errstr_size)
         char *buf = NULL;
         size_t len = 0, cap = 0;
         for (;;) {
-                if (len == cap) {
-                        size_t ncap = cap ? cap * 2 : 16384;
-                        char *p = ncap > cap ? realloc(buf, ncap) : NULL;
-                        if (!p) {
-                                free(buf);
-                                fclose(f);
-                                seterr(errstr, errstr_size, "%s: out of memory", path);
-                                return NULL;
-                        }
-                        buf = p;
-                        cap = ncap;
-                }
+                if (len == cap)
+                        SC_GROW(buf, cap, cap ? cap * 2 : 16384);
                 size_t got = fread(buf + len, 1, cap - len, f);
                 len += got;
                 if (got == 0)

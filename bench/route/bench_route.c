@@ -149,14 +149,14 @@ int main(int argc, char **argv)
                 p->topics = i % 2 ? billing : outage;
                 p->topic_cnt = 1;
         }
-        posts[0].intent[SC_RINTENT_COMPLAINT] = 0.9;
-        posts[1].intent[SC_RINTENT_CHURN] = 0.9;
-        posts[2].intent[SC_RINTENT_PRAISE] = 0.8;
-        posts[3].intent[SC_RINTENT_QUESTION] = 0.9;
-        posts[5].intent[SC_RINTENT_PURCHASE] = 0.9;
-        posts[6].intent[SC_RINTENT_COMPLAINT] = 0.7;
-        posts[9].intent[SC_RINTENT_SPAM] = 0.98;
-        posts[10].intent[SC_RINTENT_QUESTION] = 0.6;
+        posts[0].intent[SC_INTENT_COMPLAINT] = 0.9;
+        posts[1].intent[SC_INTENT_CHURN] = 0.9;
+        posts[2].intent[SC_INTENT_PRAISE] = 0.8;
+        posts[3].intent[SC_INTENT_QUESTION] = 0.9;
+        posts[5].intent[SC_INTENT_PURCHASE] = 0.9;
+        posts[6].intent[SC_INTENT_COMPLAINT] = 0.7;
+        posts[9].intent[SC_INTENT_SPAM] = 0.98;
+        posts[10].intent[SC_INTENT_QUESTION] = 0.6;
 
         sc_route_scratch_t scratch = {SC_BUF_INIT, 10000};
         sc_route_decision_t d;

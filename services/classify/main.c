@@ -7,14 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_alloc.h"
 #include "sc_avro.h"
 #include "sc_classify.h"
+#include "sc_enriched.h"
 #include "sc_log.h"
 #include "sc_post.h"
 #include "sc_time.h"
 #include "sc_worker.h"
-
-#define MAX_TOPICS 16
 
 static const sc_conf_def_t classify_defs[] = {
     {"classify.output_topic", SC_CONF_STR, "social.posts.enriched", 1, 0,
@@ -36,12 +36,11 @@ typedef struct classify_s {
         sc_topics_t *topics;
         sc_classify_t *cl;
         sc_buf_t payload;
+        sc_enriched_t enriched; /* the record being written, reused */
         sc_counter_t *posts_total, *intent_total[SC_INTENT_CNT];
-        sc_counter_t *lang_total[3];
-        sc_counter_t *sentiment_total[3]; /* SENTIMENTS order */
+        sc_counter_t *lang_total[SC_LANG_CNT];
+        sc_counter_t *sentiment_total[SC_LABEL_CNT];
 } classify_t;
-
-static const char *const SENTIMENTS[] = {"positive", "neutral", "negative"};
 
 /* The rules of classify.data_dir plus the model of classify.model (when
  * set): both load or nothing does, so a reload keeps the running pair. */
@@ -62,9 +61,7 @@ static sc_classifier_t *load_classifier(const sc_config_t *c, char *errstr,
 static int classify_init(sc_worker_t *w, void **statep, char *errstr, size_t errstr_size)
 {
         const sc_config_t *c = sc_worker_config(w);
-        classify_t *s = calloc(1, sizeof(*s));
-        if (!s)
-                return -1;
+        classify_t *s = sc_calloc(1, sizeof(*s));
         *statep = s;
         s->output_topic = sc_config_str(c, "classify.output_topic");
         char subject[300];
@@ -89,17 +86,16 @@ static int classify_init(sc_worker_t *w, void **statep, char *errstr, size_t err
         sc_metrics_t *m = sc_worker_metrics(w);
         s->posts_total = sc_metrics_counter(m, "socialcare_classify_posts_total",
                                             "Posts classified", NULL);
-        static const char *const langs[] = {"pl", "en", "und"};
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < SC_LANG_CNT; i++) {
                 char labels[64];
-                snprintf(labels, sizeof(labels), "language=\"%s\"", langs[i]);
+                snprintf(labels, sizeof(labels), "language=\"%s\"", sc_lang_name(i));
                 s->lang_total[i] =
                     sc_metrics_counter(m, "socialcare_classify_language_total",
                                        "Posts by detected language", labels);
         }
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < SC_LABEL_CNT; i++) {
                 char labels[64];
-                snprintf(labels, sizeof(labels), "label=\"%s\"", SENTIMENTS[i]);
+                snprintf(labels, sizeof(labels), "label=\"%s\"", sc_label_name(i));
                 s->sentiment_total[i] =
                     sc_metrics_counter(m, "socialcare_classify_sentiment_total",
                                        "Posts by sentiment label", labels);
@@ -113,37 +109,30 @@ static int classify_init(sc_worker_t *w, void **statep, char *errstr, size_t err
         return 0;
 }
 
-/* Enriched in schema order, written directly (see sc_avro_w_*). */
+/* The Enriched record of p and its classification. */
 static int encode(classify_t *s, const sc_post_t *p, const sc_classification_t *r,
                   const char **topics, size_t topic_cnt, int64_t now)
 {
-        sc_buf_t *o = &s->payload;
-        const char *pname;
-        double pscore =
-            sc_classify_priority(r, p->author_followers, p->author_verified, &pname);
-        int n = 0;
+        sc_enriched_t *e = &s->enriched;
+        e->post = *p;
+        e->classifier_version = sc_classifier_version(s->classifier);
+        e->language = r->lang;
+        e->label = r->label;
+        e->score = r->score;
+        e->intent_mask = r->intent_mask;
         for (int k = 0; k < SC_INTENT_CNT; k++)
-                n += (r->intent_mask >> k) & 1;
-        const char *version = sc_classifier_version(s->classifier);
-        int bad = sc_avro_frame_begin(s->out, o) || sc_post_write(p, o) ||
-                  sc_avro_w_str(o, version, strlen(version)) ||
-                  sc_avro_w_str(o, r->lang, strlen(r->lang)) ||
-                  sc_avro_w_str(o, r->label, strlen(r->label)) ||
-                  sc_avro_w_double(o, r->score) || sc_avro_w_array_begin(o, (size_t)n);
-        for (int k = 0; k < SC_INTENT_CNT && !bad; k++)
-                if ((r->intent_mask >> k) & 1) {
-                        const char *name = sc_intent_name(k);
-                        bad = sc_avro_w_str(o, name, strlen(name)) ||
-                              sc_avro_w_double(o, r->intent[k]);
-                }
-        bad = bad || sc_avro_w_array_end(o) || sc_avro_w_array_begin(o, topic_cnt);
-        for (size_t i = 0; i < topic_cnt && !bad; i++)
-                bad = sc_avro_w_str(o, topics[i], strlen(topics[i]));
-        bad = bad || sc_avro_w_array_end(o) || sc_avro_w_long(o, p->author_followers) ||
-              sc_avro_w_str(o, pname, strlen(pname)) || sc_avro_w_double(o, pscore) ||
-              sc_avro_w_bool(o, sc_classify_needs_reply(r, p->is_brand)) ||
-              sc_avro_w_long(o, now);
-        return bad ? -1 : 0;
+                e->intent[k] = r->intent[k];
+        e->topic_cnt = topic_cnt;
+        for (size_t i = 0; i < topic_cnt; i++) {
+                e->topics[i] = topics[i];
+                e->topic_lens[i] = strlen(topics[i]);
+        }
+        e->reach = p->author_followers;
+        e->priority_score = sc_classify_priority(r, p->author_followers,
+                                                 p->author_verified, &e->priority);
+        e->needs_reply = sc_classify_needs_reply(r, p->is_brand);
+        e->classified_at = now;
+        return sc_enriched_encode(e, s->out, &s->payload);
 }
 
 static int classify_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
@@ -176,9 +165,9 @@ static int classify_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t 
                                 return SC_FATAL;
                         continue;
                 }
-                const char *topics[MAX_TOPICS];
+                const char *topics[SC_MAX_TOPICS];
                 size_t topic_cnt =
-                    sc_classify_topics(s->cl, s->topics, p.brand, topics, MAX_TOPICS);
+                    sc_classify_topics(s->cl, s->topics, p.brand, topics, SC_MAX_TOPICS);
                 sc_buf_reset(&s->payload);
                 if (encode(s, &p, &r, topics, topic_cnt, now)) {
                         if (sc_worker_dead_letter(w, &msgs[i], "encode_error",
@@ -195,16 +184,14 @@ static int classify_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t 
                         continue;
                 }
                 sc_counter_add(s->posts_total, 1);
-                sc_counter_add(s->lang_total[r.lang[0] == 'p'   ? 0
-                                             : r.lang[0] == 'e' ? 1
-                                                                : 2],
-                               1);
+                int lang = sc_lang_parse(r.lang, strlen(r.lang));
+                sc_counter_add(s->lang_total[lang < 0 ? SC_LANG_UND : lang], 1);
                 for (int k = 0; k < SC_INTENT_CNT; k++)
                         if ((r.intent_mask >> k) & 1)
                                 sc_counter_add(s->intent_total[k], 1);
-                for (int k = 0; k < 3; k++)
-                        if (!strcmp(r.label, SENTIMENTS[k]))
-                                sc_counter_add(s->sentiment_total[k], 1);
+                int label = sc_label_parse(r.label, strlen(r.label));
+                if (label >= 0)
+                        sc_counter_add(s->sentiment_total[label], 1);
         }
         return SC_OK;
 }

@@ -46,22 +46,6 @@ enum {
 #define MAX_INTENT_ROWS     2048
 #define MAX_MATCHED         64
 
-static const char *const intent_names[SC_INTENT_CNT] = {
-    "complaint", "question", "praise", "purchase_intent", "churn_risk", "crisis", "spam"};
-
-const char *sc_intent_name(int i)
-{
-        return i >= 0 && i < SC_INTENT_CNT ? intent_names[i] : NULL;
-}
-
-int sc_intent_from_name(const char *name)
-{
-        for (int i = 0; i < SC_INTENT_CNT; i++)
-                if (!strcmp(intent_names[i], name))
-                        return i;
-        return -1;
-}
-
 struct sc_classifier_s {
         sc_lexicon_t *sentiment[LANG_CNT];
         sc_lexicon_t *modifiers[LANG_CNT];
@@ -578,7 +562,7 @@ static void intents_at(const sc_classifier_t *c, int lang, const sc_token_t *t,
                 for (int n = 0; n < SC_INTENT_CNT; n++)
                         if (w[n] > 0) {
                                 miss[n] *= 1.0 - w[n];
-                                explain_add(ex, "%s: '%s' %.2f", intent_names[n], m.term,
+                                explain_add(ex, "%s: '%s' %.2f", sc_intent_name(n), m.term,
                                             w[n]);
                         }
         }
@@ -964,7 +948,7 @@ static void apply_model(sc_classify_t *cl, const sc_classifier_t *c, int lang,
                 if (out->intent[k] >= INTENT_THRESHOLD) {
                         out->intent_mask |= 1u << k;
                         if (ex && sc_model_present(m, ml, o))
-                                explain_top(ex, m, ml, o, intent_names[k], f, 1);
+                                explain_top(ex, m, ml, o, sc_intent_name(k), f, 1);
                 }
         }
 }

@@ -14,9 +14,11 @@
 #include <stddef.h>
 
 #include <stdint.h>
+#include <string.h>
 
 #include "sc_brands.h"
 #include "sc_buf.h"
+#include "sc_vocab.h"
 
 #define SC_CLASSIFIER_VERSION "sc-rules-1"
 /* Where the data files are unless classify.data_dir says otherwise. */
@@ -24,22 +26,12 @@
 /* The shipped trained model (services/classify/MODEL.md). */
 #define SC_CLASSIFY_DEFAULT_MODEL SC_SOURCE_DIR "/services/classify/models/sc-lin-1.model"
 
-typedef enum {
-        SC_INTENT_COMPLAINT,
-        SC_INTENT_QUESTION,
-        SC_INTENT_PRAISE,
-        SC_INTENT_PURCHASE,
-        SC_INTENT_CHURN,
-        SC_INTENT_CRISIS,
-        SC_INTENT_SPAM,
-        SC_INTENT_CNT
-} sc_intent_t;
-
-/* "complaint", "question", "praise", "purchase_intent", "churn_risk",
- * "crisis", "spam"; -1 / NULL when unknown. */
-const char *sc_intent_name(int intent);
-int sc_intent_from_name(const char *name);
-
+/* Intents are the vocabulary's (sc_vocab.h: sc_intent_t, sc_intent_name).
+ * Name -> SC_INTENT_*, -1 when unknown; name NUL-terminated. */
+static inline int sc_intent_from_name(const char *name)
+{
+        return sc_intent_parse(name, strlen(name));
+}
 typedef struct sc_classifier_s sc_classifier_t;
 
 /* Loads every file of data_dir. NULL with "file:line: reason" on any error:

@@ -27,8 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_alloc.h"
 #include "sc_ingest.h"
 #include "sc_log.h"
+#include "sc_rkey.h"
 #include "sc_time.h"
 #include "sc_worker.h"
 
@@ -308,10 +310,7 @@ static int ingest_init(sc_worker_t *w, void **statep, char *errstr, size_t errst
 
 static void add_failure(ingest_t *s, size_t msg, const char *reason, const char *detail)
 {
-        if (s->failure_cnt == s->failure_cap) {
-                s->failure_cap = s->failure_cap ? s->failure_cap * 2 : 64;
-                s->failures = realloc(s->failures, s->failure_cap * sizeof(*s->failures));
-        }
+        SC_GROW(s->failures, s->failure_cap, s->failure_cnt + 1);
         failure_t *f = &s->failures[s->failure_cnt++];
         f->msg = msg;
         f->reason = reason;
@@ -321,10 +320,7 @@ static void add_failure(ingest_t *s, size_t msg, const char *reason, const char 
 
 static item_t *add_item(ingest_t *s)
 {
-        if (s->item_cnt == s->item_cap) {
-                s->item_cap = s->item_cap ? s->item_cap * 2 : 256;
-                s->items = realloc(s->items, s->item_cap * sizeof(*s->items));
-        }
+        SC_GROW(s->items, s->item_cap, s->item_cnt + 1);
         return &s->items[s->item_cnt++];
 }
 
@@ -379,10 +375,12 @@ static void stash_post(ingest_t *s, rd_kafka_message_t *rkm, size_t idx, size_t 
                                           : p->post_id;
         const char *ids[KEY_CNT] = {p->post_id, p->parent_id ? p->parent_id : p->post_id,
                                     p->thread_id ? p->thread_id : p->post_id};
-        for (size_t k = 0; k < KEY_CNT; k++)
-                it->key_off[k] =
-                    put_string(&s->strings, &it->key_len[k], "sc:conv:{%s:%s}:%s",
-                               p->platform, conv, ids[k]);
+        for (size_t k = 0; k < KEY_CNT; k++) {
+                it->key_off[k] = s->strings.len;
+                sc_rkey_conv(&s->strings, p->platform, conv, ids[k]);
+                it->key_len[k] = s->strings.len - it->key_off[k];
+                sc_buf_putc(&s->strings, '\0');
+        }
         it->origin_off = put_string(&s->strings, &it->origin_len, "%s/%d/%lld/%zu",
                                     rd_kafka_topic_name(rkm->rkt), (int)rkm->partition,
                                     (long long)rkm->offset, j);

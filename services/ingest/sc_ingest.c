@@ -7,6 +7,8 @@
 
 #include "sc_json.h"
 #include "sc_time.h"
+#include "sc_utf8.h"
+#include "sc_vocab.h"
 
 /* Room per post for the strings the normalizer makes: event id, ids given
  * as numbers, a built URL, a cut handle, all within their limits. */
@@ -28,9 +30,6 @@ struct sc_ingest_s {
         const char *where;
         int post_bad;
 };
-
-static const char *const platforms[] = {"x",     "facebook", "instagram",
-                                        "forum", "comment",  "review"};
 
 sc_ingest_t *sc_ingest_new(const sc_brands_t *brands, const sc_ingest_opts_t *opts)
 {
@@ -243,9 +242,7 @@ static const char *handle(sc_ingest_t *ing, const char *h)
         size_t n = strlen(h);
         if (n <= ing->opts.max_handle_bytes)
                 return h;
-        n = ing->opts.max_handle_bytes;
-        while (n > 0 && ((unsigned char)h[n] & 0xC0) == 0x80)
-                n--;
+        n = sc_utf8_truncate(h, n, ing->opts.max_handle_bytes);
         normalized(ing, "author.handle", "truncated");
         return arena_printf(ing, "%.*s", (int)n, h);
 }
@@ -315,10 +312,7 @@ static int rating(sc_ingest_t *ing, const sc_jv_t *v)
 
 static int known_platform(const char *p)
 {
-        for (size_t i = 0; i < sizeof(platforms) / sizeof(platforms[0]); i++)
-                if (!strcmp(p, platforms[i]))
-                        return 1;
-        return 0;
+        return sc_platform_parse(p, strlen(p)) >= 0;
 }
 
 /* created_at: RFC 3339 text, X's v1 text, or epoch seconds/milliseconds. */

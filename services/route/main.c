@@ -8,16 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_alloc.h"
 #include "sc_avro.h"
 #include "sc_calendar.h"
 #include "sc_log.h"
 #include "sc_post.h"
+#include "sc_routed.h"
 #include "sc_rules.h"
 #include "sc_teams.h"
 #include "sc_time.h"
 #include "sc_worker.h"
-
-#define MAX_TOPICS 32
 
 static const sc_conf_def_t route_defs[] = {
     {"route.default_team", SC_CONF_STR, "care", 1, 0,
@@ -44,6 +44,9 @@ typedef struct route_s {
         ruleset_t *rs;
         sc_route_scratch_t scratch;
         sc_buf_t payload;
+        sc_buf_t scratch_in; /* the Enriched record's strings */
+        sc_enriched_t enriched;
+        sc_routed_t routed;
         sc_counter_t *own_post;
 } route_t;
 
@@ -64,11 +67,7 @@ static ruleset_t *ruleset_new(const sc_config_t *c, const sc_brands_t *brands,
 {
         const char *file = sc_config_file(c) ? sc_config_file(c) : "config";
         const sc_yaml_node_t *root = sc_config_tree(c);
-        ruleset_t *rs = calloc(1, sizeof(*rs));
-        if (!rs) {
-                snprintf(errstr, errstr_size, "out of memory");
-                return NULL;
-        }
+        ruleset_t *rs = sc_calloc(1, sizeof(*rs));
         char err[400];
         rs->cals = sc_calendars_new(root, err, sizeof(err));
         if (!rs->cals) {
@@ -90,13 +89,11 @@ fail:
 }
 
 /* Every series with known labels exists from the start (exported as 0). */
-static int ruleset_metrics(ruleset_t *rs, sc_metrics_t *m)
+static void ruleset_metrics(ruleset_t *rs, sc_metrics_t *m)
 {
         size_t tn = sc_teams_count(rs->teams), rn = sc_rules_count(rs->rules);
-        rs->team_posts = calloc(tn * 2, sizeof(*rs->team_posts));
-        rs->rule_matches = calloc(rn + 1, sizeof(*rs->rule_matches));
-        if (!rs->team_posts || !rs->rule_matches)
-                return -1;
+        rs->team_posts = sc_calloc(tn * 2, sizeof(*rs->team_posts));
+        rs->rule_matches = sc_calloc(rn + 1, sizeof(*rs->rule_matches));
         char labels[200];
         for (size_t t = 0; t < tn; t++)
                 for (int d = 0; d < 2; d++) {
@@ -114,15 +111,12 @@ static int ruleset_metrics(ruleset_t *rs, sc_metrics_t *m)
                     m, "socialcare_route_rule_matches_total",
                     "Posts decided by each rule ('default': no rule matched)", labels);
         }
-        return 0;
 }
 
 static int route_init(sc_worker_t *w, void **statep, char *errstr, size_t errstr_size)
 {
         const sc_config_t *c = sc_worker_config(w);
-        route_t *s = calloc(1, sizeof(*s));
-        if (!s)
-                return -1;
+        route_t *s = sc_calloc(1, sizeof(*s));
         *statep = s;
         s->routed_topic = sc_config_str(c, "route.routed_topic");
         s->scratch.max_text = (size_t)sc_config_int(c, "route.max_text_bytes");
@@ -138,10 +132,7 @@ static int route_init(sc_worker_t *w, void **statep, char *errstr, size_t errstr
         if (!s->rs)
                 return -1;
         sc_metrics_t *m = sc_worker_metrics(w);
-        if (ruleset_metrics(s->rs, m)) {
-                snprintf(errstr, errstr_size, "out of memory");
-                return -1;
-        }
+        ruleset_metrics(s->rs, m);
         s->own_post =
             sc_metrics_counter(m, "socialcare_route_ignored_total",
                                "Posts not routed, by reason", "reason=\"own_post\"");
@@ -151,13 +142,10 @@ static int route_init(sc_worker_t *w, void **statep, char *errstr, size_t errstr
         return 0;
 }
 
-/* The fields the rules look at, read from the decoded Enriched value. */
-static int read_enriched(avro_value_t *v, sc_post_t *p, sc_route_post_t *rp,
-                         const char **topics, size_t *topic_lens)
+/* The fields the rules look at, from the Enriched record. */
+static void route_post(const sc_enriched_t *e, sc_route_post_t *rp)
 {
-        avro_value_t post, f, item, x;
-        if (sc_avro_get(v, "post", &post) || sc_post_from_avro(&post, p))
-                return -1;
+        const sc_post_t *p = &e->post;
         memset(rp, 0, sizeof(*rp));
         rp->brand = p->brand;
         rp->platform = sc_platform_parse(p->platform, strlen(p->platform));
@@ -166,81 +154,47 @@ static int read_enriched(avro_value_t *v, sc_post_t *p, sc_route_post_t *rp,
         rp->is_reply = p->parent_id != NULL;
         rp->text = p->text;
         rp->text_len = p->text_len;
-        size_t n;
-        const char *s = sc_avro_str(v, "language", &n);
-        rp->lang = s ? sc_lang_parse(s, n) : -1;
-        if (sc_avro_get(v, "sentiment", &f))
-                return -1;
-        s = sc_avro_str(&f, "label", &n);
-        rp->label = s ? sc_label_parse(s, n) : -1;
-        rp->score = sc_avro_double(&f, "score", 0);
-        if (sc_avro_get(v, "intents", &f) || avro_value_get_size(&f, &n))
-                return -1;
-        for (size_t i = 0; i < n; i++) {
-                if (avro_value_get_by_index(&f, i, &item, NULL))
-                        return -1;
-                size_t len;
-                s = sc_avro_str(&item, "name", &len);
-                int k = s ? sc_rintent_parse(s, len) : -1;
-                if (k >= 0)
-                        rp->intent[k] = sc_avro_double(&item, "confidence", 0);
-        }
-        if (sc_avro_get(v, "topics", &f) || avro_value_get_size(&f, &n))
-                return -1;
-        rp->topics = topics;
-        rp->topic_lens = topic_lens;
-        for (size_t i = 0; i < n && rp->topic_cnt < MAX_TOPICS; i++) {
-                const char *t;
-                size_t len;
-                if (avro_value_get_by_index(&f, i, &x, NULL) ||
-                    avro_value_get_string(&x, &t, &len))
-                        return -1;
-                topics[rp->topic_cnt] = t;
-                topic_lens[rp->topic_cnt++] = len ? len - 1 : 0; /* avro counts the NUL */
-        }
-        rp->reach = sc_avro_long(v, "reach", 0);
-        s = sc_avro_str(v, "priority", &n);
-        rp->priority = s ? sc_priority_parse(s, n) : -1;
+        rp->lang = sc_lang_parse(e->language, strlen(e->language));
+        rp->label = sc_label_parse(e->label, strlen(e->label));
+        rp->score = e->score;
+        for (int k = 0; k < SC_INTENT_CNT; k++)
+                rp->intent[k] = (e->intent_mask >> k) & 1 ? e->intent[k] : 0;
+        rp->topics = e->topics;
+        rp->topic_lens = e->topic_lens;
+        rp->topic_cnt = e->topic_cnt;
+        rp->reach = e->reach;
+        rp->priority = sc_prio_parse(e->priority, strlen(e->priority));
         if (rp->priority < 0)
                 rp->priority = SC_PRIO_NORMAL;
-        rp->needs_reply = sc_avro_bool(v, "needs_reply", 0);
-        return 0;
+        rp->needs_reply = e->needs_reply;
 }
 
-static int w_opt_long(sc_buf_t *o, int64_t v, int present)
-{
-        if (!present)
-                return sc_avro_w_long(o, 0);
-        return sc_avro_w_long(o, 1) || sc_avro_w_long(o, v);
-}
-
-/* Routed in schema order: the Enriched body verbatim (the input minus its
- * 5-byte frame is the exact encoding of the embedded record), then the
- * decision. */
+/* Routed: the Enriched body verbatim, then the decision. */
 static int encode(route_t *s, const rd_kafka_message_t *rkm, const sc_team_t *team,
                   const sc_route_decision_t *d, int64_t due, int64_t now)
 {
         sc_buf_t *o = &s->payload;
-        const char *prio = sc_priority_name(d->priority);
-        const char *decision = d->drop ? "drop_spam" : "queue";
         int sla = due >= 0;
-        int bad = sc_avro_frame_begin(s->out, o) ||
-                  sc_buf_append(o, (const char *)rkm->payload + 5, rkm->len - 5) ||
-                  sc_avro_w_str(o, team->id, strlen(team->id)) ||
-                  sc_avro_w_str(o, prio, strlen(prio));
-        if (!bad && d->tag_cnt) {
-                bad = sc_avro_w_array_begin(o, d->tag_cnt);
-                for (size_t i = 0; i < d->tag_cnt && !bad; i++)
-                        bad = sc_avro_w_str(o, d->tags[i], strlen(d->tags[i]));
-        }
-        bad = bad || sc_avro_w_array_end(o) || sc_avro_w_bool(o, d->needs_reply) ||
-              sc_avro_w_str(o, decision, strlen(decision)) ||
-              sc_avro_w_str(o, d->rule_id, strlen(d->rule_id)) ||
-              sc_avro_w_opt_str(o, sla ? team->sla_policy[d->priority] : NULL) ||
-              w_opt_long(o, sla ? team->sla_ms[d->priority] / 1000 : 0, sla) ||
-              sc_avro_w_opt_str(o, sla ? team->calendar_id : NULL) ||
-              w_opt_long(o, due, sla) || sc_avro_w_long(o, now);
-        return bad ? -1 : 0;
+        sc_routed_t *r = &s->routed;
+        r->team = team->id;
+        r->priority = sc_priority_name(d->priority);
+        r->tags = d->tags;
+        r->tag_cnt = d->tag_cnt;
+        r->needs_reply = d->needs_reply;
+        r->decision = d->drop ? "drop_spam" : "queue";
+        r->rule_id = d->rule_id;
+        r->sla_policy = sla ? team->sla_policy[d->priority] : NULL;
+        r->sla_target_s =
+            sla ? SC_OPT_LONG(team->sla_ms[d->priority] / 1000) : SC_OPT_NONE;
+        r->calendar = sla ? team->calendar_id : NULL;
+        r->due_at = sla ? SC_OPT_LONG(due) : SC_OPT_NONE;
+        r->routed_at = now;
+        return sc_avro_frame_begin(s->out, o) ||
+                       sc_buf_append(o, (const char *)rkm->payload + SC_AVRO_FRAME_HEADER,
+                                     rkm->len - SC_AVRO_FRAME_HEADER) ||
+                       sc_routed_write_decision(r, o)
+                   ? -1
+                   : 0;
 }
 
 static int route_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
@@ -251,23 +205,18 @@ static int route_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
         for (size_t i = 0; i < n; i++) {
                 rd_kafka_message_t *rkm = msgs[i].rkm;
                 char err[256];
-                avro_value_t *v;
-                sc_post_t p;
                 sc_route_post_t rp;
-                const char *topics[MAX_TOPICS];
-                size_t topic_lens[MAX_TOPICS];
-                if (sc_avro_decode(s->in, rkm->payload, rkm->len, &v, err, sizeof(err))) {
-                        if (sc_worker_dead_letter(w, &msgs[i], "bad_avro", err))
+                int rc = sc_enriched_decode(s->in, rkm->payload, rkm->len, &s->scratch_in,
+                                            &s->enriched, err, sizeof(err));
+                if (rc) {
+                        if (sc_worker_dead_letter(
+                                w, &msgs[i],
+                                rc == SC_REC_MISSING ? "missing_field" : "bad_avro", err))
                                 return SC_FATAL;
                         continue;
                 }
-                if (read_enriched(v, &p, &rp, topics, topic_lens)) {
-                        if (sc_worker_dead_letter(w, &msgs[i], "missing_field",
-                                                  "Enriched without a complete post, "
-                                                  "sentiment, intents or topics"))
-                                return SC_FATAL;
-                        continue;
-                }
+                const sc_post_t p = s->enriched.post;
+                route_post(&s->enriched, &rp);
                 /* ingest already bounds created_at; a record written to the
                  * topic by anything else must not reach the calendar math
                  * with an instant no post can have. */
@@ -321,12 +270,9 @@ static int route_reload(sc_worker_t *w, void *state, const sc_config_t *c, char 
 {
         route_t *s = state;
         ruleset_t *rs = ruleset_new(c, sc_worker_brands(w), errstr, errstr_size);
-        if (!rs || ruleset_metrics(rs, sc_worker_metrics(w))) {
-                if (rs)
-                        snprintf(errstr, errstr_size, "out of memory");
-                ruleset_destroy(rs);
+        if (!rs)
                 return -1;
-        }
+        ruleset_metrics(rs, sc_worker_metrics(w));
         ruleset_destroy(s->rs);
         s->rs = rs;
         sc_log(SC_LOG_INFO, "route reloaded: %zu teams, %zu calendars, %s",
@@ -358,6 +304,7 @@ static void route_destroy(void *state)
         ruleset_destroy(s->rs);
         sc_buf_free(&s->scratch.fold);
         sc_buf_free(&s->payload);
+        sc_buf_free(&s->scratch_in);
         free(s);
 }
 

@@ -1,49 +1,12 @@
 #include "sc_rules.h"
 
+#include "sc_alloc.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
-
-/* ---- names ------------------------------------------------------------------- */
-
-static const char *const platform_names[] = {"x",     "facebook", "instagram",
-                                             "forum", "comment",  "review"};
-static const char *const lang_names[] = {"pl", "en", "und"};
-static const char *const label_names[] = {"positive", "neutral", "negative"};
-static const char *const intent_names[] = {
-    "complaint", "question", "praise", "purchase_intent", "churn_risk", "crisis", "spam"};
-
-static int lookup(const char *const *names, int cnt, const char *s, size_t n)
-{
-        for (int i = 0; i < cnt; i++)
-                if (strlen(names[i]) == n && !memcmp(names[i], s, n))
-                        return i;
-        return -1;
-}
-
-int sc_platform_parse(const char *s, size_t n)
-{
-        return lookup(platform_names, SC_PLATFORM_CNT, s, n);
-}
-int sc_lang_parse(const char *s, size_t n)
-{
-        return lookup(lang_names, SC_LANG_CNT, s, n);
-}
-int sc_label_parse(const char *s, size_t n)
-{
-        return lookup(label_names, SC_LABEL_CNT, s, n);
-}
-int sc_rintent_parse(const char *s, size_t n)
-{
-        return lookup(intent_names, SC_RINTENT_CNT, s, n);
-}
-
-static int prio_parse(const char *s, size_t n)
-{
-        return sc_priority_parse(s, n);
-}
 
 /* ---- folding ----------------------------------------------------------------- */
 
@@ -157,8 +120,6 @@ enum {
         C_FOLLOWERS = 1 << 11,
 };
 
-#define MAX_TOPICS 64
-
 typedef struct kw_s {
         char *pat; /* " word " or " stem" (folded) */
         size_t len;
@@ -204,10 +165,10 @@ struct sc_rules_s {
         int32_t *brand_slots;
         size_t brand_mask;
         /* topic names the rules use, interned to bits */
-        char *topics[MAX_TOPICS];
-        size_t topic_lens[MAX_TOPICS];
+        char *topics[SC_MAX_TOPICS];
+        size_t topic_lens[SC_MAX_TOPICS];
         size_t topic_cnt;
-        int32_t topic_slots[MAX_TOPICS * 4];
+        int32_t topic_slots[SC_MAX_TOPICS * 4];
         int default_team;
         char summary[160];
 };
@@ -222,7 +183,7 @@ static uint64_t hash(const char *s, size_t n)
 
 static int topic_find(const sc_rules_t *r, const char *s, size_t n)
 {
-        const size_t mask = MAX_TOPICS * 4 - 1;
+        const size_t mask = SC_MAX_TOPICS * 4 - 1;
         for (size_t i = hash(s, n) & mask;; i = (i + 1) & mask) {
                 int32_t t = r->topic_slots[i];
                 if (t < 0)
@@ -238,12 +199,12 @@ static int topic_intern(sc_rules_t *r, const char *s)
         int t = topic_find(r, s, n);
         if (t >= 0)
                 return t;
-        if (r->topic_cnt == MAX_TOPICS)
+        if (r->topic_cnt == SC_MAX_TOPICS)
                 return -1;
         t = (int)r->topic_cnt++;
-        r->topics[t] = strdup(s);
+        r->topics[t] = sc_strdup(s);
         r->topic_lens[t] = n;
-        const size_t mask = MAX_TOPICS * 4 - 1;
+        const size_t mask = SC_MAX_TOPICS * 4 - 1;
         size_t i = hash(s, n) & mask;
         while (r->topic_slots[i] >= 0)
                 i = (i + 1) & mask;
@@ -278,7 +239,7 @@ typedef struct post_ctx_s {
 static uint8_t intents_at(const sc_route_post_t *p, double min)
 {
         uint8_t m = 0;
-        for (int k = 0; k < SC_RINTENT_CNT; k++)
+        for (int k = 0; k < SC_INTENT_CNT; k++)
                 if (p->intent[k] > 0 && p->intent[k] >= min)
                         m |= (uint8_t)(1u << k);
         return m;
@@ -463,21 +424,6 @@ typedef struct build_s {
                 return -1;                                                               \
         } while (0)
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-        if (need <= *cap)
-                return 0;
-        size_t n = *cap ? *cap * 2 : 16;
-        while (n < need)
-                n *= 2;
-        void *q = realloc(*p, n * elem);
-        if (!q)
-                return -1;
-        *p = q;
-        *cap = n;
-        return 0;
-}
-
 /* A scalar or a non-empty list of non-empty scalars, each given to fn. */
 typedef int (*item_fn)(build_t *b, rule_t *u, const sc_yaml_node_t *item, void *arg);
 
@@ -562,7 +508,7 @@ static int topic_item(build_t *b, rule_t *u, const sc_yaml_node_t *i, void *arg)
         int t = topic_intern(b->r, i->value);
         if (t < 0)
                 ERR(b, i->line, "rule '%s': more than %d distinct topics in the rules",
-                    u->id, MAX_TOPICS);
+                    u->id, SC_MAX_TOPICS);
         a->mask |= 1ULL << t;
         return 0;
 }
@@ -592,10 +538,7 @@ static int kw_item(build_t *b, rule_t *u, const sc_yaml_node_t *i, void *arg)
         }
         if (stem)
                 f.data[--f.len] = '\0'; /* " stem" finds any word starting with it */
-        if (grow((void **)&r->kws, &r->kw_cap, r->kw_cnt + 1, sizeof(*r->kws))) {
-                sc_buf_free(&f);
-                ERR(b, i->line, "out of memory");
-        }
+        SC_GROW(r->kws, r->kw_cap, r->kw_cnt + 1);
         r->kws[r->kw_cnt].pat = f.data;
         r->kws[r->kw_cnt].len = f.len;
         r->kw_cnt++;
@@ -607,9 +550,7 @@ static int tag_item(build_t *b, rule_t *u, const sc_yaml_node_t *i, void *arg)
 {
         (void)arg;
         sc_rules_t *r = b->r;
-        if (grow((void **)&r->tags, &r->tag_cap, r->tag_cnt + 1, sizeof(*r->tags)))
-                ERR(b, i->line, "out of memory");
-        r->tags[r->tag_cnt++] = strdup(i->value);
+        SC_PUSH(r->tags, r->tag_cnt, r->tag_cap, sc_strdup(i->value));
         u->tag_cnt++;
         return 0;
 }
@@ -644,124 +585,124 @@ static int get_bool(build_t *b, rule_t *u, const sc_yaml_node_t *n, int *out)
 #define PLATFORMS "x, facebook, instagram, forum, comment, review"
 #define INTENTS   "complaint, question, praise, purchase_intent, churn_risk, crisis, spam"
 
-static int parse_when(build_t *b, rule_t *u, const sc_yaml_node_t *w,
-                      const sc_brand_t *brand)
+/* What parse_when's conditions leave for the checks across them. */
+typedef struct when_s {
+        int min_line, score_line;
+        uint8_t prio_in, prio_least;
+} when_t;
+
+/* One condition of a rule's when: map. */
+static int parse_condition(build_t *b, rule_t *u, const sc_yaml_node_t *n,
+                           const sc_brand_t *brand, when_t *c)
 {
-        int min_line = 0;
-        uint8_t prio_in = 0xF, prio_least = 0xF;
-        u->score_min = -INFINITY;
-        u->score_max = INFINITY;
-        u->reach_min = u->followers_min = INT64_MIN;
-        u->reach_max = u->followers_max = INT64_MAX;
-        u->intent_min = 0;
-        int score_line = 0;
-        for (const sc_yaml_node_t *n = w->child; n; n = n->next) {
-                const char *k = n->key;
-                if (!strcmp(k, "platform")) {
-                        if (parse_mask(b, u, n, sc_platform_parse, "platform", PLATFORMS,
-                                       &u->platforms))
-                                return -1;
-                        u->has |= C_PLATFORM;
-                } else if (!strcmp(k, "language")) {
-                        if (parse_mask(b, u, n, sc_lang_parse, "language", "pl, en, und",
-                                       &u->langs))
-                                return -1;
-                        u->has |= C_LANG;
-                } else if (!strcmp(k, "sentiment")) {
-                        if (parse_mask(b, u, n, sc_label_parse, "sentiment",
-                                       "positive, neutral, negative", &u->labels))
-                                return -1;
-                        u->has |= C_LABEL;
-                } else if (!strcmp(k, "score_min") || !strcmp(k, "score_max")) {
-                        if (get_double(b, u, n, -1, 1,
-                                       !strcmp(k, "score_min") ? &u->score_min
-                                                               : &u->score_max))
-                                return -1;
-                        u->has |= C_SCORE;
-                        score_line = n->line;
-                } else if (!strcmp(k, "intents") || !strcmp(k, "intents_all")) {
-                        uint8_t m;
-                        if (parse_mask(b, u, n, sc_rintent_parse, "intent", INTENTS, &m))
-                                return -1;
-                        if (k[7])
-                                u->intents_all = m;
-                        else
-                                u->intents_any = m;
-                        u->has |= C_INTENTS;
-                } else if (!strcmp(k, "intent_min_confidence")) {
-                        if (get_double(b, u, n, 0, 1, &u->intent_min))
-                                return -1;
-                        min_line = n->line;
-                } else if (!strcmp(k, "topics") || !strcmp(k, "topics_all")) {
-                        topic_arg_t a = {brand, 0};
-                        if (each_item(b, u, n, k, topic_item, &a))
-                                return -1;
-                        if (k[6])
-                                u->topics_all = a.mask;
-                        else
-                                u->topics_any = a.mask;
-                        u->has |= C_TOPICS;
-                } else if (!strcmp(k, "priority")) {
-                        if (parse_mask(b, u, n, prio_parse, "priority",
-                                       "urgent, high, normal, low", &prio_in))
-                                return -1;
-                        u->has |= C_PRIO;
-                } else if (!strcmp(k, "priority_at_least")) {
-                        int p = n->type == SC_YAML_SCALAR && n->value
-                                    ? prio_parse(n->value, strlen(n->value))
-                                    : -1;
-                        if (p < 0)
-                                ERR(b, n->line,
-                                    "rule '%s': priority_at_least must be one of urgent, "
-                                    "high, normal, low",
-                                    u->id);
-                        prio_least = (uint8_t)((1u << (p + 1)) - 1);
-                        u->has |= C_PRIO;
-                } else if (!strcmp(k, "reach_min") || !strcmp(k, "reach_max")) {
-                        if (get_count(b, u, n,
-                                      !strcmp(k, "reach_min") ? &u->reach_min
-                                                              : &u->reach_max))
-                                return -1;
-                        u->has |= C_REACH;
-                } else if (!strcmp(k, "followers_min") || !strcmp(k, "followers_max")) {
-                        if (get_count(b, u, n,
-                                      !strcmp(k, "followers_min") ? &u->followers_min
-                                                                  : &u->followers_max))
-                                return -1;
-                        u->has |= C_FOLLOWERS;
-                } else if (!strcmp(k, "verified") || !strcmp(k, "reply")) {
-                        int v;
-                        if (get_bool(b, u, n, &v))
-                                return -1;
-                        if (k[0] == 'v') {
-                                u->verified = (uint8_t)v;
-                                u->has |= C_VERIFIED;
-                        } else {
-                                u->reply = (uint8_t)v;
-                                u->has |= C_REPLY;
-                        }
-                } else if (!strcmp(k, "keywords")) {
-                        u->kw_off = (uint32_t)b->r->kw_cnt;
-                        if (each_item(b, u, n, "keywords", kw_item, NULL))
-                                return -1;
-                        u->has |= C_KEYWORDS;
-                } else {
+        const char *k = n->key;
+        if (!strcmp(k, "platform")) {
+                if (parse_mask(b, u, n, sc_platform_parse, "platform", PLATFORMS,
+                               &u->platforms))
+                        return -1;
+                u->has |= C_PLATFORM;
+        } else if (!strcmp(k, "language")) {
+                if (parse_mask(b, u, n, sc_lang_parse, "language", "pl, en, und",
+                               &u->langs))
+                        return -1;
+                u->has |= C_LANG;
+        } else if (!strcmp(k, "sentiment")) {
+                if (parse_mask(b, u, n, sc_label_parse, "sentiment",
+                               "positive, neutral, negative", &u->labels))
+                        return -1;
+                u->has |= C_LABEL;
+        } else if (!strcmp(k, "score_min") || !strcmp(k, "score_max")) {
+                if (get_double(b, u, n, -1, 1,
+                               !strcmp(k, "score_min") ? &u->score_min : &u->score_max))
+                        return -1;
+                u->has |= C_SCORE;
+                c->score_line = n->line;
+        } else if (!strcmp(k, "intents") || !strcmp(k, "intents_all")) {
+                uint8_t m;
+                if (parse_mask(b, u, n, sc_intent_parse, "intent", INTENTS, &m))
+                        return -1;
+                if (k[7])
+                        u->intents_all = m;
+                else
+                        u->intents_any = m;
+                u->has |= C_INTENTS;
+        } else if (!strcmp(k, "intent_min_confidence")) {
+                if (get_double(b, u, n, 0, 1, &u->intent_min))
+                        return -1;
+                c->min_line = n->line;
+        } else if (!strcmp(k, "topics") || !strcmp(k, "topics_all")) {
+                topic_arg_t a = {brand, 0};
+                if (each_item(b, u, n, k, topic_item, &a))
+                        return -1;
+                if (k[6])
+                        u->topics_all = a.mask;
+                else
+                        u->topics_any = a.mask;
+                u->has |= C_TOPICS;
+        } else if (!strcmp(k, "priority")) {
+                if (parse_mask(b, u, n, sc_prio_parse, "priority",
+                               "urgent, high, normal, low", &c->prio_in))
+                        return -1;
+                u->has |= C_PRIO;
+        } else if (!strcmp(k, "priority_at_least")) {
+                int p = n->type == SC_YAML_SCALAR && n->value
+                            ? sc_prio_parse(n->value, strlen(n->value))
+                            : -1;
+                if (p < 0)
                         ERR(b, n->line,
-                            "rule '%s': unknown condition '%s' (platform, language, "
-                            "sentiment, score_min, score_max, intents, intents_all, "
-                            "intent_min_confidence, topics, topics_all, priority, "
-                            "priority_at_least, reach_min, reach_max, followers_min, "
-                            "followers_max, verified, reply, keywords)",
-                            u->id, k);
+                            "rule '%s': priority_at_least must be one of urgent, "
+                            "high, normal, low",
+                            u->id);
+                c->prio_least = (uint8_t)((1u << (p + 1)) - 1);
+                u->has |= C_PRIO;
+        } else if (!strcmp(k, "reach_min") || !strcmp(k, "reach_max")) {
+                if (get_count(b, u, n,
+                              !strcmp(k, "reach_min") ? &u->reach_min : &u->reach_max))
+                        return -1;
+                u->has |= C_REACH;
+        } else if (!strcmp(k, "followers_min") || !strcmp(k, "followers_max")) {
+                if (get_count(b, u, n,
+                              !strcmp(k, "followers_min") ? &u->followers_min
+                                                          : &u->followers_max))
+                        return -1;
+                u->has |= C_FOLLOWERS;
+        } else if (!strcmp(k, "verified") || !strcmp(k, "reply")) {
+                int v;
+                if (get_bool(b, u, n, &v))
+                        return -1;
+                if (k[0] == 'v') {
+                        u->verified = (uint8_t)v;
+                        u->has |= C_VERIFIED;
+                } else {
+                        u->reply = (uint8_t)v;
+                        u->has |= C_REPLY;
                 }
+        } else if (!strcmp(k, "keywords")) {
+                u->kw_off = (uint32_t)b->r->kw_cnt;
+                if (each_item(b, u, n, "keywords", kw_item, NULL))
+                        return -1;
+                u->has |= C_KEYWORDS;
+        } else {
+                ERR(b, n->line,
+                    "rule '%s': unknown condition '%s' (platform, language, "
+                    "sentiment, score_min, score_max, intents, intents_all, "
+                    "intent_min_confidence, topics, topics_all, priority, "
+                    "priority_at_least, reach_min, reach_max, followers_min, "
+                    "followers_max, verified, reply, keywords)",
+                    u->id, k);
         }
-        /* Contradictions: a rule that can never match is a mistake. */
-        if (min_line && !(u->has & C_INTENTS))
-                ERR(b, min_line,
+        return 0;
+}
+
+/* Contradictions: a rule that can never match is a mistake. */
+static int check_when(build_t *b, rule_t *u, const sc_yaml_node_t *w, const when_t *c)
+{
+        if (c->min_line && !(u->has & C_INTENTS))
+                ERR(b, c->min_line,
                     "rule '%s': intent_min_confidence without intents or intents_all",
                     u->id);
         if (u->has & C_PRIO) {
-                u->prios = prio_in & prio_least;
+                u->prios = c->prio_in & c->prio_least;
                 if (!u->prios)
                         ERR(b, w->line,
                             "rule '%s' can never match: priority and priority_at_least "
@@ -769,7 +710,7 @@ static int parse_when(build_t *b, rule_t *u, const sc_yaml_node_t *w,
                             u->id);
         }
         if ((u->has & C_SCORE) && u->score_min > u->score_max)
-                ERR(b, score_line, "rule '%s': score_min %g > score_max %g", u->id,
+                ERR(b, c->score_line, "rule '%s': score_min %g > score_max %g", u->id,
                     u->score_min, u->score_max);
         if ((u->has & C_REACH) && u->reach_min > u->reach_max)
                 ERR(b, w->line, "rule '%s': reach_min > reach_max", u->id);
@@ -782,7 +723,7 @@ static int parse_when(build_t *b, rule_t *u, const sc_yaml_node_t *w,
                          ((u->labels & (1u << SC_LABEL_POSITIVE)) && u->score_max > 0) ||
                          (u->labels & (1u << SC_LABEL_NEUTRAL));
                 if (!ok)
-                        ERR(b, score_line,
+                        ERR(b, c->score_line,
                             "rule '%s' can never match: a %s post never has a score in "
                             "[%g, %g]",
                             u->id,
@@ -791,6 +732,21 @@ static int parse_when(build_t *b, rule_t *u, const sc_yaml_node_t *w,
                             u->score_min, u->score_max);
         }
         return 0;
+}
+
+static int parse_when(build_t *b, rule_t *u, const sc_yaml_node_t *w,
+                      const sc_brand_t *brand)
+{
+        when_t c = {0, 0, 0xF, 0xF};
+        u->score_min = -INFINITY;
+        u->score_max = INFINITY;
+        u->reach_min = u->followers_min = INT64_MIN;
+        u->reach_max = u->followers_max = INT64_MAX;
+        u->intent_min = 0;
+        for (const sc_yaml_node_t *n = w->child; n; n = n->next)
+                if (parse_condition(b, u, n, brand, &c))
+                        return -1;
+        return check_when(b, u, w, &c);
 }
 
 static int parse_then(build_t *b, rule_t *u, const sc_yaml_node_t *t)
@@ -813,7 +769,7 @@ static int parse_then(build_t *b, rule_t *u, const sc_yaml_node_t *t)
                                     n->value ? n->value : "");
                 } else if (!strcmp(k, "priority")) {
                         if (n->type != SC_YAML_SCALAR || !n->value ||
-                            (u->prio = prio_parse(n->value, strlen(n->value))) < 0)
+                            (u->prio = sc_prio_parse(n->value, strlen(n->value))) < 0)
                                 ERR(b, n->line,
                                     "rule '%s': unknown priority '%s' (urgent, high, "
                                     "normal, low)",
@@ -927,9 +883,7 @@ static int parse_rules(build_t *b, const sc_yaml_node_t *seq, list_t *list,
         if (seq->type != SC_YAML_SEQ)
                 ERR(b, seq->line, "rules must be a list");
         for (const sc_yaml_node_t *n = seq->child; n; n = n->next) {
-                if (grow((void **)&r->rules, &r->rule_cap, r->rule_cnt + 1,
-                         sizeof(*r->rules)))
-                        ERR(b, n->line, "out of memory");
+                SC_GROW(r->rules, r->rule_cap, r->rule_cnt + 1);
                 rule_t *u = &r->rules[r->rule_cnt];
                 memset(u, 0, sizeof(*u));
                 u->line = n->line;
@@ -948,7 +902,7 @@ static int parse_rules(build_t *b, const sc_yaml_node_t *seq, list_t *list,
                                 ERR(b, sc_yaml_get(n, "id")->line,
                                     "duplicate rule id '%s' (first at line %d)", id,
                                     r->rules[i].line);
-                u->id = strdup(id);
+                u->id = sc_strdup(id);
                 r->rule_cnt++; /* owned by r from here, also on error */
                 const sc_yaml_node_t *when = NULL, *then = NULL;
                 for (const sc_yaml_node_t *k = n->child; k; k = k->next) {
@@ -1004,11 +958,7 @@ sc_rules_t *sc_rules_new(const sc_yaml_node_t *root, const sc_brands_t *brands,
                          const sc_teams_t *teams, const char *default_team,
                          const char *file, char *errstr, size_t errstr_size)
 {
-        sc_rules_t *r = calloc(1, sizeof(*r));
-        if (!r) {
-                snprintf(errstr, errstr_size, "out of memory");
-                return NULL;
-        }
+        sc_rules_t *r = sc_calloc(1, sizeof(*r));
         memset(r->topic_slots, 0xff, sizeof(r->topic_slots));
         build_t b = {r, brands, teams, file ? file : "config", errstr, errstr_size};
         const sc_yaml_node_t *sec = root ? sc_yaml_get(root, "route") : NULL;
@@ -1035,13 +985,11 @@ sc_rules_t *sc_rules_new(const sc_yaml_node_t *root, const sc_brands_t *brands,
                 goto fail;
         }
         if (bs && bs->count) {
-                r->brands = calloc(bs->count, sizeof(*r->brands));
+                r->brands = sc_calloc(bs->count, sizeof(*r->brands));
                 size_t slots = 4;
                 while (slots < bs->count * 2)
                         slots *= 2;
-                r->brand_slots = malloc(slots * sizeof(*r->brand_slots));
-                if (!r->brands || !r->brand_slots)
-                        goto fail;
+                r->brand_slots = sc_malloc(slots * sizeof(*r->brand_slots));
                 memset(r->brand_slots, 0xff, slots * sizeof(*r->brand_slots));
                 r->brand_mask = slots - 1;
                 for (const sc_yaml_node_t *n = bs->child; n; n = n->next) {
@@ -1065,7 +1013,7 @@ sc_rules_t *sc_rules_new(const sc_yaml_node_t *root, const sc_brands_t *brands,
                                 goto fail;
                         }
                         list_t *l = &r->brands[r->brand_cnt++];
-                        l->brand = strdup(n->key);
+                        l->brand = sc_strdup(n->key);
                         l->default_team = -1;
                         l->line = n->line;
                         for (const sc_yaml_node_t *k = n->child; k; k = k->next) {

@@ -27,35 +27,11 @@
 #include "sc_brands.h"
 #include "sc_buf.h"
 #include "sc_teams.h"
+#include "sc_vocab.h"
 #include "sc_yaml.h"
 
-enum {
-        SC_PLATFORM_X,
-        SC_PLATFORM_FACEBOOK,
-        SC_PLATFORM_INSTAGRAM,
-        SC_PLATFORM_FORUM,
-        SC_PLATFORM_COMMENT,
-        SC_PLATFORM_REVIEW,
-        SC_PLATFORM_CNT
-};
-enum { SC_LANG_PL, SC_LANG_EN, SC_LANG_UND, SC_LANG_CNT };
-enum { SC_LABEL_POSITIVE, SC_LABEL_NEUTRAL, SC_LABEL_NEGATIVE, SC_LABEL_CNT };
-enum {
-        SC_RINTENT_COMPLAINT,
-        SC_RINTENT_QUESTION,
-        SC_RINTENT_PRAISE,
-        SC_RINTENT_PURCHASE,
-        SC_RINTENT_CHURN,
-        SC_RINTENT_CRISIS,
-        SC_RINTENT_SPAM,
-        SC_RINTENT_CNT
-};
-
-/* Name -> index, or -1 for an unknown name. */
-int sc_platform_parse(const char *s, size_t n);
-int sc_lang_parse(const char *s, size_t n);
-int sc_label_parse(const char *s, size_t n);
-int sc_rintent_parse(const char *s, size_t n);
+/* Platforms, languages, labels and intents are the vocabulary's (sc_vocab.h):
+ * masks and sc_route_post_t use those indexes. */
 
 /* What the rules look at, decoded from an Enriched record. Strings are
  * borrowed for the duration of sc_rules_eval(). */
@@ -65,7 +41,7 @@ typedef struct sc_route_post_s {
         int lang;     /* SC_LANG_*, -1 unknown */
         int label;    /* SC_LABEL_*, -1 unknown */
         double score; /* -1 .. 1 */
-        double intent[SC_RINTENT_CNT]; /* confidence; 0 when absent */
+        double intent[SC_INTENT_CNT]; /* confidence; 0 when absent */
         const char *const *topics;     /* topic names */
         const size_t *topic_lens;
         size_t topic_cnt;

@@ -4,21 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_alloc.h"
 #include "sc_time.h"
-
-static const char *const prio_names[SC_PRIO_CNT] = {"urgent", "high", "normal", "low"};
-
-int sc_priority_parse(const char *s, size_t n)
-{
-        for (int i = 0; i < SC_PRIO_CNT; i++)
-                if (strlen(prio_names[i]) == n && !memcmp(prio_names[i], s, n))
-                        return i;
-        return -1;
-}
 
 const char *sc_priority_name(int prio)
 {
-        return prio >= 0 && prio < SC_PRIO_CNT ? prio_names[prio] : "normal";
+        const char *name = sc_prio_name(prio);
+        return name ? name : "normal";
 }
 
 struct sc_teams_s {
@@ -85,9 +77,8 @@ static int valid_id(const char *s)
 static char *dup_printf(const char *a, const char *b, const char *c)
 {
         size_t n = strlen(a) + strlen(b) + strlen(c) + 1;
-        char *s = malloc(n);
-        if (s)
-                snprintf(s, n, "%s%s%s", a, b, c);
+        char *s = sc_malloc(n);
+        snprintf(s, n, "%s%s%s", a, b, c);
         return s;
 }
 
@@ -109,7 +100,7 @@ static int parse_team(sc_team_t *m, const sc_yaml_node_t *n, const sc_calendars_
                 FAIL(n->line,
                      "team id '%s' must be 1-64 of [a-z0-9_-] (it names a topic)",
                      n->key);
-        m->id = strdup(n->key);
+        m->id = sc_strdup(n->key);
         if (n->type != SC_YAML_MAP)
                 FAIL(n->line,
                      "team '%s' must be a map (name, calendar, sla, queue_topic)",
@@ -123,12 +114,12 @@ static int parse_team(sc_team_t *m, const sc_yaml_node_t *n, const sc_calendars_
                                 FAIL(k->line, "team '%s': %s must be a non-empty string",
                                      n->key, k->key);
                         if (k->key[0] == 'n')
-                                m->name = strdup(k->value);
+                                m->name = sc_strdup(k->value);
                         else if (k->key[0] == 'c') {
                                 cal = k->value;
                                 cal_line = k->line;
                         } else
-                                m->queue_topic = strdup(k->value);
+                                m->queue_topic = sc_strdup(k->value);
                 } else if (!strcmp(k->key, "sla")) {
                         if (k->type != SC_YAML_MAP)
                                 FAIL(k->line,
@@ -136,7 +127,7 @@ static int parse_team(sc_team_t *m, const sc_yaml_node_t *n, const sc_calendars_
                                      "(urgent: 15m, ...)",
                                      n->key);
                         for (const sc_yaml_node_t *s = k->child; s; s = s->next) {
-                                int p = sc_priority_parse(s->key, strlen(s->key));
+                                int p = sc_prio_parse(s->key, strlen(s->key));
                                 int64_t ms;
                                 if (p < 0)
                                         FAIL(s->line,
@@ -162,14 +153,14 @@ static int parse_team(sc_team_t *m, const sc_yaml_node_t *n, const sc_calendars_
         if (cals && !m->calendar)
                 FAIL(cal_line, "team '%s': unknown calendar '%s' (not in calendars:)",
                      n->key, cal);
-        m->calendar_id = strdup(cal);
+        m->calendar_id = sc_strdup(cal);
         if (!m->name)
-                m->name = strdup(m->id);
+                m->name = sc_strdup(m->id);
         if (!m->queue_topic)
                 m->queue_topic = dup_printf("care.queue.", m->id, "");
         for (int p = 0; p < SC_PRIO_CNT; p++)
                 if (m->sla_ms[p] >= 0)
-                        m->sla_policy[p] = dup_printf(m->id, "/", prio_names[p]);
+                        m->sla_policy[p] = dup_printf(m->id, "/", sc_prio_name(p));
         return 0;
 fail:
         return -1;
@@ -180,18 +171,14 @@ sc_teams_t *sc_teams_new(const sc_yaml_node_t *root, const sc_calendars_t *calen
 {
         if (!file)
                 file = "config";
-        sc_teams_t *t = calloc(1, sizeof(*t));
+        sc_teams_t *t = sc_calloc(1, sizeof(*t));
         const sc_yaml_node_t *sec = root ? sc_yaml_get(root, "teams") : NULL;
-        if (!t)
-                return NULL;
         if (!sec || (sec->type == SC_YAML_SCALAR && (!sec->value || !*sec->value)))
                 FAIL(root ? root->line : 0,
                      "no teams: section (route needs at least one team)");
         if (sec->type != SC_YAML_MAP || sec->count == 0)
                 FAIL(sec->line, "teams must be a non-empty map of team id -> team");
-        t->teams = calloc(sec->count, sizeof(*t->teams));
-        if (!t->teams)
-                goto fail;
+        t->teams = sc_calloc(sec->count, sizeof(*t->teams));
         for (const sc_yaml_node_t *n = sec->child; n; n = n->next) {
                 sc_team_t *m = &t->teams[t->cnt++];
                 if (parse_team(m, n, calendars, file, errstr, errstr_size))

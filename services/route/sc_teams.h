@@ -16,13 +16,12 @@
 #include <stdint.h>
 
 #include "sc_calendar.h"
+#include "sc_vocab.h"
 #include "sc_yaml.h"
 
-/* Priorities, most urgent first (the order "at least high" relies on). */
-enum { SC_PRIO_URGENT, SC_PRIO_HIGH, SC_PRIO_NORMAL, SC_PRIO_LOW, SC_PRIO_CNT };
-
-/* "urgent".."low" -> index, or -1. */
-int sc_priority_parse(const char *s, size_t n);
+/* Priorities are the vocabulary's (sc_vocab.h: SC_PRIO_*, most urgent first,
+ * the order "at least high" relies on; sc_prio_parse). This name is "normal"
+ * for an index out of range (what route writes for an unknown priority). */
 const char *sc_priority_name(int prio);
 
 typedef struct sc_team_s {

@@ -12,6 +12,8 @@
 #include "sc_calendar.h"
 #include "sc_log.h"
 #include "sc_post.h"
+#include "sc_routed.h"
+#include "sc_sla_event.h"
 #include "sc_time.h"
 #include "sc_track.h"
 #include "sc_worker.h"
@@ -72,6 +74,8 @@ typedef struct track_s {
         size_t configured;
         brand_gauges_t *gauges; /* one per configured brand */
         sc_buf_t payload;
+        sc_buf_t scratch_in; /* the Routed record's strings */
+        sc_routed_t routed;
         sc_msg_t *msgs; /* the batch in process() */
         bad_t *bad;
         size_t bad_cnt, bad_cap;
@@ -231,34 +235,30 @@ static int track_init(sc_worker_t *w, void **statep, char *errstr, size_t errstr
         return 0;
 }
 
-/* SlaEvent in schema order (direct binary writers). */
+/* The SlaEvent record of e. */
 static int encode_sla(track_t *s, const sc_sla_event_t *e, int64_t now)
 {
-        sc_buf_t *o = &s->payload;
         char eid[512];
         snprintf(eid, sizeof(eid), "%s:%s", e->post_event_id, e->kind);
-        sc_buf_reset(o);
-        int bad = sc_avro_frame_begin(s->sla_out, o) ||
-                  sc_avro_w_str(o, eid, strlen(eid)) ||
-                  sc_avro_w_str(o, e->kind, strlen(e->kind)) ||
-                  sc_avro_w_str(o, e->post_event_id, strlen(e->post_event_id)) ||
-                  sc_avro_w_str(o, e->brand, strlen(e->brand)) ||
-                  sc_avro_w_str(o, e->platform, strlen(e->platform)) ||
-                  sc_avro_w_str(o, e->post_id, strlen(e->post_id)) ||
-                  sc_avro_w_str(o, e->team, strlen(e->team)) ||
-                  sc_avro_w_str(o, e->priority, strlen(e->priority)) ||
-                  sc_avro_w_long(o, e->created_at) || sc_avro_w_long(o, e->due_at);
-        if (e->replied_at >= 0)
-                bad = bad || sc_avro_w_long(o, 1) || sc_avro_w_long(o, e->replied_at);
-        else
-                bad = bad || sc_avro_w_long(o, 0);
-        if (e->frt_ms >= 0)
-                bad = bad || sc_avro_w_long(o, 1) || sc_avro_w_long(o, e->frt_ms / 1000);
-        else
-                bad = bad || sc_avro_w_long(o, 0);
-        bad = bad || sc_avro_w_opt_str(o, e->url) ||
-              sc_avro_w_str(o, e->text, strlen(e->text)) || sc_avro_w_long(o, now);
-        return bad ? -1 : 0;
+        sc_sla_record_t r = {
+            .event_id = eid,
+            .kind = e->kind,
+            .post_event_id = e->post_event_id,
+            .brand = e->brand,
+            .platform = e->platform,
+            .post_id = e->post_id,
+            .team = e->team,
+            .priority = e->priority,
+            .created_at = e->created_at,
+            .due_at = e->due_at,
+            .replied_at = e->replied_at >= 0 ? SC_OPT_LONG(e->replied_at) : SC_OPT_NONE,
+            .frt_s = e->frt_ms >= 0 ? SC_OPT_LONG(e->frt_ms / 1000) : SC_OPT_NONE,
+            .url = e->url,
+            .text = e->text,
+            .emitted_at = now,
+        };
+        sc_buf_reset(&s->payload);
+        return sc_sla_event_encode(&r, s->sla_out, &s->payload);
 }
 
 static void count_sla(track_t *s, const char *kind)
@@ -399,6 +399,49 @@ static const char *check_post(sc_worker_t *w, const sc_post_t *p, int64_t due,
         return NULL;
 }
 
+/* A care.routed record: queued for the batch, or *reason to dead-letter it
+ * (err: the detail, "" for the default one). -1: fatal. */
+static int add_routed(track_t *s, sc_worker_t *w, const rd_kafka_message_t *rkm, size_t i,
+                      int64_t now, const char **reason, char *err, size_t err_size,
+                      unsigned long *own)
+{
+        sc_routed_t *r = &s->routed;
+        const sc_post_t *p = &r->enriched.post;
+        int rc = sc_routed_decode(s->routed_in, rkm->payload, rkm->len, &s->scratch_in, r,
+                                  err, err_size);
+        /* due_at null: no SLA (0 for sc_track and the check) */
+        int64_t due = r->due_at.present ? r->due_at.v : 0;
+        if (rc) {
+                *reason = rc == SC_REC_MISSING ? "missing_field" : "bad_avro";
+                if (rc == SC_REC_MISSING)
+                        err[0] = '\0';
+                return 0;
+        }
+        if ((*reason = check_post(w, p, due, now, err, err_size)))
+                return 0;
+        if (p->is_brand) {
+                (*own)++;
+                return 0;
+        }
+        sc_track_inbound_t in = {
+            .brand = p->brand,
+            .event_id = p->event_id,
+            .platform = p->platform,
+            .post_id = p->post_id,
+            .thread_id = p->thread_id,
+            .team = r->team,
+            .priority = r->priority,
+            .calendar = r->calendar,
+            .url = p->url,
+            .text = p->text,
+            .text_len = p->text_len,
+            .created_at = p->created_at,
+            .needs_reply = r->needs_reply,
+            .due_at = due,
+        };
+        return note_brand(s, p->brand) || sc_track_add_inbound(s->tr, &in, i) ? -1 : 0;
+}
+
 static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
 {
         track_t *s = state;
@@ -415,41 +458,9 @@ static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                 const char *reason = NULL;
                 err[0] = '\0';
                 if (id >= 0 && sc_avro_codec_accepts(s->routed_in, id)) {
-                        avro_value_t enr, post;
-                        if (sc_avro_decode(s->routed_in, rkm->payload, rkm->len, &v, err,
-                                           sizeof(err)))
-                                reason = "bad_avro";
-                        else if (sc_avro_get(v, "enriched", &enr) ||
-                                 sc_avro_get(&enr, "post", &post) ||
-                                 sc_post_from_avro(&post, &p))
-                                reason = "missing_field";
-                        else if ((reason = check_post(w, &p, sc_avro_long(v, "due_at", 0),
-                                                      now, err, sizeof(err))))
-                                ;
-                        else if (p.is_brand) {
-                                own++;
-                        } else {
-                                const char *team = sc_avro_str(v, "team", NULL);
-                                sc_track_inbound_t in = {
-                                    .brand = p.brand,
-                                    .event_id = p.event_id,
-                                    .platform = p.platform,
-                                    .post_id = p.post_id,
-                                    .thread_id = p.thread_id,
-                                    .team = team,
-                                    .priority = sc_avro_str(v, "priority", NULL),
-                                    .calendar = sc_avro_str(v, "calendar", NULL),
-                                    .url = p.url,
-                                    .text = p.text,
-                                    .text_len = p.text_len,
-                                    .created_at = p.created_at,
-                                    .needs_reply = sc_avro_bool(v, "needs_reply", 0),
-                                    .due_at = sc_avro_long(v, "due_at", 0),
-                                };
-                                if (note_brand(s, p.brand) ||
-                                    sc_track_add_inbound(s->tr, &in, i))
-                                        return SC_FATAL;
-                        }
+                        if (add_routed(s, w, rkm, i, now, &reason, err, sizeof(err),
+                                       &own))
+                                return SC_FATAL;
                 } else if (id >= 0 && sc_avro_codec_accepts(s->post_in, id)) {
                         if (sc_avro_decode(s->post_in, rkm->payload, rkm->len, &v, err,
                                            sizeof(err)))
@@ -634,6 +645,7 @@ static void track_destroy(void *state)
         free(s->gauges);
         free(s->bad);
         sc_buf_free(&s->payload);
+        sc_buf_free(&s->scratch_in);
         free(s);
 }
 

@@ -2,7 +2,10 @@
  * bounds lengths, then Avro-C) for every record a worker consumes, a walk
  * of the whole decoded value, and the field readers the workers apply to it
  * (sc_post_from_avro for Post and the Post inside Enriched/Routed,
- * sc_enriched_view, the sc_avro_* getters route/track/alert use).
+ * sc_enriched_view, the sc_avro_* getters route/track/alert use), and the
+ * direct readers of the record modules (sc_enriched, sc_routed,
+ * sc_sla_event): they accept exactly the frames Avro-C accepts and read the
+ * same post.
  *
  * Input: byte 0 picks the record (low 3 bits) and whether the rest is used
  * as is (bit 3: frame header included, to reach the magic/id checks) or
@@ -10,13 +13,16 @@
 #include "fuzz.h"
 #include "sc_alerts.h"
 #include "sc_avro.h"
+#include "sc_enriched.h"
 #include "sc_post.h"
+#include "sc_routed.h"
+#include "sc_sla_event.h"
 
 static const char *records[] = {"Post", "Enriched", "Routed", "SlaEvent", "Alert"};
 #define NREC (sizeof(records) / sizeof(records[0]))
 static sc_avro_t *avro;
 static sc_avro_codec_t *codecs[NREC];
-static sc_buf_t frame;
+static sc_buf_t frame, scratch;
 
 /* Avro-C keeps pointers where LeakSanitizer does not see them: codecs alive
  * at exit would be reported as leaks, so free them first. */
@@ -24,6 +30,7 @@ static void fini(void)
 {
         sc_avro_destroy(avro);
         sc_buf_free(&frame);
+        sc_buf_free(&scratch);
 }
 
 static void init(void)
@@ -134,6 +141,53 @@ static void read_fields(avro_value_t *v)
         }
 }
 
+static void same_post(avro_value_t *rec, const sc_post_t *d)
+{
+        sc_post_t p;
+        FUZZ_CHECK(sc_post_from_avro(rec, &p) == 0);
+        FUZZ_CHECK(!strcmp(p.event_id, d->event_id) && !strcmp(p.brand, d->brand));
+        FUZZ_CHECK(p.text_len == d->text_len && !memcmp(p.text, d->text, p.text_len));
+        FUZZ_CHECK((p.parent_id == NULL) == (d->parent_id == NULL));
+        FUZZ_CHECK(p.created_at == d->created_at && p.rating == d->rating);
+}
+
+/* The record modules' direct reader of record r on the same frame; ok: what
+ * sc_avro_decode said, v its value. */
+static void direct(size_t r, const uint8_t *msg, size_t len, int ok, avro_value_t *v)
+{
+        static sc_enriched_t e;
+        static sc_routed_t rt;
+        static sc_sla_record_t sla;
+        char err[256];
+        avro_value_t post, enr;
+        int rc;
+        if (r == 1) {
+                rc = sc_enriched_decode(codecs[r], msg, len, &scratch, &e, err,
+                                        sizeof(err));
+                FUZZ_CHECK((rc != SC_REC_BAD) == ok);
+                if (rc == 0)
+                        FUZZ_CHECK(sc_avro_get(v, "post", &post) == 0);
+                if (rc == 0)
+                        same_post(&post, &e.post);
+        } else if (r == 2) {
+                rc = sc_routed_decode(codecs[r], msg, len, &scratch, &rt, err,
+                                      sizeof(err));
+                FUZZ_CHECK((rc != SC_REC_BAD) == ok);
+                if (rc == 0) {
+                        FUZZ_CHECK(sc_avro_get(v, "enriched", &enr) == 0 &&
+                                   sc_avro_get(&enr, "post", &post) == 0);
+                        same_post(&post, &rt.enriched.post);
+                        FUZZ_CHECK(rt.due_at.v == sc_avro_long(v, "due_at", 0));
+                }
+        } else if (r == 3) {
+                rc = sc_sla_event_decode(codecs[r], msg, len, &scratch, &sla, err,
+                                         sizeof(err));
+                FUZZ_CHECK((rc != SC_REC_BAD) == ok);
+                if (rc == 0)
+                        FUZZ_CHECK(sla.frt_s.v == sc_avro_long(v, "frt_s", 0));
+        }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         if (!codecs[0])
@@ -155,7 +209,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)sc_avro_frame_id(msg, frame.len);
         avro_value_t *v, post;
         char err[256];
-        if (sc_avro_decode(c, msg, frame.len, &v, err, sizeof(err)) == 0) {
+        int ok = sc_avro_decode(c, msg, frame.len, &v, err, sizeof(err)) == 0;
+        direct(r, msg, frame.len, ok, v);
+        if (ok) {
                 walk(v, 0);
                 read_fields(v);
                 if (r == 0)

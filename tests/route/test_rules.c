@@ -203,9 +203,9 @@ static void test_matching(void)
 
         /* intents with a minimum confidence; drop + tags */
         p = post("telko");
-        p.intent[SC_RINTENT_SPAM] = 0.4;
+        p.intent[SC_INTENT_SPAM] = 0.4;
         EXPECT(&e, p, "default", "care", "normal");
-        p.intent[SC_RINTENT_SPAM] = 0.5;
+        p.intent[SC_INTENT_SPAM] = 0.5;
         sc_route_decision_t d = eval(&e, &p);
         CHECK_STR(d.rule_id, "spam");
         CHECK_INT(d.drop, 1);
@@ -215,9 +215,9 @@ static void test_matching(void)
         CHECK_STR(team_of(&e, &d), "care"); /* no team given: the default */
 
         /* first match wins: spam before crisis */
-        p.intent[SC_RINTENT_CRISIS] = 0.9;
+        p.intent[SC_INTENT_CRISIS] = 0.9;
         EXPECT(&e, p, "spam", "care", "normal");
-        p.intent[SC_RINTENT_SPAM] = 0;
+        p.intent[SC_INTENT_SPAM] = 0;
         d = eval(&e, &p);
         CHECK_STR(d.rule_id, "crisis");
         CHECK_STR(team_of(&e, &d), "pr");
@@ -242,9 +242,9 @@ static void test_matching(void)
 
         /* purchase: min confidence 0.4 */
         p = post("autofix");
-        p.intent[SC_RINTENT_PURCHASE] = 0.39;
+        p.intent[SC_INTENT_PURCHASE] = 0.39;
         EXPECT(&e, p, "default", "care", "normal");
-        p.intent[SC_RINTENT_PURCHASE] = 0.41;
+        p.intent[SC_INTENT_PURCHASE] = 0.41;
         d = eval(&e, &p);
         CHECK_STR(d.rule_id, "purchase");
         CHECK_STR(team_of(&e, &d), "sales");
@@ -252,7 +252,7 @@ static void test_matching(void)
 
         /* praise with a label list; needs_reply override */
         p = post("autofix");
-        p.intent[SC_RINTENT_PRAISE] = 0.8;
+        p.intent[SC_INTENT_PRAISE] = 0.8;
         p.label = SC_LABEL_POSITIVE;
         p.score = 0.7;
         d = eval(&e, &p);
@@ -328,9 +328,9 @@ static void test_matching(void)
         p.topics = billing;
         p.topic_lens = billing_len;
         p.topic_cnt = 1;
-        p.intent[SC_RINTENT_COMPLAINT] = 0.6;
+        p.intent[SC_INTENT_COMPLAINT] = 0.6;
         EXPECT(&e, p, "default", "care", "normal"); /* intents_all needs both */
-        p.intent[SC_RINTENT_CHURN] = 0.3;
+        p.intent[SC_INTENT_CHURN] = 0.3;
         d = eval(&e, &p);
         CHECK_STR(d.rule_id, "telko-billing");
         CHECK_STR(team_of(&e, &d), "sales");
@@ -338,7 +338,7 @@ static void test_matching(void)
         p.brand = "bankowo"; /* the same post for another brand */
         EXPECT(&e, p, "default", "community", "normal");
         p.brand = "telko";
-        p.intent[SC_RINTENT_CRISIS] = 0.9; /* brand rule still first */
+        p.intent[SC_INTENT_CRISIS] = 0.9; /* brand rule still first */
         EXPECT(&e, p, "telko-billing", "sales", "high");
 
         static const char *const two[] = {"mobile", "internet"};
@@ -349,7 +349,7 @@ static void test_matching(void)
         EXPECT(&e, p, "telko-internet-low", "care", "low");
         p.priority = SC_PRIO_HIGH;
         EXPECT(&e, p, "default", "care", "high");
-        p.intent[SC_RINTENT_CRISIS] = 0.9; /* falls through to the global rules */
+        p.intent[SC_INTENT_CRISIS] = 0.9; /* falls through to the global rules */
         EXPECT(&e, p, "crisis", "pr", "urgent");
 
         static const char *const fraud[] = {"fraud"};
@@ -623,7 +623,7 @@ static void test_due_at(void)
         CHECK_INT(sc_team_due_at(t, d.priority, at("2026-11-10T18:50:00Z")),
                   at("2026-11-12T07:50:00Z"));
         /* crisis -> pr on the 24/7 calendar, urgent = 15 min wall clock */
-        p.intent[SC_RINTENT_CRISIS] = 1;
+        p.intent[SC_INTENT_CRISIS] = 1;
         d = eval(&e, &p);
         t = sc_teams_at(e.teams, (size_t)d.team);
         CHECK_STR(t->id, "pr");
