@@ -40,8 +40,8 @@ sc_counter_t *sc_wk_topic_counter(sc_worker_t *w, topic_counter_t **list,
                         return t->counter;
         char labels[300];
         snprintf(labels, sizeof(labels), "topic=\"%s\"", topic);
-        topic_counter_t *t = calloc(1, sizeof(*t));
-        t->topic = strdup(topic);
+        topic_counter_t *t = sc_calloc(1, sizeof(*t));
+        t->topic = sc_strdup(topic);
         t->counter = sc_metrics_counter(w->metrics, name, help, labels);
         t->next = *list;
         *list = t;
@@ -61,12 +61,12 @@ sc_counter_t *sc_wk_dlq_counter(sc_worker_t *w, const char *reason)
  * an absent series cannot be told from a broken scrape. */
 static void declare_series(sc_worker_t *w, const char *topics)
 {
-        char *copy = strdup(topics ? topics : ""), *save = NULL;
+        char *copy = sc_strdup(topics ? topics : ""), *save = NULL;
         for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
                 sc_wk_topic_counter(w, &w->in_counters, "socialcare_messages_in_total",
                                     "Messages consumed, by topic", t);
         free(copy);
-        copy = strdup(w->ops->dlq_reasons ? w->ops->dlq_reasons : "");
+        copy = sc_strdup(w->ops->dlq_reasons ? w->ops->dlq_reasons : "");
         save = NULL;
         for (char *r = strtok_r(copy, ", ", &save); r; r = strtok_r(NULL, ", ", &save))
                 sc_wk_dlq_counter(w, r);
@@ -141,10 +141,7 @@ static int fill_batch(sc_worker_t *w, size_t max, int wait_ms)
                         continue;
                 }
                 atomic_fetch_or(&w->brokers_up, UP_CONSUMER);
-                if (w->batch_cnt == w->batch_cap) {
-                        w->batch_cap = w->batch_cap ? w->batch_cap * 2 : 256;
-                        w->batch = realloc(w->batch, w->batch_cap * sizeof(*w->batch));
-                }
+                SC_GROW(w->batch, w->batch_cap, w->batch_cnt + 1);
                 sc_inflight_t *f = sc_wk_inflight_get(w);
                 f->pending = 1;
                 f->offset = rkm->offset;
@@ -196,6 +193,7 @@ static void run_batch(sc_worker_t *w)
             w->batch_cnt ? (double)(sc_mono_ns() - t0) / 1e9 / (double)w->batch_cnt : 0;
         for (size_t i = 0; i < w->batch_cnt; i++)
                 sc_histogram_observe(w->m_latency, per);
+        sc_histogram_observe(w->m_batch_messages, (double)w->batch_cnt);
         finish_batch(w);
 }
 
@@ -270,6 +268,43 @@ static sc_config_t *load_config(const sc_worker_ops_t *ops, const char *path,
         return c;
 }
 
+/* The runtime's settings that apply from the next batch on. */
+static void apply_settings(sc_worker_t *w, const sc_config_t *c)
+{
+        const char *name = w->ops->name;
+        char key[128];
+        sc_log_init(name,
+                    w->verbose ? SC_LOG_DEBUG
+                               : sc_log_level_parse(sc_config_str(c, "log.level")),
+                    !strcmp(sc_config_str(c, "log.format"), "json"));
+        snprintf(key, sizeof(key), "%s.dlq_suffix", name);
+        snprintf(w->dlq_suffix, sizeof(w->dlq_suffix), "%s", sc_config_str(c, key));
+        snprintf(key, sizeof(key), "%s.retry_backoff_max_ms", name);
+        w->retry_backoff_max = sc_config_int(c, key);
+        snprintf(key, sizeof(key), "%s.batch_size", name);
+        w->batch_size = (size_t)sc_config_int(c, key);
+        snprintf(key, sizeof(key), "%s.batch_wait_ms", name);
+        w->batch_wait_ms = (int)sc_config_int(c, key);
+        snprintf(key, sizeof(key), "%s.max_inflight", name);
+        w->max_inflight = (long)sc_config_int(c, key);
+        snprintf(key, sizeof(key), "%s.tick_ms", name);
+        w->tick_ms = sc_config_int(c, key);
+}
+
+/* Makes (c, b) the running config; the runtime owns both from here. */
+static void gen_new(sc_worker_t *w, sc_config_t *c, sc_brands_t *b)
+{
+        gen_t *g = sc_calloc(1, sizeof(*g));
+        g->config = c;
+        g->brands = b;
+        g->next = w->gens;
+        w->gens = g;
+        w->gen = g;
+        w->config = c;
+        w->brands = b;
+        sc_gauge_set(w->m_config_versions, (double)sc_wk_gen_count(w));
+}
+
 static void do_reload(sc_worker_t *w)
 {
         char errstr[512] = "";
@@ -304,48 +339,28 @@ static void do_reload(sc_worker_t *w)
                 sc_counter_add(w->m_reload_rejected, 1);
                 return;
         }
-        /* Workers may still hold pointers into the old config and brands until
-         * their reload() replaced them: retire them instead of freeing. */
-        if (w->retired_cnt < 64) {
-                w->retired_configs[w->retired_cnt] = w->config;
-                w->retired_brands[w->retired_cnt++] = old_brands;
-        } else {
-                sc_log(SC_LOG_WARN, "more than 64 reloads: old configs kept");
-        }
-        w->config = c;
-        sc_log_init(w->ops->name, sc_log_level_parse(sc_config_str(c, "log.level")),
-                    !strcmp(sc_config_str(c, "log.format"), "json"));
+        char restart[512];
+        size_t n = sc_config_restart_changes(w->config, c, restart, sizeof(restart));
+        /* Inputs and outputs in flight may still point into the old config
+         * and brands: retire them; the last reference frees them. */
+        gen_t *old = w->gen;
+        gen_new(w, c, b);
+        old->refs++;
+        sc_wk_gen_release(w, old);
+        apply_settings(w, c);
         sc_counter_add(w->m_reload_ok, 1);
-        sc_log(SC_LOG_INFO, "reload done");
-}
-
-/* The runtime's settings that apply from the next batch on. */
-static void apply_settings(sc_worker_t *w, const sc_config_t *c)
-{
-        const char *name = w->ops->name;
-        char key[128];
-        sc_log_init(name,
-                    w->verbose ? SC_LOG_DEBUG
-                               : sc_log_level_parse(sc_config_str(c, "log.level")),
-                    !strcmp(sc_config_str(c, "log.format"), "json"));
-        snprintf(key, sizeof(key), "%s.dlq_suffix", name);
-        snprintf(w->dlq_suffix, sizeof(w->dlq_suffix), "%s", sc_config_str(c, key));
-        snprintf(key, sizeof(key), "%s.retry_backoff_max_ms", name);
-        w->retry_backoff_max = sc_config_int(c, key);
+        if (n)
+                sc_log(SC_LOG_WARN,
+                       "reload done; changed but only applied by a restart: %s", restart);
+        else
+                sc_log(SC_LOG_INFO, "reload done");
 }
 
 static void run(sc_worker_t *w)
 {
-        char key[128];
-        snprintf(key, sizeof(key), "%s.batch_size", w->ops->name);
-        size_t batch_size = (size_t)sc_config_int(w->config, key);
-        snprintf(key, sizeof(key), "%s.batch_wait_ms", w->ops->name);
-        int batch_wait = (int)sc_config_int(w->config, key);
-        snprintf(key, sizeof(key), "%s.max_inflight", w->ops->name);
-        long max_inflight = (long)sc_config_int(w->config, key);
-        snprintf(key, sizeof(key), "%s.tick_ms", w->ops->name);
-        int64_t tick_ms = sc_config_int(w->config, key);
-        int64_t next_tick = sc_mono_ms() + tick_ms;
+        /* The settings are read from w every time round: a reload
+         * (apply_settings) changes them from the next batch on. */
+        int64_t next_tick = sc_mono_ms() + w->tick_ms;
 
         while (!sc_wk_stop_requested) {
                 publish_health(w);
@@ -355,6 +370,9 @@ static void run(sc_worker_t *w)
                 if (reload_requested) {
                         reload_requested = 0;
                         do_reload(w);
+                        /* A shorter period takes effect now, not a tick later. */
+                        if (next_tick > sc_mono_ms() + w->tick_ms)
+                                next_tick = sc_mono_ms() + w->tick_ms;
                 }
                 if (w->ops->tick && sc_mono_ms() >= next_tick) {
                         int rc = w->ops->tick(w, w->state, sc_now_ms());
@@ -364,7 +382,7 @@ static void run(sc_worker_t *w)
                                 w->fatal = 1;
                                 break;
                         }
-                        next_tick = sc_mono_ms() + tick_ms;
+                        next_tick = sc_mono_ms() + w->tick_ms;
                 }
                 if (w->batch_held) {
                         if (sc_mono_ms() >= w->batch_retry_at)
@@ -373,11 +391,11 @@ static void run(sc_worker_t *w)
                                 rd_kafka_poll(w->producer, 20);
                         continue;
                 }
-                if (w->inflight_total >= max_inflight)
+                if (w->inflight_total >= w->max_inflight)
                         set_paused(w, 1);
-                else if (w->paused && w->inflight_total < max_inflight / 2)
+                else if (w->paused && w->inflight_total < w->max_inflight / 2)
                         set_paused(w, 0);
-                int wait = batch_wait;
+                int wait = w->batch_wait_ms;
                 if (w->ops->tick) {
                         int64_t until_tick = next_tick - sc_mono_ms();
                         if (until_tick < wait)
@@ -389,7 +407,7 @@ static void run(sc_worker_t *w)
                         rd_kafka_poll(w->producer, 50);
                         wait = 0;
                 }
-                if (fill_batch(w, batch_size, wait ? wait : (w->paused ? 0 : 1)) > 0)
+                if (fill_batch(w, w->batch_size, wait ? wait : (w->paused ? 0 : 1)) > 0)
                         run_batch(w);
         }
 }
@@ -485,11 +503,16 @@ static void worker_destroy(sc_worker_t *w)
         free(w->batch);
         sc_redis_destroy(w->redis);
         sc_avro_destroy(w->avro);
-        sc_brands_destroy(w->brands);
-        sc_config_destroy(w->config);
-        for (int i = 0; i < w->retired_cnt; i++) {
-                sc_config_destroy(w->retired_configs[i]);
-                sc_brands_destroy(w->retired_brands[i]);
+        if (!w->gens) {
+                sc_brands_destroy(w->brands);
+                sc_config_destroy(w->config);
+        }
+        while (w->gens) {
+                gen_t *g = w->gens;
+                w->gens = g->next;
+                sc_config_destroy(g->config);
+                sc_brands_destroy(g->brands);
+                free(g);
         }
         sc_metrics_destroy(w->metrics);
         for (size_t i = 0; i < w->flag_cnt; i++) {
@@ -516,7 +539,8 @@ static void usage(const sc_worker_ops_t *ops, FILE *fp)
             "  -V, --version\n\n"
             "Signals: SIGTERM/SIGINT stop cleanly (finish in-flight work, store "
             "offsets); "
-            "SIGHUP reloads the deployment file.\n\n",
+            "SIGHUP reloads the deployment file (settings marked [restart] need a "
+            "restart).\n\n",
             ops->name, SC_VERSION, ops->description ? ops->description : "", ops->name);
 }
 
@@ -625,6 +649,10 @@ static int load_startup(sc_worker_t *w, const opts_t *o, char *errstr, size_t er
                 worker_destroy(w);
                 return 1;
         }
+        /* init() may keep pointers into this one (topic names): never freed
+         * before exit. */
+        gen_new(w, w->config, w->brands);
+        w->gen->pinned = 1;
         if (o->print) {
                 sc_config_print(w->config, stdout);
                 worker_destroy(w);
@@ -695,6 +723,17 @@ static void create_metrics(sc_worker_t *w)
             w->metrics, "socialcare_processing_seconds",
             "Processing time per input message (its batch's time / batch size)", NULL,
             latency_bounds, sizeof(latency_bounds) / sizeof(latency_bounds[0]));
+        static const double batch_bounds[] = {1, 10, 100, 1000, 10000};
+        w->m_batch_messages = sc_metrics_histogram(
+            w->metrics, "socialcare_batch_messages",
+            "Input messages per process call (at most <worker>.batch_size)", NULL,
+            batch_bounds, sizeof(batch_bounds) / sizeof(batch_bounds[0]));
+        w->m_config_versions = sc_metrics_gauge(
+            w->metrics, "socialcare_config_versions",
+            "Configs in memory: the running one, the one init() saw and retired ones "
+            "still referenced by in-flight inputs or outputs",
+            NULL);
+        sc_gauge_set(w->m_config_versions, (double)sc_wk_gen_count(w));
         sc_gauge_set(w->m_up, 1);
 }
 
@@ -786,11 +825,6 @@ const sc_config_t *sc_worker_config(const sc_worker_t *w)
         return w->config;
 }
 
-const char *sc_worker_name(const sc_worker_t *w)
-{
-        return w->ops->name;
-}
-
 sc_avro_t *sc_worker_avro(sc_worker_t *w)
 {
         return w->avro;
@@ -809,12 +843,6 @@ sc_redis_t *sc_worker_redis(sc_worker_t *w)
 sc_metrics_t *sc_worker_metrics(sc_worker_t *w)
 {
         return w->metrics;
-}
-
-int sc_worker_stopping(const sc_worker_t *w)
-{
-        (void)w;
-        return sc_wk_stop_requested != 0;
 }
 
 const char *sc_worker_errstr(const sc_worker_t *w)

@@ -44,11 +44,23 @@
 /* An input message from consumption until its offset may be stored. pending
  * counts one reference for "process() has not returned yet" plus one per
  * undelivered output. */
+/* A config and its brands, from a start or a SIGHUP until nothing uses it
+ * (the rule is in sc_worker.h). refs: in-flight inputs and output contexts
+ * taken while it was the running one. */
+typedef struct gen_s {
+        sc_config_t *config;
+        sc_brands_t *brands;
+        long refs;
+        int pinned; /* the one init() saw: kept until exit */
+        struct gen_s *next;
+} gen_t;
+
 struct sc_inflight_s {
         int32_t pending;
         int64_t offset;
         struct part_s *part; /* NULL once orphaned by a revoke: never stored */
         sc_inflight_t *next_free;
+        gen_t *gen;
 };
 
 /* Input messages of one assigned partition, in offset order. */
@@ -74,6 +86,7 @@ typedef struct out_ctx_s {
         int dlq;
         char dlq_reason[48];
         struct out_ctx_s *next_free;
+        gen_t *gen;
 } out_ctx_t;
 
 /* An output whose delivery failed, waiting to be produced again. */
@@ -101,10 +114,9 @@ struct sc_worker_s {
         const sc_worker_ops_t *ops;
         void *state;
         sc_config_t *config;
-        sc_config_t *retired_configs[64];
-        int retired_cnt;
         sc_brands_t *brands;
-        sc_brands_t *retired_brands[64];
+        gen_t *gen;  /* the running config and brands (= config, brands) */
+        gen_t *gens; /* every one alive, the running one included */
         sc_avro_t *avro;
         sc_redis_t *redis;
         sc_metrics_t *metrics;
@@ -128,6 +140,11 @@ struct sc_worker_s {
         int64_t batch_retry_at;
         int64_t backoff_ms;
         int64_t retry_backoff_max;
+        /* The loop's settings, applied again by every reload. */
+        size_t batch_size;
+        int batch_wait_ms;
+        long max_inflight;
+        int64_t tick_ms;
 
         int fatal;
         char errstr[512];
@@ -149,7 +166,8 @@ struct sc_worker_s {
         sc_counter_t *m_batch_retries, *m_tick_retries;
         int64_t redis_ping_at;
         sc_gauge_t *m_inflight, *m_queue, *m_up;
-        sc_histogram_t *m_latency;
+        sc_histogram_t *m_latency, *m_batch_messages;
+        sc_gauge_t *m_config_versions;
         topic_counter_t *in_counters, *out_counters;
         unsigned long redis_errors_seen, redis_reconnects_seen, redis_redirects_seen;
 };
@@ -170,6 +188,11 @@ void sc_wk_part_advance(sc_worker_t *w, part_t *p);
 /* Drops one pending reference; the last one lets its offset be stored. */
 void sc_wk_inflight_release(sc_worker_t *w, sc_inflight_t *f);
 void sc_wk_store_offsets(sc_worker_t *w);
+/* A reference on the running config for an input or output; the last
+ * release of a retired one frees it. */
+gen_t *sc_wk_gen_ref(sc_worker_t *w);
+void sc_wk_gen_release(sc_worker_t *w, gen_t *g);
+size_t sc_wk_gen_count(const sc_worker_t *w);
 
 /* sc_worker_produce.c */
 void sc_wk_retry_free(retry_t *r);

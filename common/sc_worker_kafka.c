@@ -357,7 +357,7 @@ int sc_wk_setup_kafka(sc_worker_t *w, char *errstr, size_t errstr_size)
                 return -1;
         }
         rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(4);
-        char *copy = strdup(topics), *save = NULL;
+        char *copy = sc_strdup(topics), *save = NULL;
         for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
                 rd_kafka_topic_partition_list_add(sub, t, RD_KAFKA_PARTITION_UA);
         free(copy);

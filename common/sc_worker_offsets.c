@@ -25,14 +25,17 @@ sc_inflight_t *sc_wk_inflight_get(sc_worker_t *w)
         if (f)
                 w->free_inflight = f->next_free;
         else
-                f = malloc(sizeof(*f));
+                f = sc_malloc(sizeof(*f));
         memset(f, 0, sizeof(*f));
+        f->gen = sc_wk_gen_ref(w);
         w->inflight_total++;
         return f;
 }
 
 void sc_wk_inflight_put(sc_worker_t *w, sc_inflight_t *f)
 {
+        sc_wk_gen_release(w, f->gen);
+        f->gen = NULL;
         f->next_free = w->free_inflight;
         w->free_inflight = f;
         w->inflight_total--;
@@ -44,13 +47,16 @@ out_ctx_t *sc_wk_ctx_get(sc_worker_t *w)
         if (c)
                 w->free_ctx = c->next_free;
         else
-                c = malloc(sizeof(*c));
+                c = sc_malloc(sizeof(*c));
         memset(c, 0, sizeof(*c));
+        c->gen = sc_wk_gen_ref(w);
         return c;
 }
 
 void sc_wk_ctx_put(sc_worker_t *w, out_ctx_t *c)
 {
+        sc_wk_gen_release(w, c->gen);
+        c->gen = NULL;
         c->next_free = w->free_ctx;
         w->free_ctx = c;
 }
@@ -62,8 +68,8 @@ part_t *sc_wk_part_find(sc_worker_t *w, const char *topic, int32_t partition)
         for (part_t *p = w->parts; p; p = p->next)
                 if (p->partition == partition && !strcmp(p->topic, topic))
                         return p;
-        part_t *p = calloc(1, sizeof(*p));
-        p->topic = strdup(topic);
+        part_t *p = sc_calloc(1, sizeof(*p));
+        p->topic = sc_strdup(topic);
         p->partition = partition;
         p->store_offset = -1;
         p->next = w->parts;
@@ -87,7 +93,7 @@ void sc_wk_part_push(part_t *p, sc_inflight_t *f)
 {
         if (p->cnt == p->cap) {
                 size_t cap = p->cap ? p->cap * 2 : 1024;
-                sc_inflight_t **ring = malloc(cap * sizeof(*ring));
+                sc_inflight_t **ring = sc_malloc(cap * sizeof(*ring));
                 for (size_t i = 0; i < p->cnt; i++)
                         ring[i] = p->ring[(p->head + i) % p->cap];
                 free(p->ring);
@@ -159,4 +165,35 @@ void sc_worker_release(sc_worker_t *w, sc_hold_t *h)
 {
         if (h)
                 sc_wk_inflight_release(w, (sc_inflight_t *)h);
+}
+
+gen_t *sc_wk_gen_ref(sc_worker_t *w)
+{
+        if (w->gen)
+                w->gen->refs++;
+        return w->gen;
+}
+
+void sc_wk_gen_release(sc_worker_t *w, gen_t *g)
+{
+        if (!g || --g->refs > 0 || g == w->gen || g->pinned)
+                return;
+        for (gen_t **pp = &w->gens; *pp; pp = &(*pp)->next) {
+                if (*pp == g) {
+                        *pp = g->next;
+                        break;
+                }
+        }
+        sc_config_destroy(g->config);
+        sc_brands_destroy(g->brands);
+        free(g);
+        sc_gauge_set(w->m_config_versions, (double)sc_wk_gen_count(w));
+}
+
+size_t sc_wk_gen_count(const sc_worker_t *w)
+{
+        size_t n = 0;
+        for (const gen_t *g = w->gens; g; g = g->next)
+                n++;
+        return n;
 }

@@ -274,16 +274,16 @@ void sc_wk_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque)
                 int64_t backoff = 100LL << (ctx->attempts < 10 ? ctx->attempts : 10);
                 if (backoff > w->retry_backoff_max)
                         backoff = w->retry_backoff_max;
-                retry_t *r = calloc(1, sizeof(*r));
+                retry_t *r = sc_calloc(1, sizeof(*r));
                 r->ctx = ctx;
-                r->topic = strdup(rd_kafka_topic_name(rkm->rkt));
+                r->topic = sc_strdup(rd_kafka_topic_name(rkm->rkt));
                 if (rkm->key_len) {
-                        r->key = malloc(rkm->key_len);
+                        r->key = sc_malloc(rkm->key_len);
                         memcpy(r->key, rkm->key, rkm->key_len);
                         r->key_len = rkm->key_len;
                 }
                 if (rkm->len) {
-                        r->payload = malloc(rkm->len);
+                        r->payload = sc_malloc(rkm->len);
                         memcpy(r->payload, rkm->payload, rkm->len);
                         r->len = rkm->len;
                 }
