@@ -1,5 +1,6 @@
 #include "sc_buf.h"
 
+#include "sc_alloc.h"
 #include "sc_utf8.h"
 
 #include <stdio.h>
@@ -30,7 +31,7 @@ int sc_buf_reserve(sc_buf_t *b, size_t n)
                         return -1;
                 cap *= 2;
         }
-        char *p = realloc(b->data, cap);
+        char *p = sc_realloc(b->data, cap);
         if (!p)
                 return -1;
         b->data = p;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_alloc.h"
 #include "sc_time.h"
 #include <strings.h>
 
@@ -374,7 +375,7 @@ static int parse_holidays(sc_calendar_t *c, const sc_yaml_node_t *seq, char *err
 {
         if (seq->type != SC_YAML_SEQ)
                 FAIL(seq->line, "holidays must be a list of \"YYYY-MM-DD\" or \"MM-DD\"");
-        c->hol = calloc(seq->count ? seq->count : 1, sizeof(*c->hol));
+        c->hol = sc_calloc(seq->count ? seq->count : 1, sizeof(*c->hol));
         if (!c->hol)
                 FAIL(seq->line, "out of memory");
         for (const sc_yaml_node_t *n = seq->child; n; n = n->next) {
@@ -504,8 +505,8 @@ static int parse_calendar(sc_calendar_t *c, const sc_yaml_node_t *node, char *er
 
 static sc_calendar_t *calendar_new(const char *id)
 {
-        sc_calendar_t *c = calloc(1, sizeof(*c));
-        if (c && !(c->id = strdup(id))) {
+        sc_calendar_t *c = sc_calloc(1, sizeof(*c));
+        if (c && !(c->id = sc_strdup(id))) {
                 free(c);
                 return NULL;
         }
@@ -517,9 +518,9 @@ sc_calendars_t *sc_calendars_new(const sc_yaml_node_t *root, char *errstr,
 {
         const sc_yaml_node_t *sec = root ? sc_yaml_get(root, "calendars") : NULL;
         size_t want = 1 + (sec && sec->type == SC_YAML_MAP ? sec->count : 0);
-        sc_calendars_t *cs = calloc(1, sizeof(*cs));
+        sc_calendars_t *cs = sc_calloc(1, sizeof(*cs));
         if (cs)
-                cs->c = calloc(want, sizeof(*cs->c));
+                cs->c = sc_calloc(want, sizeof(*cs->c));
         if (!cs || !cs->c) {
                 snprintf(errstr, errstr_size, "out of memory");
                 sc_calendars_destroy(cs);

@@ -3,6 +3,7 @@
  * Nodes and unescaped strings live in two arenas that grow by doubling and
  * are kept between parses. While parsing, nodes refer to strings by offset
  * (the arena may move); pointers are fixed up once the parse succeeded. */
+#include "sc_alloc.h"
 #include "sc_json.h"
 
 #include <errno.h>
@@ -30,7 +31,7 @@ struct sc_json_s {
 
 sc_json_t *sc_json_new(int max_depth)
 {
-        sc_json_t *p = calloc(1, sizeof(*p));
+        sc_json_t *p = sc_calloc(1, sizeof(*p));
         if (!p)
                 return NULL;
         p->max_depth = max_depth > 0 ? max_depth : 32;
@@ -64,14 +65,7 @@ static size_t at(const sc_json_t *p)
 
 static int32_t node_add(sc_json_t *p, sc_json_type_t type)
 {
-        if (p->node_cnt == p->node_cap) {
-                size_t cap = p->node_cap ? p->node_cap * 2 : 64;
-                sc_jv_t *n = realloc(p->nodes, cap * sizeof(*n));
-                if (!n)
-                        return fail(p, "out of memory");
-                p->nodes = n;
-                p->node_cap = cap;
-        }
+        SC_GROW(p->nodes, p->node_cap, p->node_cnt + 1);
         if (p->node_cnt >= INT32_MAX)
                 return fail(p, "too many values");
         sc_jv_t *v = &p->nodes[p->node_cnt];
@@ -84,16 +78,7 @@ static int32_t node_add(sc_json_t *p, sc_json_type_t type)
 
 static int str_reserve(sc_json_t *p, size_t more)
 {
-        if (p->str_len + more <= p->str_cap)
-                return 0;
-        size_t cap = p->str_cap ? p->str_cap : 256;
-        while (cap < p->str_len + more)
-                cap *= 2;
-        char *s = realloc(p->strs, cap);
-        if (!s)
-                return fail(p, "out of memory");
-        p->strs = s;
-        p->str_cap = cap;
+        SC_GROW(p->strs, p->str_cap, p->str_len + more);
         return 0;
 }
 

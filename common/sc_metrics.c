@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_alloc.h"
+
 enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM };
 
 /* C11 has no atomic double: the value lives as its bit pattern in a uint64_t,
@@ -54,8 +56,6 @@ struct sc_metrics_s {
         char *worker_label; /* "" when the registry has no worker name */
         struct family **fams;
         size_t cnt, cap;
-        sc_metrics_collect_cb *collect;
-        void *collect_opaque;
 };
 
 static uint64_t dbl_bits(double v)
@@ -128,7 +128,7 @@ static int put_double(sc_buf_t *b, double v)
 
 sc_metrics_t *sc_metrics_new(const char *worker)
 {
-        sc_metrics_t *m = calloc(1, sizeof(*m));
+        sc_metrics_t *m = sc_calloc(1, sizeof(*m));
         if (!m)
                 return NULL;
         sc_buf_t b = SC_BUF_INIT;
@@ -184,30 +184,6 @@ void sc_metrics_destroy(sc_metrics_t *m)
         free(m);
 }
 
-void sc_metrics_set_collector(sc_metrics_t *m, sc_metrics_collect_cb *cb, void *opaque)
-{
-        if (!m)
-                return;
-        pthread_mutex_lock(&m->lock);
-        m->collect = cb;
-        m->collect_opaque = opaque;
-        pthread_mutex_unlock(&m->lock);
-}
-
-static int grow(void *arrp, size_t *cap, size_t cnt)
-{
-        void ***arr = arrp;
-        if (cnt < *cap)
-                return 0;
-        size_t ncap = *cap ? *cap * 2 : 8;
-        void **p = realloc(*arr, ncap * sizeof(*p));
-        if (!p)
-                return -1;
-        *arr = p;
-        *cap = ncap;
-        return 0;
-}
-
 /* Called with the lock held. */
 static struct family *family_get(sc_metrics_t *m, const char *name, const char *help,
                                  enum metric_type type)
@@ -215,13 +191,10 @@ static struct family *family_get(sc_metrics_t *m, const char *name, const char *
         for (size_t i = 0; i < m->cnt; i++)
                 if (strcmp(m->fams[i]->name, name) == 0)
                         return m->fams[i];
-        if (grow(&m->fams, &m->cap, m->cnt) < 0)
-                return NULL;
-        struct family *f = calloc(1, sizeof(*f));
-        if (!f)
-                return NULL;
-        f->name = strdup(name);
-        f->help = strdup(help ? help : "");
+        SC_GROW(m->fams, m->cap, m->cnt + 1);
+        struct family *f = sc_calloc(1, sizeof(*f));
+        f->name = sc_strdup(name);
+        f->help = sc_strdup(help ? help : "");
         f->type = type;
         if (!f->name || !f->help) {
                 family_free(f);
@@ -261,12 +234,9 @@ static struct series *series_get(sc_metrics_t *m, const char *name, const char *
         for (size_t i = 0; i < f->cnt; i++)
                 if (strcmp(f->series[i]->labels, labels) == 0)
                         return f->series[i];
-        if (grow(&f->series, &f->cap, f->cnt) < 0)
-                return NULL;
-        struct series *s = calloc(1, sizeof(*s));
-        if (!s)
-                return NULL;
-        s->labels = strdup(labels);
+        SC_GROW(f->series, f->cap, f->cnt + 1);
+        struct series *s = sc_calloc(1, sizeof(*s));
+        s->labels = sc_strdup(labels);
         s->full = join_labels(m->worker_label, labels);
         if (!s->labels || !s->full) {
                 series_free(s, METRIC_COUNTER);
@@ -317,8 +287,8 @@ sc_histogram_t *sc_metrics_histogram(sc_metrics_t *m, const char *name, const ch
         if (s && created) {
                 sc_histogram_t *h = &s->u.hist;
                 /* +1 so a zero-length malloc never masquerades as failure. */
-                h->bounds = malloc((bound_cnt + 1) * sizeof(*h->bounds));
-                h->buckets = malloc((bound_cnt + 1) * sizeof(*h->buckets));
+                h->bounds = sc_malloc((bound_cnt + 1) * sizeof(*h->bounds));
+                h->buckets = sc_malloc((bound_cnt + 1) * sizeof(*h->buckets));
                 if (!h->bounds || !h->buckets) {
                         /* The series is already linked in: leave it valid
                          * and empty rather than unlinking it. */
@@ -353,12 +323,6 @@ void sc_gauge_set(sc_gauge_t *g, double v)
 {
         if (g)
                 atomic_store_explicit(&g->bits, dbl_bits(v), memory_order_relaxed);
-}
-
-void sc_gauge_add(sc_gauge_t *g, double v)
-{
-        if (g)
-                atomic_dbl_add(&g->bits, v);
 }
 
 void sc_histogram_observe(sc_histogram_t *h, double v)
@@ -420,14 +384,6 @@ int sc_metrics_render(sc_metrics_t *m, sc_buf_t *out)
 {
         if (!m)
                 return 0;
-        pthread_mutex_lock(&m->lock);
-        sc_metrics_collect_cb *cb = m->collect;
-        void *opaque = m->collect_opaque;
-        pthread_mutex_unlock(&m->lock);
-        /* Outside the lock: the collector registers and sets gauges. */
-        if (cb)
-                cb(m, opaque);
-
         static const char *const type_names[] = {"counter", "gauge", "histogram"};
         int rc = 0;
         pthread_mutex_lock(&m->lock);

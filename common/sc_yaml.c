@@ -11,6 +11,8 @@
 
 #include <yaml.h>
 
+#include "sc_alloc.h"
+
 /* A deployment file nests a handful of levels; the cap keeps a hostile or
  * runaway file from exhausting the stack in the recursive builder. */
 #define SC_YAML_MAX_DEPTH 64
@@ -89,7 +91,7 @@ static char *scalar_dup(builder_t *b, const yaml_event_t *ev)
                        b->name, line_of(&ev->start_mark));
                 return NULL;
         }
-        char *s = malloc(len + 1);
+        char *s = sc_malloc(len + 1);
         if (!s) {
                 oom(b);
                 return NULL;
@@ -201,7 +203,7 @@ static int build_node(builder_t *b, yaml_event_t *ev, int depth, sc_yaml_node_t 
                 yaml_event_delete(ev);
                 return -1;
         }
-        sc_yaml_node_t *n = calloc(1, sizeof(*n));
+        sc_yaml_node_t *n = sc_calloc(1, sizeof(*n));
         if (!n) {
                 yaml_event_delete(ev);
                 return oom(b);
@@ -242,7 +244,7 @@ static int build_node(builder_t *b, yaml_event_t *ev, int depth, sc_yaml_node_t 
 
 static sc_yaml_node_t *empty_map(int line)
 {
-        sc_yaml_node_t *n = calloc(1, sizeof(*n));
+        sc_yaml_node_t *n = sc_calloc(1, sizeof(*n));
         if (n) {
                 n->type = SC_YAML_MAP;
                 n->line = line;
@@ -310,8 +312,8 @@ sc_yaml_t *sc_yaml_load_string(const char *text, size_t len, const char *name,
                 seterr(errstr, errstr_size, "%s: no text", name);
                 return NULL;
         }
-        sc_yaml_t *y = calloc(1, sizeof(*y));
-        if (!y || !(y->name = strdup(name))) {
+        sc_yaml_t *y = sc_calloc(1, sizeof(*y));
+        if (!y || !(y->name = sc_strdup(name))) {
                 free(y);
                 seterr(errstr, errstr_size, "%s: out of memory", name);
                 return NULL;
@@ -350,18 +352,8 @@ sc_yaml_t *sc_yaml_load_file(const char *path, char *errstr, size_t errstr_size)
         char *buf = NULL;
         size_t len = 0, cap = 0;
         for (;;) {
-                if (len == cap) {
-                        size_t ncap = cap ? cap * 2 : 16384;
-                        char *p = ncap > cap ? realloc(buf, ncap) : NULL;
-                        if (!p) {
-                                free(buf);
-                                fclose(f);
-                                seterr(errstr, errstr_size, "%s: out of memory", path);
-                                return NULL;
-                        }
-                        buf = p;
-                        cap = ncap;
-                }
+                if (len == cap)
+                        SC_GROW(buf, cap, len + 16384);
                 size_t got = fread(buf + len, 1, cap - len, f);
                 len += got;
                 if (got == 0)
