@@ -145,11 +145,6 @@ sc_http_t *sc_http_new(const char *bind, int port, sc_metrics_t *m, sc_health_cb
         sa.sin_port = htons((uint16_t)port);
 
         sc_http_t *h = sc_calloc(1, sizeof(*h));
-        if (!h) {
-                snprintf(errstr, errstr_size, "cannot listen on %s:%d: %s", shown, port,
-                         strerror(ENOMEM));
-                return NULL;
-        }
         h->metrics = m;
         h->live = live;
         h->ready = ready;

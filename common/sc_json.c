@@ -32,8 +32,6 @@ struct sc_json_s {
 sc_json_t *sc_json_new(int max_depth)
 {
         sc_json_t *p = sc_calloc(1, sizeof(*p));
-        if (!p)
-                return NULL;
         p->max_depth = max_depth > 0 ? max_depth : 32;
         return p;
 }

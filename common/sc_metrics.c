@@ -129,8 +129,6 @@ static int put_double(sc_buf_t *b, double v)
 sc_metrics_t *sc_metrics_new(const char *worker)
 {
         sc_metrics_t *m = sc_calloc(1, sizeof(*m));
-        if (!m)
-                return NULL;
         sc_buf_t b = SC_BUF_INIT;
         int rc = sc_buf_puts(&b, "");
         if (worker) {
@@ -196,10 +194,6 @@ static struct family *family_get(sc_metrics_t *m, const char *name, const char *
         f->name = sc_strdup(name);
         f->help = sc_strdup(help ? help : "");
         f->type = type;
-        if (!f->name || !f->help) {
-                family_free(f);
-                return NULL;
-        }
         m->fams[m->cnt++] = f;
         return f;
 }

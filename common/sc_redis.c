@@ -106,8 +106,6 @@ static int add_node(sc_redis_t *r, const char *host, size_t host_len, int port)
         node_t *n = &r->nodes[r->node_cnt];
         memset(n, 0, sizeof(*n));
         n->host = sc_strndup(host, host_len);
-        if (!n->host)
-                return -1;
         n->port = port;
         return (int)r->node_cnt++;
 }
@@ -169,8 +167,6 @@ static int parse_cluster_url(sc_redis_t *r, const char *url, char *errstr,
         const char *end = slash ? slash : s + strlen(s);
         r->cluster = 1;
         r->slots = sc_calloc(SC_REDIS_SLOTS, sizeof(*r->slots));
-        if (!r->slots)
-                return -1;
         while (s < end) {
                 const char *comma = memchr(s, ',', (size_t)(end - s));
                 const char *e = comma ? comma : end;
@@ -243,10 +239,6 @@ sc_redis_t *sc_redis_new(const char *url, int timeout_ms, char *errstr,
                          size_t errstr_size)
 {
         sc_redis_t *r = sc_calloc(1, sizeof(*r));
-        if (!r) {
-                snprintf(errstr, errstr_size, "out of memory");
-                return NULL;
-        }
         r->timeout_ms = timeout_ms > 0 ? timeout_ms : 2000;
         r->backoff_ms = SC_REDIS_BACKOFF_MIN_MS;
         errstr[0] = '\0';
@@ -335,13 +327,7 @@ void sc_redis_destroy(sc_redis_t *r)
 sc_redis_script_t *sc_redis_script(sc_redis_t *r, const char *lua)
 {
         sc_redis_script_t *s = sc_calloc(1, sizeof(*s));
-        if (!s)
-                return NULL;
         s->lua = sc_strdup(lua);
-        if (!s->lua) {
-                free(s);
-                return NULL;
-        }
         unsigned char md[SHA_DIGEST_LENGTH];
         SHA1((const unsigned char *)lua, strlen(lua), md);
         for (int i = 0; i < SHA_DIGEST_LENGTH; i++)

@@ -92,10 +92,6 @@ static char *scalar_dup(builder_t *b, const yaml_event_t *ev)
                 return NULL;
         }
         char *s = sc_malloc(len + 1);
-        if (!s) {
-                oom(b);
-                return NULL;
-        }
         if (len)
                 memcpy(s, v, len);
         s[len] = '\0';
@@ -204,10 +200,6 @@ static int build_node(builder_t *b, yaml_event_t *ev, int depth, sc_yaml_node_t 
                 return -1;
         }
         sc_yaml_node_t *n = sc_calloc(1, sizeof(*n));
-        if (!n) {
-                yaml_event_delete(ev);
-                return oom(b);
-        }
         n->line = line;
         switch (ev->type) {
         case YAML_SCALAR_EVENT:
@@ -313,11 +305,7 @@ sc_yaml_t *sc_yaml_load_string(const char *text, size_t len, const char *name,
                 return NULL;
         }
         sc_yaml_t *y = sc_calloc(1, sizeof(*y));
-        if (!y || !(y->name = sc_strdup(name))) {
-                free(y);
-                seterr(errstr, errstr_size, "%s: out of memory", name);
-                return NULL;
-        }
+        y->name = sc_strdup(name);
         builder_t b = {.name = y->name, .errstr = errstr, .errstr_size = errstr_size};
         if (!yaml_parser_initialize(&b.parser)) {
                 sc_yaml_destroy(y);
