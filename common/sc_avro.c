@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sc_alloc.h"
 #include "sc_json.h"
 #include "sc_log.h"
 #include "sc_time.h"
@@ -95,10 +96,10 @@ static int load_schema_files(sc_avro_t *a, char *errstr, size_t errstr_size)
                         rc = -1;
                         break;
                 }
-                schema_file_t *f = calloc(1, sizeof(*f));
-                f->name = strdup(name);
+                schema_file_t *f = sc_calloc(1, sizeof(*f));
+                f->name = sc_strdup(name);
                 size_t fl = strlen(name) + (ns ? strlen(ns) + 1 : 0) + 1;
-                f->fullname = malloc(fl);
+                f->fullname = sc_malloc(fl);
                 snprintf(f->fullname, fl, "%s%s%s", ns ? ns : "", ns ? "." : "", name);
                 f->json = text;
                 f->next = a->files;
@@ -322,9 +323,9 @@ static int registry_same(sc_avro_t *a, const sc_avro_codec_t *c, int32_t id)
 sc_avro_t *sc_avro_new(const char *schemas_dir, const char *registry_url, char *errstr,
                        size_t errstr_size)
 {
-        sc_avro_t *a = calloc(1, sizeof(*a));
-        a->dir = strdup(schemas_dir);
-        a->registry_url = registry_url && *registry_url ? strdup(registry_url) : NULL;
+        sc_avro_t *a = sc_calloc(1, sizeof(*a));
+        a->dir = sc_strdup(schemas_dir);
+        a->registry_url = registry_url && *registry_url ? sc_strdup(registry_url) : NULL;
         a->registry_timeout_ms = 5000;
         a->registry_wait_ms = 60000;
         if (load_schema_files(a, errstr, errstr_size) == -1) {
@@ -389,9 +390,9 @@ sc_avro_codec_t *sc_avro_codec(sc_avro_t *a, const char *record, const char *sub
                          a->dir);
                 return NULL;
         }
-        sc_avro_codec_t *c = calloc(1, sizeof(*c));
-        c->record = strdup(record);
-        c->subject = subject ? strdup(subject) : NULL;
+        sc_avro_codec_t *c = sc_calloc(1, sizeof(*c));
+        c->record = sc_strdup(record);
+        c->subject = subject ? sc_strdup(subject) : NULL;
         c->avro = a;
         c->json = inline_schema(a, f, 0);
         if (avro_schema_from_json_length(c->json, strlen(c->json), &c->schema)) {
@@ -460,11 +461,6 @@ int sc_avro_codec_accepts(sc_avro_codec_t *c, int32_t id)
 int32_t sc_avro_codec_id(const sc_avro_codec_t *c)
 {
         return c->id;
-}
-
-avro_schema_t sc_avro_codec_schema(const sc_avro_codec_t *c)
-{
-        return c->schema;
 }
 
 const char *sc_avro_codec_schema_json(const sc_avro_codec_t *c)
@@ -952,7 +948,7 @@ int sc_avro_set_strn(avro_value_t *rec, const char *field, const char *s, size_t
                 small[n] = '\0';
                 return avro_value_set_string_len(&f, small, n + 1) ? -1 : 0;
         }
-        char *tmp = malloc(n + 1);
+        char *tmp = sc_malloc(n + 1);
         memcpy(tmp, s, n);
         tmp[n] = '\0';
         int rc = avro_value_set_string_len(&f, tmp, n + 1) ? -1 : 0;
@@ -969,12 +965,6 @@ int sc_avro_set_long(avro_value_t *rec, const char *field, int64_t v)
 {
         avro_value_t f;
         return sc_avro_get(rec, field, &f) || avro_value_set_long(&f, v) ? -1 : 0;
-}
-
-int sc_avro_set_int(avro_value_t *rec, const char *field, int32_t v)
-{
-        avro_value_t f;
-        return sc_avro_get(rec, field, &f) || avro_value_set_int(&f, v) ? -1 : 0;
 }
 
 int sc_avro_set_double(avro_value_t *rec, const char *field, double v)
@@ -1070,9 +1060,4 @@ int sc_avro_bool(avro_value_t *rec, const char *field, int def)
         avro_value_t f;
         int v;
         return resolve(rec, field, &f) || avro_value_get_boolean(&f, &v) ? def : v;
-}
-
-int sc_avro_opt(avro_value_t *rec, const char *field, avro_value_t *out)
-{
-        return resolve(rec, field, out) == 0 ? 1 : 0;
 }

@@ -49,7 +49,6 @@ int32_t sc_avro_codec_id(const sc_avro_codec_t *c);
  * registry is asked once per id, and about a few ids at most per codec (a
  * definite answer is cached; no answer is asked again next time). */
 int sc_avro_codec_accepts(sc_avro_codec_t *c, int32_t id);
-avro_schema_t sc_avro_codec_schema(const sc_avro_codec_t *c);
 /* The fully inlined schema JSON (what the registry stores). */
 const char *sc_avro_codec_schema_json(const sc_avro_codec_t *c);
 
@@ -151,7 +150,6 @@ int sc_avro_get(avro_value_t *rec, const char *field, avro_value_t *out);
 int sc_avro_set_str(avro_value_t *rec, const char *field, const char *s);
 int sc_avro_set_strn(avro_value_t *rec, const char *field, const char *s, size_t n);
 int sc_avro_set_long(avro_value_t *rec, const char *field, int64_t v);
-int sc_avro_set_int(avro_value_t *rec, const char *field, int32_t v);
 int sc_avro_set_double(avro_value_t *rec, const char *field, double v);
 int sc_avro_set_bool(avro_value_t *rec, const char *field, int v);
 int sc_avro_set_opt_str(avro_value_t *rec, const char *field, const char *s);
@@ -162,7 +160,5 @@ const char *sc_avro_str(avro_value_t *rec, const char *field, size_t *len);
 int64_t sc_avro_long(avro_value_t *rec, const char *field, int64_t def);
 double sc_avro_double(avro_value_t *rec, const char *field, double def);
 int sc_avro_bool(avro_value_t *rec, const char *field, int def);
-/* For ["null", T] unions: 1 and the branch in out when not null, else 0. */
-int sc_avro_opt(avro_value_t *rec, const char *field, avro_value_t *out);
 
 #endif

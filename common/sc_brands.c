@@ -10,6 +10,8 @@
 #include <strings.h>
 #include <utf8proc.h>
 
+#include "sc_alloc.h"
+
 typedef struct account_s {
         char *platform;
         char *handle; /* lowercase, no '@'; NULL when matching by id */
@@ -85,7 +87,7 @@ static char **strings_of(const sc_yaml_node_t *seq, size_t *cnt, const char *wha
                          what);
                 return (char **)-1;
         }
-        char **out = calloc(seq->count + 1, sizeof(*out));
+        char **out = sc_calloc(seq->count + 1, sizeof(*out));
         for (const sc_yaml_node_t *n = seq->child; n; n = n->next) {
                 if (n->type != SC_YAML_SCALAR || !n->value || !*n->value) {
                         snprintf(errstr, errstr_size,
@@ -96,7 +98,7 @@ static char **strings_of(const sc_yaml_node_t *seq, size_t *cnt, const char *wha
                         *cnt = 0; /* the caller's destroy walks cnt entries */
                         return (char **)-1;
                 }
-                out[(*cnt)++] = strdup(n->value);
+                out[(*cnt)++] = sc_strdup(n->value);
         }
         return out;
 }
@@ -177,9 +179,9 @@ static int parse_brand(brand_priv_t *p, const sc_yaml_node_t *n, char *errstr,
                         return -1;
                 }
         }
-        p->pub.id = strdup(id);
-        p->pub.name = strdup(sc_yaml_str(n, "name", id));
-        p->pub.timezone = strdup(sc_yaml_str(n, "timezone", "UTC"));
+        p->pub.id = sc_strdup(id);
+        p->pub.name = sc_strdup(sc_yaml_str(n, "name", id));
+        p->pub.timezone = sc_strdup(sc_yaml_str(n, "timezone", "UTC"));
 
         char **kw = strings_of(sc_yaml_get(n, "keywords"), &p->pub.keyword_cnt,
                                "keywords", errstr, errstr_size);
@@ -194,11 +196,11 @@ static int parse_brand(brand_priv_t *p, const sc_yaml_node_t *n, char *errstr,
                                  topics->line);
                         return -1;
                 }
-                p->pub.topics =
-                    calloc(topics->count ? topics->count : 1, sizeof(sc_brand_topic_t));
+                p->pub.topics = sc_calloc(topics->count ? topics->count : 1,
+                                          sizeof(sc_brand_topic_t));
                 for (const sc_yaml_node_t *t = topics->child; t; t = t->next) {
                         sc_brand_topic_t *bt = &p->pub.topics[p->pub.topic_cnt++];
-                        bt->name = strdup(t->key);
+                        bt->name = sc_strdup(t->key);
                         char **tk = strings_of(t, &bt->keyword_cnt, "topic keywords",
                                                errstr, errstr_size);
                         if (tk == (char **)-1)
@@ -218,7 +220,7 @@ static int parse_brand(brand_priv_t *p, const sc_yaml_node_t *n, char *errstr,
                 size_t total = 0;
                 for (const sc_yaml_node_t *pl = acc->child; pl; pl = pl->next)
                         total += pl->count;
-                p->accounts = calloc(total ? total : 1, sizeof(*p->accounts));
+                p->accounts = sc_calloc(total ? total : 1, sizeof(*p->accounts));
                 for (const sc_yaml_node_t *pl = acc->child; pl; pl = pl->next) {
                         size_t cnt;
                         char **h = strings_of(pl, &cnt, "accounts", errstr, errstr_size);
@@ -226,12 +228,12 @@ static int parse_brand(brand_priv_t *p, const sc_yaml_node_t *n, char *errstr,
                                 return -1;
                         for (size_t i = 0; i < cnt; i++) {
                                 account_t *a = &p->accounts[p->account_cnt++];
-                                a->platform = strdup(pl->key);
+                                a->platform = sc_strdup(pl->key);
                                 if (!strncmp(h[i], "id:", 3)) {
-                                        a->id = strdup(h[i] + 3);
+                                        a->id = sc_strdup(h[i] + 3);
                                 } else {
                                         const char *s = h[i][0] == '@' ? h[i] + 1 : h[i];
-                                        a->handle = strdup(s);
+                                        a->handle = sc_strdup(s);
                                         for (char *c = a->handle; *c; c++)
                                                 *c = (char)tolower((unsigned char)*c);
                                 }
@@ -300,14 +302,14 @@ static void add_pattern(sc_brands_t *b, size_t *cap, size_t brand, const char *p
                         const char *text)
 {
         size_t pl = strlen(prefix), tl = strlen(text);
-        char *full = malloc(pl + tl + 1);
+        char *full = sc_malloc(pl + tl + 1);
         memcpy(full, prefix, pl);
         memcpy(full + pl, text, tl + 1);
         size_t len = pl + tl;
         int stem = len > 1 && full[len - 1] == '*';
         if (stem)
                 len--;
-        int32_t *cp = malloc((len ? len : 1) * sizeof(*cp));
+        int32_t *cp = sc_malloc((len ? len : 1) * sizeof(*cp));
         size_t n = decode_lower(full, len, cp, NULL);
         free(full);
         if (!n) {
@@ -360,7 +362,7 @@ static void compile_patterns(sc_brands_t *b)
 
 sc_brands_t *sc_brands_new(const sc_yaml_node_t *root, char *errstr, size_t errstr_size)
 {
-        sc_brands_t *b = calloc(1, sizeof(*b));
+        sc_brands_t *b = sc_calloc(1, sizeof(*b));
         const sc_yaml_node_t *seq = root ? sc_yaml_get(root, "brands") : NULL;
         if (!seq) {
                 compile_patterns(b);
@@ -372,7 +374,7 @@ sc_brands_t *sc_brands_new(const sc_yaml_node_t *root, char *errstr, size_t errs
                 sc_brands_destroy(b);
                 return NULL;
         }
-        b->brands = calloc(seq->count ? seq->count : 1, sizeof(*b->brands));
+        b->brands = sc_calloc(seq->count ? seq->count : 1, sizeof(*b->brands));
         for (const sc_yaml_node_t *n = seq->child; n; n = n->next) {
                 brand_priv_t *p = &b->brands[b->cnt++];
                 if (parse_brand(p, n, errstr, errstr_size) == -1) {
@@ -449,7 +451,7 @@ const sc_brand_t *sc_brands_by_account(const sc_brands_t *b, const char *platfor
 
 sc_brands_scan_t *sc_brands_scan_new(void)
 {
-        return calloc(1, sizeof(sc_brands_scan_t));
+        return sc_calloc(1, sizeof(sc_brands_scan_t));
 }
 
 void sc_brands_scan_destroy(sc_brands_scan_t *s)

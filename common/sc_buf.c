@@ -1,5 +1,6 @@
 #include "sc_buf.h"
 
+#include "sc_alloc.h"
 #include "sc_utf8.h"
 
 #include <stdio.h>
@@ -24,17 +25,9 @@ int sc_buf_reserve(sc_buf_t *b, size_t n)
 {
         if (b->len + n + 1 <= b->cap)
                 return 0;
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1) {
-                if (cap > ((size_t)-1) / 2)
-                        return -1;
-                cap *= 2;
-        }
-        char *p = realloc(b->data, cap);
-        if (!p)
-                return -1;
-        b->data = p;
-        b->cap = cap;
+        if (n > ((size_t)-1) / 2 - b->len)
+                return -1; /* a size no input can have: refused, not aborted */
+        SC_GROW(b->data, b->cap, b->len + n + 1);
         return 0;
 }
 

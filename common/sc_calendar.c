@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_alloc.h"
 #include "sc_time.h"
 #include <strings.h>
 
@@ -374,9 +375,7 @@ static int parse_holidays(sc_calendar_t *c, const sc_yaml_node_t *seq, char *err
 {
         if (seq->type != SC_YAML_SEQ)
                 FAIL(seq->line, "holidays must be a list of \"YYYY-MM-DD\" or \"MM-DD\"");
-        c->hol = calloc(seq->count ? seq->count : 1, sizeof(*c->hol));
-        if (!c->hol)
-                FAIL(seq->line, "out of memory");
+        c->hol = sc_calloc(seq->count ? seq->count : 1, sizeof(*c->hol));
         for (const sc_yaml_node_t *n = seq->child; n; n = n->next) {
                 const char *v = n->type == SC_YAML_SCALAR && n->value ? n->value : "";
                 int y = 0, m = 0, d = 0, used = 0;
@@ -504,11 +503,8 @@ static int parse_calendar(sc_calendar_t *c, const sc_yaml_node_t *node, char *er
 
 static sc_calendar_t *calendar_new(const char *id)
 {
-        sc_calendar_t *c = calloc(1, sizeof(*c));
-        if (c && !(c->id = strdup(id))) {
-                free(c);
-                return NULL;
-        }
+        sc_calendar_t *c = sc_calloc(1, sizeof(*c));
+        c->id = sc_strdup(id);
         return c;
 }
 
@@ -517,18 +513,12 @@ sc_calendars_t *sc_calendars_new(const sc_yaml_node_t *root, char *errstr,
 {
         const sc_yaml_node_t *sec = root ? sc_yaml_get(root, "calendars") : NULL;
         size_t want = 1 + (sec && sec->type == SC_YAML_MAP ? sec->count : 0);
-        sc_calendars_t *cs = calloc(1, sizeof(*cs));
-        if (cs)
-                cs->c = calloc(want, sizeof(*cs->c));
-        if (!cs || !cs->c) {
-                snprintf(errstr, errstr_size, "out of memory");
-                sc_calendars_destroy(cs);
-                return NULL;
-        }
+        sc_calendars_t *cs = sc_calloc(1, sizeof(*cs));
+        cs->c = sc_calloc(want, sizeof(*cs->c));
         sc_calendar_t *always = calendar_new("24x7");
         char tzerr[128];
-        if (!always || !(always->tz = sc_tz_load("UTC", tzerr, sizeof(tzerr)))) {
-                snprintf(errstr, errstr_size, "out of memory");
+        if (!(always->tz = sc_tz_load("UTC", tzerr, sizeof(tzerr)))) {
+                snprintf(errstr, errstr_size, "UTC: %s", tzerr);
                 calendar_free(always);
                 sc_calendars_destroy(cs);
                 return NULL;
@@ -566,11 +556,6 @@ sc_calendars_t *sc_calendars_new(const sc_yaml_node_t *root, char *errstr,
                         return NULL;
                 }
                 sc_calendar_t *c = calendar_new(n->key);
-                if (!c) {
-                        snprintf(errstr, errstr_size, "out of memory");
-                        sc_calendars_destroy(cs);
-                        return NULL;
-                }
                 cs->c[cs->n++] = c;
                 if (parse_calendar(c, n, errstr, errstr_size)) {
                         sc_calendars_destroy(cs);

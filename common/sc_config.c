@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sc_alloc.h"
 #include "sc_log.h"
 
 #ifndef SC_SCHEMAS_DIR
@@ -21,31 +22,38 @@ static const sc_conf_def_t common_defs[] = {
     {"log.format", SC_CONF_STR, "text", UNBOUNDED, "text or json (one object a line)"},
     {"redis.url", SC_CONF_STR, "redis://127.0.0.1:6379/0", UNBOUNDED,
      "redis://[:password@]host:port[/db], unix:///path or "
-     "redis+cluster://[:password@]host:port[,host:port...] (cluster seeds)"},
-    {"redis.timeout_ms", SC_CONF_INT, "2000", 50, 60000, "connect and command timeout"},
+     "redis+cluster://[:password@]host:port[,host:port...] (cluster "
+     "seeds)" SC_CONF_RESTART},
+    {"redis.timeout_ms", SC_CONF_INT, "2000", 50, 60000,
+     "connect and command timeout" SC_CONF_RESTART},
     {"schema_registry.url", SC_CONF_STR, "", UNBOUNDED,
-     "Confluent Schema Registry base URL; empty: local ids from schemas/ids.map"},
+     "Confluent Schema Registry base URL; empty: local ids from "
+     "schemas/ids.map" SC_CONF_RESTART},
     {"schema_registry.timeout_ms", SC_CONF_INT, "5000", 100, 60000,
-     "registry request timeout"},
+     "registry request timeout" SC_CONF_RESTART},
     {"schema_registry.wait_ms", SC_CONF_INT, "60000", 0, 3600000,
      "a registry down at start is retried this long (each attempt logged), "
-     "then the worker exits; never replaced by local ids"},
-    {"schemas.dir", SC_CONF_STR, SC_SCHEMAS_DIR, UNBOUNDED, "folder of the .avsc files"},
+     "then the worker exits; never replaced by local ids" SC_CONF_RESTART},
+    {"schemas.dir", SC_CONF_STR, SC_SCHEMAS_DIR, UNBOUNDED,
+     "folder of the .avsc files" SC_CONF_RESTART},
     {"metrics.port", SC_CONF_INT, "0", 0, 65535,
-     "port of /metrics, /healthz, /readyz; 0: off"},
-    {"metrics.bind", SC_CONF_STR, "0.0.0.0", UNBOUNDED, "address the metrics port binds"},
+     "port of /metrics, /healthz, /readyz; 0: off" SC_CONF_RESTART},
+    {"metrics.bind", SC_CONF_STR, "0.0.0.0", UNBOUNDED,
+     "address the metrics port binds" SC_CONF_RESTART},
     {"messages.max_bytes", SC_CONF_INT, "1000000", 16384, 1000000000,
      "largest record a worker produces (key + value + headers): the producer's "
      "message.max.bytes; keep it at or below the brokers' message.max.bytes and the "
-     "topics' max.message.bytes (Kafka's default 1048588). Dead letters are cut to fit"},
+     "topics' max.message.bytes (Kafka's default 1048588). Dead letters are cut to "
+     "fit" SC_CONF_RESTART},
     SC_CONF_END,
 };
 
 /* Runtime settings, one set per worker, named "<worker>.<key>". */
 static const sc_conf_def_t runtime_defs[] = {
-    {"input_topics", SC_CONF_STR, "", UNBOUNDED, "topics consumed (comma separated)"},
+    {"input_topics", SC_CONF_STR, "", UNBOUNDED,
+     "topics consumed (comma separated)" SC_CONF_RESTART},
     {"group_id", SC_CONF_STR, "", UNBOUNDED,
-     "consumer group (default socialcare-<worker>)"},
+     "consumer group (default socialcare-<worker>)" SC_CONF_RESTART},
     {"batch_size", SC_CONF_INT, "500", 1, 100000, "messages handed to one process call"},
     {"batch_wait_ms", SC_CONF_INT, "50", 0, 10000,
      "longest wait to fill a batch before processing what arrived"},
@@ -87,12 +95,12 @@ static void add_setting(sc_config_t *c, const sc_conf_def_t *d, const char *pref
         setting_t *s = &c->settings[c->setting_cnt++];
         size_t n = strlen(d->name) + (prefix ? strlen(prefix) + 1 : 0) + 1;
         s->def = d;
-        s->name = malloc(n);
+        s->name = sc_malloc(n);
         if (prefix)
                 snprintf(s->name, n, "%s.%s", prefix, d->name);
         else
                 snprintf(s->name, n, "%s", d->name);
-        s->value = strdup(d->def ? d->def : "");
+        s->value = sc_strdup(d->def ? d->def : "");
         snprintf(s->origin, sizeof(s->origin), "default");
 }
 
@@ -106,11 +114,11 @@ static size_t count_defs(const sc_conf_def_t *d)
 
 sc_config_t *sc_config_new(const char *worker, const sc_conf_def_t *worker_defs)
 {
-        sc_config_t *c = calloc(1, sizeof(*c));
-        c->worker = strdup(worker);
+        sc_config_t *c = sc_calloc(1, sizeof(*c));
+        c->worker = sc_strdup(worker);
         size_t n =
             count_defs(common_defs) + count_defs(runtime_defs) + count_defs(worker_defs);
-        c->settings = calloc(n, sizeof(*c->settings));
+        c->settings = sc_calloc(n, sizeof(*c->settings));
         for (const sc_conf_def_t *d = common_defs; d->name; d++)
                 add_setting(c, d, NULL);
         for (const sc_conf_def_t *d = runtime_defs; d->name; d++)
@@ -158,19 +166,16 @@ static void set_kafka(sc_config_t *c, const char *role, const char *name,
                     ((!role && !k->role) ||
                      (role && k->role && !strcmp(role, k->role)))) {
                         free(k->value);
-                        k->value = strdup(value);
+                        k->value = sc_strdup(value);
                         snprintf(k->origin, sizeof(k->origin), "%s", origin);
                         return;
                 }
         }
-        if (c->kafka_cnt == c->kafka_cap) {
-                c->kafka_cap = c->kafka_cap ? c->kafka_cap * 2 : 16;
-                c->kafka = realloc(c->kafka, c->kafka_cap * sizeof(*c->kafka));
-        }
+        SC_GROW(c->kafka, c->kafka_cap, c->kafka_cnt + 1);
         kafka_prop_t *k = &c->kafka[c->kafka_cnt++];
-        k->role = role ? strdup(role) : NULL;
-        k->name = strdup(name);
-        k->value = strdup(value);
+        k->role = role ? sc_strdup(role) : NULL;
+        k->name = sc_strdup(name);
+        k->value = sc_strdup(value);
         snprintf(k->origin, sizeof(k->origin), "%s", origin);
 }
 
@@ -207,7 +212,7 @@ int sc_config_set(sc_config_t *c, const char *name, const char *value, char *err
                 return -1;
         }
         free(s->value);
-        s->value = strdup(value);
+        s->value = sc_strdup(value);
         snprintf(s->origin, sizeof(s->origin), "flag");
         return 0;
 }
@@ -258,7 +263,7 @@ static int load_map(sc_config_t *c, const sc_yaml_node_t *map, const char *prefi
                         continue;
                 }
                 free(s->value);
-                s->value = strdup(n->value ? n->value : "");
+                s->value = sc_strdup(n->value ? n->value : "");
                 snprintf(s->origin, sizeof(s->origin), "%s:%d", sc_yaml_name(c->yaml),
                          n->line);
         }
@@ -298,7 +303,7 @@ int sc_config_load_file(sc_config_t *c, const char *path, char *errstr,
         sc_yaml_destroy(c->yaml);
         c->yaml = y;
         free(c->file);
-        c->file = strdup(path);
+        c->file = sc_strdup(path);
         const sc_yaml_node_t *root = sc_yaml_root(y);
         if (!root)
                 return 0;
@@ -381,7 +386,7 @@ int sc_config_load_env(sc_config_t *c, char *errstr, size_t errstr_size)
                         setting_t *s = &c->settings[i];
                         if (env_matches(s->name, key)) {
                                 free(s->value);
-                                s->value = strdup(eq + 1);
+                                s->value = sc_strdup(eq + 1);
                                 snprintf(s->origin, sizeof(s->origin), "%s", origin);
                         }
                 }
@@ -519,11 +524,6 @@ const char *sc_config_file(const sc_config_t *c)
         return c->file;
 }
 
-const char *sc_config_worker(const sc_config_t *c)
-{
-        return c->worker;
-}
-
 rd_kafka_conf_t *sc_config_kafka_conf(const sc_config_t *c, const char *role,
                                       char *errstr, size_t errstr_size)
 {
@@ -547,6 +547,50 @@ rd_kafka_conf_t *sc_config_kafka_conf(const sc_config_t *c, const char *role,
                 }
         }
         return conf;
+}
+
+static int needs_restart(const setting_t *s)
+{
+        const char *h = s->def->help;
+        size_t n = h ? strlen(h) : 0, m = strlen(SC_CONF_RESTART);
+        return n >= m && !strcmp(h + n - m, SC_CONF_RESTART);
+}
+
+static int same_kafka(const sc_config_t *a, const sc_config_t *b)
+{
+        if (a->kafka_cnt != b->kafka_cnt)
+                return 0;
+        for (size_t i = 0; i < a->kafka_cnt; i++) {
+                const kafka_prop_t *x = &a->kafka[i], *y = &b->kafka[i];
+                if (strcmp(x->role ? x->role : "", y->role ? y->role : "") ||
+                    strcmp(x->name, y->name) || strcmp(x->value, y->value))
+                        return 0;
+        }
+        return 1;
+}
+
+size_t sc_config_restart_changes(const sc_config_t *old, const sc_config_t *c, char *out,
+                                 size_t out_size)
+{
+        size_t n = 0, len = 0;
+        if (out_size)
+                out[0] = '\0';
+        for (size_t i = 0; i < c->setting_cnt; i++) {
+                const setting_t *s = &c->settings[i];
+                const setting_t *o = find(old, s->name);
+                if (!needs_restart(s) || (o && !strcmp(o->value, s->value)))
+                        continue;
+                if (len < out_size)
+                        len += (size_t)snprintf(out + len, out_size - len, "%s%s",
+                                                n ? ", " : "", s->name);
+                n++;
+        }
+        if (!same_kafka(old, c)) {
+                if (len < out_size)
+                        snprintf(out + len, out_size - len, "%skafka.*", n ? ", " : "");
+                n++;
+        }
+        return n;
 }
 
 const char *sc_config_kafka_get(const sc_config_t *c, const char *role, const char *name)

@@ -32,6 +32,10 @@ typedef struct sc_conf_def_s {
         const char *help;
 } sc_conf_def_t;
 
+/* Ends the help of a setting a SIGHUP cannot apply (it shows in --help):
+ * "port of ..." SC_CONF_RESTART. See sc_config_restart_changes(). */
+#define SC_CONF_RESTART " [restart]"
+
 /* Terminates a table. */
 #define SC_CONF_END                                                                      \
         {                                                                                \
@@ -69,7 +73,6 @@ int sc_config_is_default(const sc_config_t *c, const char *name);
 /* The deployment document, or NULL when none was loaded. Owned by c. */
 const sc_yaml_node_t *sc_config_tree(const sc_config_t *c);
 const char *sc_config_file(const sc_config_t *c);
-const char *sc_config_worker(const sc_config_t *c);
 
 /* A new librdkafka conf with every kafka.* setting (plus the
  * kafka.consumer.* or kafka.producer.* ones for that role) set unchanged.
@@ -80,6 +83,14 @@ rd_kafka_conf_t *sc_config_kafka_conf(const sc_config_t *c, const char *role,
 /* The value the deployment set for a kafka property (role-specific first),
  * or NULL when it was left to the runtime's default. */
 const char *sc_config_kafka_get(const sc_config_t *c, const char *role, const char *name);
+
+/* Settings a reload cannot apply: those whose help ends with " [restart]"
+ * (the clients and connections made at start: redis.*, schema_registry.*,
+ * schemas.dir, metrics.*, messages.max_bytes, <worker>.input_topics,
+ * <worker>.group_id; a worker may mark its own) and kafka.*. Returns how many
+ * differ between old and c; out gets their names, comma separated. */
+size_t sc_config_restart_changes(const sc_config_t *old, const sc_config_t *c, char *out,
+                                 size_t out_size);
 
 /* --print-config: every setting with its value and origin; secrets masked. */
 void sc_config_print(const sc_config_t *c, FILE *fp);

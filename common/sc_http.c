@@ -11,6 +11,8 @@
 
 #include <microhttpd.h>
 
+#include "sc_alloc.h"
+
 struct sc_http_s {
         struct MHD_Daemon *daemon;
         sc_metrics_t *metrics;
@@ -142,12 +144,7 @@ sc_http_t *sc_http_new(const char *bind, int port, sc_metrics_t *m, sc_health_cb
         }
         sa.sin_port = htons((uint16_t)port);
 
-        sc_http_t *h = calloc(1, sizeof(*h));
-        if (!h) {
-                snprintf(errstr, errstr_size, "cannot listen on %s:%d: %s", shown, port,
-                         strerror(ENOMEM));
-                return NULL;
-        }
+        sc_http_t *h = sc_calloc(1, sizeof(*h));
         h->metrics = m;
         h->live = live;
         h->ready = ready;

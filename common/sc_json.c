@@ -3,6 +3,7 @@
  * Nodes and unescaped strings live in two arenas that grow by doubling and
  * are kept between parses. While parsing, nodes refer to strings by offset
  * (the arena may move); pointers are fixed up once the parse succeeded. */
+#include "sc_alloc.h"
 #include "sc_json.h"
 
 #include "sc_alloc.h"
@@ -32,9 +33,7 @@ struct sc_json_s {
 
 sc_json_t *sc_json_new(int max_depth)
 {
-        sc_json_t *p = calloc(1, sizeof(*p));
-        if (!p)
-                return NULL;
+        sc_json_t *p = sc_calloc(1, sizeof(*p));
         p->max_depth = max_depth > 0 ? max_depth : 32;
         return p;
 }

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_alloc.h"
+
 enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM };
 
 /* C11 has no atomic double: the value lives as its bit pattern in a uint64_t,
@@ -55,8 +57,6 @@ struct sc_metrics_s {
         char *worker_label; /* "" when the registry has no worker name */
         struct family **fams;
         size_t cnt, cap;
-        sc_metrics_collect_cb *collect;
-        void *collect_opaque;
 };
 
 static uint64_t dbl_bits(double v)
@@ -129,9 +129,7 @@ static int put_double(sc_buf_t *b, double v)
 
 sc_metrics_t *sc_metrics_new(const char *worker)
 {
-        sc_metrics_t *m = calloc(1, sizeof(*m));
-        if (!m)
-                return NULL;
+        sc_metrics_t *m = sc_calloc(1, sizeof(*m));
         sc_buf_t b = SC_BUF_INIT;
         int rc = sc_buf_puts(&b, "");
         if (worker) {
@@ -183,16 +181,6 @@ void sc_metrics_destroy(sc_metrics_t *m)
         free(m->worker_label);
         pthread_mutex_destroy(&m->lock);
         free(m);
-}
-
-void sc_metrics_set_collector(sc_metrics_t *m, sc_metrics_collect_cb *cb, void *opaque)
-{
-        if (!m)
-                return;
-        pthread_mutex_lock(&m->lock);
-        m->collect = cb;
-        m->collect_opaque = opaque;
-        pthread_mutex_unlock(&m->lock);
 }
 
 /* Called with the lock held. */
@@ -294,8 +282,8 @@ sc_histogram_t *sc_metrics_histogram(sc_metrics_t *m, const char *name, const ch
         if (s && created) {
                 sc_histogram_t *h = &s->u.hist;
                 /* +1 so a zero-length malloc never masquerades as failure. */
-                h->bounds = malloc((bound_cnt + 1) * sizeof(*h->bounds));
-                h->buckets = malloc((bound_cnt + 1) * sizeof(*h->buckets));
+                h->bounds = sc_malloc((bound_cnt + 1) * sizeof(*h->bounds));
+                h->buckets = sc_malloc((bound_cnt + 1) * sizeof(*h->buckets));
                 if (!h->bounds || !h->buckets) {
                         /* The series is already linked in: leave it valid
                          * and empty rather than unlinking it. */
@@ -330,12 +318,6 @@ void sc_gauge_set(sc_gauge_t *g, double v)
 {
         if (g)
                 atomic_store_explicit(&g->bits, dbl_bits(v), memory_order_relaxed);
-}
-
-void sc_gauge_add(sc_gauge_t *g, double v)
-{
-        if (g)
-                atomic_dbl_add(&g->bits, v);
 }
 
 void sc_histogram_observe(sc_histogram_t *h, double v)
@@ -397,14 +379,6 @@ int sc_metrics_render(sc_metrics_t *m, sc_buf_t *out)
 {
         if (!m)
                 return 0;
-        pthread_mutex_lock(&m->lock);
-        sc_metrics_collect_cb *cb = m->collect;
-        void *opaque = m->collect_opaque;
-        pthread_mutex_unlock(&m->lock);
-        /* Outside the lock: the collector registers and sets gauges. */
-        if (cb)
-                cb(m, opaque);
-
         static const char *const type_names[] = {"counter", "gauge", "histogram"};
         int rc = 0;
         pthread_mutex_lock(&m->lock);

@@ -34,15 +34,9 @@ sc_histogram_t *sc_metrics_histogram(sc_metrics_t *m, const char *name, const ch
 /* All accept NULL (a worker running without metrics). */
 void sc_counter_add(sc_counter_t *c, double v);
 void sc_gauge_set(sc_gauge_t *g, double v);
-void sc_gauge_add(sc_gauge_t *g, double v);
 void sc_histogram_observe(sc_histogram_t *h, double v);
 
 /* Prometheus text exposition format 0.0.4, appended to out. */
 int sc_metrics_render(sc_metrics_t *m, sc_buf_t *out);
-
-/* Called on the HTTP thread before each render, so gauges that are costly to
- * keep current (Redis-backed business gauges) can refresh. */
-typedef void(sc_metrics_collect_cb)(sc_metrics_t *m, void *opaque);
-void sc_metrics_set_collector(sc_metrics_t *m, sc_metrics_collect_cb *cb, void *opaque);
 
 #endif

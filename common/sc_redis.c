@@ -6,6 +6,7 @@
  * lies and its slot, and exec copies each command into the output buffer of
  * the node owning its slot, so every node gets one pipeline per round. The
  * single-node path does none of this. */
+#include "sc_alloc.h"
 #include "sc_redis.h"
 
 #include <errno.h>
@@ -101,19 +102,10 @@ static int add_node(sc_redis_t *r, const char *host, size_t host_len, int port)
                 if (r->nodes[i].port == port && strlen(r->nodes[i].host) == host_len &&
                     !memcmp(r->nodes[i].host, host, host_len))
                         return (int)i;
-        if (r->node_cnt == r->node_cap) {
-                size_t cap = r->node_cap ? r->node_cap * 2 : 8;
-                node_t *n = realloc(r->nodes, cap * sizeof(*n));
-                if (!n)
-                        return -1;
-                r->nodes = n;
-                r->node_cap = cap;
-        }
+        SC_GROW(r->nodes, r->node_cap, r->node_cnt + 1);
         node_t *n = &r->nodes[r->node_cnt];
         memset(n, 0, sizeof(*n));
-        n->host = strndup(host, host_len);
-        if (!n->host)
-                return -1;
+        n->host = sc_strndup(host, host_len);
         n->port = port;
         return (int)r->node_cnt++;
 }
@@ -158,7 +150,7 @@ static const char *take_password(sc_redis_t *r, const char *s)
                 return s;
         const char *colon = memchr(s, ':', (size_t)(at - s));
         const char *pw = colon ? colon + 1 : s;
-        r->password = strndup(pw, (size_t)(at - pw));
+        r->password = sc_strndup(pw, (size_t)(at - pw));
         return at + 1;
 }
 
@@ -174,9 +166,7 @@ static int parse_cluster_url(sc_redis_t *r, const char *url, char *errstr,
         }
         const char *end = slash ? slash : s + strlen(s);
         r->cluster = 1;
-        r->slots = calloc(SC_REDIS_SLOTS, sizeof(*r->slots));
-        if (!r->slots)
-                return -1;
+        r->slots = sc_calloc(SC_REDIS_SLOTS, sizeof(*r->slots));
         while (s < end) {
                 const char *comma = memchr(s, ',', (size_t)(end - s));
                 const char *e = comma ? comma : end;
@@ -203,7 +193,7 @@ static int parse_url(sc_redis_t *r, const char *url, char *errstr, size_t errstr
         if (!strncmp(url, "redis+cluster://", 16))
                 return parse_cluster_url(r, url, errstr, errstr_size);
         if (!strncmp(url, "unix://", 7)) {
-                r->unix_path = strdup(url + 7);
+                r->unix_path = sc_strdup(url + 7);
                 return r->unix_path && *r->unix_path ? 0 : -1;
         }
         if (strncmp(url, "redis://", 8)) {
@@ -217,7 +207,7 @@ static int parse_url(sc_redis_t *r, const char *url, char *errstr, size_t errstr
         const char *slash = strchr(s, '/');
         const char *hostend = slash ? slash : s + strlen(s);
         const char *colon = memchr(s, ':', (size_t)(hostend - s));
-        r->host = strndup(s, (size_t)((colon ? colon : hostend) - s));
+        r->host = sc_strndup(s, (size_t)((colon ? colon : hostend) - s));
         r->port = 6379;
         if (colon) {
                 char *end;
@@ -248,16 +238,12 @@ static int parse_url(sc_redis_t *r, const char *url, char *errstr, size_t errstr
 sc_redis_t *sc_redis_new(const char *url, int timeout_ms, char *errstr,
                          size_t errstr_size)
 {
-        sc_redis_t *r = calloc(1, sizeof(*r));
-        if (!r) {
-                snprintf(errstr, errstr_size, "out of memory");
-                return NULL;
-        }
+        sc_redis_t *r = sc_calloc(1, sizeof(*r));
         r->timeout_ms = timeout_ms > 0 ? timeout_ms : 2000;
         r->backoff_ms = SC_REDIS_BACKOFF_MIN_MS;
         errstr[0] = '\0';
         /* The one query parameter: wait=N. */
-        char *u = url ? strdup(url) : NULL, *qm = u ? strchr(u, '?') : NULL;
+        char *u = url ? sc_strdup(url) : NULL, *qm = u ? strchr(u, '?') : NULL;
         if (qm) {
                 *qm = '\0';
                 char *end;
@@ -340,14 +326,8 @@ void sc_redis_destroy(sc_redis_t *r)
 
 sc_redis_script_t *sc_redis_script(sc_redis_t *r, const char *lua)
 {
-        sc_redis_script_t *s = calloc(1, sizeof(*s));
-        if (!s)
-                return NULL;
-        s->lua = strdup(lua);
-        if (!s->lua) {
-                free(s);
-                return NULL;
-        }
+        sc_redis_script_t *s = sc_calloc(1, sizeof(*s));
+        s->lua = sc_strdup(lua);
         unsigned char md[SHA_DIGEST_LENGTH];
         SHA1((const unsigned char *)lua, strlen(lua), md);
         for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
@@ -525,25 +505,15 @@ static int command_slot(const char *cmd, size_t len, int *script)
 }
 
 /* Records the command appended at off (cluster mode). */
-static int note_cmd(sc_redis_t *r, size_t off)
+static void note_cmd(sc_redis_t *r, size_t off)
 {
-        if (r->pending >= r->cmd_cap) {
-                size_t cap = r->cmd_cap ? r->cmd_cap * 2 : 64;
-                cmd_t *n = realloc(r->cmds, cap * sizeof(*n));
-                if (!n) {
-                        r->pipe.len = off;
-                        return -1;
-                }
-                r->cmds = n;
-                r->cmd_cap = cap;
-        }
+        SC_GROW(r->cmds, r->cmd_cap, r->pending + 1);
         cmd_t *c = &r->cmds[r->pending];
         c->off = off;
         c->len = r->pipe.len - off;
         c->hold_ask = 0;
         c->slot = command_slot(r->pipe.data + off, c->len, &c->hold_ask);
         c->ask = -1;
-        return 0;
 }
 
 static int append_formatted(sc_redis_t *r, char *cmd, long long len)
@@ -553,8 +523,10 @@ static int append_formatted(sc_redis_t *r, char *cmd, long long len)
         size_t off = r->pipe.len;
         int rc = sc_buf_append(&r->pipe, cmd, (size_t)len);
         redisFreeCommand(cmd);
-        if (rc || (r->cluster && note_cmd(r, off)))
+        if (rc)
                 return -1;
+        if (r->cluster)
+                note_cmd(r, off);
         r->pending++;
         return 0;
 }
@@ -576,8 +548,8 @@ int sc_redis_append(sc_redis_t *r, int argc, const char **argv, const size_t *ar
                 sc_buf_append(&r->pipe, argv[i], n);
                 sc_buf_append(&r->pipe, "\r\n", 2);
         }
-        if (r->cluster && note_cmd(r, off))
-                return -1;
+        if (r->cluster)
+                note_cmd(r, off);
         r->pending++;
         return 0;
 }
@@ -769,20 +741,6 @@ static int refresh_map(sc_redis_t *r)
         return -1;
 }
 
-static int node_push(node_t *n, size_t v)
-{
-        if (n->q_cnt == n->q_cap) {
-                size_t cap = n->q_cap ? n->q_cap * 2 : 64;
-                size_t *q = realloc(n->q, cap * sizeof(*q));
-                if (!q)
-                        return -1;
-                n->q = q;
-                n->q_cap = cap;
-        }
-        n->q[n->q_cnt++] = v;
-        return 0;
-}
-
 /* "MOVED 3999 127.0.0.1:6381" / "ASK ...": the node it names (added when new). */
 static int redirect_node(sc_redis_t *r, const node_t *from, const char *msg, int *slot)
 {
@@ -833,21 +791,153 @@ static int any_master(const sc_redis_t *r)
 static const char asking_cmd[] = "*1\r\n$6\r\nASKING\r\n";
 
 /* Room for n replies of one exec; the array is kept between execs. */
-static int reserve_replies(sc_redis_t *r, size_t n)
+static void reserve_replies(sc_redis_t *r, size_t n)
 {
-        if (r->reply_cap >= n)
-                return 0;
-        size_t cap = r->reply_cap ? r->reply_cap : 64;
-        while (cap < n)
-                cap *= 2;
-        redisReply **nr = realloc(r->replies, cap * sizeof(*nr));
-        if (!nr) {
-                set_err(r, REDIS_ERR_OOM, "out of memory");
-                return -1;
+        SC_GROW(r->replies, r->reply_cap, n);
+}
+
+/* One round: queues every command still without a reply on the node that
+ * serves it (an ASK target first). -1 (error set) when no master is known. */
+static int route_round(sc_redis_t *r, size_t n)
+{
+        for (size_t i = 0; i < r->node_cnt; i++)
+                r->nodes[i].q_cnt = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (r->replies[i])
+                        continue;
+                const cmd_t *c = &r->cmds[i];
+                int ni = c->ask >= 0    ? c->ask
+                         : c->slot >= 0 ? (int)r->slots[c->slot] - 1
+                                        : any_master(r);
+                if (ni < 0) {
+                        set_err(r, REDIS_ERR_OTHER, "no master known for slot %d",
+                                c->slot);
+                        return -1;
+                }
+                node_t *nd = &r->nodes[ni];
+                SC_PUSH(nd->q, nd->q_cnt, nd->q_cap,
+                        i | (c->ask >= 0 ? SC_REDIS_ASK_BIT : 0));
         }
-        r->replies = nr;
-        r->reply_cap = cap;
         return 0;
+}
+
+/* Every node's pipeline is written before any reply is read, so the nodes
+ * work in parallel. 1 when a node failed (its queue is then emptied). */
+static int send_round(sc_redis_t *r)
+{
+        int failed = 0;
+        for (size_t i = 0; i < r->node_cnt; i++) {
+                node_t *nd = &r->nodes[i];
+                if (!nd->q_cnt)
+                        continue;
+                if (node_connect(r, nd)) {
+                        nd->q_cnt = 0;
+                        failed = 1;
+                        continue;
+                }
+                nd->touched = 1;
+                sc_buf_reset(&nd->out);
+                int ok = 1;
+                for (size_t j = 0; ok && j < nd->q_cnt; j++) {
+                        const cmd_t *c = &r->cmds[nd->q[j] & ~SC_REDIS_ASK_BIT];
+                        ok = (!(nd->q[j] & SC_REDIS_ASK_BIT) ||
+                              !sc_buf_append(&nd->out, asking_cmd,
+                                             sizeof(asking_cmd) - 1)) &&
+                             !sc_buf_append(&nd->out, r->pipe.data + c->off, c->len);
+                }
+                ok = ok && redisAppendFormattedCommand(nd->c, nd->out.data,
+                                                       nd->out.len) == REDIS_OK;
+                int done = 0;
+                while (ok && !done)
+                        ok = redisBufferWrite(nd->c, &done) == REDIS_OK;
+                if (!ok) {
+                        set_err(r, nd->c->err, "send to %s:%d: %s", nd->host, nd->port,
+                                nd->c->errstr);
+                        node_disconnect(nd);
+                        nd->q_cnt = 0;
+                        failed = 1;
+                }
+        }
+        return failed;
+}
+
+/* The reply rep of command ci from node ni: kept (left goes down), or a
+ * redirection followed next round, or an outage. 1 on an outage (error set).
+ * r->nodes may move (a redirection to a new node). */
+static int take_reply(sc_redis_t *r, size_t ni, size_t ci, redisReply *rep, size_t *left)
+{
+        node_t *nd = &r->nodes[ni];
+        cmd_t *c = &r->cmds[ci];
+        int slot, to;
+        if (rep->type != REDIS_REPLY_ERROR) {
+                r->replies[ci] = rep;
+                (*left)--;
+        } else if (!strncmp(rep->str, "MOVED ", 6) &&
+                   (to = redirect_node(r, nd, rep->str, &slot)) >= 0) {
+                r->slots[slot] = (uint16_t)(to + 1);
+                c->ask = -1;
+                r->map_ok = 0; /* refreshed on the next exec */
+                r->redirects++;
+                freeReplyObject(rep);
+        } else if (!strncmp(rep->str, "ASK ", 4) && c->hold_ask) {
+                /* Redis decides ASK on the declared keys only: a script that
+                 * builds other keys would run on the importing node without
+                 * the keys still on the migrating one. */
+                set_err(r, REDIS_ERR_OTHER,
+                        "%s:%d: slot migrating (%s): script held until the migration "
+                        "ends",
+                        nd->host, nd->port, rep->str);
+                freeReplyObject(rep);
+                return 1;
+        } else if (!strncmp(rep->str, "ASK ", 4) &&
+                   (to = redirect_node(r, nd, rep->str, &slot)) >= 0) {
+                c->ask = to;
+                r->redirects++;
+                freeReplyObject(rep);
+        } else if (!strncmp(rep->str, "NOSCRIPT", 8)) {
+                nd->need_scripts = 1;
+                c->ask = -1;
+                freeReplyObject(rep);
+        } else if (is_outage(rep->str)) {
+                set_err(r, REDIS_ERR_OTHER, "%s:%d: %s", nd->host, nd->port, rep->str);
+                freeReplyObject(rep);
+                return 1;
+        } else {
+                r->replies[ci] = rep;
+                (*left)--;
+        }
+        return 0;
+}
+
+/* Every reply is read even after a failure so that the connections kept
+ * stay in step. 1 when anything failed. */
+static int read_round(sc_redis_t *r, size_t *left)
+{
+        int failed = 0;
+        for (size_t i = 0; i < r->node_cnt; i++) {
+                for (size_t j = 0; j < r->nodes[i].q_cnt; j++) {
+                        node_t *nd = &r->nodes[i];
+                        size_t ci = nd->q[j] & ~SC_REDIS_ASK_BIT;
+                        void *v = NULL;
+                        if ((nd->q[j] & SC_REDIS_ASK_BIT) &&
+                            (redisGetReply(nd->c, &v) != REDIS_OK || !v))
+                                goto io;
+                        freeReplyObject(v);
+                        v = NULL;
+                        if (redisGetReply(nd->c, &v) != REDIS_OK || !v)
+                                goto io;
+                        failed |= take_reply(r, i, ci, v, left);
+                        continue;
+                io:
+                        set_err(r, nd->c->err ? nd->c->err : REDIS_ERR_IO,
+                                "reply from %s:%d: %s", nd->host, nd->port,
+                                nd->c->errstr[0] ? nd->c->errstr : "connection lost");
+                        node_disconnect(nd);
+                        failed = 1;
+                        break;
+                }
+        }
+        return failed;
 }
 
 static int cluster_exec(sc_redis_t *r, redisReply ***replies, size_t *reply_cnt)
@@ -862,142 +952,17 @@ static int cluster_exec(sc_redis_t *r, redisReply ***replies, size_t *reply_cnt)
         if (!r->map_ok && refresh_map(r))
                 return cluster_fail(r);
         size_t n = r->pending;
-        if (reserve_replies(r, n))
-                return cluster_fail(r);
+        reserve_replies(r, n);
         memset(r->replies, 0, n * sizeof(*r->replies));
         r->reply_cnt = n;
         for (size_t i = 0; i < r->node_cnt; i++)
                 r->nodes[i].touched = 0;
         size_t left = n;
         for (int round = 0; left && round < SC_REDIS_MAX_ROUNDS; round++) {
-                for (size_t i = 0; i < r->node_cnt; i++)
-                        r->nodes[i].q_cnt = 0;
-                for (size_t i = 0; i < n; i++) {
-                        if (r->replies[i])
-                                continue;
-                        const cmd_t *c = &r->cmds[i];
-                        int ni = c->ask >= 0    ? c->ask
-                                 : c->slot >= 0 ? (int)r->slots[c->slot] - 1
-                                                : any_master(r);
-                        if (ni < 0) {
-                                set_err(r, REDIS_ERR_OTHER, "no master known for slot %d",
-                                        c->slot);
-                                return cluster_fail(r);
-                        }
-                        if (node_push(&r->nodes[ni],
-                                      i | (c->ask >= 0 ? SC_REDIS_ASK_BIT : 0))) {
-                                set_err(r, REDIS_ERR_OOM, "out of memory");
-                                return cluster_fail(r);
-                        }
-                }
-                /* Every node's pipeline is written before any reply is read, so
-                 * the nodes work in parallel. */
-                int failed = 0;
-                for (size_t i = 0; i < r->node_cnt; i++) {
-                        node_t *nd = &r->nodes[i];
-                        if (!nd->q_cnt)
-                                continue;
-                        if (node_connect(r, nd)) {
-                                nd->q_cnt = 0;
-                                failed = 1;
-                                continue;
-                        }
-                        nd->touched = 1;
-                        sc_buf_reset(&nd->out);
-                        int ok = 1;
-                        for (size_t j = 0; ok && j < nd->q_cnt; j++) {
-                                const cmd_t *c = &r->cmds[nd->q[j] & ~SC_REDIS_ASK_BIT];
-                                ok = (!(nd->q[j] & SC_REDIS_ASK_BIT) ||
-                                      !sc_buf_append(&nd->out, asking_cmd,
-                                                     sizeof(asking_cmd) - 1)) &&
-                                     !sc_buf_append(&nd->out, r->pipe.data + c->off,
-                                                    c->len);
-                        }
-                        ok = ok && redisAppendFormattedCommand(nd->c, nd->out.data,
-                                                               nd->out.len) == REDIS_OK;
-                        int done = 0;
-                        while (ok && !done)
-                                ok = redisBufferWrite(nd->c, &done) == REDIS_OK;
-                        if (!ok) {
-                                set_err(r, nd->c->err, "send to %s:%d: %s", nd->host,
-                                        nd->port, nd->c->errstr);
-                                node_disconnect(nd);
-                                nd->q_cnt = 0;
-                                failed = 1;
-                        }
-                }
-                /* Every reply is read even after a failure so that the
-                 * connections kept stay in step. */
-                for (size_t i = 0; i < r->node_cnt; i++) {
-                        node_t *nd = &r->nodes[i];
-                        for (size_t j = 0; j < nd->q_cnt; j++) {
-                                size_t ci = nd->q[j] & ~SC_REDIS_ASK_BIT;
-                                void *v = NULL;
-                                if ((nd->q[j] & SC_REDIS_ASK_BIT) &&
-                                    (redisGetReply(nd->c, &v) != REDIS_OK || !v))
-                                        goto io;
-                                freeReplyObject(v);
-                                v = NULL;
-                                if (redisGetReply(nd->c, &v) != REDIS_OK || !v)
-                                        goto io;
-                                redisReply *rep = v;
-                                cmd_t *c = &r->cmds[ci];
-                                int slot, to;
-                                if (rep->type != REDIS_REPLY_ERROR) {
-                                        r->replies[ci] = rep;
-                                        left--;
-                                } else if (!strncmp(rep->str, "MOVED ", 6) &&
-                                           (to = redirect_node(r, nd, rep->str, &slot)) >=
-                                               0) {
-                                        nd = &r->nodes[i]; /* nodes may have moved */
-                                        r->slots[slot] = (uint16_t)(to + 1);
-                                        c->ask = -1;
-                                        r->map_ok = 0; /* refreshed on the next exec */
-                                        r->redirects++;
-                                        freeReplyObject(rep);
-                                } else if (!strncmp(rep->str, "ASK ", 4) && c->hold_ask) {
-                                        /* Redis decides ASK on the declared keys
-                                         * only: a script that builds other keys
-                                         * would run on the importing node without
-                                         * the keys still on the migrating one. */
-                                        set_err(r, REDIS_ERR_OTHER,
-                                                "%s:%d: slot migrating (%s): script held "
-                                                "until the migration ends",
-                                                nd->host, nd->port, rep->str);
-                                        freeReplyObject(rep);
-                                        failed = 1;
-                                } else if (!strncmp(rep->str, "ASK ", 4) &&
-                                           (to = redirect_node(r, nd, rep->str, &slot)) >=
-                                               0) {
-                                        nd = &r->nodes[i];
-                                        c->ask = to;
-                                        r->redirects++;
-                                        freeReplyObject(rep);
-                                } else if (!strncmp(rep->str, "NOSCRIPT", 8)) {
-                                        nd->need_scripts = 1;
-                                        c->ask = -1;
-                                        freeReplyObject(rep);
-                                } else if (is_outage(rep->str)) {
-                                        set_err(r, REDIS_ERR_OTHER, "%s:%d: %s", nd->host,
-                                                nd->port, rep->str);
-                                        freeReplyObject(rep);
-                                        failed = 1;
-                                } else {
-                                        r->replies[ci] = rep;
-                                        left--;
-                                }
-                                continue;
-                        io:
-                                set_err(r, nd->c->err ? nd->c->err : REDIS_ERR_IO,
-                                        "reply from %s:%d: %s", nd->host, nd->port,
-                                        nd->c->errstr[0] ? nd->c->errstr
-                                                         : "connection lost");
-                                node_disconnect(nd);
-                                failed = 1;
-                                break;
-                        }
-                }
-                if (failed)
+                if (route_round(r, n))
+                        return cluster_fail(r);
+                int failed = send_round(r);
+                if (read_round(r, &left) || failed)
                         return cluster_fail(r);
         }
         if (left) {
@@ -1044,8 +1009,7 @@ int sc_redis_exec(sc_redis_t *r, redisReply ***replies, size_t *reply_cnt)
         }
         if (!r->pending)
                 return 0;
-        if (reserve_replies(r, r->pending))
-                return exec_fail(r);
+        reserve_replies(r, r->pending);
         if (redisAppendFormattedCommand(r->c, r->pipe.data, r->pipe.len) != REDIS_OK) {
                 set_err(r, r->c->err, "send: %s", r->c->errstr);
                 return exec_fail(r);

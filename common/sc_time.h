@@ -16,7 +16,9 @@ static inline int64_t sc_time_clamp(int64_t ms)
                                      : ms;
 }
 
-/* Wall clock. Tests may pin it with SC_FAKE_NOW_MS in the environment. */
+/* Wall clock. In a build with the test hooks (cmake -DSC_TEST_HOOKS=ON, the
+ * default; the Dockerfile's product build has them OFF) tests may pin it
+ * with SC_FAKE_NOW_MS in the environment. */
 int64_t sc_now_ms(void);
 /* Monotonic clock, for timeouts and latencies. */
 int64_t sc_mono_ms(void);

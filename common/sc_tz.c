@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_alloc.h"
 #include "sc_time.h"
 
 /* Footer rules are expanded into the transition table up to this year, so
@@ -391,8 +392,8 @@ static int expand_footer(sc_tz_t *tz)
 
 sc_tz_t *sc_tz_load_posix(const char *spec, char *errstr, size_t errstr_size)
 {
-        sc_tz_t *tz = calloc(1, sizeof(*tz));
-        if (!tz || !(tz->name = strdup(spec))) {
+        sc_tz_t *tz = sc_calloc(1, sizeof(*tz));
+        if (!tz || !(tz->name = sc_strdup(spec))) {
                 snprintf(errstr, errstr_size, "out of memory");
                 sc_tz_destroy(tz);
                 return NULL;
@@ -476,8 +477,8 @@ static int parse_tzif(sc_tz_t *tz, const unsigned char *p, size_t len)
                         return -1;
         }
         tz->off0 = type_off[0];
-        tz->at = calloc(h.timecnt ? h.timecnt : 1, sizeof(*tz->at));
-        tz->off = calloc(h.timecnt ? h.timecnt : 1, sizeof(*tz->off));
+        tz->at = sc_calloc(h.timecnt ? h.timecnt : 1, sizeof(*tz->at));
+        tz->off = sc_calloc(h.timecnt ? h.timecnt : 1, sizeof(*tz->off));
         if (!tz->at || !tz->off)
                 return -1;
         for (uint32_t i = 0; i < h.timecnt; i++) {
@@ -522,8 +523,8 @@ sc_tz_t *sc_tz_load(const char *name, char *errstr, size_t errstr_size)
                          name ? name : "");
                 return NULL;
         }
-        sc_tz_t *tz = calloc(1, sizeof(*tz));
-        if (!tz || !(tz->name = strdup(name))) {
+        sc_tz_t *tz = sc_calloc(1, sizeof(*tz));
+        if (!tz || !(tz->name = sc_strdup(name))) {
                 snprintf(errstr, errstr_size, "out of memory");
                 sc_tz_destroy(tz);
                 return NULL;
@@ -542,7 +543,7 @@ sc_tz_t *sc_tz_load(const char *name, char *errstr, size_t errstr_size)
                 sc_tz_destroy(tz);
                 return NULL;
         }
-        unsigned char *buf = malloc(MAX_TZIF_BYTES);
+        unsigned char *buf = sc_malloc(MAX_TZIF_BYTES);
         size_t len = buf ? fread(buf, 1, MAX_TZIF_BYTES, f) : 0;
         fclose(f);
         if (!buf || parse_tzif(tz, buf, len)) {

@@ -15,8 +15,28 @@
  *    stores and commits offsets, then gives the partitions up.
  *
  * Shutdown (SIGTERM/SIGINT set a flag): stop consuming, finish the batch,
- * ops->flush(), flush the producer, commit, close. SIGHUP calls
- * ops->reload() between batches. */
+ * ops->flush(), flush the producer, commit, close.
+ *
+ * SIGHUP, between batches: the file is read again (then the environment and
+ * the -o flags), validated, brands built, ops->check_config and ops->reload
+ * run; any failure keeps the running config. Taken: every runtime setting
+ * applies from the next batch on (log.*, <worker>.batch_size,
+ * .batch_wait_ms, .max_inflight, .tick_ms, .retry_backoff_max_ms,
+ * .dlq_suffix); settings marked SC_CONF_RESTART in the tables (the clients
+ * and connections made at start) and kafka.* keep their running values and
+ * the log names the ones that changed ("reload done; changed but only
+ * applied by a restart: ...").
+ *
+ * Config lifetime (what sc_worker_config() and sc_worker_brands() return):
+ *  - the config and brands init() saw live until the worker exits, so a
+ *    worker's state may keep pointers into them (topic names);
+ *  - a config installed by a reload is retired when the next reload
+ *    replaces it and freed as soon as no input consumed while it ran is in
+ *    flight (batch not processed, outputs undelivered, holds open) and no
+ *    output produced while it ran awaits delivery. So what a worker's
+ *    reload() keeps from new_config must be replaced by its next reload()
+ *    (or copied); work tied to an input or output may use the config of
+ *    its time until that input or output is done. */
 #ifndef SC_WORKER_H
 #define SC_WORKER_H
 #include <librdkafka/rdkafka.h>
@@ -137,13 +157,11 @@ int64_t sc_worker_max_record_bytes(const sc_config_t *c, char *errstr,
                                    size_t errstr_size);
 
 const sc_config_t *sc_worker_config(const sc_worker_t *w);
-const char *sc_worker_name(const sc_worker_t *w);
 sc_avro_t *sc_worker_avro(sc_worker_t *w);
 const sc_brands_t *sc_worker_brands(const sc_worker_t *w);
 /* NULL unless ops->uses_redis. */
 sc_redis_t *sc_worker_redis(sc_worker_t *w);
 sc_metrics_t *sc_worker_metrics(sc_worker_t *w);
-int sc_worker_stopping(const sc_worker_t *w);
 const char *sc_worker_errstr(const sc_worker_t *w);
 
 /* One more pending reference on origin's in-flight record, for work that

@@ -13,6 +13,8 @@
 
 #include <yaml.h>
 
+#include "sc_alloc.h"
+
 /* A deployment file nests a handful of levels; the cap keeps a hostile or
  * runaway file from exhausting the stack in the recursive builder. */
 #define SC_YAML_MAX_DEPTH 64
@@ -91,11 +93,7 @@ static char *scalar_dup(builder_t *b, const yaml_event_t *ev)
                        b->name, line_of(&ev->start_mark));
                 return NULL;
         }
-        char *s = malloc(len + 1);
-        if (!s) {
-                oom(b);
-                return NULL;
-        }
+        char *s = sc_malloc(len + 1);
         if (len)
                 memcpy(s, v, len);
         s[len] = '\0';
@@ -203,11 +201,7 @@ static int build_node(builder_t *b, yaml_event_t *ev, int depth, sc_yaml_node_t 
                 yaml_event_delete(ev);
                 return -1;
         }
-        sc_yaml_node_t *n = calloc(1, sizeof(*n));
-        if (!n) {
-                yaml_event_delete(ev);
-                return oom(b);
-        }
+        sc_yaml_node_t *n = sc_calloc(1, sizeof(*n));
         n->line = line;
         switch (ev->type) {
         case YAML_SCALAR_EVENT:
@@ -244,7 +238,7 @@ static int build_node(builder_t *b, yaml_event_t *ev, int depth, sc_yaml_node_t 
 
 static sc_yaml_node_t *empty_map(int line)
 {
-        sc_yaml_node_t *n = calloc(1, sizeof(*n));
+        sc_yaml_node_t *n = sc_calloc(1, sizeof(*n));
         if (n) {
                 n->type = SC_YAML_MAP;
                 n->line = line;
@@ -312,12 +306,8 @@ sc_yaml_t *sc_yaml_load_string(const char *text, size_t len, const char *name,
                 seterr(errstr, errstr_size, "%s: no text", name);
                 return NULL;
         }
-        sc_yaml_t *y = calloc(1, sizeof(*y));
-        if (!y || !(y->name = strdup(name))) {
-                free(y);
-                seterr(errstr, errstr_size, "%s: out of memory", name);
-                return NULL;
-        }
+        sc_yaml_t *y = sc_calloc(1, sizeof(*y));
+        y->name = sc_strdup(name);
         builder_t b = {.name = y->name, .errstr = errstr, .errstr_size = errstr_size};
         if (!yaml_parser_initialize(&b.parser)) {
                 sc_yaml_destroy(y);

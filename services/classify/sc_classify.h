@@ -90,7 +90,7 @@ int sc_classify_features(sc_classify_t *cl, const sc_classifier_t *c, const char
  * score 0..1; *name gets "urgent", "high", "normal" or "low". */
 double sc_classify_priority(const sc_classification_t *r, int64_t followers, int verified,
                             const char **name);
-/* DESIGN.md: inbound (not the brand's own) with an actionable intent
+/* docs/ARCHITECTURE.md: inbound (not the brand's own) with an actionable intent
  * (complaint, question, purchase intent, crisis, churn risk), not spam. */
 int sc_classify_needs_reply(const sc_classification_t *r, int is_brand);
 

@@ -13,8 +13,10 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "sc_alloc.h"
 #include "sc_avro.h"
 #include "sc_buf.h"
+#include "sc_config.h"
 #include "sc_time.h"
 
 int sc_ctl_classify_main(int argc, char **argv);
@@ -56,7 +58,29 @@ static void print_value(sc_avro_t *avro, const rd_kafka_message_t *m, sc_buf_t *
         sc_buf_json_str(out, m->payload ? m->payload : "", m->len);
 }
 
-static int consume_main(int argc, char **argv)
+/* The settings ctl shares with the workers (kafka.bootstrap.servers,
+ * schema_registry.url, schemas.dir), from the SOCIALCARE_* environment
+ * through the same table; flags override them. NULL (reported) on error. */
+static sc_config_t *env_config(const char *cmd)
+{
+        char errstr[256];
+        sc_config_t *c = sc_config_new("ctl", NULL);
+        if (sc_config_load_env(c, errstr, sizeof(errstr)) == -1) {
+                fprintf(stderr, "%s: %s\n", cmd, errstr);
+                sc_config_destroy(c);
+                return NULL;
+        }
+        return c;
+}
+
+typedef struct {
+        const char *brokers, *topic, *registry, *schemas, *group;
+        long max;
+        double timeout_s;
+} consume_opts_t;
+
+/* -1 to go on, else the exit code. */
+static int consume_args(int argc, char **argv, consume_opts_t *o)
 {
         static const struct option longopts[] = {
             {"timeout", required_argument, NULL, 'T'},
@@ -65,36 +89,29 @@ static int consume_main(int argc, char **argv)
             {"registry", required_argument, NULL, 'R'},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0}};
-        const char *brokers = getenv("SOCIALCARE_KAFKA_BOOTSTRAP_SERVERS"), *topic = NULL;
-        const char *registry = getenv("SOCIALCARE_SCHEMA_REGISTRY_URL");
-        const char *schemas = getenv("SOCIALCARE_SCHEMAS_DIR"), *group = NULL;
-        long max = -1;
-        double timeout_s = 10;
         int opt;
-        if (!schemas)
-                schemas = SC_SOURCE_DIR "/schemas";
         while ((opt = getopt_long(argc, argv, "b:t:n:g:h", longopts, NULL)) != -1) {
                 switch (opt) {
                 case 'b':
-                        brokers = optarg;
+                        o->brokers = optarg;
                         break;
                 case 't':
-                        topic = optarg;
+                        o->topic = optarg;
                         break;
                 case 'n':
-                        max = strtol(optarg, NULL, 10);
+                        o->max = strtol(optarg, NULL, 10);
                         break;
                 case 'T':
-                        timeout_s = strtod(optarg, NULL);
+                        o->timeout_s = strtod(optarg, NULL);
                         break;
                 case 'S':
-                        schemas = optarg;
+                        o->schemas = optarg;
                         break;
                 case 'g':
-                        group = optarg;
+                        o->group = optarg;
                         break;
                 case 'R':
-                        registry = optarg;
+                        o->registry = optarg;
                         break;
                 default:
                         fprintf(
@@ -110,48 +127,115 @@ static int consume_main(int argc, char **argv)
                         return opt == 'h' ? 0 : 2;
                 }
         }
-        if (!brokers || !topic) {
+        if (!o->brokers || !o->topic) {
                 fprintf(stderr, "consume: -b BROKERS and -t TOPIC are required\n");
                 return 2;
         }
+        return -1;
+}
+
+/* A consumer subscribed to o->topic from its beginning, or NULL (reported). */
+static rd_kafka_t *consume_client(const consume_opts_t *o)
+{
         char errstr[512];
-        sc_avro_t *avro = sc_avro_new(schemas, registry, errstr, sizeof(errstr));
-        if (!avro) {
-                fprintf(stderr, "consume: %s\n", errstr);
-                return 1;
-        }
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         char gid[128];
         snprintf(gid, sizeof(gid), "socialcarectl-%lld", (long long)sc_now_ms());
-        if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr,
+        if (rd_kafka_conf_set(conf, "bootstrap.servers", o->brokers, errstr,
                               sizeof(errstr)) ||
-            rd_kafka_conf_set(conf, "group.id", group ? group : gid, errstr,
+            rd_kafka_conf_set(conf, "group.id", o->group ? o->group : gid, errstr,
                               sizeof(errstr)) ||
             rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", errstr,
                               sizeof(errstr)) ||
-            rd_kafka_conf_set(conf, "enable.auto.commit", group ? "true" : "false",
+            rd_kafka_conf_set(conf, "enable.auto.commit", o->group ? "true" : "false",
                               errstr, sizeof(errstr))) {
                 fprintf(stderr, "consume: %s\n", errstr);
-                return 1;
+                rd_kafka_conf_destroy(conf);
+                return NULL;
         }
         rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
         if (!rk) {
                 fprintf(stderr, "consume: %s\n", errstr);
-                return 1;
+                rd_kafka_conf_destroy(conf);
+                return NULL;
         }
         rd_kafka_poll_set_consumer(rk);
         rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
-        rd_kafka_topic_partition_list_add(sub, topic, RD_KAFKA_PARTITION_UA);
+        rd_kafka_topic_partition_list_add(sub, o->topic, RD_KAFKA_PARTITION_UA);
         rd_kafka_subscribe(rk, sub);
         rd_kafka_topic_partition_list_destroy(sub);
+        return rk;
+}
+
+/* One record as one JSON line. */
+static void print_record(sc_avro_t *avro, const rd_kafka_message_t *m, sc_buf_t *out)
+{
+        sc_buf_reset(out);
+        sc_buf_printf(out, "{\"topic\":\"%s\",\"partition\":%d,\"offset\":%lld,\"key\":",
+                      rd_kafka_topic_name(m->rkt), (int)m->partition,
+                      (long long)m->offset);
+        if (m->key)
+                sc_buf_json_str(out, m->key, m->key_len);
+        else
+                sc_buf_puts(out, "null");
+        rd_kafka_headers_t *hdrs;
+        if (rd_kafka_message_headers(m, &hdrs) == 0) {
+                const char *name;
+                const void *val;
+                size_t size;
+                sc_buf_puts(out, ",\"headers\":{");
+                for (size_t i = 0; !rd_kafka_header_get_all(hdrs, i, &name, &val, &size);
+                     i++) {
+                        if (i)
+                                sc_buf_putc(out, ',');
+                        sc_buf_json_str(out, name, strlen(name));
+                        sc_buf_putc(out, ':');
+                        sc_buf_json_str(out, val ? val : "", val ? size : 0);
+                }
+                sc_buf_putc(out, '}');
+        }
+        print_value(avro, m, out);
+        sc_buf_puts(out, "}\n");
+        fwrite(out->data, 1, out->len, stdout);
+        fflush(stdout);
+}
+
+static int consume_main(int argc, char **argv)
+{
+        sc_config_t *c = env_config("consume");
+        if (!c)
+                return 1;
+        const char *reg = sc_config_str(c, "schema_registry.url");
+        consume_opts_t o = {
+            .brokers = sc_config_kafka_get(c, "consumer", "bootstrap.servers"),
+            .registry = *reg ? reg : NULL,
+            .schemas = sc_config_str(c, "schemas.dir"),
+            .max = -1,
+            .timeout_s = 10,
+        };
+        int code = consume_args(argc, argv, &o);
+        if (code >= 0) {
+                sc_config_destroy(c);
+                return code;
+        }
+        char errstr[512];
+        sc_avro_t *avro = sc_avro_new(o.schemas, o.registry, errstr, sizeof(errstr));
+        rd_kafka_t *rk = avro ? consume_client(&o) : NULL;
+        if (!rk) {
+                if (!avro)
+                        fprintf(stderr, "consume: %s\n", errstr);
+                sc_avro_destroy(avro);
+                sc_config_destroy(c);
+                return 1;
+        }
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
 
         sc_buf_t out = SC_BUF_INIT;
         long n = 0;
         int64_t last = sc_mono_ms();
-        while (!stop && (max < 0 || n < max) &&
-               sc_mono_ms() - last < (int64_t)(timeout_s * 1000)) {
+        while (!stop && (o.max < 0 || n < o.max) &&
+               sc_mono_ms() - last < (int64_t)(o.timeout_s * 1000)) {
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
                 if (!m)
                         continue;
@@ -163,34 +247,7 @@ static int consume_main(int argc, char **argv)
                         continue;
                 }
                 last = sc_mono_ms();
-                sc_buf_reset(&out);
-                sc_buf_printf(
-                    &out, "{\"topic\":\"%s\",\"partition\":%d,\"offset\":%lld,\"key\":",
-                    rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset);
-                if (m->key)
-                        sc_buf_json_str(&out, m->key, m->key_len);
-                else
-                        sc_buf_puts(&out, "null");
-                rd_kafka_headers_t *hdrs;
-                if (rd_kafka_message_headers(m, &hdrs) == 0) {
-                        const char *name;
-                        const void *val;
-                        size_t size;
-                        sc_buf_puts(&out, ",\"headers\":{");
-                        for (size_t i = 0;
-                             !rd_kafka_header_get_all(hdrs, i, &name, &val, &size); i++) {
-                                if (i)
-                                        sc_buf_putc(&out, ',');
-                                sc_buf_json_str(&out, name, strlen(name));
-                                sc_buf_putc(&out, ':');
-                                sc_buf_json_str(&out, val ? val : "", val ? size : 0);
-                        }
-                        sc_buf_putc(&out, '}');
-                }
-                print_value(avro, m, &out);
-                sc_buf_puts(&out, "}\n");
-                fwrite(out.data, 1, out.len, stdout);
-                fflush(stdout);
+                print_record(avro, m, &out);
                 n++;
                 rd_kafka_message_destroy(m);
         }
@@ -198,14 +255,19 @@ static int consume_main(int argc, char **argv)
         rd_kafka_consumer_close(rk);
         rd_kafka_destroy(rk);
         sc_avro_destroy(avro);
+        sc_config_destroy(c);
         return 0;
 }
 
-/* socialcarectl topics create: what deploy/kafka/create-topics.sh does with
- * kafka-topics.sh, in one admin request, for brokers that run with
- * auto.create.topics.enable=false (the tests' and the demo's real Kafka).
- * A topic that already exists is not an error. */
-static int topics_main(int argc, char **argv)
+typedef struct {
+        const char *brokers;
+        const char *configs[32];
+        int nconfigs, partitions, rf;
+        double timeout_s;
+} topics_opts_t;
+
+/* -1 to go on (optind at "create"), else the exit code. */
+static int topics_args(int argc, char **argv, topics_opts_t *o)
 {
         static const struct option longopts[] = {
             {"partitions", required_argument, NULL, 'p'},
@@ -214,30 +276,27 @@ static int topics_main(int argc, char **argv)
             {"timeout", required_argument, NULL, 'T'},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0}};
-        const char *brokers = getenv("SOCIALCARE_KAFKA_BOOTSTRAP_SERVERS");
-        const char *configs[32];
-        int nconfigs = 0, partitions = 3, rf = 1, opt;
-        double timeout_s = 30;
+        int opt;
         while ((opt = getopt_long(argc, argv, "b:p:r:c:h", longopts, NULL)) != -1) {
                 switch (opt) {
                 case 'b':
-                        brokers = optarg;
+                        o->brokers = optarg;
                         break;
                 case 'p':
-                        partitions = atoi(optarg);
+                        o->partitions = atoi(optarg);
                         break;
                 case 'r':
-                        rf = atoi(optarg);
+                        o->rf = atoi(optarg);
                         break;
                 case 'c':
-                        if (nconfigs < 32 && strchr(optarg, '=')) {
-                                configs[nconfigs++] = optarg;
+                        if (o->nconfigs < 32 && strchr(optarg, '=')) {
+                                o->configs[o->nconfigs++] = optarg;
                                 break;
                         }
                         fprintf(stderr, "topics: --config NAME=VALUE (at most 32)\n");
                         return 2;
                 case 'T':
-                        timeout_s = strtod(optarg, NULL);
+                        o->timeout_s = strtod(optarg, NULL);
                         break;
                 default:
                         fprintf(opt == 'h' ? stdout : stderr,
@@ -250,44 +309,22 @@ static int topics_main(int argc, char **argv)
                 }
         }
         if (optind >= argc || strcmp(argv[optind], "create") || optind + 1 >= argc ||
-            !brokers || partitions < 1 || rf < 1) {
+            !o->brokers || o->partitions < 1 || o->rf < 1) {
                 fprintf(
                     stderr,
                     "topics: usage: topics create -b BROKERS [-p N] [-r N] TOPIC...\n");
                 return 2;
         }
+        return -1;
+}
+
+/* One CreateTopics request for nt[0..n) and its answer: 0, or 1 (reported)
+ * unless every topic was created or existed already. */
+static int create_topics(rd_kafka_t *rk, rd_kafka_NewTopic_t **nt, int n,
+                         double timeout_s)
+{
         char errstr[512];
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr,
-                              sizeof(errstr))) {
-                fprintf(stderr, "topics: %s\n", errstr);
-                rd_kafka_conf_destroy(conf);
-                return 1;
-        }
-        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
-        if (!rk) {
-                fprintf(stderr, "topics: %s\n", errstr);
-                return 1;
-        }
-        int n = argc - optind - 1, rc = 0;
-        rd_kafka_NewTopic_t **nt = calloc((size_t)n, sizeof(*nt));
-        for (int i = 0; i < n; i++) {
-                nt[i] = rd_kafka_NewTopic_new(argv[optind + 1 + i], partitions, rf,
-                                              errstr, sizeof(errstr));
-                if (!nt[i]) {
-                        fprintf(stderr, "topics: %s: %s\n", argv[optind + 1 + i], errstr);
-                        rc = 1;
-                        n = i;
-                        break;
-                }
-                for (int k = 0; k < nconfigs; k++) {
-                        char name[128];
-                        const char *eq = strchr(configs[k], '=');
-                        snprintf(name, sizeof(name), "%.*s", (int)(eq - configs[k]),
-                                 configs[k]);
-                        rd_kafka_NewTopic_set_config(nt[i], name, eq + 1);
-                }
-        }
+        int rc = 0;
         rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
         rd_kafka_AdminOptions_t *ao =
             rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
@@ -295,37 +332,93 @@ static int topics_main(int argc, char **argv)
                                                     sizeof(errstr));
         rd_kafka_AdminOptions_set_request_timeout(ao, (int)(timeout_s * 1000), errstr,
                                                   sizeof(errstr));
-        if (!rc) {
-                rd_kafka_CreateTopics(rk, nt, (size_t)n, ao, q);
-                rd_kafka_event_t *ev =
-                    rd_kafka_queue_poll(q, (int)(timeout_s * 1000) + 5000);
-                const rd_kafka_CreateTopics_result_t *res =
-                    ev ? rd_kafka_event_CreateTopics_result(ev) : NULL;
-                if (!res) {
-                        fprintf(stderr, "topics: %s\n",
-                                ev ? rd_kafka_event_error_string(ev) : "timed out");
-                        rc = 1;
-                } else {
-                        size_t cnt;
-                        const rd_kafka_topic_result_t **tr =
-                            rd_kafka_CreateTopics_result_topics(res, &cnt);
-                        for (size_t i = 0; i < cnt; i++) {
-                                rd_kafka_resp_err_t e =
-                                    rd_kafka_topic_result_error(tr[i]);
-                                if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-                                        fprintf(
-                                            stderr, "topics: %s: %s\n",
-                                            rd_kafka_topic_result_name(tr[i]),
-                                            rd_kafka_topic_result_error_string(tr[i]));
-                                        rc = 1;
-                                }
+        rd_kafka_CreateTopics(rk, nt, (size_t)n, ao, q);
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, (int)(timeout_s * 1000) + 5000);
+        const rd_kafka_CreateTopics_result_t *res =
+            ev ? rd_kafka_event_CreateTopics_result(ev) : NULL;
+        if (!res) {
+                fprintf(stderr, "topics: %s\n",
+                        ev ? rd_kafka_event_error_string(ev) : "timed out");
+                rc = 1;
+        } else {
+                size_t cnt;
+                const rd_kafka_topic_result_t **tr =
+                    rd_kafka_CreateTopics_result_topics(res, &cnt);
+                for (size_t i = 0; i < cnt; i++) {
+                        rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
+                        if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+                                fprintf(stderr, "topics: %s: %s\n",
+                                        rd_kafka_topic_result_name(tr[i]),
+                                        rd_kafka_topic_result_error_string(tr[i]));
+                                rc = 1;
                         }
                 }
-                if (ev)
-                        rd_kafka_event_destroy(ev);
         }
+        if (ev)
+                rd_kafka_event_destroy(ev);
         rd_kafka_AdminOptions_destroy(ao);
         rd_kafka_queue_destroy(q);
+        return rc;
+}
+
+/* socialcarectl topics create: what deploy/kafka/create-topics.sh does with
+ * kafka-topics.sh, in one admin request, for brokers that run with
+ * auto.create.topics.enable=false (the tests' and the demo's real Kafka).
+ * A topic that already exists is not an error. */
+static int topics_main(int argc, char **argv)
+{
+        sc_config_t *c = env_config("topics");
+        if (!c)
+                return 1;
+        topics_opts_t o = {
+            .brokers = sc_config_kafka_get(c, "producer", "bootstrap.servers"),
+            .partitions = 3,
+            .rf = 1,
+            .timeout_s = 30,
+        };
+        int rc = topics_args(argc, argv, &o);
+        if (rc >= 0) {
+                sc_config_destroy(c);
+                return rc;
+        }
+        char errstr[512];
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        if (rd_kafka_conf_set(conf, "bootstrap.servers", o.brokers, errstr,
+                              sizeof(errstr))) {
+                fprintf(stderr, "topics: %s\n", errstr);
+                rd_kafka_conf_destroy(conf);
+                sc_config_destroy(c);
+                return 1;
+        }
+        sc_config_destroy(c); /* o.brokers pointed into it: set above */
+        rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+        if (!rk) {
+                fprintf(stderr, "topics: %s\n", errstr);
+                rd_kafka_conf_destroy(conf);
+                return 1;
+        }
+        int n = argc - optind - 1;
+        rc = 0;
+        rd_kafka_NewTopic_t **nt = sc_calloc((size_t)n, sizeof(*nt));
+        for (int i = 0; i < n; i++) {
+                nt[i] = rd_kafka_NewTopic_new(argv[optind + 1 + i], o.partitions, o.rf,
+                                              errstr, sizeof(errstr));
+                if (!nt[i]) {
+                        fprintf(stderr, "topics: %s: %s\n", argv[optind + 1 + i], errstr);
+                        rc = 1;
+                        n = i;
+                        break;
+                }
+                for (int k = 0; k < o.nconfigs; k++) {
+                        char name[128];
+                        const char *eq = strchr(o.configs[k], '=');
+                        snprintf(name, sizeof(name), "%.*s", (int)(eq - o.configs[k]),
+                                 o.configs[k]);
+                        rd_kafka_NewTopic_set_config(nt[i], name, eq + 1);
+                }
+        }
+        if (!rc)
+                rc = create_topics(rk, nt, n, o.timeout_s);
         for (int i = 0; i < n; i++)
                 rd_kafka_NewTopic_destroy(nt[i]);
         free(nt);

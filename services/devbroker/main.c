@@ -24,6 +24,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sc_alloc.h"
+
 static const char *default_topics =
     "social.posts.raw,social.posts.raw.dlq,social.posts,social.posts.dlq,"
     "social.posts.enriched,social.posts.enriched.dlq,care.routed,care.routed.dlq,"
@@ -92,7 +94,7 @@ static void run_control(rd_kafka_mock_cluster_t *mc, int brokers, const char *pa
                         fprintf(stderr, "devbroker: brokers %s\n", down ? "down" : "up");
                 } else if (sscanf(line, "produce_errors %d %d", &n, &code) == 2 &&
                            n > 0 && n <= 100000) {
-                        rd_kafka_resp_err_t *errs = calloc((size_t)n, sizeof(*errs));
+                        rd_kafka_resp_err_t *errs = sc_calloc((size_t)n, sizeof(*errs));
                         for (int i = 0; i < n; i++)
                                 errs[i] = (rd_kafka_resp_err_t)code;
                         rd_kafka_mock_push_request_errors_array(mc, 0 /* Produce */,
@@ -169,7 +171,7 @@ int main(int argc, char **argv)
                 return 1;
         }
 
-        char *list = strdup(topics);
+        char *list = sc_strdup(topics);
         for (char *save = NULL, *t = strtok_r(list, ",", &save); t;
              t = strtok_r(NULL, ",", &save)) {
                 rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(
