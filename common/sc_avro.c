@@ -1061,3 +1061,8 @@ int sc_avro_bool(avro_value_t *rec, const char *field, int def)
         int v;
         return resolve(rec, field, &f) || avro_value_get_boolean(&f, &v) ? def : v;
 }
+
+int sc_avro_opt(avro_value_t *rec, const char *field, avro_value_t *out)
+{
+        return resolve(rec, field, out) == 0 ? 1 : 0;
+}

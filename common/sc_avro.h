@@ -160,5 +160,7 @@ const char *sc_avro_str(avro_value_t *rec, const char *field, size_t *len);
 int64_t sc_avro_long(avro_value_t *rec, const char *field, int64_t def);
 double sc_avro_double(avro_value_t *rec, const char *field, double def);
 int sc_avro_bool(avro_value_t *rec, const char *field, int def);
+/* For ["null", T] unions: 1 and the branch in out when not null, else 0. */
+int sc_avro_opt(avro_value_t *rec, const char *field, avro_value_t *out);
 
 #endif
