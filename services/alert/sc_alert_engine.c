@@ -7,6 +7,7 @@
 #include "sc_alloc.h"
 #include "sc_log.h"
 #include "sc_time.h"
+#include "sc_utf8.h"
 #include "sc_vocab.h"
 #include "sc_webhook.h"
 
@@ -330,7 +331,7 @@ static int emit(sc_alert_engine_t *e, void *origin, const sc_alert_t *a, int out
 
 static void text_snippet(sc_buf_t *b, const char *text, size_t len, size_t max)
 {
-        size_t n = sc_utf8_cut(text, len, max);
+        size_t n = sc_utf8_truncate(text, len, max);
         sc_buf_putc(b, '"');
         sc_buf_append(b, text, n);
         sc_buf_puts(b, n < len ? "…\"" : "\"");

@@ -5,77 +5,7 @@
 #include <string.h>
 
 #include "sc_time.h"
-
-static const char *const kind_names[SC_ALERT_KIND_CNT] = {
-    "spike",      "spike_resolved", "crisis_post", "influencer_negative",
-    "sla_breach", "sla_recovered"};
-/* sla_recovered has the severity of the breach it retracts, so it reaches
- * the targets the breach reached. */
-static const int kind_sev[SC_ALERT_KIND_CNT] = {SC_SEV_CRITICAL, SC_SEV_INFO,
-                                                SC_SEV_CRITICAL, SC_SEV_WARNING,
-                                                SC_SEV_WARNING,  SC_SEV_WARNING};
-static const char *const sev_names[SC_SEV_CNT] = {"info", "warning", "critical"};
-
-const char *sc_alert_kind_name(int kind)
-{
-        return kind >= 0 && kind < SC_ALERT_KIND_CNT ? kind_names[kind] : "unknown";
-}
-
-int sc_alert_kind_parse(const char *name)
-{
-        for (int k = 0; k < SC_ALERT_KIND_CNT; k++)
-                if (!strcmp(name, kind_names[k]))
-                        return k;
-        return -1;
-}
-
-int sc_alert_kind_severity(int kind)
-{
-        return kind >= 0 && kind < SC_ALERT_KIND_CNT ? kind_sev[kind] : SC_SEV_INFO;
-}
-
-const char *sc_alert_severity_name(int sev)
-{
-        return sev >= 0 && sev < SC_SEV_CNT ? sev_names[sev] : "info";
-}
-
-int sc_alert_severity_parse(const char *name)
-{
-        for (int s = 0; s < SC_SEV_CNT; s++)
-                if (!strcmp(name, sev_names[s]))
-                        return s;
-        return -1;
-}
-
-static int w_str(sc_buf_t *o, const char *s)
-{
-        return sc_avro_w_str(o, s ? s : "", s ? strlen(s) : 0);
-}
-
-static int w_opt_long(sc_buf_t *o, int64_t v)
-{
-        if (!v)
-                return sc_avro_w_long(o, 0);
-        return sc_avro_w_long(o, 1) || sc_avro_w_long(o, v);
-}
-
-int sc_alert_encode(const sc_alert_t *a, const sc_avro_codec_t *codec, sc_buf_t *o)
-{
-        int bad = sc_avro_frame_begin(codec, o) || w_str(o, a->id) ||
-                  w_str(o, sc_alert_kind_name(a->kind)) ||
-                  w_str(o, sc_alert_severity_name(a->severity)) || w_str(o, a->brand) ||
-                  sc_avro_w_opt_str(o, a->topic) || w_str(o, a->title) ||
-                  w_str(o, a->summary) || w_opt_long(o, a->window_start) ||
-                  w_opt_long(o, a->window_end) || sc_avro_w_long(o, a->count) ||
-                  sc_avro_w_double(o, a->baseline_mean) ||
-                  sc_avro_w_double(o, a->baseline_stddev) ||
-                  sc_avro_w_array_begin(o, a->post_id_cnt);
-        for (size_t i = 0; i < a->post_id_cnt && !bad; i++)
-                bad = w_str(o, a->post_ids[i]);
-        bad = bad || sc_avro_w_array_end(o) || sc_avro_w_opt_str(o, a->url) ||
-              sc_avro_w_long(o, a->created_at);
-        return bad ? -1 : 0;
-}
+#include "sc_utf8.h"
 
 static void j_str(sc_buf_t *o, const char *s)
 {
@@ -142,16 +72,6 @@ int sc_alert_is_crisis(double confidence, double min_confidence)
         return confidence > 0 && confidence >= min_confidence;
 }
 
-size_t sc_utf8_cut(const char *s, size_t len, size_t max)
-{
-        if (len <= max)
-                return len;
-        size_t n = max;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-                n--;
-        return n;
-}
-
 int sc_alert_slack(const sc_alert_t *a, sc_buf_t *o)
 {
         static const char *const icon[SC_SEV_CNT] = {
@@ -169,7 +89,7 @@ int sc_alert_slack(const sc_alert_t *a, sc_buf_t *o)
          * (invalid UTF-8 is a 4xx, parked for good). */
         sc_buf_reset(&t);
         const char *title = a->title ? a->title : "";
-        sc_buf_append(&t, title, sc_utf8_cut(title, strlen(title), 140));
+        sc_buf_append(&t, title, sc_utf8_truncate(title, strlen(title), 140));
         sc_buf_putc(&t, '\0');
         j_str(o, t.data);
         sc_buf_puts(o,
