@@ -94,7 +94,9 @@ sc_alert_engine_t *sc_alert_engine_new(const sc_alert_host_t *host,
                                        sc_avro_t *avro, sc_metrics_t *metrics,
                                        char *errstr, size_t errstr_size);
 /* Drops queued deliveries and releases every hold (their inputs were not stored).
- * Accepts NULL. */
+ * Call it once every record produced through the host was reported delivered or
+ * failed (the runtime flushes its producer first): their callbacks refer to the
+ * engine. Accepts NULL. */
 void sc_alert_engine_destroy(sc_alert_engine_t *e);
 
 /* Makes t (n targets) the current set, taking them over on success (freed with the

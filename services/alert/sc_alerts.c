@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_alloc.h"
 #include "sc_time.h"
 #include "sc_utf8.h"
+#include "sc_vocab.h"
 
 static void j_str(sc_buf_t *o, const char *s)
 {
@@ -127,7 +129,7 @@ int sc_enriched_view(avro_value_t *v, sc_enriched_view_t *out)
                         if (avro_value_get_by_index(&arr, i, &item, NULL))
                                 continue;
                         const char *name = sc_avro_str(&item, "name", NULL);
-                        if (name && !strcmp(name, "crisis"))
+                        if (name && !strcmp(name, sc_intent_name(SC_INTENT_CRISIS)))
                                 out->crisis = sc_avro_double(&item, "confidence", 0);
                 }
         }
@@ -290,7 +292,8 @@ int sc_enriched_read(const void *frame, size_t len, sc_buf_t *scratch,
                                 r.bad = 1;
                                 break;
                         }
-                        int crisis = nl == 6 && !memcmp(r.p, "crisis", 6);
+                        int crisis = sc_intent_parse((const char *)r.p, (size_t)nl) ==
+                                     SC_INTENT_CRISIS;
                         r.p += nl;
                         double c = rd_double(&r);
                         if (crisis)
@@ -348,6 +351,131 @@ static int dur(const sc_yaml_node_t *n, int64_t *out)
                    : -1;
 }
 
+/* kinds: or brands: of a target. */
+static int parse_list(const sc_yaml_node_t *n, const char *file, sc_alert_target_t *t,
+                      char *errstr, size_t es)
+{
+        const char *k = n->key;
+        if (n->type != SC_YAML_SEQ)
+                return fail(errstr, es, file, n->line, "'%s' must be a list", k);
+        int kinds = !strcmp(k, "kinds");
+        if (kinds)
+                t->kinds = 0;
+        size_t cap = 0;
+        for (const sc_yaml_node_t *x = n->child; x; x = x->next) {
+                if (x->type != SC_YAML_SCALAR || !x->value)
+                        return fail(errstr, es, file, x->line, "'%s' items must be names",
+                                    k);
+                if (kinds) {
+                        int kind = sc_alert_kind_parse(x->value);
+                        if (kind < 0)
+                                return fail(errstr, es, file, x->line,
+                                            "unknown alert kind '%s'", x->value);
+                        t->kinds |= 1u << kind;
+                } else {
+                        SC_PUSH(t->brands, t->brand_cnt, cap, sc_strdup(x->value));
+                }
+        }
+        return 0;
+}
+
+static void set_str(char **dst, const char *v)
+{
+        free(*dst);
+        *dst = sc_strdup(v);
+}
+
+/* A duration key of a target: 0, 1 (not one of them) or -1. */
+static int parse_duration_key(const sc_yaml_node_t *n, const char *file,
+                              sc_alert_target_t *t, char *errstr, size_t es)
+{
+        static const char *const keys[] = {"timeout", "max_age", "backoff",
+                                           "backoff_max"};
+        int64_t *dst[] = {&t->wh.timeout_ms, &t->wh.max_age_ms, &t->wh.backoff_base_ms,
+                          &t->wh.backoff_max_ms};
+        for (int i = 0; i < 4; i++) {
+                if (strcmp(n->key, keys[i]))
+                        continue;
+                if (dur(n, dst[i]) || *dst[i] <= 0) {
+                        char what[64];
+                        snprintf(what, sizeof(what), "bad %s '%%s'", keys[i]);
+                        return fail(errstr, es, file, n->line, what, n->value);
+                }
+                return 0;
+        }
+        return 1;
+}
+
+/* One single-value key of a target. */
+static int parse_scalar(const sc_yaml_node_t *n, const char *file, sc_alert_target_t *t,
+                        const char **secret_env, char *errstr, size_t es)
+{
+        const char *k = n->key, *v = n->value;
+        long long ll;
+        int rc = parse_duration_key(n, file, t, errstr, es);
+        if (rc <= 0)
+                return rc;
+        if (!strcmp(k, "id")) {
+                set_str(&t->id, v);
+        } else if (!strcmp(k, "url")) {
+                set_str(&t->url, v);
+        } else if (!strcmp(k, "secret")) {
+                set_str(&t->secret, v);
+        } else if (!strcmp(k, "secret_env")) {
+                *secret_env = v;
+        } else if (!strcmp(k, "format")) {
+                if (!strcmp(v, "json"))
+                        t->format = SC_FORMAT_JSON;
+                else if (!strcmp(v, "slack"))
+                        t->format = SC_FORMAT_SLACK;
+                else
+                        return fail(errstr, es, file, n->line,
+                                    "format '%s': json or slack", v);
+        } else if (!strcmp(k, "min_severity")) {
+                t->min_severity = sc_alert_severity_parse(v);
+                if (t->min_severity < 0)
+                        return fail(errstr, es, file, n->line,
+                                    "min_severity '%s': info, warning or critical", v);
+        } else if (!strcmp(k, "max_attempts") || !strcmp(k, "concurrency")) {
+                if (sc_yaml_int(n, &ll) || ll < 1 || ll > 1000)
+                        return fail(errstr, es, file, n->line, "'%s' must be 1..1000", k);
+                if (k[0] == 'm')
+                        t->wh.max_attempts = (int)ll;
+                else
+                        t->wh.concurrency = (int)ll;
+        } else {
+                return fail(errstr, es, file, n->line, "unknown key '%s'", k);
+        }
+        return 0;
+}
+
+/* The checks and defaults once every key of a target is read. */
+static int finish_target(const sc_yaml_node_t *m, const char *file, sc_alert_target_t *t,
+                         const char *secret_env, char *errstr, size_t es)
+{
+        if (!t->id || !*t->id)
+                return fail(errstr, es, file, m->line, "a target needs an id%s", "");
+        if (!t->url || (strncmp(t->url, "http://", 7) && strncmp(t->url, "https://", 8)))
+                return fail(errstr, es, file, m->line,
+                            "target %s needs an http:// or https:// url", t->id);
+        if (secret_env) {
+                const char *e = getenv(secret_env);
+                if (!e || !*e)
+                        return fail(errstr, es, file, m->line,
+                                    "secret_env %s is not set in the environment",
+                                    secret_env);
+                set_str(&t->secret, e);
+        }
+        if (!t->secret)
+                t->secret = sc_strdup("");
+        if (t->wh.backoff_max_ms < t->wh.backoff_base_ms)
+                t->wh.backoff_max_ms = t->wh.backoff_base_ms;
+        t->wh.id = t->id;
+        t->wh.url = t->url;
+        t->wh.secret = t->secret;
+        return 0;
+}
+
 static int parse_target(const sc_yaml_node_t *m, const char *file, sc_alert_target_t *t,
                         char *errstr, size_t es)
 {
@@ -364,114 +492,18 @@ static int parse_target(const sc_yaml_node_t *m, const char *file, sc_alert_targ
         t->wh.backoff_max_ms = 300000;
         const char *secret_env = NULL;
         for (const sc_yaml_node_t *n = m->child; n; n = n->next) {
-                const char *k = n->key, *v = n->type == SC_YAML_SCALAR ? n->value : NULL;
-                long long ll;
-                if (!strcmp(k, "kinds") || !strcmp(k, "brands")) {
-                        if (n->type != SC_YAML_SEQ)
-                                return fail(errstr, es, file, n->line,
-                                            "'%s' must be a list", k);
-                        if (!strcmp(k, "kinds"))
-                                t->kinds = 0;
-                        for (const sc_yaml_node_t *x = n->child; x; x = x->next) {
-                                if (x->type != SC_YAML_SCALAR || !x->value)
-                                        return fail(errstr, es, file, x->line,
-                                                    "'%s' items must be names", k);
-                                if (!strcmp(k, "kinds")) {
-                                        int kind = sc_alert_kind_parse(x->value);
-                                        if (kind < 0)
-                                                return fail(errstr, es, file, x->line,
-                                                            "unknown alert kind '%s'",
-                                                            x->value);
-                                        t->kinds |= 1u << kind;
-                                } else {
-                                        char **b = realloc(t->brands, (t->brand_cnt + 1) *
-                                                                          sizeof(*b));
-                                        if (!b)
-                                                return -1;
-                                        t->brands = b;
-                                        b[t->brand_cnt++] = strdup(x->value);
-                                }
-                        }
-                        continue;
-                }
-                if (!v)
-                        return fail(errstr, es, file, n->line,
-                                    "'%s' must be a single value", k);
-                if (!strcmp(k, "id")) {
-                        free(t->id);
-                        t->id = strdup(v);
-                } else if (!strcmp(k, "url")) {
-                        free(t->url);
-                        t->url = strdup(v);
-                } else if (!strcmp(k, "secret")) {
-                        free(t->secret);
-                        t->secret = strdup(v);
-                } else if (!strcmp(k, "secret_env")) {
-                        secret_env = v;
-                } else if (!strcmp(k, "format")) {
-                        if (!strcmp(v, "json"))
-                                t->format = SC_FORMAT_JSON;
-                        else if (!strcmp(v, "slack"))
-                                t->format = SC_FORMAT_SLACK;
-                        else
-                                return fail(errstr, es, file, n->line,
-                                            "format '%s': json or slack", v);
-                } else if (!strcmp(k, "min_severity")) {
-                        t->min_severity = sc_alert_severity_parse(v);
-                        if (t->min_severity < 0)
-                                return fail(
-                                    errstr, es, file, n->line,
-                                    "min_severity '%s': info, warning or critical", v);
-                } else if (!strcmp(k, "timeout")) {
-                        if (dur(n, &t->wh.timeout_ms) || t->wh.timeout_ms <= 0)
-                                return fail(errstr, es, file, n->line, "bad timeout '%s'",
-                                            v);
-                } else if (!strcmp(k, "max_age")) {
-                        if (dur(n, &t->wh.max_age_ms) || t->wh.max_age_ms <= 0)
-                                return fail(errstr, es, file, n->line, "bad max_age '%s'",
-                                            v);
-                } else if (!strcmp(k, "backoff")) {
-                        if (dur(n, &t->wh.backoff_base_ms) || t->wh.backoff_base_ms <= 0)
-                                return fail(errstr, es, file, n->line, "bad backoff '%s'",
-                                            v);
-                } else if (!strcmp(k, "backoff_max")) {
-                        if (dur(n, &t->wh.backoff_max_ms) || t->wh.backoff_max_ms <= 0)
-                                return fail(errstr, es, file, n->line,
-                                            "bad backoff_max '%s'", v);
-                } else if (!strcmp(k, "max_attempts") || !strcmp(k, "concurrency")) {
-                        if (sc_yaml_int(n, &ll) || ll < 1 || ll > 1000)
-                                return fail(errstr, es, file, n->line,
-                                            "'%s' must be 1..1000", k);
-                        if (k[0] == 'm')
-                                t->wh.max_attempts = (int)ll;
-                        else
-                                t->wh.concurrency = (int)ll;
-                } else {
-                        return fail(errstr, es, file, n->line, "unknown key '%s'", k);
-                }
+                int rc;
+                if (!strcmp(n->key, "kinds") || !strcmp(n->key, "brands"))
+                        rc = parse_list(n, file, t, errstr, es);
+                else if (n->type != SC_YAML_SCALAR || !n->value)
+                        rc = fail(errstr, es, file, n->line,
+                                  "'%s' must be a single value", n->key);
+                else
+                        rc = parse_scalar(n, file, t, &secret_env, errstr, es);
+                if (rc)
+                        return -1;
         }
-        if (!t->id || !*t->id)
-                return fail(errstr, es, file, m->line, "a target needs an id%s", "");
-        if (!t->url || (strncmp(t->url, "http://", 7) && strncmp(t->url, "https://", 8)))
-                return fail(errstr, es, file, m->line,
-                            "target %s needs an http:// or https:// url", t->id);
-        if (secret_env) {
-                const char *e = getenv(secret_env);
-                if (!e || !*e)
-                        return fail(errstr, es, file, m->line,
-                                    "secret_env %s is not set in the environment",
-                                    secret_env);
-                free(t->secret);
-                t->secret = strdup(e);
-        }
-        if (!t->secret)
-                t->secret = strdup("");
-        if (t->wh.backoff_max_ms < t->wh.backoff_base_ms)
-                t->wh.backoff_max_ms = t->wh.backoff_base_ms;
-        t->wh.id = t->id;
-        t->wh.url = t->url;
-        t->wh.secret = t->secret;
-        return 0;
+        return finish_target(m, file, t, secret_env, errstr, es);
 }
 
 int sc_alert_targets_parse(const sc_yaml_node_t *root, const char *file,
@@ -486,9 +518,7 @@ int sc_alert_targets_parse(const sc_yaml_node_t *root, const char *file,
                 return 0;
         if (seq->type != SC_YAML_SEQ)
                 return fail(errstr, errstr_size, file, seq->line, "must be a list%s", "");
-        sc_alert_target_t *ts = calloc(seq->count ? seq->count : 1, sizeof(*ts));
-        if (!ts)
-                return -1;
+        sc_alert_target_t *ts = sc_calloc(seq->count ? seq->count : 1, sizeof(*ts));
         size_t n = 0;
         for (const sc_yaml_node_t *m = seq->child; m; m = m->next) {
                 sc_alert_target_t *t = &ts[n++];

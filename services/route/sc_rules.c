@@ -8,10 +8,8 @@
 
 /* ---- names ------------------------------------------------------------------- */
 
-static const char *const platform_names[] = {"x",     "facebook", "instagram",
-                                             "forum", "comment",  "review"};
-static const char *const lang_names[] = {"pl", "en", "und"};
-static const char *const label_names[] = {"positive", "neutral", "negative"};
+/* sc_platform_parse, sc_lang_parse and sc_label_parse are common/sc_vocab.c's
+ * (the same names in the same order as the enums in sc_rules.h). */
 static const char *const intent_names[] = {
     "complaint", "question", "praise", "purchase_intent", "churn_risk", "crisis", "spam"};
 
@@ -23,18 +21,6 @@ static int lookup(const char *const *names, int cnt, const char *s, size_t n)
         return -1;
 }
 
-int sc_platform_parse(const char *s, size_t n)
-{
-        return lookup(platform_names, SC_PLATFORM_CNT, s, n);
-}
-int sc_lang_parse(const char *s, size_t n)
-{
-        return lookup(lang_names, SC_LANG_CNT, s, n);
-}
-int sc_label_parse(const char *s, size_t n)
-{
-        return lookup(label_names, SC_LABEL_CNT, s, n);
-}
 int sc_rintent_parse(const char *s, size_t n)
 {
         return lookup(intent_names, SC_RINTENT_CNT, s, n);

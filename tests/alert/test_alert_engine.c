@@ -499,6 +499,8 @@ static void check_targets(sc_alert_engine_t *e, int port)
         for (int s = 0; s < 2; s++)
                 CHECK_INT(sc_alert_engine_pending(e, s), 0);
         CHECK_INT(sc_alert_engine_pending(e, 2) + sc_alert_engine_pending(e, 4), 2);
+        deliver_all(); /* the runtime flushes its producer before destroy */
+        CHECK_INT(og.holds, 2);
         sc_alert_engine_destroy(e);
         CHECK_INT(og.holds, 0);
         reset_outs();
