@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_alert_engine.h"
 #include "sc_alerts.h"
 #include "sc_bench.h"
 #include "sc_redis.h"
@@ -95,12 +96,12 @@ int main(int argc, char **argv)
                                 fprintf(stderr, "decode: %s\n", err);
                                 return 1;
                         }
-                        int neg = !strcmp(ev.sentiment, "negative");
-                        alerts += sc_alert_is_crisis(ev.crisis, 0.5);
-                        alerts += neg && ev.post.author_followers >= 50000;
+                        unsigned d = sc_alert_decide(&ev, 0.5, 50000);
+                        alerts += (d & SC_ALERT_DECIDE_CRISIS) != 0;
+                        alerts += (d & SC_ALERT_DECIDE_INFLUENCER) != 0;
                         if (sc_spike_add(sp, ev.post.brand, ev.topics, ev.topic_cnt,
                                          ev.post.event_id, ev.post.created_at,
-                                         neg || sc_alert_is_crisis(ev.crisis, 0.5),
+                                         (d & SC_ALERT_DECIDE_SPIKE) != 0,
                                          (size_t)i))
                                 return 1;
                         if (++in_batch == 500) {

@@ -4,78 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_alloc.h"
 #include "sc_time.h"
-
-static const char *const kind_names[SC_ALERT_KIND_CNT] = {
-    "spike",      "spike_resolved", "crisis_post", "influencer_negative",
-    "sla_breach", "sla_recovered"};
-/* sla_recovered has the severity of the breach it retracts, so it reaches
- * the targets the breach reached. */
-static const int kind_sev[SC_ALERT_KIND_CNT] = {SC_SEV_CRITICAL, SC_SEV_INFO,
-                                                SC_SEV_CRITICAL, SC_SEV_WARNING,
-                                                SC_SEV_WARNING,  SC_SEV_WARNING};
-static const char *const sev_names[SC_SEV_CNT] = {"info", "warning", "critical"};
-
-const char *sc_alert_kind_name(int kind)
-{
-        return kind >= 0 && kind < SC_ALERT_KIND_CNT ? kind_names[kind] : "unknown";
-}
-
-int sc_alert_kind_parse(const char *name)
-{
-        for (int k = 0; k < SC_ALERT_KIND_CNT; k++)
-                if (!strcmp(name, kind_names[k]))
-                        return k;
-        return -1;
-}
-
-int sc_alert_kind_severity(int kind)
-{
-        return kind >= 0 && kind < SC_ALERT_KIND_CNT ? kind_sev[kind] : SC_SEV_INFO;
-}
-
-const char *sc_alert_severity_name(int sev)
-{
-        return sev >= 0 && sev < SC_SEV_CNT ? sev_names[sev] : "info";
-}
-
-int sc_alert_severity_parse(const char *name)
-{
-        for (int s = 0; s < SC_SEV_CNT; s++)
-                if (!strcmp(name, sev_names[s]))
-                        return s;
-        return -1;
-}
-
-static int w_str(sc_buf_t *o, const char *s)
-{
-        return sc_avro_w_str(o, s ? s : "", s ? strlen(s) : 0);
-}
-
-static int w_opt_long(sc_buf_t *o, int64_t v)
-{
-        if (!v)
-                return sc_avro_w_long(o, 0);
-        return sc_avro_w_long(o, 1) || sc_avro_w_long(o, v);
-}
-
-int sc_alert_encode(const sc_alert_t *a, const sc_avro_codec_t *codec, sc_buf_t *o)
-{
-        int bad = sc_avro_frame_begin(codec, o) || w_str(o, a->id) ||
-                  w_str(o, sc_alert_kind_name(a->kind)) ||
-                  w_str(o, sc_alert_severity_name(a->severity)) || w_str(o, a->brand) ||
-                  sc_avro_w_opt_str(o, a->topic) || w_str(o, a->title) ||
-                  w_str(o, a->summary) || w_opt_long(o, a->window_start) ||
-                  w_opt_long(o, a->window_end) || sc_avro_w_long(o, a->count) ||
-                  sc_avro_w_double(o, a->baseline_mean) ||
-                  sc_avro_w_double(o, a->baseline_stddev) ||
-                  sc_avro_w_array_begin(o, a->post_id_cnt);
-        for (size_t i = 0; i < a->post_id_cnt && !bad; i++)
-                bad = w_str(o, a->post_ids[i]);
-        bad = bad || sc_avro_w_array_end(o) || sc_avro_w_opt_str(o, a->url) ||
-              sc_avro_w_long(o, a->created_at);
-        return bad ? -1 : 0;
-}
+#include "sc_utf8.h"
+#include "sc_vocab.h"
 
 static void j_str(sc_buf_t *o, const char *s)
 {
@@ -142,16 +74,6 @@ int sc_alert_is_crisis(double confidence, double min_confidence)
         return confidence > 0 && confidence >= min_confidence;
 }
 
-size_t sc_utf8_cut(const char *s, size_t len, size_t max)
-{
-        if (len <= max)
-                return len;
-        size_t n = max;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-                n--;
-        return n;
-}
-
 int sc_alert_slack(const sc_alert_t *a, sc_buf_t *o)
 {
         static const char *const icon[SC_SEV_CNT] = {
@@ -169,7 +91,7 @@ int sc_alert_slack(const sc_alert_t *a, sc_buf_t *o)
          * (invalid UTF-8 is a 4xx, parked for good). */
         sc_buf_reset(&t);
         const char *title = a->title ? a->title : "";
-        sc_buf_append(&t, title, sc_utf8_cut(title, strlen(title), 140));
+        sc_buf_append(&t, title, sc_utf8_truncate(title, strlen(title), 140));
         sc_buf_putc(&t, '\0');
         j_str(o, t.data);
         sc_buf_puts(o,
@@ -207,7 +129,7 @@ int sc_enriched_view(avro_value_t *v, sc_enriched_view_t *out)
                         if (avro_value_get_by_index(&arr, i, &item, NULL))
                                 continue;
                         const char *name = sc_avro_str(&item, "name", NULL);
-                        if (name && !strcmp(name, "crisis"))
+                        if (name && !strcmp(name, sc_intent_name(SC_INTENT_CRISIS)))
                                 out->crisis = sc_avro_double(&item, "confidence", 0);
                 }
         }
@@ -370,7 +292,8 @@ int sc_enriched_read(const void *frame, size_t len, sc_buf_t *scratch,
                                 r.bad = 1;
                                 break;
                         }
-                        int crisis = nl == 6 && !memcmp(r.p, "crisis", 6);
+                        int crisis = sc_intent_parse((const char *)r.p, (size_t)nl) ==
+                                     SC_INTENT_CRISIS;
                         r.p += nl;
                         double c = rd_double(&r);
                         if (crisis)
@@ -428,6 +351,131 @@ static int dur(const sc_yaml_node_t *n, int64_t *out)
                    : -1;
 }
 
+/* kinds: or brands: of a target. */
+static int parse_list(const sc_yaml_node_t *n, const char *file, sc_alert_target_t *t,
+                      char *errstr, size_t es)
+{
+        const char *k = n->key;
+        if (n->type != SC_YAML_SEQ)
+                return fail(errstr, es, file, n->line, "'%s' must be a list", k);
+        int kinds = !strcmp(k, "kinds");
+        if (kinds)
+                t->kinds = 0;
+        size_t cap = 0;
+        for (const sc_yaml_node_t *x = n->child; x; x = x->next) {
+                if (x->type != SC_YAML_SCALAR || !x->value)
+                        return fail(errstr, es, file, x->line, "'%s' items must be names",
+                                    k);
+                if (kinds) {
+                        int kind = sc_alert_kind_parse(x->value);
+                        if (kind < 0)
+                                return fail(errstr, es, file, x->line,
+                                            "unknown alert kind '%s'", x->value);
+                        t->kinds |= 1u << kind;
+                } else {
+                        SC_PUSH(t->brands, t->brand_cnt, cap, sc_strdup(x->value));
+                }
+        }
+        return 0;
+}
+
+static void set_str(char **dst, const char *v)
+{
+        free(*dst);
+        *dst = sc_strdup(v);
+}
+
+/* A duration key of a target: 0, 1 (not one of them) or -1. */
+static int parse_duration_key(const sc_yaml_node_t *n, const char *file,
+                              sc_alert_target_t *t, char *errstr, size_t es)
+{
+        static const char *const keys[] = {"timeout", "max_age", "backoff",
+                                           "backoff_max"};
+        int64_t *dst[] = {&t->wh.timeout_ms, &t->wh.max_age_ms, &t->wh.backoff_base_ms,
+                          &t->wh.backoff_max_ms};
+        for (int i = 0; i < 4; i++) {
+                if (strcmp(n->key, keys[i]))
+                        continue;
+                if (dur(n, dst[i]) || *dst[i] <= 0) {
+                        char what[64];
+                        snprintf(what, sizeof(what), "bad %s '%%s'", keys[i]);
+                        return fail(errstr, es, file, n->line, what, n->value);
+                }
+                return 0;
+        }
+        return 1;
+}
+
+/* One single-value key of a target. */
+static int parse_scalar(const sc_yaml_node_t *n, const char *file, sc_alert_target_t *t,
+                        const char **secret_env, char *errstr, size_t es)
+{
+        const char *k = n->key, *v = n->value;
+        long long ll;
+        int rc = parse_duration_key(n, file, t, errstr, es);
+        if (rc <= 0)
+                return rc;
+        if (!strcmp(k, "id")) {
+                set_str(&t->id, v);
+        } else if (!strcmp(k, "url")) {
+                set_str(&t->url, v);
+        } else if (!strcmp(k, "secret")) {
+                set_str(&t->secret, v);
+        } else if (!strcmp(k, "secret_env")) {
+                *secret_env = v;
+        } else if (!strcmp(k, "format")) {
+                if (!strcmp(v, "json"))
+                        t->format = SC_FORMAT_JSON;
+                else if (!strcmp(v, "slack"))
+                        t->format = SC_FORMAT_SLACK;
+                else
+                        return fail(errstr, es, file, n->line,
+                                    "format '%s': json or slack", v);
+        } else if (!strcmp(k, "min_severity")) {
+                t->min_severity = sc_alert_severity_parse(v);
+                if (t->min_severity < 0)
+                        return fail(errstr, es, file, n->line,
+                                    "min_severity '%s': info, warning or critical", v);
+        } else if (!strcmp(k, "max_attempts") || !strcmp(k, "concurrency")) {
+                if (sc_yaml_int(n, &ll) || ll < 1 || ll > 1000)
+                        return fail(errstr, es, file, n->line, "'%s' must be 1..1000", k);
+                if (k[0] == 'm')
+                        t->wh.max_attempts = (int)ll;
+                else
+                        t->wh.concurrency = (int)ll;
+        } else {
+                return fail(errstr, es, file, n->line, "unknown key '%s'", k);
+        }
+        return 0;
+}
+
+/* The checks and defaults once every key of a target is read. */
+static int finish_target(const sc_yaml_node_t *m, const char *file, sc_alert_target_t *t,
+                         const char *secret_env, char *errstr, size_t es)
+{
+        if (!t->id || !*t->id)
+                return fail(errstr, es, file, m->line, "a target needs an id%s", "");
+        if (!t->url || (strncmp(t->url, "http://", 7) && strncmp(t->url, "https://", 8)))
+                return fail(errstr, es, file, m->line,
+                            "target %s needs an http:// or https:// url", t->id);
+        if (secret_env) {
+                const char *e = getenv(secret_env);
+                if (!e || !*e)
+                        return fail(errstr, es, file, m->line,
+                                    "secret_env %s is not set in the environment",
+                                    secret_env);
+                set_str(&t->secret, e);
+        }
+        if (!t->secret)
+                t->secret = sc_strdup("");
+        if (t->wh.backoff_max_ms < t->wh.backoff_base_ms)
+                t->wh.backoff_max_ms = t->wh.backoff_base_ms;
+        t->wh.id = t->id;
+        t->wh.url = t->url;
+        t->wh.secret = t->secret;
+        return 0;
+}
+
 static int parse_target(const sc_yaml_node_t *m, const char *file, sc_alert_target_t *t,
                         char *errstr, size_t es)
 {
@@ -444,114 +492,18 @@ static int parse_target(const sc_yaml_node_t *m, const char *file, sc_alert_targ
         t->wh.backoff_max_ms = 300000;
         const char *secret_env = NULL;
         for (const sc_yaml_node_t *n = m->child; n; n = n->next) {
-                const char *k = n->key, *v = n->type == SC_YAML_SCALAR ? n->value : NULL;
-                long long ll;
-                if (!strcmp(k, "kinds") || !strcmp(k, "brands")) {
-                        if (n->type != SC_YAML_SEQ)
-                                return fail(errstr, es, file, n->line,
-                                            "'%s' must be a list", k);
-                        if (!strcmp(k, "kinds"))
-                                t->kinds = 0;
-                        for (const sc_yaml_node_t *x = n->child; x; x = x->next) {
-                                if (x->type != SC_YAML_SCALAR || !x->value)
-                                        return fail(errstr, es, file, x->line,
-                                                    "'%s' items must be names", k);
-                                if (!strcmp(k, "kinds")) {
-                                        int kind = sc_alert_kind_parse(x->value);
-                                        if (kind < 0)
-                                                return fail(errstr, es, file, x->line,
-                                                            "unknown alert kind '%s'",
-                                                            x->value);
-                                        t->kinds |= 1u << kind;
-                                } else {
-                                        char **b = realloc(t->brands, (t->brand_cnt + 1) *
-                                                                          sizeof(*b));
-                                        if (!b)
-                                                return -1;
-                                        t->brands = b;
-                                        b[t->brand_cnt++] = strdup(x->value);
-                                }
-                        }
-                        continue;
-                }
-                if (!v)
-                        return fail(errstr, es, file, n->line,
-                                    "'%s' must be a single value", k);
-                if (!strcmp(k, "id")) {
-                        free(t->id);
-                        t->id = strdup(v);
-                } else if (!strcmp(k, "url")) {
-                        free(t->url);
-                        t->url = strdup(v);
-                } else if (!strcmp(k, "secret")) {
-                        free(t->secret);
-                        t->secret = strdup(v);
-                } else if (!strcmp(k, "secret_env")) {
-                        secret_env = v;
-                } else if (!strcmp(k, "format")) {
-                        if (!strcmp(v, "json"))
-                                t->format = SC_FORMAT_JSON;
-                        else if (!strcmp(v, "slack"))
-                                t->format = SC_FORMAT_SLACK;
-                        else
-                                return fail(errstr, es, file, n->line,
-                                            "format '%s': json or slack", v);
-                } else if (!strcmp(k, "min_severity")) {
-                        t->min_severity = sc_alert_severity_parse(v);
-                        if (t->min_severity < 0)
-                                return fail(
-                                    errstr, es, file, n->line,
-                                    "min_severity '%s': info, warning or critical", v);
-                } else if (!strcmp(k, "timeout")) {
-                        if (dur(n, &t->wh.timeout_ms) || t->wh.timeout_ms <= 0)
-                                return fail(errstr, es, file, n->line, "bad timeout '%s'",
-                                            v);
-                } else if (!strcmp(k, "max_age")) {
-                        if (dur(n, &t->wh.max_age_ms) || t->wh.max_age_ms <= 0)
-                                return fail(errstr, es, file, n->line, "bad max_age '%s'",
-                                            v);
-                } else if (!strcmp(k, "backoff")) {
-                        if (dur(n, &t->wh.backoff_base_ms) || t->wh.backoff_base_ms <= 0)
-                                return fail(errstr, es, file, n->line, "bad backoff '%s'",
-                                            v);
-                } else if (!strcmp(k, "backoff_max")) {
-                        if (dur(n, &t->wh.backoff_max_ms) || t->wh.backoff_max_ms <= 0)
-                                return fail(errstr, es, file, n->line,
-                                            "bad backoff_max '%s'", v);
-                } else if (!strcmp(k, "max_attempts") || !strcmp(k, "concurrency")) {
-                        if (sc_yaml_int(n, &ll) || ll < 1 || ll > 1000)
-                                return fail(errstr, es, file, n->line,
-                                            "'%s' must be 1..1000", k);
-                        if (k[0] == 'm')
-                                t->wh.max_attempts = (int)ll;
-                        else
-                                t->wh.concurrency = (int)ll;
-                } else {
-                        return fail(errstr, es, file, n->line, "unknown key '%s'", k);
-                }
+                int rc;
+                if (!strcmp(n->key, "kinds") || !strcmp(n->key, "brands"))
+                        rc = parse_list(n, file, t, errstr, es);
+                else if (n->type != SC_YAML_SCALAR || !n->value)
+                        rc = fail(errstr, es, file, n->line,
+                                  "'%s' must be a single value", n->key);
+                else
+                        rc = parse_scalar(n, file, t, &secret_env, errstr, es);
+                if (rc)
+                        return -1;
         }
-        if (!t->id || !*t->id)
-                return fail(errstr, es, file, m->line, "a target needs an id%s", "");
-        if (!t->url || (strncmp(t->url, "http://", 7) && strncmp(t->url, "https://", 8)))
-                return fail(errstr, es, file, m->line,
-                            "target %s needs an http:// or https:// url", t->id);
-        if (secret_env) {
-                const char *e = getenv(secret_env);
-                if (!e || !*e)
-                        return fail(errstr, es, file, m->line,
-                                    "secret_env %s is not set in the environment",
-                                    secret_env);
-                free(t->secret);
-                t->secret = strdup(e);
-        }
-        if (!t->secret)
-                t->secret = strdup("");
-        if (t->wh.backoff_max_ms < t->wh.backoff_base_ms)
-                t->wh.backoff_max_ms = t->wh.backoff_base_ms;
-        t->wh.id = t->id;
-        t->wh.url = t->url;
-        t->wh.secret = t->secret;
-        return 0;
+        return finish_target(m, file, t, secret_env, errstr, es);
 }
 
 int sc_alert_targets_parse(const sc_yaml_node_t *root, const char *file,
@@ -566,9 +518,7 @@ int sc_alert_targets_parse(const sc_yaml_node_t *root, const char *file,
                 return 0;
         if (seq->type != SC_YAML_SEQ)
                 return fail(errstr, errstr_size, file, seq->line, "must be a list%s", "");
-        sc_alert_target_t *ts = calloc(seq->count ? seq->count : 1, sizeof(*ts));
-        if (!ts)
-                return -1;
+        sc_alert_target_t *ts = sc_calloc(seq->count ? seq->count : 1, sizeof(*ts));
         size_t n = 0;
         for (const sc_yaml_node_t *m = seq->child; m; m = m->next) {
                 sc_alert_target_t *t = &ts[n++];

@@ -1,55 +1,23 @@
-/* Alerts: kinds and severities, the Alert record (Avro, generic JSON and
- * Slack-compatible webhook bodies), the view of an Enriched record the
- * single-post checks need, and the webhook targets of the `alert:` section. */
+/* Alerts: generic JSON and Slack-compatible webhook bodies of an Alert
+ * (the record, its kinds and severities: common/sc_alert_record.h), the view of an
+ * Enriched record the single-post checks need, and the webhook targets of the `alert:`
+ * section. */
 #ifndef SC_ALERTS_H
 #define SC_ALERTS_H
 #include <avro.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sc_alert_record.h"
 #include "sc_avro.h"
 #include "sc_buf.h"
 #include "sc_post.h"
 #include "sc_webhook.h"
 #include "sc_yaml.h"
 
-enum {
-        SC_ALERT_SPIKE,
-        SC_ALERT_SPIKE_RESOLVED,
-        SC_ALERT_CRISIS_POST,
-        SC_ALERT_INFLUENCER_NEGATIVE,
-        SC_ALERT_SLA_BREACH,
-        SC_ALERT_SLA_RECOVERED, /* a breach retracted: an earlier reply arrived */
-        SC_ALERT_KIND_CNT
-};
-enum { SC_SEV_INFO, SC_SEV_WARNING, SC_SEV_CRITICAL, SC_SEV_CNT };
-
-const char *sc_alert_kind_name(int kind);
-int sc_alert_kind_parse(const char *name); /* -1 when unknown */
-int sc_alert_kind_severity(int kind);      /* fixed per kind */
-const char *sc_alert_severity_name(int sev);
-int sc_alert_severity_parse(const char *name);
-
-/* One alert. Strings are borrowed; optional ones may be NULL. */
-typedef struct sc_alert_s {
-        int kind, severity;
-        const char *id, *brand, *topic, *title, *summary, *url;
-        int64_t window_start, window_end; /* 0: none */
-        int64_t count;
-        double baseline_mean, baseline_stddev;
-        const char *const *post_ids;
-        size_t post_id_cnt;
-        int64_t created_at;
-} sc_alert_t;
-
-/* Framed Avro Alert appended to out (schema order, direct writers). */
-int sc_alert_encode(const sc_alert_t *a, const sc_avro_codec_t *codec, sc_buf_t *out);
 /* The single-post crisis check, also what counts a post toward a spike:
  * a crisis intent present (confidence > 0) and at least min_confidence. */
 int sc_alert_is_crisis(double confidence, double min_confidence);
-/* Bytes of s (len bytes) to keep to stay within max bytes without cutting a
- * UTF-8 sequence. */
-size_t sc_utf8_cut(const char *s, size_t len, size_t max);
 
 /* Webhook bodies appended to out. */
 int sc_alert_json(const sc_alert_t *a, sc_buf_t *out);

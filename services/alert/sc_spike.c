@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_alloc.h"
 #include "sc_buf.h"
 
 #define DAY_MS     86400000LL
@@ -121,11 +122,7 @@ struct sc_spike_s {
 sc_spike_t *sc_spike_new(sc_redis_t *r, const sc_spike_opts_t *opts, char *errstr,
                          size_t errstr_size)
 {
-        sc_spike_t *s = calloc(1, sizeof(*s));
-        if (!s) {
-                snprintf(errstr, errstr_size, "out of memory");
-                return NULL;
-        }
+        sc_spike_t *s = sc_calloc(1, sizeof(*s));
         s->redis = r;
         s->o = *opts;
         if (s->o.bucket_ms <= 0)
@@ -208,14 +205,7 @@ static int touch(sc_spike_t *s, const char *brand, const char *topic, int64_t mi
                         return 0;
                 }
         }
-        if (s->eval_cnt == s->eval_cap) {
-                size_t cap = s->eval_cap ? s->eval_cap * 2 : 64;
-                eval_t *ev = realloc(s->evals, cap * sizeof(*ev));
-                if (!ev)
-                        return -1;
-                s->evals = ev;
-                s->eval_cap = cap;
-        }
+        SC_GROW(s->evals, s->eval_cap, s->eval_cnt + 1);
         eval_t *e = &s->evals[s->eval_cnt++];
         snprintf(e->brand, sizeof(e->brand), "%s", brand);
         snprintf(e->topic, sizeof(e->topic), "%s", topic ? topic : "");
@@ -374,14 +364,7 @@ static double reply_d(const redisReply *r)
 
 static ev_store_t *new_event(sc_spike_t *s)
 {
-        if (s->event_cnt == s->event_cap) {
-                size_t cap = s->event_cap ? s->event_cap * 2 : 16;
-                ev_store_t *e = realloc(s->events, cap * sizeof(*e));
-                if (!e)
-                        return NULL;
-                s->events = e;
-                s->event_cap = cap;
-        }
+        SC_GROW(s->events, s->event_cap, s->event_cnt + 1);
         ev_store_t *e = &s->events[s->event_cnt++];
         memset(e, 0, sizeof(*e));
         return e;
@@ -393,13 +376,7 @@ static int finalize_events(sc_spike_t *s)
         size_t nids = 0;
         for (size_t i = 0; i < s->event_cnt; i++)
                 nids += s->events[i].ev.id_cnt;
-        if (nids > s->idptr_cap) {
-                const char **p = realloc(s->idptrs, nids * sizeof(*p));
-                if (!p)
-                        return -1;
-                s->idptrs = p;
-                s->idptr_cap = nids;
-        }
+        SC_GROW(s->idptrs, s->idptr_cap, nids);
         size_t at = 0;
         for (size_t i = 0; i < s->event_cnt; i++) {
                 ev_store_t *e = &s->events[i];

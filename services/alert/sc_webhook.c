@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sc_alloc.h"
 #include "sc_buf.h"
 #include "sc_log.h"
 #include "sc_time.h"
@@ -41,6 +42,7 @@ struct sc_webhook_s {
         CURLM *multi;
         target_t *targets;
         int target_cnt;
+        size_t target_cap;
         size_t pending;
         sc_webhook_done_cb *done;
         sc_webhook_attempt_cb *attempt;
@@ -78,8 +80,8 @@ sc_webhook_t *sc_webhook_new(sc_webhook_done_cb *done, sc_webhook_attempt_cb *at
                 }
                 curl_ready = 1;
         }
-        sc_webhook_t *wh = calloc(1, sizeof(*wh));
-        if (!wh || !(wh->multi = curl_multi_init())) {
+        sc_webhook_t *wh = sc_calloc(1, sizeof(*wh));
+        if (!(wh->multi = curl_multi_init())) {
                 free(wh);
                 snprintf(errstr, errstr_size, "curl_multi_init failed");
                 return NULL;
@@ -137,17 +139,12 @@ int sc_webhook_add_target(sc_webhook_t *wh, const sc_webhook_target_conf_t *c,
                          c->id ? c->id : "?");
                 return -1;
         }
-        target_t *ts = realloc(wh->targets, (size_t)(wh->target_cnt + 1) * sizeof(*ts));
-        if (!ts) {
-                snprintf(errstr, errstr_size, "out of memory");
-                return -1;
-        }
-        wh->targets = ts;
-        target_t *t = &ts[wh->target_cnt];
+        SC_GROW(wh->targets, wh->target_cap, (size_t)wh->target_cnt + 1);
+        target_t *t = &wh->targets[wh->target_cnt];
         memset(t, 0, sizeof(*t));
-        t->id = strdup(c->id);
-        t->url = strdup(c->url);
-        t->secret = strdup(c->secret ? c->secret : "");
+        t->id = sc_strdup(c->id);
+        t->url = sc_strdup(c->url);
+        t->secret = sc_strdup(c->secret ? c->secret : "");
         t->timeout_ms = c->timeout_ms > 0 ? c->timeout_ms : 5000;
         t->max_attempts = c->max_attempts > 0 ? c->max_attempts : 1;
         t->max_age_ms = c->max_age_ms > 0 ? c->max_age_ms : 3600000;
@@ -156,11 +153,6 @@ int sc_webhook_add_target(sc_webhook_t *wh, const sc_webhook_target_conf_t *c,
         t->backoff_max_ms = c->backoff_max_ms >= t->backoff_base_ms ? c->backoff_max_ms
                                                                     : t->backoff_base_ms;
         return wh->target_cnt++;
-}
-
-int sc_webhook_target_count(const sc_webhook_t *wh)
-{
-        return wh->target_cnt;
 }
 
 const char *sc_webhook_target_id(const sc_webhook_t *wh, int target)
@@ -173,15 +165,9 @@ int sc_webhook_submit(sc_webhook_t *wh, int target, const char *alert_id,
 {
         if (target < 0 || target >= wh->target_cnt)
                 return -1;
-        delivery_t *d = calloc(1, sizeof(*d));
-        if (!d)
-                return -1;
-        d->alert_id = strdup(alert_id);
-        d->body = malloc(len + 1);
-        if (!d->alert_id || !d->body) {
-                delivery_free(d);
-                return -1;
-        }
+        delivery_t *d = sc_calloc(1, sizeof(*d));
+        d->alert_id = sc_strdup(alert_id);
+        d->body = sc_malloc(len + 1);
         /* Header values must not break the request: no control characters. */
         for (char *p = d->alert_id; *p; p++)
                 if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -223,6 +209,16 @@ void sc_webhook_sign(const char *secret, int64_t ts_s, const void *body, size_t 
         out[3 + 2 * (mdlen < 32 ? mdlen : 32)] = '\0';
 }
 
+/* curl_slist_append returns NULL, dropping nothing, when it cannot allocate:
+ * the project's out-of-memory policy (sc_alloc.h). */
+static struct curl_slist *hdr(struct curl_slist *h, const char *line)
+{
+        struct curl_slist *n = curl_slist_append(h, line);
+        if (!n)
+                sc_oom(strlen(line));
+        return n;
+}
+
 static int start(sc_webhook_t *wh, target_t *t, delivery_t *d)
 {
         char line[256], sig[68];
@@ -230,8 +226,8 @@ static int start(sc_webhook_t *wh, target_t *t, delivery_t *d)
         d->attempts++;
         sc_webhook_sign(t->secret, ts, d->body, d->len, sig);
         struct curl_slist *h = NULL;
-        h = curl_slist_append(h, "Content-Type: application/json");
-        h = curl_slist_append(h, "Expect:");
+        h = hdr(h, "Content-Type: application/json");
+        h = hdr(h, "Expect:");
         /* Sized from the id: a truncated id would merge two alerts in a
          * receiver that deduplicates on it. */
         sc_buf_t idh = SC_BUF_INIT;
@@ -240,19 +236,17 @@ static int start(sc_webhook_t *wh, target_t *t, delivery_t *d)
                 curl_slist_free_all(h);
                 return -1;
         }
-        h = curl_slist_append(h, idh.data);
+        h = hdr(h, idh.data);
         sc_buf_free(&idh);
         snprintf(line, sizeof(line), "X-Socialcare-Timestamp: %lld", (long long)ts);
-        h = curl_slist_append(h, line);
+        h = hdr(h, line);
         snprintf(line, sizeof(line), "X-Socialcare-Signature: %s", sig);
-        h = curl_slist_append(h, line);
+        h = hdr(h, line);
         snprintf(line, sizeof(line), "X-Socialcare-Attempt: %d", d->attempts);
-        h = curl_slist_append(h, line);
+        h = hdr(h, line);
         CURL *e = curl_easy_init();
-        if (!h || !e) {
+        if (!e) {
                 curl_slist_free_all(h);
-                if (e)
-                        curl_easy_cleanup(e);
                 return -1;
         }
         d->hdrs = h;

@@ -59,11 +59,10 @@ void sc_webhook_destroy(sc_webhook_t *wh);
 /* Adds a target (strings copied). Returns its index, or -1. */
 int sc_webhook_add_target(sc_webhook_t *wh, const sc_webhook_target_conf_t *conf,
                           char *errstr, size_t errstr_size);
-int sc_webhook_target_count(const sc_webhook_t *wh);
 const char *sc_webhook_target_id(const sc_webhook_t *wh, int target);
 
 /* Queues body (copied) for target. cookie is handed back to done.
- * Returns 0, or -1 (out of memory, bad target). */
+ * Returns 0, or -1 (bad target). */
 int sc_webhook_submit(sc_webhook_t *wh, int target, const char *alert_id,
                       const void *body, size_t len, void *cookie);
 

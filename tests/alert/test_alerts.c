@@ -8,6 +8,7 @@
 #include "sc_alerts.h"
 #include "sc_json.h"
 #include "sc_test.h"
+#include "sc_utf8.h"
 #include "sc_yaml.h"
 
 static sc_avro_codec_t *enr;
@@ -338,9 +339,9 @@ static void check_cuts(void)
         CHECK(strncmp(h, title, 139) == 0);
         CHECK(h[139] == '"'); /* not the first byte of 'ż' */
         sc_buf_free(&o);
-        CHECK_INT(sc_utf8_cut("aż", 3, 2), 1);
-        CHECK_INT(sc_utf8_cut("aż", 3, 3), 3);
-        CHECK_INT(sc_utf8_cut("ab", 2, 1), 1);
+        CHECK_INT(sc_utf8_truncate("aż", 3, 2), 1);
+        CHECK_INT(sc_utf8_truncate("aż", 3, 3), 3);
+        CHECK_INT(sc_utf8_truncate("ab", 2, 1), 1);
         CHECK(!sc_alert_is_crisis(0, 0)); /* min_confidence 0: not every post */
         CHECK(sc_alert_is_crisis(0.5, 0.5));
         CHECK(!sc_alert_is_crisis(0.4, 0.5));

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs test_alert_engine against a redis-server on a free loopback port.
+set -euo pipefail
+bin=$1
+src=$(cd "$(dirname "$0")/../.." && pwd)
+. "$src/tests/lib/stack.sh"
+work=$(mktemp -d /tmp/sc-alert-engine-test.XXXXXX)
+trap 'sc_cleanup; rm -rf "$work"' EXIT
+sc_start_redis "$work"
+"$bin" "$SC_REDIS_URL"
