@@ -20,6 +20,9 @@
 #include "sc_model.h"
 
 #define SENT_KNOWN 0x100 /* known bit for sentiment, after the 7 intents */
+/* known not to be negative, its tone otherwise unknown (a +neg set's
+ * non-complaints): a negative example for the negative model only */
+#define NOT_NEG_KNOWN 0x200
 /* Below this much data an output is not trained: the rules decide it. */
 #define MIN_LABELLED 200
 #define MIN_POSITIVE 30
@@ -310,6 +313,14 @@ static int neg_of(const exs_t *e, unsigned pos)
         return e->neg && (pos & C_) ? 0 : -1;
 }
 
+/* What a +neg set knows of the tone of a post that is not a complaint: that
+ * it is not negative (so that the set's complaints do not teach "a post to
+ * a brand is negative"). */
+static unsigned not_neg(const exs_t *e, unsigned pos)
+{
+        return e->neg && !(pos & C_) ? NOT_NEG_KNOWN : 0;
+}
+
 /* Reads one FORMAT:PATH set. band: the vader format's neutral band. */
 static int read_set(exs_t *e, const char *spec, double band, char *err, size_t errsz)
 {
@@ -498,7 +509,8 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
                         if (first && !(first = 0) && !strcmp(cols[2], "label"))
                                 continue;
                         unsigned p = !strcmp(cols[2], "1") ? C_ : 0;
-                        rc = ex_add(e, cols[1], strlen(cols[1]), 1, neg_of(e, p), C_, p);
+                        rc = ex_add(e, cols[1], strlen(cols[1]), 1, neg_of(e, p),
+                                    C_ | not_neg(e, p), p);
                 }
         } else if (!strcmp(fmt, "bitext")) {
                 /* ...,instruction,intent,... (columns 3 and 4) */
@@ -509,7 +521,8 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
                         const catmap_t *m = catmap_find(bitext_map, cols[3]);
                         unsigned unknown = BITEXT_UNKNOWN | (m ? m->unknown : 0);
                         rc = ex_add(e, cols[2], strlen(cols[2]), 1,
-                                    neg_of(e, m ? m->pos : 0), ALL_INTENTS & ~unknown,
+                                    neg_of(e, m ? m->pos : 0),
+                                    (ALL_INTENTS & ~unknown) | not_neg(e, m ? m->pos : 0),
                                     m ? m->pos : 0);
                 }
         } else if (!strcmp(fmt, "banking77")) {
@@ -520,7 +533,8 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
                         const catmap_t *m = catmap_find(banking_map, cols[1]);
                         unsigned unknown = BANKING_UNKNOWN | (m ? m->unknown : 0);
                         rc = ex_add(e, cols[0], strlen(cols[0]), 1,
-                                    neg_of(e, m ? m->pos : 0), ALL_INTENTS & ~unknown,
+                                    neg_of(e, m ? m->pos : 0),
+                                    (ALL_INTENTS & ~unknown) | not_neg(e, m ? m->pos : 0),
                                     m ? m->pos : 0);
                 }
         } else if (!strcmp(fmt, "sms")) {
@@ -967,7 +981,9 @@ static int write_oof(const char *path, const exs_t *e, const double *oofz,
                 fprintf(f, "%d %d %d %u %u", x->lang, x->set, x->sentiment, x->known,
                         x->pos);
                 for (int o = 0; o < SC_MODEL_OUT; o++) {
-                        unsigned need = o < 3 ? SENT_KNOWN : BIT(o - 3);
+                        unsigned need = o == SC_OUT_NEG ? SENT_KNOWN | NOT_NEG_KNOWN
+                                        : o < 3         ? SENT_KNOWN
+                                                        : BIT(o - 3);
                         if (spec->out[x->lang][o].present && (x->known & need))
                                 fprintf(f, " %.5f", oofz[(size_t)o * e->n + i]);
                         else
@@ -1015,7 +1031,7 @@ static const char *train_usage =
     "example's out-of-fold log-odds to FILE. --lang-C: one language's C.\n"
     "SET is FORMAT:PATH, or FORMAT@W:PATH to count each example W times (its\n"
     "copies stay in one fold); FORMAT+neg (complaints, bitext, banking77): the\n"
-    "set's complaints are negative sentiment examples too:\n"
+    "set's complaints are negative posts too, its other posts not negative:\n"
     "  tsv:F        lang<TAB>sentiment<TAB>intents<TAB>text (team format; ? = not\n"
     "               labelled, intents comma-separated or -)\n"
     "  labels:pl:L:T  the team's labels L (line<TAB>sentiment<TAB>intents) of the\n"
@@ -1212,7 +1228,9 @@ int sc_ctl_train_main(int argc, char **argv)
         static const char *const lang_names[2] = {"pl", "en"};
         for (int l = 0; l < SC_MODEL_LANGS && !rc; l++) {
                 for (int o = 0; o < SC_MODEL_OUT && !rc; o++) {
-                        unsigned need = o < 3 ? SENT_KNOWN : BIT(o - 3);
+                        unsigned need = o == SC_OUT_NEG ? SENT_KNOWN | NOT_NEG_KNOWN
+                                        : o < 3         ? SENT_KNOWN
+                                                        : BIT(o - 3);
                         size_t cnt = 0, npos = 0, dcnt = 0, dpos = 0;
                         for (size_t i = 0; i < e.n; i++) {
                                 const ex_t *x = &e.v[i];
