@@ -964,6 +964,26 @@ static void platt(const double *s, const double *y, size_t n, double *pa, double
         *pb = b;
 }
 
+/* Whether sets a and b have one format (FORMAT[+neg][@W] before the ':'). */
+static int same_format(const exs_t *e, int a, int b)
+{
+        size_t na = strcspn(e->set_name[a], ":"), nb = strcspn(e->set_name[b], ":");
+        return na == nb && !strncmp(e->set_name[a], e->set_name[b], na);
+}
+
+/* Whether set s is the first of two or more sets of its format. */
+static int format_head(const exs_t *e, int s)
+{
+        int later = 0;
+        for (int t = 0; t < e->set_cnt; t++)
+                if (t != s && same_format(e, s, t)) {
+                        if (t < s)
+                                return 0;
+                        later = 1;
+                }
+        return later;
+}
+
 /* The out-of-fold calibrated log-odds of every distinct example, for tuning
  * and checking outside the trainer: lang set sentiment known pos z0..z9
  * (nan where the output was not trained or the example does not know it). */
@@ -1014,10 +1034,35 @@ static int parse_shift(const char *arg, double shift[SC_MODEL_LANGS][SC_MODEL_OU
         return -1;
 }
 
+/* --lang-C LANG[:sentiment|:intents]=C: one language's C, for its three
+ * sentiment models, its intent models, or both. */
+static int parse_lang_C(const char *arg, double lang_C[SC_MODEL_LANGS][2])
+{
+        int l = !strncmp(arg, "pl", 2) ? 0 : !strncmp(arg, "en", 2) ? 1 : -1;
+        const char *eq = strchr(arg, '=');
+        if (l < 0 || !eq)
+                return -1;
+        size_t gl = (size_t)(eq - arg - 2);
+        int lo = 0, hi = 1;
+        if (gl == 10 && !strncmp(arg + 2, ":sentiment", 10))
+                hi = 0;
+        else if (gl == 8 && !strncmp(arg + 2, ":intents", 8))
+                lo = 1;
+        else if (gl)
+                return -1;
+        char *end;
+        double v = strtod(eq + 1, &end);
+        if (*end || !(v > 0) || !isfinite(v))
+                return -1;
+        for (int g = lo; g <= hi; g++)
+                lang_C[l][g] = v;
+        return 0;
+}
+
 static const char *train_usage =
     "Usage: socialcarectl train -o MODEL [--folds 5] [--seed 1] [-C 1] [--bits 18]\n"
     "                           [--data DIR] [--no-platt] [--shift LANG:OUTPUT=D]...\n"
-    "                           [--lang-C pl|en=C] [--oof FILE]\n"
+    "                           [--lang-C pl|en[:sentiment|:intents]=C] [--oof FILE]\n"
     "                           SET...\n"
     "Trains, per language, the three sentiment models and one model per intent\n"
     "(L2-regularised logistic regression, LIBLINEAR dual solver) over hashed\n"
@@ -1028,7 +1073,8 @@ static const char *train_usage =
     "--shift adds D to an output's calibrated log-odds (the decision moves: the\n"
     "label is the most probable sentiment, an intent is reported at p >= 0.5);\n"
     "the figures printed are of the shifted outputs. --oof writes every\n"
-    "example's out-of-fold log-odds to FILE. --lang-C: one language's C.\n"
+    "example's out-of-fold log-odds to FILE. --lang-C: one language's C (for\n"
+    "its sentiment models, its intent models, or both).\n"
     "SET is FORMAT:PATH, or FORMAT@W:PATH to count each example W times (its\n"
     "copies stay in one fold); FORMAT+neg (complaints, bitext, banking77): the\n"
     "set's complaints are negative posts too, its other posts not negative:\n"
@@ -1065,7 +1111,7 @@ int sc_ctl_train_main(int argc, char **argv)
             "negative", "neutral",         "positive",   "complaint", "question",
             "praise",   "purchase_intent", "churn_risk", "crisis",    "spam"};
         double shift[SC_MODEL_LANGS][SC_MODEL_OUT] = {{0}};
-        double lang_C[SC_MODEL_LANGS] = {0}; /* 0: -C */
+        double lang_C[SC_MODEL_LANGS][2] = {{0}}; /* [sentiment, intents]; 0: -C */
         while ((c = getopt_long(argc, argv, "d:o:k:s:C:B:Ph", opts, NULL)) != -1) {
                 if (c == 'd')
                         dir = optarg;
@@ -1083,10 +1129,15 @@ int sc_ctl_train_main(int argc, char **argv)
                         use_platt = 0;
                 else if (c == 'O')
                         oofp = optarg;
-                else if (c == 'L' &&
-                         (!strncmp(optarg, "pl=", 3) || !strncmp(optarg, "en=", 3)))
-                        lang_C[optarg[0] == 'e'] = atof(optarg + 3);
-                else if (c == 'S') {
+                else if (c == 'L') {
+                        if (parse_lang_C(optarg, lang_C)) {
+                                fprintf(stderr,
+                                        "train: --lang-C %s: want "
+                                        "pl|en[:sentiment|:intents]=C\n",
+                                        optarg);
+                                return 2;
+                        }
+                } else if (c == 'S') {
                         if (parse_shift(optarg, shift, out_names)) {
                                 fprintf(stderr,
                                         "train: --shift %s: want pl|en:OUTPUT=D\n",
@@ -1099,13 +1150,14 @@ int sc_ctl_train_main(int argc, char **argv)
                 }
         }
         if (!outp || optind >= argc || folds < 0 || folds == 1 || bits < 8 || bits > 24 ||
-            C <= 0 || lang_C[0] < 0 || lang_C[1] < 0) {
+            C <= 0) {
                 fputs(train_usage, stderr);
                 return 2;
         }
         for (int l = 0; l < SC_MODEL_LANGS; l++)
-                if (lang_C[l] == 0)
-                        lang_C[l] = C;
+                for (int g = 0; g < 2; g++)
+                        if (lang_C[l][g] == 0)
+                                lang_C[l][g] = C;
         set_print_string_function(quiet);
         exs_t e = {0};
         char err[512] = "";
@@ -1261,7 +1313,8 @@ int sc_ctl_train_main(int argc, char **argv)
                                         for (size_t i = 0; i < cnt; i++)
                                                 if (fold[sub[i]] != k)
                                                         trn[nt++] = sub[i];
-                                        rc = train_one(xs, ys, trn, nt, nfeat, lang_C[l],
+                                        rc = train_one(xs, ys, trn, nt, nfeat,
+                                                       lang_C[l][o >= 3],
                                                        seed + (unsigned)k, w);
                                         for (size_t i = 0; i < cnt && !rc; i++)
                                                 if (fold[sub[i]] == k)
@@ -1285,8 +1338,8 @@ int sc_ctl_train_main(int argc, char **argv)
                                 free(yv);
                         }
                         if (!rc)
-                                rc = train_one(xs, ys, sub, cnt, nfeat, lang_C[l], seed,
-                                               w);
+                                rc = train_one(xs, ys, sub, cnt, nfeat, lang_C[l][o >= 3],
+                                               seed, w);
                         if (rc)
                                 break;
                         if (!(wq[l][o] = malloc(buckets * sizeof(float)))) {
@@ -1316,7 +1369,11 @@ int sc_ctl_train_main(int argc, char **argv)
                 if (rc || !folds)
                         continue;
                 /* cross-validated figures for this language, overall and per set */
-                for (int set = -1; set < e.set_cnt; set++) {
+                for (int set = -1; set < 2 * e.set_cnt; set++) {
+                        /* past the sets: all the sets of one format together */
+                        int grp = set >= e.set_cnt ? set - e.set_cnt : -1;
+                        if (grp >= 0 && !format_head(&e, grp))
+                                continue;
                         figs_t g;
                         memset(&g, 0, sizeof(g));
                         /* sentiment from the classes that were trained (a set
@@ -1326,7 +1383,9 @@ int sc_ctl_train_main(int argc, char **argv)
                                       2;
                         for (size_t i = 0; i < e.n; i++) {
                                 const ex_t *x = &e.v[i];
-                                if (x->lang != l || (set >= 0 && x->set != set) ||
+                                if (x->lang != l ||
+                                    (set >= 0 && (grp >= 0 ? !same_format(&e, x->set, grp)
+                                                           : x->set != set)) ||
                                     (i && x->group == e.v[i - 1].group))
                                         continue; /* weighted copies count once */
                                 if (sent_ok && x->sentiment >= 0) {
@@ -1365,8 +1424,15 @@ int sc_ctl_train_main(int argc, char **argv)
                             !g.n_int[3] && !g.n_int[4] && !g.n_int[5] && !g.n_int[6])
                                 continue;
                         char name[600];
-                        snprintf(name, sizeof(name), "cv %s %s (%d folds)", lang_names[l],
-                                 set < 0 ? "all sets" : e.set_name[set], folds);
+                        if (grp >= 0)
+                                snprintf(name, sizeof(name), "cv %s %.*s:* (%d folds)",
+                                         lang_names[l],
+                                         (int)strcspn(e.set_name[grp], ":"),
+                                         e.set_name[grp], folds);
+                        else
+                                snprintf(name, sizeof(name), "cv %s %s (%d folds)",
+                                         lang_names[l],
+                                         set < 0 ? "all sets" : e.set_name[set], folds);
                         figs_print(&g, name);
                         if (set >= 0)
                                 continue;

@@ -30,8 +30,12 @@ for f in "$here"/train/*.tsv; do sets+=("tsv@${TEAM_W:-5}:$f"); done
 # when it is clearly more likely (the tweets' CV macro-recall); intents whose
 # F1 is best below p = 0.5 report at the F1-best point of the out-of-fold
 # scores.
-shifts=(--shift en:neutral=-0.3 --shift en:positive=-0.2
+shifts=(--shift en:neutral=-0.5 --shift en:positive=-0.2
         --shift pl:complaint=0.5 --shift pl:question=0.5 --shift pl:praise=0.5
         --shift pl:purchase_intent=0.5 --shift en:complaint=0.5)
-exec "$CTL" train --folds "${FOLDS:-5}" --seed 1 -C "${C:-3}" --lang-C "pl=${C_PL:-2}" \
+# C: 10 for the intents (PolEval's rare intents need it); sentiment 2 in
+# Polish and 3 in English (the team's posts read better with the sparse
+# features held back; the tweets' figures do not suffer)
+exec "$CTL" train --folds "${FOLDS:-5}" --seed 1 -C "${C:-10}" \
+  --lang-C "pl:sentiment=${C_PL:-2}" --lang-C "en:sentiment=${C_EN:-3}" \
   "${shifts[@]}" -o "$OUT" ${TRAIN_ARGS:-} "${sets[@]}"
