@@ -24,8 +24,9 @@ sets+=("pol:$D/train/pl_tweets/pol.tsv"
 for f in "$here"/labels/pl_poleval_*.tsv; do
   sets+=("labels:pl:$f:$D/dev/pl/hist_task_01_training_set_clean_only_text.txt")
 done
-# the team's care posts are few but of the domain: each counts TEAM_W times
-for f in "$here"/train/*.tsv; do sets+=("tsv@${TEAM_W:-5}:$f"); done
+# the team's posts (care posts, seller reviews) are few but of the domain:
+# each counts TEAM_W times
+for f in "$here"/train/*.tsv; do sets+=("tsv@${TEAM_W:-10}:$f"); done
 # Decisions (MODEL.md, "How it was trained"): English calls neutral only
 # when it is clearly more likely (the tweets' CV macro-recall); intents whose
 # F1 is best below p = 0.5 report at the F1-best point of the out-of-fold
