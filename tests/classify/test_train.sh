@@ -96,4 +96,15 @@ grep -A3 "== cv en complaints+neg:" "$work/n.out" | grep -q "negative .* / 150$"
   "tsv:$work/toy.tsv" >"$work/m.out"
 grep -A1 "== cv en complaints:" "$work/m.out" | grep -q "sentiment" &&
   { echo "FAIL: a complaints set without +neg labels sentiment"; exit 1; }
+# --lang-C: one language's C for one output group changes that language's model only
+"$CTL" train --folds 0 --seed 1 --bits 16 --lang-C pl:sentiment=0.01 -o "$work/l.model" \
+  "tsv:$work/toy.tsv" >/dev/null
+"$CTL" train --folds 0 --seed 1 --bits 16 -o "$work/k.model" "tsv:$work/toy.tsv" >/dev/null
+cmp -s "$work/l.model" "$work/k.model" && { echo "FAIL: --lang-C changes nothing"; exit 1; }
+for bad in xx=1 pl:sentiment=0 pl:foo=1 pl=; do
+  if "$CTL" train --folds 0 --bits 16 --lang-C "$bad" -o "$work/x.model" "tsv:$work/toy.tsv" \
+    >/dev/null 2>&1; then echo "FAIL: --lang-C $bad accepted"; exit 1; fi
+done
+if "$CTL" train --folds 0 --bits 16 --shift pl:nosuch=1 -o "$work/x.model" "tsv:$work/toy.tsv" \
+  >/dev/null 2>&1; then echo "FAIL: --shift to an unknown output accepted"; exit 1; fi
 echo "train: PASS"
