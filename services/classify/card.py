@@ -21,7 +21,7 @@ def clean(s):
 out = ["```", clean("\n".join(l for l in log.splitlines() if "labelled" in l and ":" in l
                               and not l.startswith((" ", "intents")))), "```", ""]
 for lang, name in (("pl", "Polish"), ("en", "English")):
-    out += ["### %s: cross-validated (5 folds, out-of-fold, after Platt scaling)" % name, "",
+    out += ["### %s: cross-validated (5 folds, out-of-fold, after Platt scaling and the decision shifts)" % name, "",
             "```", clean(block("cv %s all sets" % lang)), "```", "",
             "The rule engine alone on the same examples and labels:", "",
             "```", clean(block("rules alone %s all sets" % lang)), "```", ""]

@@ -20,6 +20,9 @@
 #include "sc_model.h"
 
 #define SENT_KNOWN 0x100 /* known bit for sentiment, after the 7 intents */
+/* known not to be negative, its tone otherwise unknown (a +neg set's
+ * non-complaints): a negative example for the negative model only */
+#define NOT_NEG_KNOWN 0x200
 /* Below this much data an output is not trained: the rules decide it. */
 #define MIN_LABELLED 200
 #define MIN_POSITIVE 30
@@ -39,6 +42,7 @@ typedef struct exs_s {
         const char *set_name[32];
         int set_cnt;
         int weight;    /* of the set being read */
+        int neg;       /* its complaints are negative sentiment examples */
         size_t groups; /* copies of one example share a group (and a fold) */
 } exs_t;
 
@@ -302,6 +306,21 @@ static int lang_code(const char *s)
         return !strcmp(s, "pl") ? 0 : !strcmp(s, "en") ? 1 : -1;
 }
 
+/* Sentiment of an example of an intent set: negative for a complaint when
+ * the set says so (+neg), else not labelled. */
+static int neg_of(const exs_t *e, unsigned pos)
+{
+        return e->neg && (pos & C_) ? 0 : -1;
+}
+
+/* What a +neg set knows of the tone of a post that is not a complaint: that
+ * it is not negative (so that the set's complaints do not teach "a post to
+ * a brand is negative"). */
+static unsigned not_neg(const exs_t *e, unsigned pos)
+{
+        return e->neg && !(pos & C_) ? NOT_NEG_KNOWN : 0;
+}
+
 /* Reads one FORMAT:PATH set. band: the vader format's neutral band. */
 static int read_set(exs_t *e, const char *spec, double band, char *err, size_t errsz)
 {
@@ -313,8 +332,15 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
         }
         memcpy(fmt, spec, (size_t)(colon - spec));
         fmt[colon - spec] = '\0';
-        char *at = strchr(fmt, '@');
         e->weight = 1;
+        /* FORMAT+neg: a complaint is also a negative post (GUIDELINES.md:
+         * complaints are negative), teaching sentiment the complaints that
+         * carry no sentiment word; its other posts say nothing of tone */
+        char *plus = strstr(fmt, "+neg");
+        e->neg = plus != NULL;
+        if (plus)
+                memmove(plus, plus + 4, strlen(plus + 4) + 1);
+        char *at = strchr(fmt, '@');
         if (at) { /* FORMAT@W: every example counts W times */
                 *at = '\0';
                 e->weight = atoi(at + 1);
@@ -483,7 +509,8 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
                         if (first && !(first = 0) && !strcmp(cols[2], "label"))
                                 continue;
                         unsigned p = !strcmp(cols[2], "1") ? C_ : 0;
-                        rc = ex_add(e, cols[1], strlen(cols[1]), 1, -1, C_, p);
+                        rc = ex_add(e, cols[1], strlen(cols[1]), 1, neg_of(e, p),
+                                    C_ | not_neg(e, p), p);
                 }
         } else if (!strcmp(fmt, "bitext")) {
                 /* ...,instruction,intent,... (columns 3 and 4) */
@@ -493,8 +520,10 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
                                 continue;
                         const catmap_t *m = catmap_find(bitext_map, cols[3]);
                         unsigned unknown = BITEXT_UNKNOWN | (m ? m->unknown : 0);
-                        rc = ex_add(e, cols[2], strlen(cols[2]), 1, -1,
-                                    ALL_INTENTS & ~unknown, m ? m->pos : 0);
+                        rc = ex_add(e, cols[2], strlen(cols[2]), 1,
+                                    neg_of(e, m ? m->pos : 0),
+                                    (ALL_INTENTS & ~unknown) | not_neg(e, m ? m->pos : 0),
+                                    m ? m->pos : 0);
                 }
         } else if (!strcmp(fmt, "banking77")) {
                 int first = 1;
@@ -503,8 +532,10 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
                                 continue;
                         const catmap_t *m = catmap_find(banking_map, cols[1]);
                         unsigned unknown = BANKING_UNKNOWN | (m ? m->unknown : 0);
-                        rc = ex_add(e, cols[0], strlen(cols[0]), 1, -1,
-                                    ALL_INTENTS & ~unknown, m ? m->pos : 0);
+                        rc = ex_add(e, cols[0], strlen(cols[0]), 1,
+                                    neg_of(e, m ? m->pos : 0),
+                                    (ALL_INTENTS & ~unknown) | not_neg(e, m ? m->pos : 0),
+                                    m ? m->pos : 0);
                 }
         } else if (!strcmp(fmt, "sms")) {
                 while (!rc && (len = getline(&line, &cap, f)) > 0) {
@@ -933,17 +964,120 @@ static void platt(const double *s, const double *y, size_t n, double *pa, double
         *pb = b;
 }
 
+/* Whether sets a and b have one format (FORMAT[+neg][@W] before the ':'). */
+static int same_format(const exs_t *e, int a, int b)
+{
+        size_t na = strcspn(e->set_name[a], ":"), nb = strcspn(e->set_name[b], ":");
+        return na == nb && !strncmp(e->set_name[a], e->set_name[b], na);
+}
+
+/* Whether set s is the first of two or more sets of its format. */
+static int format_head(const exs_t *e, int s)
+{
+        int later = 0;
+        for (int t = 0; t < e->set_cnt; t++)
+                if (t != s && same_format(e, s, t)) {
+                        if (t < s)
+                                return 0;
+                        later = 1;
+                }
+        return later;
+}
+
+/* The out-of-fold calibrated log-odds of every distinct example, for tuning
+ * and checking outside the trainer: lang set sentiment known pos z0..z9
+ * (nan where the output was not trained or the example does not know it). */
+static int write_oof(const char *path, const exs_t *e, const double *oofz,
+                     const sc_model_spec_t *spec)
+{
+        FILE *f = fopen(path, "w");
+        if (!f)
+                return -1;
+        fprintf(f, "# lang set sentiment known pos z[%d]\n", SC_MODEL_OUT);
+        for (size_t i = 0; i < e->n; i++) {
+                const ex_t *x = &e->v[i];
+                if (i && x->group == e->v[i - 1].group)
+                        continue;
+                fprintf(f, "%d %d %d %u %u", x->lang, x->set, x->sentiment, x->known,
+                        x->pos);
+                for (int o = 0; o < SC_MODEL_OUT; o++) {
+                        unsigned need = o == SC_OUT_NEG ? SENT_KNOWN | NOT_NEG_KNOWN
+                                        : o < 3         ? SENT_KNOWN
+                                                        : BIT(o - 3);
+                        if (spec->out[x->lang][o].present && (x->known & need))
+                                fprintf(f, " %.5f", oofz[(size_t)o * e->n + i]);
+                        else
+                                fprintf(f, " nan");
+                }
+                fputc('\n', f);
+        }
+        return fclose(f) ? -1 : 0;
+}
+
+/* --shift LANG:OUTPUT=D: D added to an output's calibrated log-odds (its
+ * Platt b), moving the decision: the label is the most probable sentiment
+ * and an intent is reported at p >= 0.5, so a negative shift of neutral
+ * calls fewer posts neutral. */
+static int parse_shift(const char *arg, double shift[SC_MODEL_LANGS][SC_MODEL_OUT],
+                       const char *const *out_names)
+{
+        char name[32];
+        double d;
+        int l = !strncmp(arg, "pl:", 3) ? 0 : !strncmp(arg, "en:", 3) ? 1 : -1;
+        if (l < 0 || sscanf(arg + 3, "%31[a-z_]=%lf", name, &d) != 2 || !isfinite(d))
+                return -1;
+        for (int o = 0; o < SC_MODEL_OUT; o++)
+                if (!strcmp(name, out_names[o])) {
+                        shift[l][o] = d;
+                        return 0;
+                }
+        return -1;
+}
+
+/* --lang-C LANG[:sentiment|:intents]=C: one language's C, for its three
+ * sentiment models, its intent models, or both. */
+static int parse_lang_C(const char *arg, double lang_C[SC_MODEL_LANGS][2])
+{
+        int l = !strncmp(arg, "pl", 2) ? 0 : !strncmp(arg, "en", 2) ? 1 : -1;
+        const char *eq = strchr(arg, '=');
+        if (l < 0 || !eq)
+                return -1;
+        size_t gl = (size_t)(eq - arg - 2);
+        int lo = 0, hi = 1;
+        if (gl == 10 && !strncmp(arg + 2, ":sentiment", 10))
+                hi = 0;
+        else if (gl == 8 && !strncmp(arg + 2, ":intents", 8))
+                lo = 1;
+        else if (gl)
+                return -1;
+        char *end;
+        double v = strtod(eq + 1, &end);
+        if (*end || !(v > 0) || !isfinite(v))
+                return -1;
+        for (int g = lo; g <= hi; g++)
+                lang_C[l][g] = v;
+        return 0;
+}
+
 static const char *train_usage =
     "Usage: socialcarectl train -o MODEL [--folds 5] [--seed 1] [-C 1] [--bits 18]\n"
-    "                           [--data DIR] [--no-platt] SET...\n"
+    "                           [--data DIR] [--no-platt] [--shift LANG:OUTPUT=D]...\n"
+    "                           [--lang-C pl|en[:sentiment|:intents]=C] [--oof FILE]\n"
+    "                           SET...\n"
     "Trains, per language, the three sentiment models and one model per intent\n"
     "(L2-regularised logistic regression, LIBLINEAR dual solver) over hashed\n"
     "features and the rules' scores, cross-validates them (k folds, printing\n"
     "per-class P/R/F1, accuracy, macro-F1, macro-recall and the confusion matrix\n"
     "per language and per set), calibrates with Platt scaling on the\n"
     "out-of-fold scores, and writes MODEL (same sets and seed, same bytes).\n"
+    "--shift adds D to an output's calibrated log-odds (the decision moves: the\n"
+    "label is the most probable sentiment, an intent is reported at p >= 0.5);\n"
+    "the figures printed are of the shifted outputs. --oof writes every\n"
+    "example's out-of-fold log-odds to FILE. --lang-C: one language's C (for\n"
+    "its sentiment models, its intent models, or both).\n"
     "SET is FORMAT:PATH, or FORMAT@W:PATH to count each example W times (its\n"
-    "copies stay in one fold):\n"
+    "copies stay in one fold); FORMAT+neg (complaints, bitext, banking77): the\n"
+    "set's complaints are negative posts too, its other posts not negative:\n"
     "  tsv:F        lang<TAB>sentiment<TAB>intents<TAB>text (team format; ? = not\n"
     "               labelled, intents comma-separated or -)\n"
     "  labels:pl:L:T  the team's labels L (line<TAB>sentiment<TAB>intents) of the\n"
@@ -958,15 +1092,26 @@ static const char *train_usage =
 
 int sc_ctl_train_main(int argc, char **argv)
 {
-        const char *dir = NULL, *outp = NULL;
+        const char *dir = NULL, *outp = NULL, *oofp = NULL;
         int folds = 5, c, use_platt = 1;
         unsigned seed = 1, bits = SC_MODEL_BITS;
         double C = 1;
-        static const struct option opts[] = {
-            {"data", required_argument, 0, 'd'},  {"output", required_argument, 0, 'o'},
-            {"folds", required_argument, 0, 'k'}, {"seed", required_argument, 0, 's'},
-            {"bits", required_argument, 0, 'B'},  {"no-platt", no_argument, 0, 'P'},
-            {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+        static const struct option opts[] = {{"data", required_argument, 0, 'd'},
+                                             {"output", required_argument, 0, 'o'},
+                                             {"folds", required_argument, 0, 'k'},
+                                             {"seed", required_argument, 0, 's'},
+                                             {"bits", required_argument, 0, 'B'},
+                                             {"no-platt", no_argument, 0, 'P'},
+                                             {"oof", required_argument, 0, 'O'},
+                                             {"shift", required_argument, 0, 'S'},
+                                             {"lang-C", required_argument, 0, 'L'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
+        static const char *const out_names[SC_MODEL_OUT] = {
+            "negative", "neutral",         "positive",   "complaint", "question",
+            "praise",   "purchase_intent", "churn_risk", "crisis",    "spam"};
+        double shift[SC_MODEL_LANGS][SC_MODEL_OUT] = {{0}};
+        double lang_C[SC_MODEL_LANGS][2] = {{0}}; /* [sentiment, intents]; 0: -C */
         while ((c = getopt_long(argc, argv, "d:o:k:s:C:B:Ph", opts, NULL)) != -1) {
                 if (c == 'd')
                         dir = optarg;
@@ -982,7 +1127,24 @@ int sc_ctl_train_main(int argc, char **argv)
                         bits = (unsigned)atoi(optarg);
                 else if (c == 'P')
                         use_platt = 0;
-                else {
+                else if (c == 'O')
+                        oofp = optarg;
+                else if (c == 'L') {
+                        if (parse_lang_C(optarg, lang_C)) {
+                                fprintf(stderr,
+                                        "train: --lang-C %s: want "
+                                        "pl|en[:sentiment|:intents]=C\n",
+                                        optarg);
+                                return 2;
+                        }
+                } else if (c == 'S') {
+                        if (parse_shift(optarg, shift, out_names)) {
+                                fprintf(stderr,
+                                        "train: --shift %s: want pl|en:OUTPUT=D\n",
+                                        optarg);
+                                return 2;
+                        }
+                } else {
                         fputs(train_usage, c == 'h' ? stdout : stderr);
                         return c == 'h' ? 0 : 2;
                 }
@@ -992,6 +1154,10 @@ int sc_ctl_train_main(int argc, char **argv)
                 fputs(train_usage, stderr);
                 return 2;
         }
+        for (int l = 0; l < SC_MODEL_LANGS; l++)
+                for (int g = 0; g < 2; g++)
+                        if (lang_C[l][g] == 0)
+                                lang_C[l][g] = C;
         set_print_string_function(quiet);
         exs_t e = {0};
         char err[512] = "";
@@ -1112,12 +1278,11 @@ int sc_ctl_train_main(int argc, char **argv)
                 fold[i] = (int)sub[e.v[i].group];
         free(gfold);
         static const char *const lang_names[2] = {"pl", "en"};
-        static const char *const out_names[SC_MODEL_OUT] = {
-            "negative", "neutral",         "positive",   "complaint", "question",
-            "praise",   "purchase_intent", "churn_risk", "crisis",    "spam"};
         for (int l = 0; l < SC_MODEL_LANGS && !rc; l++) {
                 for (int o = 0; o < SC_MODEL_OUT && !rc; o++) {
-                        unsigned need = o < 3 ? SENT_KNOWN : BIT(o - 3);
+                        unsigned need = o == SC_OUT_NEG ? SENT_KNOWN | NOT_NEG_KNOWN
+                                        : o < 3         ? SENT_KNOWN
+                                                        : BIT(o - 3);
                         size_t cnt = 0, npos = 0, dcnt = 0, dpos = 0;
                         for (size_t i = 0; i < e.n; i++) {
                                 const ex_t *x = &e.v[i];
@@ -1148,7 +1313,8 @@ int sc_ctl_train_main(int argc, char **argv)
                                         for (size_t i = 0; i < cnt; i++)
                                                 if (fold[sub[i]] != k)
                                                         trn[nt++] = sub[i];
-                                        rc = train_one(xs, ys, trn, nt, nfeat, C,
+                                        rc = train_one(xs, ys, trn, nt, nfeat,
+                                                       lang_C[l][o >= 3],
                                                        seed + (unsigned)k, w);
                                         for (size_t i = 0; i < cnt && !rc; i++)
                                                 if (fold[sub[i]] == k)
@@ -1166,12 +1332,14 @@ int sc_ctl_train_main(int argc, char **argv)
                                 if (!rc && use_platt)
                                         platt(sv, yv, cnt, &a, &b);
                                 for (size_t i = 0; i < cnt && !rc; i++)
-                                        oofz[(size_t)o * e.n + sub[i]] = a * sv[i] + b;
+                                        oofz[(size_t)o * e.n + sub[i]] =
+                                            a * sv[i] + b + shift[l][o];
                                 free(sv);
                                 free(yv);
                         }
                         if (!rc)
-                                rc = train_one(xs, ys, sub, cnt, nfeat, C, seed, w);
+                                rc = train_one(xs, ys, sub, cnt, nfeat, lang_C[l][o >= 3],
+                                               seed, w);
                         if (rc)
                                 break;
                         if (!(wq[l][o] = malloc(buckets * sizeof(float)))) {
@@ -1188,17 +1356,24 @@ int sc_ctl_train_main(int argc, char **argv)
                                 u->dense[k] = (float)w[buckets + (size_t)k];
                         u->bias = (float)w[nfeat - 1];
                         u->platt_a = (float)a;
-                        u->platt_b = (float)b;
+                        u->platt_b = (float)(b + shift[l][o]);
                         printf(
                             "%s %s: %zu labelled, %zu positive (%zu, %zu with weights), "
-                            "Platt a %.3f b %.3f\n",
+                            "Platt a %.3f b %.3f",
                             lang_names[l], out_names[o], dcnt, dpos, cnt, npos, a, b);
+                        if (shift[l][o] != 0)
+                                printf(", decision shift %+.2f", shift[l][o]);
+                        printf("\n");
                         fflush(stdout);
                 }
                 if (rc || !folds)
                         continue;
                 /* cross-validated figures for this language, overall and per set */
-                for (int set = -1; set < e.set_cnt; set++) {
+                for (int set = -1; set < 2 * e.set_cnt; set++) {
+                        /* past the sets: all the sets of one format together */
+                        int grp = set >= e.set_cnt ? set - e.set_cnt : -1;
+                        if (grp >= 0 && !format_head(&e, grp))
+                                continue;
                         figs_t g;
                         memset(&g, 0, sizeof(g));
                         /* sentiment from the classes that were trained (a set
@@ -1208,7 +1383,9 @@ int sc_ctl_train_main(int argc, char **argv)
                                       2;
                         for (size_t i = 0; i < e.n; i++) {
                                 const ex_t *x = &e.v[i];
-                                if (x->lang != l || (set >= 0 && x->set != set) ||
+                                if (x->lang != l ||
+                                    (set >= 0 && (grp >= 0 ? !same_format(&e, x->set, grp)
+                                                           : x->set != set)) ||
                                     (i && x->group == e.v[i - 1].group))
                                         continue; /* weighted copies count once */
                                 if (sent_ok && x->sentiment >= 0) {
@@ -1247,8 +1424,15 @@ int sc_ctl_train_main(int argc, char **argv)
                             !g.n_int[3] && !g.n_int[4] && !g.n_int[5] && !g.n_int[6])
                                 continue;
                         char name[600];
-                        snprintf(name, sizeof(name), "cv %s %s (%d folds)", lang_names[l],
-                                 set < 0 ? "all sets" : e.set_name[set], folds);
+                        if (grp >= 0)
+                                snprintf(name, sizeof(name), "cv %s %.*s:* (%d folds)",
+                                         lang_names[l],
+                                         (int)strcspn(e.set_name[grp], ":"),
+                                         e.set_name[grp], folds);
+                        else
+                                snprintf(name, sizeof(name), "cv %s %s (%d folds)",
+                                         lang_names[l],
+                                         set < 0 ? "all sets" : e.set_name[set], folds);
                         figs_print(&g, name);
                         if (set >= 0)
                                 continue;
@@ -1269,6 +1453,10 @@ int sc_ctl_train_main(int argc, char **argv)
                                  lang_names[l]);
                         figs_print(&g, name);
                 }
+        }
+        if (!rc && folds && oofp && write_oof(oofp, &e, oofz, &spec)) {
+                fprintf(stderr, "train: %s: cannot write\n", oofp);
+                rc = 1;
         }
         if (!rc && sc_model_write(&spec, outp, err, sizeof(err))) {
                 fprintf(stderr, "train: %s\n", err);

@@ -62,4 +62,49 @@ fi
 grep -q "checksum" "$work/err" || { cat "$work/err"; echo "FAIL: no reason given"; exit 1; }
 head -c 1000 "$work/a.model" >"$work/short.model"
 ! "$CTL" eval --model "$work/short.model" "tsv:$work/toy.tsv" 2>/dev/null || { echo "FAIL: truncated model accepted"; exit 1; }
+# a decision shift moves the label: pl neutral pushed far down is never chosen
+"$CTL" train --folds 3 --seed 1 --bits 16 --shift pl:neutral=-30 --oof "$work/s.oof" \
+  -o "$work/s.model" "tsv:$work/toy.tsv" >"$work/s.out"
+grep -q "pl neutral: .*decision shift -30.00" "$work/s.out" || { echo "FAIL: shift not reported"; exit 1; }
+python3 - "$work/s.out" "$work/s.oof" <<'PY'
+import re, sys
+out = open(sys.argv[1]).read()
+blk = out.split("== cv pl all sets (3 folds)")[1].split("==")[0]
+rows = {m.group(1): [int(x) for x in m.groups()[1:]]
+        for m in re.finditer(r"^  (negative|neutral|positive)\s+(\d+)\s+(\d+)\s+(\d+)$", blk, re.M)}
+assert rows and all(r[1] == 0 for r in rows.values()), rows  # no pl post called neutral
+oof = [l.split() for l in open(sys.argv[2]) if not l.startswith("#")]
+assert len(oof) == 600 and all(len(r) == 15 for r in oof), len(oof)
+print("train: --shift moves the decision, --oof has every example")
+PY
+# FORMAT+neg: a complaints set's complaints become negative sentiment examples
+python3 - "$work/c.csv" <<'PY'
+import random, sys
+r = random.Random(3)
+with open(sys.argv[1], "w") as f:
+    f.write("id,text,label,domain\n")
+    for i in range(300):
+        c = i % 2
+        w = ["broken", "refund", "late", "missing"] if c else ["thanks", "hello", "question", "today"]
+        f.write('%d,"@shop %s %s %s",%d,retail\n' % (i, r.choice(w), r.choice(w), r.choice(w), c))
+PY
+"$CTL" train --folds 3 --seed 1 --bits 16 -o "$work/n.model" "complaints+neg:$work/c.csv" \
+  "tsv:$work/toy.tsv" >"$work/n.out"
+grep -A3 "== cv en complaints+neg:" "$work/n.out" | grep -q "negative .* / 150$" ||
+  { grep -A4 "== cv en complaints" "$work/n.out"; echo "FAIL: +neg complaints are not negative examples"; exit 1; }
+"$CTL" train --folds 3 --seed 1 --bits 16 -o "$work/m.model" "complaints:$work/c.csv" \
+  "tsv:$work/toy.tsv" >"$work/m.out"
+grep -A1 "== cv en complaints:" "$work/m.out" | grep -q "sentiment" &&
+  { echo "FAIL: a complaints set without +neg labels sentiment"; exit 1; }
+# --lang-C: one language's C for one output group changes that language's model only
+"$CTL" train --folds 0 --seed 1 --bits 16 --lang-C pl:sentiment=0.01 -o "$work/l.model" \
+  "tsv:$work/toy.tsv" >/dev/null
+"$CTL" train --folds 0 --seed 1 --bits 16 -o "$work/k.model" "tsv:$work/toy.tsv" >/dev/null
+cmp -s "$work/l.model" "$work/k.model" && { echo "FAIL: --lang-C changes nothing"; exit 1; }
+for bad in xx=1 pl:sentiment=0 pl:foo=1 pl=; do
+  if "$CTL" train --folds 0 --bits 16 --lang-C "$bad" -o "$work/x.model" "tsv:$work/toy.tsv" \
+    >/dev/null 2>&1; then echo "FAIL: --lang-C $bad accepted"; exit 1; fi
+done
+if "$CTL" train --folds 0 --bits 16 --shift pl:nosuch=1 -o "$work/x.model" "tsv:$work/toy.tsv" \
+  >/dev/null 2>&1; then echo "FAIL: --shift to an unknown output accepted"; exit 1; fi
 echo "train: PASS"
