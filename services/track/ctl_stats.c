@@ -370,10 +370,12 @@ int sc_ctl_stats_main(int argc, char **argv)
                         sc_redis_append(r, 2, (const char *[]){"HGETALL", key}, NULL);
                         /* FRT values in either layout (an upgrade's old sorted sets). */
                         snprintf(key, sizeof(key), "sc:{%s}:f:%c:%s", names[i], fam, day);
-                        sc_redis_append_script(r, frt_read, 1, 1, (const char *[]){key}, NULL);
+                        sc_redis_append_script(r, frt_read, 1, 1, (const char *[]){key},
+                                               NULL);
                         snprintf(key, sizeof(key), "sc:{%s}:bf:%c:%s", names[i], fam,
                                  day);
-                        sc_redis_append_script(r, frt_read, 1, 1, (const char *[]){key}, NULL);
+                        sc_redis_append_script(r, frt_read, 1, 1, (const char *[]){key},
+                                               NULL);
                 }
         if (sc_redis_exec(r, &rep, &n)) {
                 fprintf(stderr, "stats: redis %s: %s\n", url, sc_redis_errstr(r));

@@ -224,8 +224,8 @@ sc_track_t *sc_track_new(sc_redis_t *r, const sc_brands_t *brands,
         if (t->s_frt)
                 sc_redis_script_declares_keys(t->s_frt);
         t->utc = sc_tz_load("UTC", errstr, errstr_size);
-        if (!t->s_batch || !t->s_bfrt || !t->s_scan || !t->s_outbox || !t->s_frt || !t->utc ||
-            sc_track_set_config(t, brands, cals, conf, errstr, errstr_size)) {
+        if (!t->s_batch || !t->s_bfrt || !t->s_scan || !t->s_outbox || !t->s_frt ||
+            !t->utc || sc_track_set_config(t, brands, cals, conf, errstr, errstr_size)) {
                 sc_track_destroy(t);
                 return NULL;
         }
