@@ -322,6 +322,9 @@ int sc_ctl_stats_main(int argc, char **argv)
                 sc_config_destroy(conf);
                 return 1;
         }
+        sc_redis_script_t *frt_read = sc_redis_script(r, sc_track_frt_read_lua);
+        if (frt_read)
+                sc_redis_script_declares_keys(frt_read);
         int rc = 1;
         redisReply **rep;
         size_t n;
@@ -329,6 +332,10 @@ int sc_ctl_stats_main(int argc, char **argv)
         size_t name_cnt = 0;
         brand_stats_t *bs = NULL;
         sc_buf_t o = SC_BUF_INIT;
+        if (!frt_read) {
+                fprintf(stderr, "stats: out of memory\n");
+                goto out;
+        }
         /* The brands to report. */
         if (brand) {
                 names = calloc(1, sizeof(*names));
@@ -361,11 +368,14 @@ int sc_ctl_stats_main(int argc, char **argv)
                         sc_time_format_day(d * 86400000LL, day);
                         snprintf(key, sizeof(key), "sc:{%s}:d:%c:%s", names[i], fam, day);
                         sc_redis_append(r, 2, (const char *[]){"HGETALL", key}, NULL);
+                        /* FRT values in either layout (an upgrade's old sorted sets). */
                         snprintf(key, sizeof(key), "sc:{%s}:f:%c:%s", names[i], fam, day);
-                        sc_redis_append(r, 2, (const char *[]){"HGETALL", key}, NULL);
+                        sc_redis_append_script(r, frt_read, 1, 1, (const char *[]){key},
+                                               NULL);
                         snprintf(key, sizeof(key), "sc:{%s}:bf:%c:%s", names[i], fam,
                                  day);
-                        sc_redis_append(r, 2, (const char *[]){"HGETALL", key}, NULL);
+                        sc_redis_append_script(r, frt_read, 1, 1, (const char *[]){key},
+                                               NULL);
                 }
         if (sc_redis_exec(r, &rep, &n)) {
                 fprintf(stderr, "stats: redis %s: %s\n", url, sc_redis_errstr(r));

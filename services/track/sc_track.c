@@ -118,7 +118,7 @@ typedef struct bf_s {
 
 struct sc_track_s {
         sc_redis_t *r;
-        sc_redis_script_t *s_batch, *s_bfrt, *s_scan, *s_outbox;
+        sc_redis_script_t *s_batch, *s_bfrt, *s_scan, *s_outbox, *s_frt;
         const sc_brands_t *brands;
         const sc_calendars_t *cals;
         sc_track_conf_t conf;
@@ -220,9 +220,12 @@ sc_track_t *sc_track_new(sc_redis_t *r, const sc_brands_t *brands,
         t->s_bfrt = sc_redis_script(r, sc_track_lua_bfrt);
         t->s_scan = sc_redis_script(r, sc_track_lua_scan);
         t->s_outbox = sc_redis_script(r, sc_track_lua_outbox);
+        t->s_frt = sc_redis_script(r, sc_track_frt_read_lua);
+        if (t->s_frt)
+                sc_redis_script_declares_keys(t->s_frt);
         t->utc = sc_tz_load("UTC", errstr, errstr_size);
-        if (!t->s_batch || !t->s_bfrt || !t->s_scan || !t->s_outbox || !t->utc ||
-            sc_track_set_config(t, brands, cals, conf, errstr, errstr_size)) {
+        if (!t->s_batch || !t->s_bfrt || !t->s_scan || !t->s_outbox || !t->s_frt ||
+            !t->utc || sc_track_set_config(t, brands, cals, conf, errstr, errstr_size)) {
                 sc_track_destroy(t);
                 return NULL;
         }
@@ -1237,6 +1240,17 @@ int sc_track_scan(sc_track_t *t, const char *const *brands, size_t nb, int64_t n
 
 /* ---- totals ---------------------------------------------------------------- */
 
+/* HGETALL, or for a key still in the sorted-set layout of the release before
+ * its members with the scores (seconds) in ms. */
+const char sc_track_frt_read_lua[] =
+    "local r = redis.pcall('HGETALL', KEYS[1])\n"
+    "if not r.err then return r end\n"
+    "local z = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')\n"
+    "for i = 2, #z, 2 do\n"
+    "  z[i] = string.format('%d', math.floor(tonumber(z[i]) * 1000 + 0.5))\n"
+    "end\n"
+    "return z\n";
+
 int sc_track_today(sc_track_t *t, const char *const *brands, size_t nb, int64_t now_ms,
                    sc_track_totals_t *out, char *errstr, size_t errstr_size)
 {
@@ -1247,7 +1261,7 @@ int sc_track_today(sc_track_t *t, const char *const *brands, size_t nb, int64_t 
                 snprintf(key, sizeof(key), "sc:{%s}:d:l:%s", brands[i], ld);
                 sc_redis_append(t->r, 2, (const char *[]){"HGETALL", key}, NULL);
                 snprintf(key, sizeof(key), "sc:{%s}:f:l:%s", brands[i], ld);
-                sc_redis_append(t->r, 2, (const char *[]){"HGETALL", key}, NULL);
+                sc_redis_append_script(t->r, t->s_frt, 1, 1, (const char *[]){key}, NULL);
                 snprintf(key, sizeof(key), "sc:{%s}:pending", brands[i]);
                 sc_redis_append(t->r, 2, (const char *[]){"ZCARD", key}, NULL);
         }

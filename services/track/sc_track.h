@@ -181,6 +181,14 @@ void sc_track_outbox_release(sc_track_t *t, const char *brand, const char *membe
 /* Outbox entries handed out and not delivered yet. */
 size_t sc_track_outbox_inflight(const sc_track_t *t);
 
+/* Reads one day's FRT values (an f: or bf: key) as a flat array of field,
+ * value-in-ms pairs, whatever the key's layout: the hash it is now, or the
+ * sorted set (score = seconds) of the release before, which the tracker
+ * converts when it next writes that key (docs/TRACKING.md, "Upgrading").
+ * KEYS[1] the key; no ARGV. Register it with sc_redis_script() and
+ * sc_redis_script_declares_keys(). */
+extern const char sc_track_frt_read_lua[];
+
 /* Totals of a set of day buckets, for gauges and socialcarectl stats. */
 typedef struct sc_track_totals_s {
         int64_t c[SC_TRACK_CTR_CNT];

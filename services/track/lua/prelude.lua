@@ -127,6 +127,33 @@ local function flush_hash(k, o, d)
     redis.call('HSET', k, unpack(set))
   end
 end
+-- Upgrade: the release before kept the FRT values of a day in a sorted set
+-- (score = seconds, ms precision). Met by a hash write (WRONGTYPE), such a
+-- key becomes the hash it is now (value = ms), TTL kept, and the write is
+-- retried: no extra command while the key is a hash.
+local function frt_migrate(k)
+  local z = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES')
+  local ttl = redis.call('PTTL', k)
+  redis.call('DEL', k)
+  for i = 1, #z, 1000 do
+    local set = {}
+    for j = i, math.min(i + 999, #z), 2 do
+      set[#set + 1] = z[j]
+      set[#set + 1] = I(math.floor(tonumber(z[j + 1]) * 1000 + 0.5))
+    end
+    redis.call('HSET', k, unpack(set))
+  end
+  if ttl > 0 then redis.call('PEXPIRE', k, ttl) end
+end
+local function hwrite(cmd, k, a, i, j)
+  local r = redis.pcall(cmd, k, unpack(a, i, j))
+  if type(r) == 'table' and r.err then
+    if not string.find(r.err, 'WRONGTYPE', 1, true) then error(r) end
+    frt_migrate(k)
+    redis.call(cmd, k, unpack(a, i, j))
+  end
+end
+local function zwrite(cmd, k, a, i, j) redis.call(cmd, k, unpack(a, i, j)) end
 local touched = {}
 local function flush()
   put_records()
@@ -159,12 +186,9 @@ local function flush()
     end
     local cmd_add, cmd_rem = 'ZADD', 'ZREM'
     if hash then cmd_add, cmd_rem = 'HSET', 'HDEL' end
-    for i = 1, #add, 1000 do
-      redis.call(cmd_add, k, unpack(add, i, math.min(i + 999, #add)))
-    end
-    for i = 1, #rem, 500 do
-      redis.call(cmd_rem, k, unpack(rem, i, math.min(i + 499, #rem)))
-    end
+    local w = hash and hwrite or zwrite
+    for i = 1, #add, 1000 do w(cmd_add, k, add, i, math.min(i + 999, #add)) end
+    for i = 1, #rem, 500 do w(cmd_rem, k, rem, i, math.min(i + 499, #rem)) end
   end
   for k in pairs(touched) do redis.call('EXPIRE', k, RET) end
   zk, zagg, touched, GRP, GORD, GC = {}, {}, {}, {}, {}, {}
