@@ -6,6 +6,7 @@
 
 #include "sc_alloc.h"
 #include "sc_log.h"
+#include "sc_rkey.h"
 #include "sc_time.h"
 #include "sc_utf8.h"
 #include "sc_vocab.h"
@@ -657,8 +658,8 @@ static void add_claim(sc_alert_engine_t *e, const sc_alert_in_t *in, size_t msg,
         c->msg = msg;
         c->kind = kind;
         c->key_off = e->claim_strs.len;
-        sc_buf_printf(&e->claim_strs, "sc:{%s}:alert:sent:%s:%s", brand,
-                      sc_alert_kind_name(kind), event_id);
+        sc_rkey_brand(&e->claim_strs, brand, "alert:sent:%s:%s", sc_alert_kind_name(kind),
+                      event_id);
         sc_buf_putc(&e->claim_strs, '\0');
         c->origin_off = e->claim_strs.len;
         sc_buf_printf(&e->claim_strs, "%s/%d/%lld", in->topic ? in->topic : "",
