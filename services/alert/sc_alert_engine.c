@@ -6,6 +6,8 @@
 
 #include "sc_alloc.h"
 #include "sc_log.h"
+#include "sc_rkey.h"
+#include "sc_sla_event.h"
 #include "sc_time.h"
 #include "sc_utf8.h"
 #include "sc_vocab.h"
@@ -406,23 +408,35 @@ static int sla_alert_kind(const char *kind)
                                                     : -1;
 }
 
-/* 0, 1 (brand or post missing) or -1 (produce error). */
-static int emit_sla(sc_alert_engine_t *e, void *origin, size_t msg, avro_value_t *v)
+/* A framed SlaEvent (the caller checked the schema id) into out, strings in
+ * e->scratch: 0, or -1 when malformed. Whether brand and post are there is
+ * the caller's check (an empty event_id or kind is not missing_field here). */
+static int read_sla(sc_alert_engine_t *e, const sc_alert_in_t *in, sc_sla_record_t *out)
 {
-        int ak = sla_alert_kind(sc_avro_str(v, "kind", NULL));
+        char err[256];
+        return sc_sla_event_decode(NULL, in->data, in->len, &e->scratch, out, err,
+                                   sizeof(err)) == SC_REC_BAD
+                   ? -1
+                   : 0;
+}
+
+/* 0, 1 (brand or post missing) or -1 (produce error). */
+static int emit_sla(sc_alert_engine_t *e, void *origin, size_t msg,
+                    const sc_sla_record_t *v)
+{
+        int ak = sla_alert_kind(v->kind);
         if (ak < 0)
                 return 0;
-        const char *pe = sc_avro_str(v, "post_event_id", NULL);
-        const char *brand = sc_avro_str(v, "brand", NULL);
+        const char *pe = v->post_event_id;
+        const char *brand = v->brand;
         if (!pe || !brand)
                 return 1;
-        const char *team = sc_avro_str(v, "team", NULL);
-        const char *prio = sc_avro_str(v, "priority", NULL);
-        const char *platform = sc_avro_str(v, "platform", NULL);
-        size_t tlen = 0;
-        const char *text = sc_avro_str(v, "text", &tlen);
-        int64_t created = sc_avro_long(v, "created_at", 0),
-                due = sc_avro_long(v, "due_at", 0);
+        const char *team = v->team;
+        const char *prio = v->priority;
+        const char *platform = v->platform;
+        const char *text = v->text;
+        size_t tlen = text ? strlen(text) : 0;
+        int64_t created = v->created_at, due = v->due_at;
         char due_s[32];
         const char *id = post_alert_id(e, ak, pe);
         if (duplicate(e, msg, ak, id))
@@ -453,7 +467,7 @@ static int emit_sla(sc_alert_engine_t *e, void *origin, size_t msg, avro_value_t
                         .brand = brand,
                         .title = e->title.data,
                         .summary = e->summary.data,
-                        .url = sc_avro_str(v, "url", NULL),
+                        .url = v->url,
                         .window_start = created,
                         .window_end = due,
                         .count = 1,
@@ -657,8 +671,8 @@ static void add_claim(sc_alert_engine_t *e, const sc_alert_in_t *in, size_t msg,
         c->msg = msg;
         c->kind = kind;
         c->key_off = e->claim_strs.len;
-        sc_buf_printf(&e->claim_strs, "sc:{%s}:alert:sent:%s:%s", brand,
-                      sc_alert_kind_name(kind), event_id);
+        sc_rkey_brand(&e->claim_strs, brand, "alert:sent:%s:%s", sc_alert_kind_name(kind),
+                      event_id);
         sc_buf_putc(&e->claim_strs, '\0');
         c->origin_off = e->claim_strs.len;
         sc_buf_printf(&e->claim_strs, "%s/%d/%lld", in->topic ? in->topic : "",
@@ -704,12 +718,11 @@ static int scan_enriched(sc_alert_engine_t *e, const sc_brands_t *brands,
 static void scan_sla(sc_alert_engine_t *e, const sc_brands_t *brands,
                      const sc_alert_in_t *in, size_t i)
 {
-        avro_value_t *v;
-        char err[256];
-        if (sc_avro_decode(e->in_sla, in->data, in->len, &v, err, sizeof(err)))
+        sc_sla_record_t v;
+        if (read_sla(e, in, &v))
                 return;
-        const char *brand = sc_avro_str(v, "brand", NULL);
-        const char *pe = sc_avro_str(v, "post_event_id", NULL);
+        const char *brand = v.brand;
+        const char *pe = v.post_event_id;
         if (!brand || !*brand || !pe || !*pe) {
                 e->mstat[i] = M_MISSING;
                 return;
@@ -718,7 +731,7 @@ static void scan_sla(sc_alert_engine_t *e, const sc_brands_t *brands,
                 e->mstat[i] = M_UNKNOWN_BRAND;
                 return;
         }
-        int ak = sla_alert_kind(sc_avro_str(v, "kind", NULL));
+        int ak = sla_alert_kind(v.kind);
         e->mstat[i] = ak >= 0 ? M_SLA : M_OK;
         if (ak >= 0)
                 add_claim(e, in, i, ak, brand, pe);
@@ -787,11 +800,10 @@ static int emit_input(sc_alert_engine_t *e, const sc_alert_in_t *in, size_t i)
                                                  e->host.errstr(e->host.opaque));
                 return rc;
         }
-        avro_value_t *v;
-        char err[256];
-        if (sc_avro_decode(e->in_sla, in->data, in->len, &v, err, sizeof(err)))
+        sc_sla_record_t v;
+        if (read_sla(e, in, &v))
                 return 0;
-        rc = emit_sla(e, o, i, v);
+        rc = emit_sla(e, o, i, &v);
         if (rc > 0)
                 rc = e->host.dead_letter(e->host.opaque, o, "missing_field",
                                          "SlaEvent without brand or post");

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sc_alloc.h"
+#include "sc_enriched.h"
 #include "sc_time.h"
 #include "sc_utf8.h"
 #include "sc_vocab.h"
@@ -147,187 +148,24 @@ int sc_enriched_view(avro_value_t *v, sc_enriched_view_t *out)
 
 /* ---- direct Enriched reader ---------------------------------------------- */
 
-typedef struct rd_s {
-        const unsigned char *p, *end;
-        sc_buf_t *scratch;
-        const char **fix[16 + SC_ALERT_MAX_TOPICS];
-        size_t fix_off[16 + SC_ALERT_MAX_TOPICS];
-        int nfix;
-        int bad;
-} rd_t;
-
-static int64_t rd_long(rd_t *r)
-{
-        uint64_t v = 0;
-        for (int shift = 0; shift < 64; shift += 7) {
-                if (r->p >= r->end) {
-                        r->bad = 1;
-                        return 0;
-                }
-                unsigned char b = *r->p++;
-                v |= (uint64_t)(b & 0x7f) << shift;
-                if (!(b & 0x80))
-                        return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-        }
-        r->bad = 1;
-        return 0;
-}
-
-static double rd_double(rd_t *r)
-{
-        double d = 0;
-        if (r->end - r->p < 8) {
-                r->bad = 1;
-                return 0;
-        }
-        uint64_t u = 0;
-        for (int i = 7; i >= 0; i--)
-                u = (u << 8) | r->p[i];
-        memcpy(&d, &u, sizeof(d));
-        r->p += 8;
-        return d;
-}
-
-static int rd_bool(rd_t *r)
-{
-        if (r->p >= r->end) {
-                r->bad = 1;
-                return 0;
-        }
-        return *r->p++ != 0;
-}
-
-/* A string: into scratch when dst is set (pointer fixed at the end, since
- * scratch may move), skipped otherwise. */
-static void rd_str(rd_t *r, const char **dst, size_t *len_out)
-{
-        int64_t n = rd_long(r);
-        if (r->bad || n < 0 || n > r->end - r->p) {
-                r->bad = 1;
-                return;
-        }
-        if (dst && r->nfix < (int)(sizeof(r->fix) / sizeof(r->fix[0]))) {
-                r->fix[r->nfix] = dst;
-                r->fix_off[r->nfix++] = r->scratch->len;
-                sc_buf_append(r->scratch, r->p, (size_t)n);
-                sc_buf_putc(r->scratch, '\0');
-        }
-        if (len_out)
-                *len_out = (size_t)n;
-        r->p += n;
-}
-
-static void rd_opt_str(rd_t *r, const char **dst)
-{
-        int64_t b = rd_long(r);
-        if (b == 1)
-                rd_str(r, dst, NULL);
-        else if (b != 0)
-                r->bad = 1;
-}
-
-/* Array block header: item count of the next block (0 = end). */
-static int64_t rd_block(rd_t *r)
-{
-        int64_t n = rd_long(r);
-        if (n < 0) {
-                /* INT64_MIN has no positive count (and -n is UB). */
-                if (n == INT64_MIN) {
-                        r->bad = 1;
-                        return 0;
-                }
-                n = -n;
-                if (rd_long(r) < 0) /* block size in bytes */
-                        r->bad = 1;
-        }
-        if (n > r->end - r->p)
-                r->bad = 1;
-        return r->bad ? 0 : n;
-}
-
 int sc_enriched_read(const void *frame, size_t len, sc_buf_t *scratch,
                      sc_enriched_view_t *out)
 {
+        sc_enriched_t e;
+        char err[128];
         memset(out, 0, sizeof(*out));
-        if (len < 5)
+        /* The caller checked the schema id. A post without its ids is still
+         * read: the caller tells missing_field from the view (sc_post_missing). */
+        if (sc_enriched_decode(NULL, frame, len, scratch, &e, err, sizeof(err)) ==
+            SC_REC_BAD)
                 return -1;
-        sc_buf_reset(scratch);
-        rd_t r = {.p = (const unsigned char *)frame + 5,
-                  .end = (const unsigned char *)frame + len,
-                  .scratch = scratch};
-        sc_post_t *p = &out->post;
-        rd_str(&r, &p->event_id, NULL);
-        rd_str(&r, &p->brand, NULL);
-        rd_str(&r, &p->platform, NULL);
-        rd_str(&r, &p->post_id, NULL);
-        rd_opt_str(&r, &p->parent_id);
-        rd_opt_str(&r, &p->thread_id);
-        rd_str(&r, &p->author_id, NULL);
-        rd_opt_str(&r, &p->author_handle);
-        p->author_followers = rd_long(&r);
-        p->author_verified = rd_bool(&r);
-        p->is_brand = rd_bool(&r);
-        rd_str(&r, &p->text, &p->text_len);
-        rd_opt_str(&r, &p->lang_hint);
-        rd_opt_str(&r, &p->url);
-        int64_t b = rd_long(&r);
-        if (b == 1) {
-                int64_t rating = rd_long(&r);
-                if (rating < INT32_MIN || rating > INT32_MAX) /* an Avro int */
-                        r.bad = 1;
-                p->rating = (int)rating;
-        } else if (b != 0) {
-                r.bad = 1;
-        }
-        p->created_at = rd_long(&r);
-        p->received_at = rd_long(&r);
-        rd_str(&r, NULL, NULL); /* classifier_version */
-        rd_str(&r, NULL, NULL); /* language */
-        rd_str(&r, &out->sentiment, NULL);
-        rd_double(&r);
-        for (int64_t n; !r.bad && (n = rd_block(&r)) > 0;) {
-                for (int64_t i = 0; i < n && !r.bad; i++) {
-                        int64_t nl = rd_long(&r);
-                        if (r.bad || nl < 0 || nl > r.end - r.p) {
-                                r.bad = 1;
-                                break;
-                        }
-                        int crisis = sc_intent_parse((const char *)r.p, (size_t)nl) ==
-                                     SC_INTENT_CRISIS;
-                        r.p += nl;
-                        double c = rd_double(&r);
-                        if (crisis)
-                                out->crisis = c;
-                }
-        }
-        for (int64_t n; !r.bad && (n = rd_block(&r)) > 0;)
-                for (int64_t i = 0; i < n && !r.bad; i++)
-                        rd_str(&r,
-                               out->topic_cnt < SC_ALERT_MAX_TOPICS
-                                   ? &out->topics[out->topic_cnt++]
-                                   : NULL,
-                               NULL);
-        if (r.bad)
-                return -1;
-        /* reach, priority, priority_score, needs_reply, classified_at: not
-         * needed here, but the record must be whole. */
-        rd_long(&r);
-        rd_str(&r, NULL, NULL);
-        rd_double(&r);
-        rd_bool(&r);
-        rd_long(&r);
-        if (r.bad || r.p != r.end)
-                return -1;
-        for (int i = 0; i < r.nfix; i++)
-                *r.fix[i] = scratch->data + r.fix_off[i];
-        /* As sc_post_from_avro: an empty optional id is none. */
-        if (p->parent_id && !*p->parent_id)
-                p->parent_id = NULL;
-        if (p->thread_id && !*p->thread_id)
-                p->thread_id = NULL;
-        if (!p->event_id || !p->brand || !p->platform || !p->post_id || !p->text ||
-            !out->sentiment)
-                return -1;
+        out->post = e.post;
+        out->sentiment = e.label;
+        out->crisis = e.intent[SC_INTENT_CRISIS]; /* 0 when absent */
+        /* A post counts toward at most SC_ALERT_MAX_TOPICS topic spikes. */
+        out->topic_cnt =
+            e.topic_cnt < SC_ALERT_MAX_TOPICS ? e.topic_cnt : SC_ALERT_MAX_TOPICS;
+        memcpy(out->topics, e.topics, out->topic_cnt * sizeof(out->topics[0]));
         return 0;
 }
 

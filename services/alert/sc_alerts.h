@@ -37,11 +37,13 @@ typedef struct sc_enriched_view_s {
 
 /* From a decoded value. Returns 0, or -1 when a required field is missing. */
 int sc_enriched_view(avro_value_t *enriched, sc_enriched_view_t *out);
-/* Straight from a framed Enriched (the caller checked the schema id), without
- * Avro-C's generic values (which allocate per union and array item): the hot
- * path. Strings are copied, NUL-terminated, into scratch (reused; valid until
- * its next use). Returns 0, or -1 for a truncated or malformed body or a
- * missing required field. Same result as sc_avro_decode + sc_enriched_view. */
+/* Straight from a framed Enriched (the caller checked the schema id) with the
+ * record module's reader (sc_enriched_decode), without Avro-C's generic values
+ * (which allocate per union and array item): the hot path. Strings are
+ * copied, NUL-terminated, into scratch (reused; valid until its next use).
+ * Returns 0, or -1 for a truncated or malformed body; a post without its
+ * required ids is read (the caller checks sc_post_missing). Same result as
+ * sc_avro_decode + sc_enriched_view. */
 int sc_enriched_read(const void *frame, size_t len, sc_buf_t *scratch,
                      sc_enriched_view_t *out);
 

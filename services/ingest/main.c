@@ -263,7 +263,7 @@ static int ingest_check_config(const sc_config_t *c, char *errstr, size_t errstr
 static int ingest_init(sc_worker_t *w, void **statep, char *errstr, size_t errstr_size)
 {
         const sc_config_t *c = sc_worker_config(w);
-        ingest_t *s = calloc(1, sizeof(*s));
+        ingest_t *s = sc_calloc(1, sizeof(*s));
         s->w = w;
         s->output_topic = sc_config_str(c, "ingest.output_topic");
         char subject[300];

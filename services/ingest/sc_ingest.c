@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_alloc.h"
 #include "sc_json.h"
 #include "sc_time.h"
 #include "sc_utf8.h"
@@ -33,7 +34,7 @@ struct sc_ingest_s {
 
 sc_ingest_t *sc_ingest_new(const sc_brands_t *brands, const sc_ingest_opts_t *opts)
 {
-        sc_ingest_t *ing = calloc(1, sizeof(*ing));
+        sc_ingest_t *ing = sc_calloc(1, sizeof(*ing));
         ing->brands = brands;
         ing->opts = *opts;
         if (!ing->opts.max_id_bytes)

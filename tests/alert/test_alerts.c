@@ -318,6 +318,54 @@ static void check_hostile_blocks(void)
         sc_buf_free(&scratch);
 }
 
+/* What the engine relies on: a post without its ids is read (missing_field,
+ * not bad_avro), an empty parent id is none, and a post counts toward at
+ * most SC_ALERT_MAX_TOPICS topics. */
+static void check_missing_and_topics(void)
+{
+        sc_post_t p = {.event_id = "x:m",
+                       .brand = "telko",
+                       .platform = "x",
+                       .post_id = "m",
+                       .parent_id = "",
+                       .author_id = "",
+                       .text = "t",
+                       .text_len = 1,
+                       .created_at = 1763632800000LL};
+        sc_buf_t o = SC_BUF_INIT, scratch = SC_BUF_INIT;
+        CHECK(sc_avro_frame_begin(enr, &o) == 0 && sc_post_write(&p, &o) == 0);
+        sc_avro_w_str(&o, "v1", 2);
+        sc_avro_w_str(&o, "pl", 2);
+        sc_avro_w_str(&o, "negative", 8);
+        sc_avro_w_double(&o, -0.7);
+        sc_avro_w_array_begin(&o, 0); /* intents */
+        sc_avro_w_array_end(&o);
+        sc_avro_w_array_begin(&o, SC_ALERT_MAX_TOPICS + 4);
+        char t[8];
+        for (int i = 0; i < SC_ALERT_MAX_TOPICS + 4; i++) {
+                int n = snprintf(t, sizeof(t), "t%d", i);
+                sc_avro_w_str(&o, t, (size_t)n);
+        }
+        sc_avro_w_array_end(&o);
+        sc_avro_w_long(&o, 0);
+        sc_avro_w_str(&o, "low", 3);
+        sc_avro_w_double(&o, 0.1);
+        sc_avro_w_bool(&o, 0);
+        sc_avro_w_long(&o, p.created_at);
+        sc_enriched_view_t v;
+        CHECK_INT(sc_enriched_read(o.data, o.len, &scratch, &v), 0);
+        CHECK(same(sc_post_missing(&v.post), "author.id"));
+        CHECK(v.post.parent_id == NULL);
+        CHECK(same(v.sentiment, "negative"));
+        CHECK(v.crisis == 0);
+        CHECK_INT(v.topic_cnt, SC_ALERT_MAX_TOPICS);
+        CHECK(same(v.topics[0], "t0"));
+        snprintf(t, sizeof(t), "t%d", SC_ALERT_MAX_TOPICS - 1);
+        CHECK(same(v.topics[SC_ALERT_MAX_TOPICS - 1], t));
+        sc_buf_free(&o);
+        sc_buf_free(&scratch);
+}
+
 /* Slack header text cut on a UTF-8 boundary; the crisis predicate. */
 static void check_cuts(void)
 {
@@ -357,6 +405,7 @@ int main(void)
         CHECK(enr != NULL);
         check_reader();
         check_hostile_blocks();
+        check_missing_and_topics();
         check_cuts();
         check_encodings(avro);
         check_targets();
