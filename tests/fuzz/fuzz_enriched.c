@@ -1,5 +1,5 @@
-/* alert's hand-written Enriched reader (sc_enriched_read), which parses the
- * Avro binary itself on the hot path, against the reference: Avro-C via
+/* The direct Enriched reader (common/sc_enriched_decode) as alert uses it on
+ * its hot path (sc_enriched_read), against the reference: Avro-C via
  * sc_avro_decode + sc_enriched_view. Both must accept the same frames and
  * read the same fields from them. The input is the record body; the frame
  * header (Enriched's id) is added here, as the worker checks it first. */
