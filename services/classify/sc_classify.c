@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_alloc.h"
 #include "sc_lexicon.h"
 #include "sc_model.h"
 #include "sc_text.h"
@@ -226,9 +227,7 @@ static int intent_row(loader_t *ld, char **cols, int nc, char *err, size_t errsz
                 snprintf(err, errsz, "more than %d intent rows", MAX_INTENT_ROWS);
                 return -1;
         }
-        r.pattern = strdup(cols[2]);
-        if (!r.pattern)
-                return -1;
+        r.pattern = sc_strdup(cols[2]);
         ld->irows[ld->irow_cnt++] = r;
         return 0;
 }
@@ -238,9 +237,7 @@ static int build_intents(loader_t *ld, char *errstr, size_t errstr_size)
         sc_classifier_t *c = ld->c;
         const intent_row_t *irows = ld->irows;
         size_t irow_cnt = ld->irow_cnt;
-        c->intent_w = calloc(irow_cnt * LANG_CNT + 1, sizeof(*c->intent_w));
-        if (!c->intent_w)
-                return -1;
+        c->intent_w = sc_calloc(irow_cnt * LANG_CNT + 1, sizeof(*c->intent_w));
         for (int lang = 0; lang < LANG_CNT; lang++) {
                 for (size_t i = 0; i < irow_cnt; i++) {
                         if (irows[i].lang != -1 && irows[i].lang != lang)
@@ -282,10 +279,8 @@ static void loader_free(loader_t *ld)
 
 sc_classifier_t *sc_classifier_load(const char *dir, char *errstr, size_t errstr_size)
 {
-        sc_classifier_t *c = calloc(1, sizeof(*c));
-        if (!c)
-                return NULL;
-        loader_t ld = {.c = c, .irows = calloc(MAX_INTENT_ROWS, sizeof(intent_row_t))};
+        sc_classifier_t *c = sc_calloc(1, sizeof(*c));
+        loader_t ld = {.c = c, .irows = sc_calloc(MAX_INTENT_ROWS, sizeof(intent_row_t))};
         for (int l = 0; l < LANG_CNT; l++) {
                 c->sentiment[l] = sc_lexicon_new();
                 c->modifiers[l] = sc_lexicon_new();
@@ -295,7 +290,7 @@ sc_classifier_t *sc_classifier_load(const char *dir, char *errstr, size_t errstr
         }
         c->emoji = sc_lexicon_new();
         c->langid = sc_lexicon_new();
-        if (!c->emoji || !c->langid || !ld.irows)
+        if (!c->emoji || !c->langid)
                 goto fail;
         size_t n[8] = {0};
         ld.lang = LANG_PL;
@@ -391,9 +386,7 @@ const char *sc_classifier_version(const sc_classifier_t *c)
 
 sc_classify_t *sc_classify_new(size_t max_bytes)
 {
-        sc_classify_t *cl = calloc(1, sizeof(*cl));
-        if (!cl)
-                return NULL;
+        sc_classify_t *cl = sc_calloc(1, sizeof(*cl));
         cl->max_bytes = max_bytes ? max_bytes : 4096;
         cl->tx = sc_text_new(cl->max_bytes);
         if (!cl->tx) {
@@ -719,18 +712,10 @@ static void score_run(const sc_classifier_t *c, int lang, const sc_token_t *t,
         }
 }
 
-static int probe_grow(sc_classify_t *cl, size_t cnt) __attribute__((noinline, cold));
-static int probe_grow(sc_classify_t *cl, size_t cnt)
+static void probe_grow(sc_classify_t *cl, size_t cnt) __attribute__((noinline, cold));
+static void probe_grow(sc_classify_t *cl, size_t cnt)
 {
-        size_t cap = cl->probe_cap ? cl->probe_cap : 128;
-        while (cap < cnt)
-                cap *= 2;
-        sc_lexset_probe_t *p = realloc(cl->probe, cap * sizeof(*p));
-        if (!p)
-                return -1;
-        cl->probe = p;
-        cl->probe_cap = cap;
-        return 0;
+        SC_GROW(cl->probe, cl->probe_cap, cnt);
 }
 
 /* The rule engine alone; *lang_out gets LANG_* or -1. */
@@ -749,8 +734,8 @@ static int classify_rules(sc_classify_t *cl, const sc_classifier_t *c, const cha
         const sc_token_t *t = sc_text_tokens(cl->tx, &cnt);
         unsigned flags = sc_text_flags(cl->tx);
         out->truncated = (flags & SC_TEXT_TRUNCATED) != 0;
-        if (cnt > cl->probe_cap && probe_grow(cl, cnt))
-                return -1;
+        if (cnt > cl->probe_cap)
+                probe_grow(cl, cnt);
         sc_lexset_probe(c->set, t, cnt, cl->probe);
         const sc_lexset_probe_t *pr = cl->probe;
 
@@ -1047,22 +1032,21 @@ void sc_topics_destroy(sc_topics_t *tp)
 
 sc_topics_t *sc_topics_new(const sc_brands_t *brands, char *errstr, size_t errstr_size)
 {
-        sc_topics_t *tp = calloc(1, sizeof(*tp));
+        sc_topics_t *tp = sc_calloc(1, sizeof(*tp));
         size_t n = 0;
         while (brands && sc_brands_at(brands, n))
                 n++;
-        if (!tp || !(tp->brands = calloc(n + 1, sizeof(*tp->brands))))
-                goto nomem;
+        tp->brands = sc_calloc(n + 1, sizeof(*tp->brands));
         for (size_t i = 0; i < n; i++) {
                 const sc_brand_t *b = sc_brands_at(brands, i);
                 topic_brand_t *tb = &tp->brands[tp->cnt++];
-                tb->id = strdup(b->id);
+                tb->id = sc_strdup(b->id);
                 tb->lex = sc_lexicon_new();
-                tb->names = calloc(b->topic_cnt + 1, sizeof(*tb->names));
-                if (!tb->id || !tb->lex || !tb->names)
+                tb->names = sc_calloc(b->topic_cnt + 1, sizeof(*tb->names));
+                if (!tb->lex)
                         goto nomem;
                 for (size_t k = 0; k < b->topic_cnt; k++) {
-                        tb->names[tb->name_cnt++] = strdup(b->topics[k].name);
+                        tb->names[tb->name_cnt++] = sc_strdup(b->topics[k].name);
                         for (size_t j = 0; j < b->topics[k].keyword_cnt; j++) {
                                 sc_lex_val_t v = {.kind = (uint16_t)k};
                                 char err[256];
