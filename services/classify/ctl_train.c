@@ -394,7 +394,7 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
                                 break;
                         }
                         ex_add(e, cols[3], strlen(cols[3]), l, s,
-                                    im < 0 ? 0 : ALL_INTENTS, im < 0 ? 0 : (unsigned)im);
+                               im < 0 ? 0 : ALL_INTENTS, im < 0 ? 0 : (unsigned)im);
                 }
         } else if (!strcmp(fmt, "labels")) {
                 /* the team's labels: line<TAB>sentiment<TAB>intents, line of TEXTS */
@@ -426,7 +426,7 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
                                 continue;
                         }
                         ex_add(e, texts[ln - 1], strlen(texts[ln - 1]), lang_opt, s,
-                                    ALL_INTENTS, (unsigned)im);
+                               ALL_INTENTS, (unsigned)im);
                 }
                 for (size_t i = 0; i < nt; i++)
                         free(texts[i]);
@@ -490,7 +490,7 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
                                 continue;
                         unsigned p = !strcmp(cols[2], "1") ? C_ : 0;
                         ex_add(e, cols[1], strlen(cols[1]), 1, neg_of(e, p),
-                                    C_ | not_neg(e, p), p);
+                               C_ | not_neg(e, p), p);
                 }
         } else if (!strcmp(fmt, "bitext")) {
                 /* ...,instruction,intent,... (columns 3 and 4) */
@@ -500,10 +500,9 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
                                 continue;
                         const catmap_t *m = catmap_find(bitext_map, cols[3]);
                         unsigned unknown = BITEXT_UNKNOWN | (m ? m->unknown : 0);
-                        ex_add(e, cols[2], strlen(cols[2]), 1,
-                                    neg_of(e, m ? m->pos : 0),
-                                    (ALL_INTENTS & ~unknown) | not_neg(e, m ? m->pos : 0),
-                                    m ? m->pos : 0);
+                        ex_add(e, cols[2], strlen(cols[2]), 1, neg_of(e, m ? m->pos : 0),
+                               (ALL_INTENTS & ~unknown) | not_neg(e, m ? m->pos : 0),
+                               m ? m->pos : 0);
                 }
         } else if (!strcmp(fmt, "banking77")) {
                 int first = 1;
@@ -512,10 +511,9 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
                                 continue;
                         const catmap_t *m = catmap_find(banking_map, cols[1]);
                         unsigned unknown = BANKING_UNKNOWN | (m ? m->unknown : 0);
-                        ex_add(e, cols[0], strlen(cols[0]), 1,
-                                    neg_of(e, m ? m->pos : 0),
-                                    (ALL_INTENTS & ~unknown) | not_neg(e, m ? m->pos : 0),
-                                    m ? m->pos : 0);
+                        ex_add(e, cols[0], strlen(cols[0]), 1, neg_of(e, m ? m->pos : 0),
+                               (ALL_INTENTS & ~unknown) | not_neg(e, m ? m->pos : 0),
+                               m ? m->pos : 0);
                 }
         } else if (!strcmp(fmt, "sms")) {
                 while (!rc && (len = getline(&line, &cap, f)) > 0) {
@@ -523,8 +521,8 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
                         if (split_tabs(line, cols, 2) < 2)
                                 continue;
                         unsigned p = !strcmp(cols[0], "spam") ? BIT(SC_INTENT_SPAM) : 0;
-                        ex_add(e, cols[1], strlen(cols[1]), 1, -1,
-                                    BIT(SC_INTENT_SPAM), p);
+                        ex_add(e, cols[1], strlen(cols[1]), 1, -1, BIT(SC_INTENT_SPAM),
+                               p);
                 }
         } else if (!strcmp(fmt, "vader")) {
                 /* id<TAB>mean rating -4..4<TAB>text: English */
@@ -1156,7 +1154,8 @@ int sc_ctl_train_main(int argc, char **argv)
         struct feature_node *pool = sc_malloc(pool_cap * sizeof(*pool));
         size_t *start = sc_malloc(e.n * sizeof(*start));
         struct feature_node **xs = sc_malloc(e.n * sizeof(*xs));
-        double *ys = sc_malloc(e.n * sizeof(*ys)), *w = sc_malloc((size_t)nfeat * sizeof(*w));
+        double *ys = sc_malloc(e.n * sizeof(*ys)),
+               *w = sc_malloc((size_t)nfeat * sizeof(*w));
         double *oof_raw = sc_malloc(e.n * sizeof(double));
         double *oofz = sc_malloc(SC_MODEL_OUT * e.n * sizeof(double));
         int *fold = sc_malloc(e.n * sizeof(*fold));

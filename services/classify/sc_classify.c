@@ -555,8 +555,8 @@ static void intents_at(const sc_classifier_t *c, int lang, const sc_token_t *t,
                 for (int n = 0; n < SC_INTENT_CNT; n++)
                         if (w[n] > 0) {
                                 miss[n] *= 1.0 - w[n];
-                                explain_add(ex, "%s: '%s' %.2f", sc_intent_name(n), m.term,
-                                            w[n]);
+                                explain_add(ex, "%s: '%s' %.2f", sc_intent_name(n),
+                                            m.term, w[n]);
                         }
         }
 }
@@ -572,6 +572,98 @@ typedef struct run_s {
         double miss[SC_INTENT_CNT];
 } run_t;
 
+static void score_run(const sc_classifier_t *c, int lang, const sc_token_t *t,
+                      const sc_lexset_probe_t *pr, size_t cnt, unsigned flags, run_t *st,
+                      sc_buf_t *ex, int depth);
+
+/* A hashtag of several parts is scored as its parts, in a scope of its own. */
+static void score_hashtag(const sc_classifier_t *c, int lang, const sc_token_t *tk,
+                          unsigned flags, run_t *st, sc_buf_t *ex)
+{
+        /* "#NieDziałaInternet" reads as "nie działa internet" */
+        sc_token_t parts[SC_TOK_MAX_PARTS];
+        for (unsigned k = 0; k < tk->part_cnt; k++) {
+                memset(&parts[k], 0, sizeof(parts[k]));
+                parts[k].type = SC_TOK_WORD;
+                parts[k].text = parts[k].norm = parts[k].fold = tk->part[k];
+                parts[k].len = parts[k].norm_len = parts[k].fold_len = tk->part_len[k];
+                parts[k].repeat = 1;
+                parts[k].fold_hash = sc_text_fold_hash(tk->part[k], tk->part_len[k]);
+        }
+        sc_lexset_probe_t ppr[SC_TOK_MAX_PARTS];
+        sc_lexset_probe(c->set, parts, tk->part_cnt, ppr);
+        st->neg_left = st->boost_left = 0;
+        score_run(c, lang, parts, ppr, tk->part_cnt, flags, st, ex, 1);
+        st->neg_left = st->boost_left = 0;
+}
+
+/* A negator, booster, dampener or contrast word: it changes the scope. */
+static inline void apply_modifier(run_t *st, const sc_lex_match_t *m, sc_buf_t *ex)
+{
+        switch (m->val->kind) {
+        case MOD_NEGATOR:
+                /* negative concord: "nikt nie pomógł" negates once */
+                if (!st->neg_left || m->val->value < st->neg_w)
+                        st->neg_w = m->val->value;
+                st->neg_left = NEG_SCOPE;
+                explain_add(ex, "negator '%s'", m->term);
+                break;
+        case MOD_BOOSTER:
+        case MOD_DAMPENER:
+                st->boost += m->val->value;
+                st->boost_left = BOOST_SCOPE;
+                explain_add(ex, "%s '%s' %+.2f",
+                            m->val->kind == MOD_BOOSTER ? "booster" : "dampener", m->term,
+                            m->val->value);
+                break;
+        case MOD_CONTRAST:
+                if (!st->contrast_seen) {
+                        st->contrast_seen = 1;
+                        st->contrast_w = m->val->value;
+                        explain_add(ex, "contrast '%s' x%.2f st->after", m->term,
+                                    st->contrast_w);
+                }
+                st->neg_left = st->boost_left = 0;
+                break;
+        }
+}
+
+/* A sentiment term: its value, emphasised, boosted and negated, summed. */
+static inline void apply_sentiment(run_t *st, const sc_token_t *tk,
+                                   const sc_lex_match_t *m, unsigned flags,
+                                   int negator_phrase, sc_buf_t *ex)
+{
+        double v = m->val->value;
+        int emoji = tk->type == SC_TOK_EMOJI || tk->type == SC_TOK_EMOTICON;
+        if (emoji) {
+                if (m->val->tags & TAG_SARCASM)
+                        st->sarcasm = 1;
+                if (m->val->tags & (TAG_CRISIS | TAG_SICK))
+                        st->crisis_emoji = 1;
+                if (tk->repeat > 1)
+                        v *= 1.0 + 0.2 * (tk->repeat > 3 ? 3 : tk->repeat - 1);
+        }
+        if (st->boost_left && st->boost != 0)
+                v *= 1.0 + st->boost;
+        if ((tk->flags & SC_TOKF_ALLCAPS) && !(flags & SC_TEXT_SHOUTING))
+                v += v > 0 ? CAPS_EMPHASIS : -CAPS_EMPHASIS;
+        if (tk->flags & SC_TOKF_ELONGATED)
+                v += v > 0 ? ELONGATION_EMPHASIS : -ELONGATION_EMPHASIS;
+        int negated = 0;
+        if (st->neg_left && !emoji && !negator_phrase) {
+                v *= st->neg_w;
+                negated = 1;
+        }
+        explain_add(ex, "'%s' %+.2f%s%s", m->term, v, negated ? " (negated)" : "",
+                    st->boost_left && st->boost != 0 ? " (boosted)" : "");
+        if (st->contrast_seen)
+                st->after += v;
+        else
+                st->before += v;
+        st->boost = 0;
+        st->boost_left = 0;
+}
+
 /* One pass over tokens, accumulating into st. depth 1 is a hashtag's parts. */
 static void score_run(const sc_classifier_t *c, int lang, const sc_token_t *t,
                       const sc_lexset_probe_t *pr, size_t cnt, unsigned flags, run_t *st,
@@ -581,24 +673,7 @@ static void score_run(const sc_classifier_t *c, int lang, const sc_token_t *t,
                 const sc_token_t *tk = &t[i];
                 intents_at(c, lang, t, pr, cnt, i, st->seen, &st->seen_cnt, st->miss, ex);
                 if (tk->type == SC_TOK_HASHTAG && tk->part_cnt > 1 && depth == 0) {
-                        /* "#NieDziałaInternet" reads as "nie działa internet" */
-                        sc_token_t parts[SC_TOK_MAX_PARTS];
-                        for (unsigned k = 0; k < tk->part_cnt; k++) {
-                                memset(&parts[k], 0, sizeof(parts[k]));
-                                parts[k].type = SC_TOK_WORD;
-                                parts[k].text = parts[k].norm = parts[k].fold =
-                                    tk->part[k];
-                                parts[k].len = parts[k].norm_len = parts[k].fold_len =
-                                    tk->part_len[k];
-                                parts[k].repeat = 1;
-                                parts[k].fold_hash =
-                                    sc_text_fold_hash(tk->part[k], tk->part_len[k]);
-                        }
-                        sc_lexset_probe_t ppr[SC_TOK_MAX_PARTS];
-                        sc_lexset_probe(c->set, parts, tk->part_cnt, ppr);
-                        st->neg_left = st->boost_left = 0;
-                        score_run(c, lang, parts, ppr, tk->part_cnt, flags, st, ex, 1);
-                        st->neg_left = st->boost_left = 0;
+                        score_hashtag(c, lang, tk, flags, st, ex);
                         continue;
                 }
                 if (tk->type == SC_TOK_PUNCT) {
@@ -635,69 +710,12 @@ static void score_run(const sc_classifier_t *c, int lang, const sc_token_t *t,
                                 has_mod = 0;
                 }
                 if (has_mod) {
-                        switch (mod.val->kind) {
-                        case MOD_NEGATOR:
-                                /* negative concord: "nikt nie pomógł" negates once */
-                                if (!st->neg_left || mod.val->value < st->neg_w)
-                                        st->neg_w = mod.val->value;
-                                st->neg_left = NEG_SCOPE;
-                                explain_add(ex, "negator '%s'", mod.term);
-                                break;
-                        case MOD_BOOSTER:
-                        case MOD_DAMPENER:
-                                st->boost += mod.val->value;
-                                st->boost_left = BOOST_SCOPE;
-                                explain_add(ex, "%s '%s' %+.2f",
-                                            mod.val->kind == MOD_BOOSTER ? "booster"
-                                                                         : "dampener",
-                                            mod.term, mod.val->value);
-                                break;
-                        case MOD_CONTRAST:
-                                if (!st->contrast_seen) {
-                                        st->contrast_seen = 1;
-                                        st->contrast_w = mod.val->value;
-                                        explain_add(ex, "contrast '%s' x%.2f st->after",
-                                                    mod.term, st->contrast_w);
-                                }
-                                st->neg_left = st->boost_left = 0;
-                                break;
-                        }
+                        apply_modifier(st, &mod, ex);
                         i += mod.tokens - 1;
                         continue;
                 }
                 if (has_sen) {
-                        double v = sen.val->value;
-                        int emoji =
-                            tk->type == SC_TOK_EMOJI || tk->type == SC_TOK_EMOTICON;
-                        if (emoji) {
-                                if (sen.val->tags & TAG_SARCASM)
-                                        st->sarcasm = 1;
-                                if (sen.val->tags & (TAG_CRISIS | TAG_SICK))
-                                        st->crisis_emoji = 1;
-                                if (tk->repeat > 1)
-                                        v *= 1.0 +
-                                             0.2 * (tk->repeat > 3 ? 3 : tk->repeat - 1);
-                        }
-                        if (st->boost_left && st->boost != 0)
-                                v *= 1.0 + st->boost;
-                        if ((tk->flags & SC_TOKF_ALLCAPS) && !(flags & SC_TEXT_SHOUTING))
-                                v += v > 0 ? CAPS_EMPHASIS : -CAPS_EMPHASIS;
-                        if (tk->flags & SC_TOKF_ELONGATED)
-                                v += v > 0 ? ELONGATION_EMPHASIS : -ELONGATION_EMPHASIS;
-                        int negated = 0;
-                        if (st->neg_left && !emoji && !negator_phrase) {
-                                v *= st->neg_w;
-                                negated = 1;
-                        }
-                        explain_add(ex, "'%s' %+.2f%s%s", sen.term, v,
-                                    negated ? " (negated)" : "",
-                                    st->boost_left && st->boost != 0 ? " (boosted)" : "");
-                        if (st->contrast_seen)
-                                st->after += v;
-                        else
-                                st->before += v;
-                        st->boost = 0;
-                        st->boost_left = 0;
+                        apply_sentiment(st, tk, &sen, flags, negator_phrase, ex);
                         i += sen.tokens - 1;
                         if (st->neg_left)
                                 st->neg_left--;

@@ -261,10 +261,16 @@ void sc_text_destroy(sc_text_t *t)
         free(t);
 }
 
-static void areserve(sc_text_t *t, size_t need)
+static void agrow(sc_text_t *t, size_t need) __attribute__((noinline, cold));
+static void agrow(sc_text_t *t, size_t need)
 {
-        if (t->acap - t->alen < need)
-                SC_GROW(t->arena, t->acap, t->alen + need);
+        SC_GROW(t->arena, t->acap, t->alen + need);
+}
+
+static inline void areserve(sc_text_t *t, size_t need)
+{
+        if (__builtin_expect(t->acap - t->alen < need, 0))
+                agrow(t, need);
 }
 
 /* Appends the NFC + case folded form of s[0..len) to the arena, NUL-terminated. */
@@ -988,6 +994,82 @@ static int emit_punct(sc_text_t *t, const unsigned char *p, size_t n, size_t i,
         return 0;
 }
 
+/* A mention or hashtag at p[i] (cp = '@' or '#'): 1 and *next past it if
+ * one was added, 0 if it is not one ("#1" is a rank), -1 on error. */
+static inline __attribute__((always_inline)) int emit_tag(sc_text_t *t,
+                                                          const unsigned char *p,
+                                                          size_t n, size_t i, uint32_t cp,
+                                                          size_t *next)
+{
+        size_t l2;
+        size_t j = i + 1, lt = 0;
+        while (j < n) {
+                uint32_t b = dec(p + j, &l2);
+                unsigned bc = cls_of(t, b);
+                if ((bc & K_WORD) || b == '_') {
+                        lt += (bc & K_LETTER) != 0;
+                        j += l2;
+                } else if (b == '.' && cp == '@' && j + 1 < n &&
+                           (cls_at(t, p, n, j + 1) & K_WORD)) {
+                        j++; /* Instagram handles: @telko.polska */
+                } else {
+                        break;
+                }
+        }
+        /* "#1" is a rank, not a hashtag. */
+        if (cp == '@' || lt) {
+                int ty = cp == '@' ? SC_TOK_MENTION : SC_TOK_HASHTAG;
+                sc_token_t *k = tok_std(t, ty, p + i, j - i);
+                if (!k)
+                        return -1;
+                if (ty == SC_TOK_HASHTAG && hashtag_parts(t, k, p, i + 1, j))
+                        return -1;
+                t->flags |=
+                    ty == SC_TOK_MENTION ? SC_TEXT_HAS_MENTION : SC_TEXT_HAS_HASHTAG;
+                *next = j;
+                return 1;
+        }
+        return 0;
+}
+
+/* A word at p[i]: normed and folded, its case counted; *next past it.
+ * Inlined: most tokens are words. */
+static inline __attribute__((always_inline)) int emit_word(sc_text_t *t,
+                                                           const unsigned char *p,
+                                                           size_t n, size_t i, size_t *w2,
+                                                           size_t *caps, size_t *next)
+{
+        struct sc_word_scan w;
+        areserve(t, 2 * (n - i) + 1);
+        size_t e = scan_word(t, p, n, i, t->arena + t->alen, &w);
+        sc_token_t *k = tok_add(t, SC_TOK_WORD, p + i, e - i);
+        struct sc_tok_off *o = OFF(k);
+        if (w.fast) {
+                t->arena[t->alen + w.olen] = 0;
+                o->norm = t->alen;
+                k->norm_len = w.olen;
+                t->alen += w.olen + 1;
+        } else if (norm_span(t, (const char *)p + i, e - i, &o->norm, &k->norm_len)) {
+                return -1;
+        }
+        if (w.fast && !w.foldy) {
+                o->fold = o->norm;
+                k->fold_len = k->norm_len;
+        } else if (fold_norm(t, o->norm, k->norm_len, 1, &o->fold, &k->fold_len,
+                             &k->flags)) {
+                return -1;
+        }
+        if (w.letters >= 2) {
+                (*w2)++;
+                if (w.upper >= 2 && !w.lower) {
+                        k->flags |= SC_TOKF_ALLCAPS;
+                        (*caps)++;
+                }
+        }
+        *next = e;
+        return 0;
+}
+
 static int tokenize(sc_text_t *t, const unsigned char *p, size_t n)
 {
         size_t i = 0, l, e, base, host;
@@ -1032,32 +1114,11 @@ static int tokenize(sc_text_t *t, const unsigned char *p, size_t n)
                 if ((cp == '@' || cp == '#') && nx &&
                     ((cls_of(t, nx) & K_WORD) || nx == '_') &&
                     !(prev_cls(t, p, i) & K_WORD)) {
-                        size_t j = i + 1, lt = 0;
-                        while (j < n) {
-                                uint32_t b = dec(p + j, &l2);
-                                unsigned bc = cls_of(t, b);
-                                if ((bc & K_WORD) || b == '_') {
-                                        lt += (bc & K_LETTER) != 0;
-                                        j += l2;
-                                } else if (b == '.' && cp == '@' && j + 1 < n &&
-                                           (cls_at(t, p, n, j + 1) & K_WORD)) {
-                                        j++; /* Instagram handles: @telko.polska */
-                                } else {
-                                        break;
-                                }
-                        }
-                        /* "#1" is a rank, not a hashtag. */
-                        if (cp == '@' || lt) {
-                                int ty = cp == '@' ? SC_TOK_MENTION : SC_TOK_HASHTAG;
-                                sc_token_t *k = tok_std(t, ty, p + i, j - i);
-                                if (!k)
-                                        return -1;
-                                if (ty == SC_TOK_HASHTAG &&
-                                    hashtag_parts(t, k, p, i + 1, j))
-                                        return -1;
-                                t->flags |= ty == SC_TOK_MENTION ? SC_TEXT_HAS_MENTION
-                                                                 : SC_TEXT_HAS_HASHTAG;
-                                i = j;
+                        int r = emit_tag(t, p, n, i, cp, &e);
+                        if (r < 0)
+                                return -1;
+                        if (r) {
+                                i = e;
                                 continue;
                         }
                 }
@@ -1096,34 +1157,8 @@ static int tokenize(sc_text_t *t, const unsigned char *p, size_t n)
                 }
                 if (c & K_WORD) {
                 word:;
-                        struct sc_word_scan w;
-                        areserve(t, 2 * (n - i) + 1);
-                        e = scan_word(t, p, n, i, t->arena + t->alen, &w);
-                        sc_token_t *k = tok_add(t, SC_TOK_WORD, p + i, e - i);
-                        struct sc_tok_off *o = OFF(k);
-                        if (w.fast) {
-                                t->arena[t->alen + w.olen] = 0;
-                                o->norm = t->alen;
-                                k->norm_len = w.olen;
-                                t->alen += w.olen + 1;
-                        } else if (norm_span(t, (const char *)p + i, e - i, &o->norm,
-                                             &k->norm_len)) {
+                        if (emit_word(t, p, n, i, &w2, &caps, &e))
                                 return -1;
-                        }
-                        if (w.fast && !w.foldy) {
-                                o->fold = o->norm;
-                                k->fold_len = k->norm_len;
-                        } else if (fold_norm(t, o->norm, k->norm_len, 1, &o->fold,
-                                             &k->fold_len, &k->flags)) {
-                                return -1;
-                        }
-                        if (w.letters >= 2) {
-                                w2++;
-                                if (w.upper >= 2 && !w.lower) {
-                                        k->flags |= SC_TOKF_ALLCAPS;
-                                        caps++;
-                                }
-                        }
                         i = e;
                         continue;
                 }
