@@ -311,11 +311,14 @@ static unsigned not_neg(const exs_t *e, unsigned pos)
 }
 
 /* Reads one FORMAT:PATH set. band: the vader format's neutral band. */
-static int read_set(exs_t *e, const char *spec, double band, char *err, size_t errsz)
+/* FORMAT[+neg][@W]:PATH, or labels:LANG:LABELS:TEXTS: the format in fmt,
+ * the (text) file in *pathp, the labels file and language for labels. */
+static int parse_spec(exs_t *e, const char *spec, char *fmt, size_t fmt_size,
+                      const char **pathp, char *labels_path, size_t labels_size,
+                      int *lang_opt, char *err, size_t errsz)
 {
-        char fmt[32];
         const char *colon = strchr(spec, ':');
-        if (!colon || (size_t)(colon - spec) >= sizeof(fmt)) {
+        if (!colon || (size_t)(colon - spec) >= fmt_size) {
                 snprintf(err, errsz, "%s: want FORMAT:PATH", spec);
                 return -1;
         }
@@ -338,21 +341,168 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
                         return -1;
                 }
         }
-        const char *path = colon + 1;
-        char labels_path[4096] = "";
-        int lang_opt = -1;
+        const char *path = *pathp = colon + 1;
         if (!strcmp(fmt, "labels")) { /* labels:LANG:LABELFILE:TEXTFILE */
                 const char *a = strchr(path, ':'), *b = a ? strchr(a + 1, ':') : NULL;
                 if (!a || !b ||
-                    (lang_opt = lang_code((char[3]){path[0], path[1], 0})) < 0 ||
+                    (*lang_opt = lang_code((char[3]){path[0], path[1], 0})) < 0 ||
                     a - path != 2) {
                         snprintf(err, errsz, "%s: want labels:pl|en:LABELS:TEXTS", spec);
                         return -1;
                 }
-                snprintf(labels_path, sizeof(labels_path), "%.*s", (int)(b - a - 1),
-                         a + 1);
-                path = b + 1;
+                snprintf(labels_path, labels_size, "%.*s", (int)(b - a - 1), a + 1);
+                *pathp = b + 1;
         }
+        return 0;
+}
+
+static int read_tsv(exs_t *e, FILE *f, const char *path, char **line, size_t *cap,
+                    char *err, size_t errsz)
+{
+        char *cols[6];
+        ssize_t len;
+        int rc = 0;
+        /* lang<TAB>sentiment<TAB>intents<TAB>text; ? = not labelled */
+        long lineno = 0;
+        while (!rc && (len = getline(line, cap, f)) > 0) {
+                lineno++;
+                chomp(*line, &len);
+                if (!len || (*line)[0] == '#')
+                        continue;
+                if (split_tabs(*line, cols, 4) < 4) {
+                        snprintf(err, errsz, "%s:%ld: want 4 TAB fields", path, lineno);
+                        rc = -1;
+                        break;
+                }
+                int l = lang_code(cols[0]), s = sent_index(cols[1]);
+                long im = intents_of(cols[2]);
+                if (l < 0 || (s < 0 && strcmp(cols[1], "?")) || im == -2) {
+                        snprintf(err, errsz, "%s:%ld: bad lang, sentiment or intents",
+                                 path, lineno);
+                        rc = -1;
+                        break;
+                }
+                ex_add(e, cols[3], strlen(cols[3]), l, s, im < 0 ? 0 : ALL_INTENTS,
+                       im < 0 ? 0 : (unsigned)im);
+        }
+        return rc;
+}
+
+static int read_labels(exs_t *e, FILE **fp, const char *labels_path, int lang_opt,
+                       char **line, size_t *cap, char *err, size_t errsz)
+{
+        FILE *f = *fp;
+        char *cols[6];
+        ssize_t len;
+        int rc = 0;
+        /* the team's labels: line<TAB>sentiment<TAB>intents, line of TEXTS */
+        char **texts = NULL;
+        size_t nt = 0, tc = 0;
+        while ((len = getline(line, cap, f)) >= 0) {
+                chomp(*line, &len);
+                SC_PUSH(texts, nt, tc, sc_strdup(*line));
+        }
+        fclose(f);
+        f = fopen(labels_path, "r");
+        if (!f) {
+                snprintf(err, errsz, "%s: cannot open", labels_path);
+                rc = -1;
+        }
+        long lineno = 0;
+        while (!rc && f && (len = getline(line, cap, f)) > 0) {
+                lineno++;
+                chomp(*line, &len);
+                if (!len || (*line)[0] == '#')
+                        continue;
+                int nc = split_tabs(*line, cols, 3);
+                long ln = nc == 3 ? atol(cols[0]) : 0;
+                int s = nc == 3 ? sent_index(cols[1]) : -1;
+                long im = nc == 3 ? intents_of(cols[2]) : -2;
+                if (ln < 1 || (size_t)ln > nt || s < 0 || im < 0) {
+                        fprintf(stderr, "%s:%ld: skipped (bad row)\n", labels_path,
+                                lineno);
+                        continue;
+                }
+                ex_add(e, texts[ln - 1], strlen(texts[ln - 1]), lang_opt, s, ALL_INTENTS,
+                       (unsigned)im);
+        }
+        for (size_t i = 0; i < nt; i++)
+                free(texts[i]);
+        free(texts);
+        *fp = f;
+        return rc;
+}
+
+static void read_semeval(exs_t *e, FILE *f, char **line, size_t *cap)
+{
+        char *cols[6];
+        ssize_t len;
+        while ((len = getline(line, cap, f)) > 0) {
+                chomp(*line, &len);
+                if (split_tabs(*line, cols, 3) < 3)
+                        continue;
+                int s = sent_index(cols[1]);
+                if (s < 0)
+                        continue;
+                char *t = cols[2];
+                size_t tl = unescape(t);
+                if (tl >= 2 && t[0] == '"' && t[tl - 1] == '"') {
+                        t++;
+                        tl -= 2;
+                }
+                ex_add(e, t, tl, 1, s, 0, 0);
+        }
+}
+
+/* Posts may go on for lines: acc gathers one. */
+static void read_pol(exs_t *e, FILE *f, char **line, size_t *cap, sc_buf_t *acc)
+{
+        char *cols[6];
+        ssize_t len;
+        /* id<TAB>Positive|Negative<TAB>text, the text may go on for lines */
+        int s = -1;
+        for (;;) {
+                len = getline(line, cap, f);
+                int starts = 0, eof = len < 0;
+                if (!eof) {
+                        chomp(*line, &len);
+                        char *t1 = strchr(*line, '\t');
+                        starts = t1 && t1 - *line >= 15 && t1 - *line <= 20 &&
+                                 strspn(*line, "0123456789") == (size_t)(t1 - *line);
+                }
+                if ((eof || starts) && s >= 0 && acc->len) {
+                        ex_add(e, acc->data, acc->len, 0, s, 0, 0);
+                        s = -1;
+                }
+                if (eof)
+                        break;
+                if (starts) {
+                        split_tabs(*line, cols, 3);
+                        s = !strcmp(cols[1], "Positive")   ? 2
+                            : !strcmp(cols[1], "Negative") ? 0
+                            : !strcmp(cols[1], "Neutral")  ? 1
+                                                           : -1;
+                        sc_buf_reset(acc);
+                        const char *t = cols[2] ? cols[2] : "";
+                        if (*t == '\\')
+                                t++;
+                        sc_buf_puts(acc, t);
+                } else if (s >= 0) {
+                        sc_buf_putc(acc, ' ');
+                        sc_buf_puts(acc, *line);
+                }
+        }
+}
+
+static int read_set(exs_t *e, const char *spec, double band, char *err, size_t errsz)
+{
+        char fmt[32];
+        const char *path;
+        char labels_path[4096] = "";
+        int lang_opt = -1;
+        if (parse_spec(e, spec, fmt, sizeof(fmt), &path, labels_path, sizeof(labels_path),
+                       &lang_opt, err, errsz))
+                return -1;
         FILE *f = fopen(path, "r");
         if (!f) {
                 snprintf(err, errsz, "%s: cannot open", path);
@@ -371,117 +521,13 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
         int rc = 0;
         sc_buf_t rec = SC_BUF_INIT, acc = SC_BUF_INIT;
         if (!strcmp(fmt, "tsv")) {
-                /* lang<TAB>sentiment<TAB>intents<TAB>text; ? = not labelled */
-                long lineno = 0;
-                while (!rc && (len = getline(&line, &cap, f)) > 0) {
-                        lineno++;
-                        chomp(line, &len);
-                        if (!len || line[0] == '#')
-                                continue;
-                        if (split_tabs(line, cols, 4) < 4) {
-                                snprintf(err, errsz, "%s:%ld: want 4 TAB fields", path,
-                                         lineno);
-                                rc = -1;
-                                break;
-                        }
-                        int l = lang_code(cols[0]), s = sent_index(cols[1]);
-                        long im = intents_of(cols[2]);
-                        if (l < 0 || (s < 0 && strcmp(cols[1], "?")) || im == -2) {
-                                snprintf(err, errsz,
-                                         "%s:%ld: bad lang, sentiment or intents", path,
-                                         lineno);
-                                rc = -1;
-                                break;
-                        }
-                        ex_add(e, cols[3], strlen(cols[3]), l, s,
-                               im < 0 ? 0 : ALL_INTENTS, im < 0 ? 0 : (unsigned)im);
-                }
+                rc = read_tsv(e, f, path, &line, &cap, err, errsz);
         } else if (!strcmp(fmt, "labels")) {
-                /* the team's labels: line<TAB>sentiment<TAB>intents, line of TEXTS */
-                char **texts = NULL;
-                size_t nt = 0, tc = 0;
-                while ((len = getline(&line, &cap, f)) >= 0) {
-                        chomp(line, &len);
-                        SC_PUSH(texts, nt, tc, sc_strdup(line));
-                }
-                fclose(f);
-                f = fopen(labels_path, "r");
-                if (!f) {
-                        snprintf(err, errsz, "%s: cannot open", labels_path);
-                        rc = -1;
-                }
-                long lineno = 0;
-                while (!rc && f && (len = getline(&line, &cap, f)) > 0) {
-                        lineno++;
-                        chomp(line, &len);
-                        if (!len || line[0] == '#')
-                                continue;
-                        int nc = split_tabs(line, cols, 3);
-                        long ln = nc == 3 ? atol(cols[0]) : 0;
-                        int s = nc == 3 ? sent_index(cols[1]) : -1;
-                        long im = nc == 3 ? intents_of(cols[2]) : -2;
-                        if (ln < 1 || (size_t)ln > nt || s < 0 || im < 0) {
-                                fprintf(stderr, "%s:%ld: skipped (bad row)\n",
-                                        labels_path, lineno);
-                                continue;
-                        }
-                        ex_add(e, texts[ln - 1], strlen(texts[ln - 1]), lang_opt, s,
-                               ALL_INTENTS, (unsigned)im);
-                }
-                for (size_t i = 0; i < nt; i++)
-                        free(texts[i]);
-                free(texts);
+                rc = read_labels(e, &f, labels_path, lang_opt, &line, &cap, err, errsz);
         } else if (!strcmp(fmt, "semeval")) {
-                while (!rc && (len = getline(&line, &cap, f)) > 0) {
-                        chomp(line, &len);
-                        if (split_tabs(line, cols, 3) < 3)
-                                continue;
-                        int s = sent_index(cols[1]);
-                        if (s < 0)
-                                continue;
-                        char *t = cols[2];
-                        size_t tl = unescape(t);
-                        if (tl >= 2 && t[0] == '"' && t[tl - 1] == '"') {
-                                t++;
-                                tl -= 2;
-                        }
-                        ex_add(e, t, tl, 1, s, 0, 0);
-                }
+                read_semeval(e, f, &line, &cap);
         } else if (!strcmp(fmt, "pol")) {
-                /* id<TAB>Positive|Negative<TAB>text, the text may go on for lines */
-                int s = -1;
-                while (!rc) {
-                        len = getline(&line, &cap, f);
-                        int starts = 0, eof = len < 0;
-                        if (!eof) {
-                                chomp(line, &len);
-                                char *t1 = strchr(line, '\t');
-                                starts =
-                                    t1 && t1 - line >= 15 && t1 - line <= 20 &&
-                                    strspn(line, "0123456789") == (size_t)(t1 - line);
-                        }
-                        if ((eof || starts) && s >= 0 && acc.len) {
-                                ex_add(e, acc.data, acc.len, 0, s, 0, 0);
-                                s = -1;
-                        }
-                        if (eof)
-                                break;
-                        if (starts) {
-                                split_tabs(line, cols, 3);
-                                s = !strcmp(cols[1], "Positive")   ? 2
-                                    : !strcmp(cols[1], "Negative") ? 0
-                                    : !strcmp(cols[1], "Neutral")  ? 1
-                                                                   : -1;
-                                sc_buf_reset(&acc);
-                                const char *t = cols[2] ? cols[2] : "";
-                                if (*t == '\\')
-                                        t++;
-                                sc_buf_puts(&acc, t);
-                        } else if (s >= 0) {
-                                sc_buf_putc(&acc, ' ');
-                                sc_buf_puts(&acc, line);
-                        }
-                }
+                read_pol(e, f, &line, &cap, &acc);
         } else if (!strcmp(fmt, "complaints")) {
                 /* id,text,label,domain; 1 = complaint */
                 int first = 1;
@@ -538,8 +584,6 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
                 snprintf(err, errsz, "%s: unknown format '%s'", spec, fmt);
                 rc = -1;
         }
-        if (rc && !err[0])
-                snprintf(err, errsz, "%s: out of memory", spec);
         free(line);
         sc_buf_free(&rec);
         sc_buf_free(&acc);
