@@ -80,7 +80,8 @@ typedef struct sc_token_s {
         uint8_t part_cnt;
 } sc_token_t;
 
-/* max_bytes caps the input looked at per call (> 0). NULL on out of memory.
+/* max_bytes caps the input looked at per call (> 0). NULL if max_bytes is 0
+ * or over INT_MAX; out of memory aborts (common/sc_alloc.h).
  * Freed with sc_text_destroy(). */
 sc_text_t *sc_text_new(size_t max_bytes);
 void sc_text_destroy(sc_text_t *t);
