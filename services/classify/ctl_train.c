@@ -15,6 +15,7 @@
 
 #include <linear.h>
 
+#include "sc_alloc.h"
 #include "sc_buf.h"
 #include "sc_classify.h"
 #include "sc_model.h"
@@ -46,21 +47,12 @@ typedef struct exs_s {
         size_t groups; /* copies of one example share a group (and a fold) */
 } exs_t;
 
-static int ex_add1(exs_t *e, const char *text, size_t len, int lang, int sentiment,
-                   unsigned known, unsigned pos)
+static void ex_add1(exs_t *e, const char *text, size_t len, int lang, int sentiment,
+                    unsigned known, unsigned pos)
 {
-        if (e->n == e->cap) {
-                size_t cap = e->cap ? e->cap * 2 : 4096;
-                ex_t *v = realloc(e->v, cap * sizeof(*v));
-                if (!v)
-                        return -1;
-                e->v = v;
-                e->cap = cap;
-        }
+        SC_GROW(e->v, e->cap, e->n + 1);
         ex_t *x = &e->v[e->n];
-        x->text = malloc(len + 1);
-        if (!x->text)
-                return -1;
+        x->text = sc_malloc(len + 1);
         memcpy(x->text, text, len);
         x->text[len] = '\0';
         x->lang = lang;
@@ -70,17 +62,14 @@ static int ex_add1(exs_t *e, const char *text, size_t len, int lang, int sentime
         x->set = e->set_cnt - 1;
         x->group = e->groups;
         e->n++;
-        return 0;
 }
 
-static int ex_add(exs_t *e, const char *text, size_t len, int lang, int sentiment,
-                  unsigned known, unsigned pos)
+static void ex_add(exs_t *e, const char *text, size_t len, int lang, int sentiment,
+                   unsigned known, unsigned pos)
 {
         for (int k = 0; k < (e->weight > 0 ? e->weight : 1); k++)
-                if (ex_add1(e, text, len, lang, sentiment, known, pos))
-                        return -1;
+                ex_add1(e, text, len, lang, sentiment, known, pos);
         e->groups++;
-        return 0;
 }
 
 static void exs_free(exs_t *e)
@@ -322,11 +311,14 @@ static unsigned not_neg(const exs_t *e, unsigned pos)
 }
 
 /* Reads one FORMAT:PATH set. band: the vader format's neutral band. */
-static int read_set(exs_t *e, const char *spec, double band, char *err, size_t errsz)
+/* FORMAT[+neg][@W]:PATH, or labels:LANG:LABELS:TEXTS: the format in fmt,
+ * the (text) file in *pathp, the labels file and language for labels. */
+static int parse_spec(exs_t *e, const char *spec, char *fmt, size_t fmt_size,
+                      const char **pathp, char *labels_path, size_t labels_size,
+                      int *lang_opt, char *err, size_t errsz)
 {
-        char fmt[32];
         const char *colon = strchr(spec, ':');
-        if (!colon || (size_t)(colon - spec) >= sizeof(fmt)) {
+        if (!colon || (size_t)(colon - spec) >= fmt_size) {
                 snprintf(err, errsz, "%s: want FORMAT:PATH", spec);
                 return -1;
         }
@@ -349,21 +341,168 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
                         return -1;
                 }
         }
-        const char *path = colon + 1;
-        char labels_path[4096] = "";
-        int lang_opt = -1;
+        const char *path = *pathp = colon + 1;
         if (!strcmp(fmt, "labels")) { /* labels:LANG:LABELFILE:TEXTFILE */
                 const char *a = strchr(path, ':'), *b = a ? strchr(a + 1, ':') : NULL;
                 if (!a || !b ||
-                    (lang_opt = lang_code((char[3]){path[0], path[1], 0})) < 0 ||
+                    (*lang_opt = lang_code((char[3]){path[0], path[1], 0})) < 0 ||
                     a - path != 2) {
                         snprintf(err, errsz, "%s: want labels:pl|en:LABELS:TEXTS", spec);
                         return -1;
                 }
-                snprintf(labels_path, sizeof(labels_path), "%.*s", (int)(b - a - 1),
-                         a + 1);
-                path = b + 1;
+                snprintf(labels_path, labels_size, "%.*s", (int)(b - a - 1), a + 1);
+                *pathp = b + 1;
         }
+        return 0;
+}
+
+static int read_tsv(exs_t *e, FILE *f, const char *path, char **line, size_t *cap,
+                    char *err, size_t errsz)
+{
+        char *cols[6];
+        ssize_t len;
+        int rc = 0;
+        /* lang<TAB>sentiment<TAB>intents<TAB>text; ? = not labelled */
+        long lineno = 0;
+        while (!rc && (len = getline(line, cap, f)) > 0) {
+                lineno++;
+                chomp(*line, &len);
+                if (!len || (*line)[0] == '#')
+                        continue;
+                if (split_tabs(*line, cols, 4) < 4) {
+                        snprintf(err, errsz, "%s:%ld: want 4 TAB fields", path, lineno);
+                        rc = -1;
+                        break;
+                }
+                int l = lang_code(cols[0]), s = sent_index(cols[1]);
+                long im = intents_of(cols[2]);
+                if (l < 0 || (s < 0 && strcmp(cols[1], "?")) || im == -2) {
+                        snprintf(err, errsz, "%s:%ld: bad lang, sentiment or intents",
+                                 path, lineno);
+                        rc = -1;
+                        break;
+                }
+                ex_add(e, cols[3], strlen(cols[3]), l, s, im < 0 ? 0 : ALL_INTENTS,
+                       im < 0 ? 0 : (unsigned)im);
+        }
+        return rc;
+}
+
+static int read_labels(exs_t *e, FILE **fp, const char *labels_path, int lang_opt,
+                       char **line, size_t *cap, char *err, size_t errsz)
+{
+        FILE *f = *fp;
+        char *cols[6];
+        ssize_t len;
+        int rc = 0;
+        /* the team's labels: line<TAB>sentiment<TAB>intents, line of TEXTS */
+        char **texts = NULL;
+        size_t nt = 0, tc = 0;
+        while ((len = getline(line, cap, f)) >= 0) {
+                chomp(*line, &len);
+                SC_PUSH(texts, nt, tc, sc_strdup(*line));
+        }
+        fclose(f);
+        f = fopen(labels_path, "r");
+        if (!f) {
+                snprintf(err, errsz, "%s: cannot open", labels_path);
+                rc = -1;
+        }
+        long lineno = 0;
+        while (!rc && f && (len = getline(line, cap, f)) > 0) {
+                lineno++;
+                chomp(*line, &len);
+                if (!len || (*line)[0] == '#')
+                        continue;
+                int nc = split_tabs(*line, cols, 3);
+                long ln = nc == 3 ? atol(cols[0]) : 0;
+                int s = nc == 3 ? sent_index(cols[1]) : -1;
+                long im = nc == 3 ? intents_of(cols[2]) : -2;
+                if (ln < 1 || (size_t)ln > nt || s < 0 || im < 0) {
+                        fprintf(stderr, "%s:%ld: skipped (bad row)\n", labels_path,
+                                lineno);
+                        continue;
+                }
+                ex_add(e, texts[ln - 1], strlen(texts[ln - 1]), lang_opt, s, ALL_INTENTS,
+                       (unsigned)im);
+        }
+        for (size_t i = 0; i < nt; i++)
+                free(texts[i]);
+        free(texts);
+        *fp = f;
+        return rc;
+}
+
+static void read_semeval(exs_t *e, FILE *f, char **line, size_t *cap)
+{
+        char *cols[6];
+        ssize_t len;
+        while ((len = getline(line, cap, f)) > 0) {
+                chomp(*line, &len);
+                if (split_tabs(*line, cols, 3) < 3)
+                        continue;
+                int s = sent_index(cols[1]);
+                if (s < 0)
+                        continue;
+                char *t = cols[2];
+                size_t tl = unescape(t);
+                if (tl >= 2 && t[0] == '"' && t[tl - 1] == '"') {
+                        t++;
+                        tl -= 2;
+                }
+                ex_add(e, t, tl, 1, s, 0, 0);
+        }
+}
+
+/* Posts may go on for lines: acc gathers one. */
+static void read_pol(exs_t *e, FILE *f, char **line, size_t *cap, sc_buf_t *acc)
+{
+        char *cols[6];
+        ssize_t len;
+        /* id<TAB>Positive|Negative<TAB>text, the text may go on for lines */
+        int s = -1;
+        for (;;) {
+                len = getline(line, cap, f);
+                int starts = 0, eof = len < 0;
+                if (!eof) {
+                        chomp(*line, &len);
+                        char *t1 = strchr(*line, '\t');
+                        starts = t1 && t1 - *line >= 15 && t1 - *line <= 20 &&
+                                 strspn(*line, "0123456789") == (size_t)(t1 - *line);
+                }
+                if ((eof || starts) && s >= 0 && acc->len) {
+                        ex_add(e, acc->data, acc->len, 0, s, 0, 0);
+                        s = -1;
+                }
+                if (eof)
+                        break;
+                if (starts) {
+                        split_tabs(*line, cols, 3);
+                        s = !strcmp(cols[1], "Positive")   ? 2
+                            : !strcmp(cols[1], "Negative") ? 0
+                            : !strcmp(cols[1], "Neutral")  ? 1
+                                                           : -1;
+                        sc_buf_reset(acc);
+                        const char *t = cols[2] ? cols[2] : "";
+                        if (*t == '\\')
+                                t++;
+                        sc_buf_puts(acc, t);
+                } else if (s >= 0) {
+                        sc_buf_putc(acc, ' ');
+                        sc_buf_puts(acc, *line);
+                }
+        }
+}
+
+static int read_set(exs_t *e, const char *spec, double band, char *err, size_t errsz)
+{
+        char fmt[32];
+        const char *path;
+        char labels_path[4096] = "";
+        int lang_opt = -1;
+        if (parse_spec(e, spec, fmt, sizeof(fmt), &path, labels_path, sizeof(labels_path),
+                       &lang_opt, err, errsz))
+                return -1;
         FILE *f = fopen(path, "r");
         if (!f) {
                 snprintf(err, errsz, "%s: cannot open", path);
@@ -382,126 +521,13 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
         int rc = 0;
         sc_buf_t rec = SC_BUF_INIT, acc = SC_BUF_INIT;
         if (!strcmp(fmt, "tsv")) {
-                /* lang<TAB>sentiment<TAB>intents<TAB>text; ? = not labelled */
-                long lineno = 0;
-                while (!rc && (len = getline(&line, &cap, f)) > 0) {
-                        lineno++;
-                        chomp(line, &len);
-                        if (!len || line[0] == '#')
-                                continue;
-                        if (split_tabs(line, cols, 4) < 4) {
-                                snprintf(err, errsz, "%s:%ld: want 4 TAB fields", path,
-                                         lineno);
-                                rc = -1;
-                                break;
-                        }
-                        int l = lang_code(cols[0]), s = sent_index(cols[1]);
-                        long im = intents_of(cols[2]);
-                        if (l < 0 || (s < 0 && strcmp(cols[1], "?")) || im == -2) {
-                                snprintf(err, errsz,
-                                         "%s:%ld: bad lang, sentiment or intents", path,
-                                         lineno);
-                                rc = -1;
-                                break;
-                        }
-                        rc = ex_add(e, cols[3], strlen(cols[3]), l, s,
-                                    im < 0 ? 0 : ALL_INTENTS, im < 0 ? 0 : (unsigned)im);
-                }
+                rc = read_tsv(e, f, path, &line, &cap, err, errsz);
         } else if (!strcmp(fmt, "labels")) {
-                /* the team's labels: line<TAB>sentiment<TAB>intents, line of TEXTS */
-                char **texts = NULL;
-                size_t nt = 0, tc = 0;
-                while ((len = getline(&line, &cap, f)) >= 0) {
-                        chomp(line, &len);
-                        if (nt == tc) {
-                                tc = tc ? tc * 2 : 16384;
-                                char **t = realloc(texts, tc * sizeof(*t));
-                                if (!t) {
-                                        rc = -1;
-                                        break;
-                                }
-                                texts = t;
-                        }
-                        texts[nt++] = strdup(line);
-                }
-                fclose(f);
-                f = fopen(labels_path, "r");
-                if (!f) {
-                        snprintf(err, errsz, "%s: cannot open", labels_path);
-                        rc = -1;
-                }
-                long lineno = 0;
-                while (!rc && f && (len = getline(&line, &cap, f)) > 0) {
-                        lineno++;
-                        chomp(line, &len);
-                        if (!len || line[0] == '#')
-                                continue;
-                        int nc = split_tabs(line, cols, 3);
-                        long ln = nc == 3 ? atol(cols[0]) : 0;
-                        int s = nc == 3 ? sent_index(cols[1]) : -1;
-                        long im = nc == 3 ? intents_of(cols[2]) : -2;
-                        if (ln < 1 || (size_t)ln > nt || s < 0 || im < 0) {
-                                fprintf(stderr, "%s:%ld: skipped (bad row)\n",
-                                        labels_path, lineno);
-                                continue;
-                        }
-                        rc = ex_add(e, texts[ln - 1], strlen(texts[ln - 1]), lang_opt, s,
-                                    ALL_INTENTS, (unsigned)im);
-                }
-                for (size_t i = 0; i < nt; i++)
-                        free(texts[i]);
-                free(texts);
+                rc = read_labels(e, &f, labels_path, lang_opt, &line, &cap, err, errsz);
         } else if (!strcmp(fmt, "semeval")) {
-                while (!rc && (len = getline(&line, &cap, f)) > 0) {
-                        chomp(line, &len);
-                        if (split_tabs(line, cols, 3) < 3)
-                                continue;
-                        int s = sent_index(cols[1]);
-                        if (s < 0)
-                                continue;
-                        char *t = cols[2];
-                        size_t tl = unescape(t);
-                        if (tl >= 2 && t[0] == '"' && t[tl - 1] == '"') {
-                                t++;
-                                tl -= 2;
-                        }
-                        rc = ex_add(e, t, tl, 1, s, 0, 0);
-                }
+                read_semeval(e, f, &line, &cap);
         } else if (!strcmp(fmt, "pol")) {
-                /* id<TAB>Positive|Negative<TAB>text, the text may go on for lines */
-                int s = -1;
-                while (!rc) {
-                        len = getline(&line, &cap, f);
-                        int starts = 0, eof = len < 0;
-                        if (!eof) {
-                                chomp(line, &len);
-                                char *t1 = strchr(line, '\t');
-                                starts =
-                                    t1 && t1 - line >= 15 && t1 - line <= 20 &&
-                                    strspn(line, "0123456789") == (size_t)(t1 - line);
-                        }
-                        if ((eof || starts) && s >= 0 && acc.len) {
-                                rc = ex_add(e, acc.data, acc.len, 0, s, 0, 0);
-                                s = -1;
-                        }
-                        if (eof)
-                                break;
-                        if (starts) {
-                                split_tabs(line, cols, 3);
-                                s = !strcmp(cols[1], "Positive")   ? 2
-                                    : !strcmp(cols[1], "Negative") ? 0
-                                    : !strcmp(cols[1], "Neutral")  ? 1
-                                                                   : -1;
-                                sc_buf_reset(&acc);
-                                const char *t = cols[2] ? cols[2] : "";
-                                if (*t == '\\')
-                                        t++;
-                                sc_buf_puts(&acc, t);
-                        } else if (s >= 0) {
-                                sc_buf_putc(&acc, ' ');
-                                sc_buf_puts(&acc, line);
-                        }
-                }
+                read_pol(e, f, &line, &cap, &acc);
         } else if (!strcmp(fmt, "complaints")) {
                 /* id,text,label,domain; 1 = complaint */
                 int first = 1;
@@ -509,8 +535,8 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
                         if (first && !(first = 0) && !strcmp(cols[2], "label"))
                                 continue;
                         unsigned p = !strcmp(cols[2], "1") ? C_ : 0;
-                        rc = ex_add(e, cols[1], strlen(cols[1]), 1, neg_of(e, p),
-                                    C_ | not_neg(e, p), p);
+                        ex_add(e, cols[1], strlen(cols[1]), 1, neg_of(e, p),
+                               C_ | not_neg(e, p), p);
                 }
         } else if (!strcmp(fmt, "bitext")) {
                 /* ...,instruction,intent,... (columns 3 and 4) */
@@ -520,10 +546,9 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
                                 continue;
                         const catmap_t *m = catmap_find(bitext_map, cols[3]);
                         unsigned unknown = BITEXT_UNKNOWN | (m ? m->unknown : 0);
-                        rc = ex_add(e, cols[2], strlen(cols[2]), 1,
-                                    neg_of(e, m ? m->pos : 0),
-                                    (ALL_INTENTS & ~unknown) | not_neg(e, m ? m->pos : 0),
-                                    m ? m->pos : 0);
+                        ex_add(e, cols[2], strlen(cols[2]), 1, neg_of(e, m ? m->pos : 0),
+                               (ALL_INTENTS & ~unknown) | not_neg(e, m ? m->pos : 0),
+                               m ? m->pos : 0);
                 }
         } else if (!strcmp(fmt, "banking77")) {
                 int first = 1;
@@ -532,10 +557,9 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
                                 continue;
                         const catmap_t *m = catmap_find(banking_map, cols[1]);
                         unsigned unknown = BANKING_UNKNOWN | (m ? m->unknown : 0);
-                        rc = ex_add(e, cols[0], strlen(cols[0]), 1,
-                                    neg_of(e, m ? m->pos : 0),
-                                    (ALL_INTENTS & ~unknown) | not_neg(e, m ? m->pos : 0),
-                                    m ? m->pos : 0);
+                        ex_add(e, cols[0], strlen(cols[0]), 1, neg_of(e, m ? m->pos : 0),
+                               (ALL_INTENTS & ~unknown) | not_neg(e, m ? m->pos : 0),
+                               m ? m->pos : 0);
                 }
         } else if (!strcmp(fmt, "sms")) {
                 while (!rc && (len = getline(&line, &cap, f)) > 0) {
@@ -543,8 +567,8 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
                         if (split_tabs(line, cols, 2) < 2)
                                 continue;
                         unsigned p = !strcmp(cols[0], "spam") ? BIT(SC_INTENT_SPAM) : 0;
-                        rc = ex_add(e, cols[1], strlen(cols[1]), 1, -1,
-                                    BIT(SC_INTENT_SPAM), p);
+                        ex_add(e, cols[1], strlen(cols[1]), 1, -1, BIT(SC_INTENT_SPAM),
+                               p);
                 }
         } else if (!strcmp(fmt, "vader")) {
                 /* id<TAB>mean rating -4..4<TAB>text: English */
@@ -554,14 +578,12 @@ static int read_set(exs_t *e, const char *spec, double band, char *err, size_t e
                                 continue;
                         double m = atof(cols[1]);
                         int s = m > band ? 2 : m < -band ? 0 : 1;
-                        rc = ex_add(e, cols[2], strlen(cols[2]), 1, s, 0, 0);
+                        ex_add(e, cols[2], strlen(cols[2]), 1, s, 0, 0);
                 }
         } else {
                 snprintf(err, errsz, "%s: unknown format '%s'", spec, fmt);
                 rc = -1;
         }
-        if (rc && !err[0])
-                snprintf(err, errsz, "%s: out of memory", spec);
         free(line);
         sc_buf_free(&rec);
         sc_buf_free(&acc);
@@ -892,13 +914,8 @@ static int train_one(struct feature_node **xs, const double *ys, const size_t *i
                      size_t cnt, int n, double C, unsigned seed, double *w)
 {
         struct problem prob = {.l = (int)cnt, .n = n, .bias = 1};
-        prob.y = malloc(cnt * sizeof(double));
-        prob.x = malloc(cnt * sizeof(*prob.x));
-        if (!prob.y || !prob.x) {
-                free(prob.y);
-                free(prob.x);
-                return -1;
-        }
+        prob.y = sc_malloc(cnt * sizeof(double));
+        prob.x = sc_malloc(cnt * sizeof(*prob.x));
         int pos = 0, neg = 0;
         for (size_t i = 0; i < cnt; i++) {
                 prob.y[i] = ys[idx[i]];
@@ -1178,16 +1195,17 @@ int sc_ctl_train_main(int argc, char **argv)
         size_t buckets = (size_t)1 << bits;
         int nfeat = (int)buckets + SC_DENSE_USED + 1;
         size_t pool_cap = e.n * 64 + 1024, pool_n = 0;
-        struct feature_node *pool = malloc(pool_cap * sizeof(*pool));
-        size_t *start = malloc(e.n * sizeof(*start));
-        struct feature_node **xs = malloc(e.n * sizeof(*xs));
-        double *ys = malloc(e.n * sizeof(*ys)), *w = malloc((size_t)nfeat * sizeof(*w));
-        double *oof_raw = malloc(e.n * sizeof(double));
-        double *oofz = malloc(SC_MODEL_OUT * e.n * sizeof(double));
-        int *fold = malloc(e.n * sizeof(*fold));
+        struct feature_node *pool = sc_malloc(pool_cap * sizeof(*pool));
+        size_t *start = sc_malloc(e.n * sizeof(*start));
+        struct feature_node **xs = sc_malloc(e.n * sizeof(*xs));
+        double *ys = sc_malloc(e.n * sizeof(*ys)),
+               *w = sc_malloc((size_t)nfeat * sizeof(*w));
+        double *oof_raw = sc_malloc(e.n * sizeof(double));
+        double *oofz = sc_malloc(SC_MODEL_OUT * e.n * sizeof(double));
+        int *fold = sc_malloc(e.n * sizeof(*fold));
         /* what the rules alone say of each example, to compare with */
-        unsigned char *rule_sent = malloc(e.n), *rule_mask = malloc(e.n);
-        size_t *sub = malloc(e.n * sizeof(*sub)), *trn = malloc(e.n * sizeof(*trn));
+        unsigned char *rule_sent = sc_malloc(e.n), *rule_mask = sc_malloc(e.n);
+        size_t *sub = sc_malloc(e.n * sizeof(*sub)), *trn = sc_malloc(e.n * sizeof(*trn));
         float *wq[SC_MODEL_LANGS][SC_MODEL_OUT] = {{0}};
         uint32_t *tmp = NULL;
         size_t tmp_cap = 0;
@@ -1195,9 +1213,6 @@ int sc_ctl_train_main(int argc, char **argv)
         sc_model_spec_t spec;
         memset(&spec, 0, sizeof(spec));
         spec.bits = bits;
-        if (!pool || !start || !xs || !ys || !w || !oof_raw || !oofz || !fold || !sub ||
-            !trn || !rule_sent || !rule_mask)
-                rc = -1;
         for (size_t i = 0; i < e.n && !rc; i++) {
                 const sc_feats_t *f;
                 int lang;
@@ -1217,23 +1232,8 @@ int sc_ctl_train_main(int argc, char **argv)
                 for (int k = 0; n && k < SC_INTENT_CNT; k++)
                         if (f->dense[SC_DENSE_INTENT + k] >= 0.5f)
                                 rule_mask[i] |= (unsigned char)BIT(k);
-                if (n > tmp_cap) {
-                        tmp_cap = n * 2;
-                        free(tmp);
-                        if (!(tmp = malloc(tmp_cap * sizeof(*tmp)))) {
-                                rc = -1;
-                                break;
-                        }
-                }
-                if (pool_n + n + SC_DENSE_USED + 2 > pool_cap) {
-                        pool_cap = (pool_cap + n + SC_DENSE_USED + 2) * 2;
-                        struct feature_node *np = realloc(pool, pool_cap * sizeof(*np));
-                        if (!np) {
-                                rc = -1;
-                                break;
-                        }
-                        pool = np;
-                }
+                SC_GROW(tmp, tmp_cap, n);
+                SC_GROW(pool, pool_cap, pool_n + n + SC_DENSE_USED + 2);
                 if (n) {
                         memcpy(tmp, f->idx, n * sizeof(*tmp));
                         qsort(tmp, n, sizeof(*tmp), cmp_u32);
@@ -1262,9 +1262,7 @@ int sc_ctl_train_main(int argc, char **argv)
         /* folds: a seeded shuffle dealt round-robin, the same for every model
          * so that the three sentiment models' out-of-fold scores line up */
         uint64_t st = 0x9E3779B97F4A7C15ULL ^ seed;
-        size_t *gfold = rc ? NULL : calloc(e.groups + 1, sizeof(*gfold));
-        if (!rc && !gfold)
-                rc = -1;
+        size_t *gfold = rc ? NULL : sc_calloc(e.groups + 1, sizeof(*gfold));
         for (size_t i = 0; i < e.groups && !rc; i++)
                 gfold[i] = i;
         for (size_t i = e.groups; i > 1 && !rc; i--) {
@@ -1321,10 +1319,8 @@ int sc_ctl_train_main(int argc, char **argv)
                                                         oof_raw[sub[i]] =
                                                             dot(w, xs[sub[i]]);
                                 }
-                                double *sv = malloc(cnt * sizeof(double)),
-                                       *yv = malloc(cnt * sizeof(double));
-                                if (!sv || !yv)
-                                        rc = -1;
+                                double *sv = sc_malloc(cnt * sizeof(double)),
+                                       *yv = sc_malloc(cnt * sizeof(double));
                                 for (size_t i = 0; i < cnt && !rc; i++) {
                                         sv[i] = oof_raw[sub[i]];
                                         yv[i] = ys[sub[i]];
@@ -1342,10 +1338,7 @@ int sc_ctl_train_main(int argc, char **argv)
                                                seed, w);
                         if (rc)
                                 break;
-                        if (!(wq[l][o] = malloc(buckets * sizeof(float)))) {
-                                rc = -1;
-                                break;
-                        }
+                        wq[l][o] = sc_malloc(buckets * sizeof(float));
                         for (size_t i = 0; i < buckets; i++)
                                 wq[l][o][i] = (float)w[i];
                         sc_model_out_t *u = &spec.out[l][o];

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_alloc.h"
 #include "sc_lexicon.h"
 #include "sc_model.h"
 #include "sc_text.h"
@@ -226,9 +227,7 @@ static int intent_row(loader_t *ld, char **cols, int nc, char *err, size_t errsz
                 snprintf(err, errsz, "more than %d intent rows", MAX_INTENT_ROWS);
                 return -1;
         }
-        r.pattern = strdup(cols[2]);
-        if (!r.pattern)
-                return -1;
+        r.pattern = sc_strdup(cols[2]);
         ld->irows[ld->irow_cnt++] = r;
         return 0;
 }
@@ -238,9 +237,7 @@ static int build_intents(loader_t *ld, char *errstr, size_t errstr_size)
         sc_classifier_t *c = ld->c;
         const intent_row_t *irows = ld->irows;
         size_t irow_cnt = ld->irow_cnt;
-        c->intent_w = calloc(irow_cnt * LANG_CNT + 1, sizeof(*c->intent_w));
-        if (!c->intent_w)
-                return -1;
+        c->intent_w = sc_calloc(irow_cnt * LANG_CNT + 1, sizeof(*c->intent_w));
         for (int lang = 0; lang < LANG_CNT; lang++) {
                 for (size_t i = 0; i < irow_cnt; i++) {
                         if (irows[i].lang != -1 && irows[i].lang != lang)
@@ -282,10 +279,8 @@ static void loader_free(loader_t *ld)
 
 sc_classifier_t *sc_classifier_load(const char *dir, char *errstr, size_t errstr_size)
 {
-        sc_classifier_t *c = calloc(1, sizeof(*c));
-        if (!c)
-                return NULL;
-        loader_t ld = {.c = c, .irows = calloc(MAX_INTENT_ROWS, sizeof(intent_row_t))};
+        sc_classifier_t *c = sc_calloc(1, sizeof(*c));
+        loader_t ld = {.c = c, .irows = sc_calloc(MAX_INTENT_ROWS, sizeof(intent_row_t))};
         for (int l = 0; l < LANG_CNT; l++) {
                 c->sentiment[l] = sc_lexicon_new();
                 c->modifiers[l] = sc_lexicon_new();
@@ -295,7 +290,7 @@ sc_classifier_t *sc_classifier_load(const char *dir, char *errstr, size_t errstr
         }
         c->emoji = sc_lexicon_new();
         c->langid = sc_lexicon_new();
-        if (!c->emoji || !c->langid || !ld.irows)
+        if (!c->emoji || !c->langid)
                 goto fail;
         size_t n[8] = {0};
         ld.lang = LANG_PL;
@@ -391,9 +386,7 @@ const char *sc_classifier_version(const sc_classifier_t *c)
 
 sc_classify_t *sc_classify_new(size_t max_bytes)
 {
-        sc_classify_t *cl = calloc(1, sizeof(*cl));
-        if (!cl)
-                return NULL;
+        sc_classify_t *cl = sc_calloc(1, sizeof(*cl));
         cl->max_bytes = max_bytes ? max_bytes : 4096;
         cl->tx = sc_text_new(cl->max_bytes);
         if (!cl->tx) {
@@ -562,8 +555,8 @@ static void intents_at(const sc_classifier_t *c, int lang, const sc_token_t *t,
                 for (int n = 0; n < SC_INTENT_CNT; n++)
                         if (w[n] > 0) {
                                 miss[n] *= 1.0 - w[n];
-                                explain_add(ex, "%s: '%s' %.2f", sc_intent_name(n), m.term,
-                                            w[n]);
+                                explain_add(ex, "%s: '%s' %.2f", sc_intent_name(n),
+                                            m.term, w[n]);
                         }
         }
 }
@@ -579,6 +572,98 @@ typedef struct run_s {
         double miss[SC_INTENT_CNT];
 } run_t;
 
+static void score_run(const sc_classifier_t *c, int lang, const sc_token_t *t,
+                      const sc_lexset_probe_t *pr, size_t cnt, unsigned flags, run_t *st,
+                      sc_buf_t *ex, int depth);
+
+/* A hashtag of several parts is scored as its parts, in a scope of its own. */
+static void score_hashtag(const sc_classifier_t *c, int lang, const sc_token_t *tk,
+                          unsigned flags, run_t *st, sc_buf_t *ex)
+{
+        /* "#NieDziałaInternet" reads as "nie działa internet" */
+        sc_token_t parts[SC_TOK_MAX_PARTS];
+        for (unsigned k = 0; k < tk->part_cnt; k++) {
+                memset(&parts[k], 0, sizeof(parts[k]));
+                parts[k].type = SC_TOK_WORD;
+                parts[k].text = parts[k].norm = parts[k].fold = tk->part[k];
+                parts[k].len = parts[k].norm_len = parts[k].fold_len = tk->part_len[k];
+                parts[k].repeat = 1;
+                parts[k].fold_hash = sc_text_fold_hash(tk->part[k], tk->part_len[k]);
+        }
+        sc_lexset_probe_t ppr[SC_TOK_MAX_PARTS];
+        sc_lexset_probe(c->set, parts, tk->part_cnt, ppr);
+        st->neg_left = st->boost_left = 0;
+        score_run(c, lang, parts, ppr, tk->part_cnt, flags, st, ex, 1);
+        st->neg_left = st->boost_left = 0;
+}
+
+/* A negator, booster, dampener or contrast word: it changes the scope. */
+static inline void apply_modifier(run_t *st, const sc_lex_match_t *m, sc_buf_t *ex)
+{
+        switch (m->val->kind) {
+        case MOD_NEGATOR:
+                /* negative concord: "nikt nie pomógł" negates once */
+                if (!st->neg_left || m->val->value < st->neg_w)
+                        st->neg_w = m->val->value;
+                st->neg_left = NEG_SCOPE;
+                explain_add(ex, "negator '%s'", m->term);
+                break;
+        case MOD_BOOSTER:
+        case MOD_DAMPENER:
+                st->boost += m->val->value;
+                st->boost_left = BOOST_SCOPE;
+                explain_add(ex, "%s '%s' %+.2f",
+                            m->val->kind == MOD_BOOSTER ? "booster" : "dampener", m->term,
+                            m->val->value);
+                break;
+        case MOD_CONTRAST:
+                if (!st->contrast_seen) {
+                        st->contrast_seen = 1;
+                        st->contrast_w = m->val->value;
+                        explain_add(ex, "contrast '%s' x%.2f st->after", m->term,
+                                    st->contrast_w);
+                }
+                st->neg_left = st->boost_left = 0;
+                break;
+        }
+}
+
+/* A sentiment term: its value, emphasised, boosted and negated, summed. */
+static inline void apply_sentiment(run_t *st, const sc_token_t *tk,
+                                   const sc_lex_match_t *m, unsigned flags,
+                                   int negator_phrase, sc_buf_t *ex)
+{
+        double v = m->val->value;
+        int emoji = tk->type == SC_TOK_EMOJI || tk->type == SC_TOK_EMOTICON;
+        if (emoji) {
+                if (m->val->tags & TAG_SARCASM)
+                        st->sarcasm = 1;
+                if (m->val->tags & (TAG_CRISIS | TAG_SICK))
+                        st->crisis_emoji = 1;
+                if (tk->repeat > 1)
+                        v *= 1.0 + 0.2 * (tk->repeat > 3 ? 3 : tk->repeat - 1);
+        }
+        if (st->boost_left && st->boost != 0)
+                v *= 1.0 + st->boost;
+        if ((tk->flags & SC_TOKF_ALLCAPS) && !(flags & SC_TEXT_SHOUTING))
+                v += v > 0 ? CAPS_EMPHASIS : -CAPS_EMPHASIS;
+        if (tk->flags & SC_TOKF_ELONGATED)
+                v += v > 0 ? ELONGATION_EMPHASIS : -ELONGATION_EMPHASIS;
+        int negated = 0;
+        if (st->neg_left && !emoji && !negator_phrase) {
+                v *= st->neg_w;
+                negated = 1;
+        }
+        explain_add(ex, "'%s' %+.2f%s%s", m->term, v, negated ? " (negated)" : "",
+                    st->boost_left && st->boost != 0 ? " (boosted)" : "");
+        if (st->contrast_seen)
+                st->after += v;
+        else
+                st->before += v;
+        st->boost = 0;
+        st->boost_left = 0;
+}
+
 /* One pass over tokens, accumulating into st. depth 1 is a hashtag's parts. */
 static void score_run(const sc_classifier_t *c, int lang, const sc_token_t *t,
                       const sc_lexset_probe_t *pr, size_t cnt, unsigned flags, run_t *st,
@@ -588,24 +673,7 @@ static void score_run(const sc_classifier_t *c, int lang, const sc_token_t *t,
                 const sc_token_t *tk = &t[i];
                 intents_at(c, lang, t, pr, cnt, i, st->seen, &st->seen_cnt, st->miss, ex);
                 if (tk->type == SC_TOK_HASHTAG && tk->part_cnt > 1 && depth == 0) {
-                        /* "#NieDziałaInternet" reads as "nie działa internet" */
-                        sc_token_t parts[SC_TOK_MAX_PARTS];
-                        for (unsigned k = 0; k < tk->part_cnt; k++) {
-                                memset(&parts[k], 0, sizeof(parts[k]));
-                                parts[k].type = SC_TOK_WORD;
-                                parts[k].text = parts[k].norm = parts[k].fold =
-                                    tk->part[k];
-                                parts[k].len = parts[k].norm_len = parts[k].fold_len =
-                                    tk->part_len[k];
-                                parts[k].repeat = 1;
-                                parts[k].fold_hash =
-                                    sc_text_fold_hash(tk->part[k], tk->part_len[k]);
-                        }
-                        sc_lexset_probe_t ppr[SC_TOK_MAX_PARTS];
-                        sc_lexset_probe(c->set, parts, tk->part_cnt, ppr);
-                        st->neg_left = st->boost_left = 0;
-                        score_run(c, lang, parts, ppr, tk->part_cnt, flags, st, ex, 1);
-                        st->neg_left = st->boost_left = 0;
+                        score_hashtag(c, lang, tk, flags, st, ex);
                         continue;
                 }
                 if (tk->type == SC_TOK_PUNCT) {
@@ -642,69 +710,12 @@ static void score_run(const sc_classifier_t *c, int lang, const sc_token_t *t,
                                 has_mod = 0;
                 }
                 if (has_mod) {
-                        switch (mod.val->kind) {
-                        case MOD_NEGATOR:
-                                /* negative concord: "nikt nie pomógł" negates once */
-                                if (!st->neg_left || mod.val->value < st->neg_w)
-                                        st->neg_w = mod.val->value;
-                                st->neg_left = NEG_SCOPE;
-                                explain_add(ex, "negator '%s'", mod.term);
-                                break;
-                        case MOD_BOOSTER:
-                        case MOD_DAMPENER:
-                                st->boost += mod.val->value;
-                                st->boost_left = BOOST_SCOPE;
-                                explain_add(ex, "%s '%s' %+.2f",
-                                            mod.val->kind == MOD_BOOSTER ? "booster"
-                                                                         : "dampener",
-                                            mod.term, mod.val->value);
-                                break;
-                        case MOD_CONTRAST:
-                                if (!st->contrast_seen) {
-                                        st->contrast_seen = 1;
-                                        st->contrast_w = mod.val->value;
-                                        explain_add(ex, "contrast '%s' x%.2f st->after",
-                                                    mod.term, st->contrast_w);
-                                }
-                                st->neg_left = st->boost_left = 0;
-                                break;
-                        }
+                        apply_modifier(st, &mod, ex);
                         i += mod.tokens - 1;
                         continue;
                 }
                 if (has_sen) {
-                        double v = sen.val->value;
-                        int emoji =
-                            tk->type == SC_TOK_EMOJI || tk->type == SC_TOK_EMOTICON;
-                        if (emoji) {
-                                if (sen.val->tags & TAG_SARCASM)
-                                        st->sarcasm = 1;
-                                if (sen.val->tags & (TAG_CRISIS | TAG_SICK))
-                                        st->crisis_emoji = 1;
-                                if (tk->repeat > 1)
-                                        v *= 1.0 +
-                                             0.2 * (tk->repeat > 3 ? 3 : tk->repeat - 1);
-                        }
-                        if (st->boost_left && st->boost != 0)
-                                v *= 1.0 + st->boost;
-                        if ((tk->flags & SC_TOKF_ALLCAPS) && !(flags & SC_TEXT_SHOUTING))
-                                v += v > 0 ? CAPS_EMPHASIS : -CAPS_EMPHASIS;
-                        if (tk->flags & SC_TOKF_ELONGATED)
-                                v += v > 0 ? ELONGATION_EMPHASIS : -ELONGATION_EMPHASIS;
-                        int negated = 0;
-                        if (st->neg_left && !emoji && !negator_phrase) {
-                                v *= st->neg_w;
-                                negated = 1;
-                        }
-                        explain_add(ex, "'%s' %+.2f%s%s", sen.term, v,
-                                    negated ? " (negated)" : "",
-                                    st->boost_left && st->boost != 0 ? " (boosted)" : "");
-                        if (st->contrast_seen)
-                                st->after += v;
-                        else
-                                st->before += v;
-                        st->boost = 0;
-                        st->boost_left = 0;
+                        apply_sentiment(st, tk, &sen, flags, negator_phrase, ex);
                         i += sen.tokens - 1;
                         if (st->neg_left)
                                 st->neg_left--;
@@ -719,18 +730,10 @@ static void score_run(const sc_classifier_t *c, int lang, const sc_token_t *t,
         }
 }
 
-static int probe_grow(sc_classify_t *cl, size_t cnt) __attribute__((noinline, cold));
-static int probe_grow(sc_classify_t *cl, size_t cnt)
+static void probe_grow(sc_classify_t *cl, size_t cnt) __attribute__((noinline, cold));
+static void probe_grow(sc_classify_t *cl, size_t cnt)
 {
-        size_t cap = cl->probe_cap ? cl->probe_cap : 128;
-        while (cap < cnt)
-                cap *= 2;
-        sc_lexset_probe_t *p = realloc(cl->probe, cap * sizeof(*p));
-        if (!p)
-                return -1;
-        cl->probe = p;
-        cl->probe_cap = cap;
-        return 0;
+        SC_GROW(cl->probe, cl->probe_cap, cnt);
 }
 
 /* The rule engine alone; *lang_out gets LANG_* or -1. */
@@ -749,8 +752,8 @@ static int classify_rules(sc_classify_t *cl, const sc_classifier_t *c, const cha
         const sc_token_t *t = sc_text_tokens(cl->tx, &cnt);
         unsigned flags = sc_text_flags(cl->tx);
         out->truncated = (flags & SC_TEXT_TRUNCATED) != 0;
-        if (cnt > cl->probe_cap && probe_grow(cl, cnt))
-                return -1;
+        if (cnt > cl->probe_cap)
+                probe_grow(cl, cnt);
         sc_lexset_probe(c->set, t, cnt, cl->probe);
         const sc_lexset_probe_t *pr = cl->probe;
 
@@ -1047,22 +1050,21 @@ void sc_topics_destroy(sc_topics_t *tp)
 
 sc_topics_t *sc_topics_new(const sc_brands_t *brands, char *errstr, size_t errstr_size)
 {
-        sc_topics_t *tp = calloc(1, sizeof(*tp));
+        sc_topics_t *tp = sc_calloc(1, sizeof(*tp));
         size_t n = 0;
         while (brands && sc_brands_at(brands, n))
                 n++;
-        if (!tp || !(tp->brands = calloc(n + 1, sizeof(*tp->brands))))
-                goto nomem;
+        tp->brands = sc_calloc(n + 1, sizeof(*tp->brands));
         for (size_t i = 0; i < n; i++) {
                 const sc_brand_t *b = sc_brands_at(brands, i);
                 topic_brand_t *tb = &tp->brands[tp->cnt++];
-                tb->id = strdup(b->id);
+                tb->id = sc_strdup(b->id);
                 tb->lex = sc_lexicon_new();
-                tb->names = calloc(b->topic_cnt + 1, sizeof(*tb->names));
-                if (!tb->id || !tb->lex || !tb->names)
+                tb->names = sc_calloc(b->topic_cnt + 1, sizeof(*tb->names));
+                if (!tb->lex)
                         goto nomem;
                 for (size_t k = 0; k < b->topic_cnt; k++) {
-                        tb->names[tb->name_cnt++] = strdup(b->topics[k].name);
+                        tb->names[tb->name_cnt++] = sc_strdup(b->topics[k].name);
                         for (size_t j = 0; j < b->topics[k].keyword_cnt; j++) {
                                 sc_lex_val_t v = {.kind = (uint16_t)k};
                                 char err[256];

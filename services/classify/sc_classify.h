@@ -64,7 +64,8 @@ typedef struct sc_classification_s {
 
 typedef struct sc_classify_s sc_classify_t;
 
-/* max_bytes caps the text looked at per post. NULL on out of memory. */
+/* max_bytes caps the text looked at per post (0: 4096). NULL if it is over
+ * INT_MAX; out of memory aborts (common/sc_alloc.h). */
 sc_classify_t *sc_classify_new(size_t max_bytes);
 void sc_classify_destroy(sc_classify_t *cl);
 

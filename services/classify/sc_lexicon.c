@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_alloc.h"
+
 /* Trie bytes: a token's fold never holds these control bytes. */
 #define SEP_WORD        0x02 /* between the tokens of a phrase */
 #define SEP_STEM        0x01 /* after a stem that is not the phrase's last token */
@@ -110,14 +112,7 @@ static int32_t child(const sc_lexicon_t *l, int32_t node, unsigned char b)
 
 static int32_t node_new(sc_lexicon_t *l)
 {
-        if (l->node_cnt == l->node_cap) {
-                size_t cap = l->node_cap * 2;
-                node_t *n = realloc(l->nodes, cap * sizeof(*n));
-                if (!n)
-                        return -1;
-                l->nodes = n;
-                l->node_cap = cap;
-        }
+        SC_GROW(l->nodes, l->node_cap, l->node_cnt + 1);
         memset(&l->nodes[l->node_cnt], 0, sizeof(node_t));
         l->nodes[l->node_cnt].exact = -1;
         l->nodes[l->node_cnt].stem = -1;
@@ -140,9 +135,7 @@ static int32_t child_add(sc_lexicon_t *l, int32_t node, unsigned char b)
                 return c;
         if ((l->edge_cnt + 1) * 2 > l->edge_cap) {
                 size_t cap = l->edge_cap * 2;
-                edge_t *t = calloc(cap, sizeof(*t));
-                if (!t)
-                        return -1;
+                edge_t *t = sc_calloc(cap, sizeof(*t));
                 for (size_t i = 0; i < l->edge_cap; i++)
                         if (l->edges[i].key)
                                 edge_put(t, cap, l->edges[i].key, l->edges[i].child);
@@ -165,15 +158,13 @@ static int32_t child_add(sc_lexicon_t *l, int32_t node, unsigned char b)
 
 sc_lexicon_t *sc_lexicon_new(void)
 {
-        sc_lexicon_t *l = calloc(1, sizeof(*l));
-        if (!l)
-                return NULL;
+        sc_lexicon_t *l = sc_calloc(1, sizeof(*l));
         l->node_cap = 1024;
         l->edge_cap = 2048;
-        l->nodes = malloc(l->node_cap * sizeof(*l->nodes));
-        l->edges = calloc(l->edge_cap, sizeof(*l->edges));
+        l->nodes = sc_malloc(l->node_cap * sizeof(*l->nodes));
+        l->edges = sc_calloc(l->edge_cap, sizeof(*l->edges));
         l->tx = sc_text_new(1024);
-        if (!l->nodes || !l->edges || !l->tx || node_new(l) != 0) {
+        if (!l->tx || node_new(l) != 0) {
                 sc_lexicon_destroy(l);
                 return NULL;
         }
@@ -272,18 +263,9 @@ int sc_lexicon_add(sc_lexicon_t *l, const char *term, const sc_lex_val_t *val,
                 l->entries[*slot].val = *val;
                 return 0;
         }
-        if (l->entry_cnt == l->entry_cap) {
-                size_t cap = l->entry_cap ? l->entry_cap * 2 : 256;
-                entry_t *e = realloc(l->entries, cap * sizeof(*e));
-                if (!e)
-                        goto nomem;
-                l->entries = e;
-                l->entry_cap = cap;
-        }
+        SC_GROW(l->entries, l->entry_cap, l->entry_cnt + 1);
         entry_t *e = &l->entries[l->entry_cnt];
-        e->term = strdup(term);
-        if (!e->term)
-                goto nomem;
+        e->term = sc_strdup(term);
         e->val = *val;
         if (last_stem)
                 l->nodes[node].stem = (int32_t)l->entry_cnt;
@@ -313,14 +295,10 @@ int sc_lexicon_freeze(sc_lexicon_t *l)
         l->wkeys = NULL;
         free(l->wstates);
         l->wstates = NULL;
-        l->first = calloc(l->node_cnt + 1, sizeof(*l->first));
-        l->ebyte = malloc(l->edge_cnt + 1);
-        l->echild = malloc((l->edge_cnt + 1) * sizeof(*l->echild));
-        uint32_t *fill = calloc(l->node_cnt + 1, sizeof(*fill));
-        if (!l->first || !l->ebyte || !l->echild || !fill) {
-                free(fill);
-                return -1;
-        }
+        l->first = sc_calloc(l->node_cnt + 1, sizeof(*l->first));
+        l->ebyte = sc_malloc(l->edge_cnt + 1);
+        l->echild = sc_malloc((l->edge_cnt + 1) * sizeof(*l->echild));
+        uint32_t *fill = sc_calloc(l->node_cnt + 1, sizeof(*fill));
         for (size_t i = 0, at = 0; i < l->node_cnt; i++) {
                 l->first[i] = l->nodes[i].first = (uint32_t)at;
                 at += l->nodes[i].children;
@@ -352,9 +330,7 @@ int sc_lexicon_freeze(sc_lexicon_t *l)
                 if (l->nodes[i].children > FEW_KIDS && l->nodes[i].children < 255)
                         l->nodes[i].tab = (uint32_t)++tabs;
         }
-        l->btab = calloc(tabs ? tabs : 1, 256);
-        if (!l->btab)
-                return -1;
+        l->btab = sc_calloc(tabs ? tabs : 1, 256);
         for (size_t i = 0; i < l->node_cnt; i++) {
                 if (!l->nodes[i].tab)
                         continue;
@@ -572,11 +548,9 @@ static int build_words(sc_lexicon_t *l)
         size_t cap = 16;
         while (cap < 2 * l->word_cnt + 1)
                 cap *= 2;
-        l->words = calloc(cap, sizeof(*l->words));
-        l->wkeys = malloc(l->wkeys_len + 1);
-        l->wstates = malloc((l->wstate_cnt + 1) * sizeof(*l->wstates));
-        if (!l->words || !l->wkeys || !l->wstates)
-                return -1;
+        l->words = sc_calloc(cap, sizeof(*l->words));
+        l->wkeys = sc_malloc(l->wkeys_len + 1);
+        l->wstates = sc_malloc((l->wstate_cnt + 1) * sizeof(*l->wstates));
         l->word_mask = cap - 1;
         l->wkeys_len = l->wstate_cnt = 0;
         return words_under(l, 0, 0, &none, 0, &ws, 0);
@@ -879,21 +853,9 @@ static int set_rec(sc_lexset_t *s, const sc_lexicon_t *l, const unsigned char *k
         first_walk(l, key, len, whole, &best, st, &st_n);
         if (best.entry < 0 && !st_n)
                 return 0;
-        if (s->rec_cnt == s->rec_cap) {
-                size_t cap = s->rec_cap ? 2 * s->rec_cap : 1024;
-                lrec_t *r = realloc(s->recs, cap * sizeof(*r));
-                if (!r)
-                        return -1;
-                s->recs = r;
-                s->rec_cap = cap;
-        }
+        SC_GROW(s->recs, s->rec_cap, s->rec_cnt + 1);
         if (s->state_cnt + st_n > s->state_cap) {
-                size_t cap = s->state_cap ? 2 * s->state_cap : 1024;
-                int32_t *t = realloc(s->states, cap * sizeof(*t));
-                if (!t)
-                        return -1;
-                s->states = t;
-                s->state_cap = cap;
+                SC_GROW(s->states, s->state_cap, s->state_cnt + st_n);
         }
         lrec_t *r = &s->recs[s->rec_cnt++];
         r->next_first = 0;
@@ -937,9 +899,9 @@ static int set_keys(sc_lexset_t *s)
         size_t cap = 16;
         while (cap < 2 * total + 1)
                 cap *= 2;
-        s->slots = calloc(cap, sizeof(*s->slots));
-        s->keys = malloc(bytes + 1);
-        if (!s->slots || !s->keys || bytes >= 1u << 24)
+        s->slots = sc_calloc(cap, sizeof(*s->slots));
+        s->keys = sc_malloc(bytes + 1);
+        if (bytes >= 1u << 24)
                 return -1;
         s->mask = cap - 1;
         size_t keys = 0;
@@ -968,9 +930,7 @@ static int set_keys(sc_lexset_t *s)
         while (fit < 2 * keys + 1)
                 fit *= 2;
         if (fit < cap) {
-                skey_t *t = calloc(fit, sizeof(*t));
-                if (!t)
-                        return -1;
+                skey_t *t = sc_calloc(fit, sizeof(*t));
                 for (size_t at = 0; at < cap; at++)
                         if (s->slots[at].key)
                                 slot_put(t, fit - 1, &s->slots[at]);
@@ -994,9 +954,7 @@ sc_lexset_t *sc_lexset_new(sc_lexicon_t *const *lex, size_t n, char *errstr,
                         snprintf(errstr, errstr_size, "lexicon %zu is not frozen", k);
                         return NULL;
                 }
-        sc_lexset_t *s = calloc(1, sizeof(*s));
-        if (!s)
-                goto nomem;
+        sc_lexset_t *s = sc_calloc(1, sizeof(*s));
         s->n = n;
         for (size_t k = 0; k < n; k++)
                 s->lex[k] = lex[k];

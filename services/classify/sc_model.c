@@ -8,6 +8,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "sc_alloc.h"
+
 #define MAGIC     "SCLINMOD"
 #define HDR_BYTES (8 + 6 * 4)
 #define OUT_BYTES (6 * 4 + SC_MODEL_DENSE * 4)
@@ -57,30 +59,22 @@ static inline uint32_t h_fin(uint32_t h)
  * to 5 each); a word's 3 prefixes, word, suffix, bigram, caps, elongation. */
 #define TOKEN_FEATS (1 + 5 * SC_TOK_MAX_PARTS)
 
-static int grow(sc_feats_t *f) __attribute__((noinline, cold));
-static int grow(sc_feats_t *f)
+static void grow(sc_feats_t *f) __attribute__((noinline, cold));
+static void grow(sc_feats_t *f)
 {
-        size_t cap = f->cap ? f->cap * 2 : 256;
-        uint32_t *n = realloc(f->idx, cap * sizeof(*n));
-        if (!n)
-                return -1;
-        f->idx = n;
-        f->cap = cap;
-        return 0;
+        SC_GROW(f->idx, f->cap, f->n + TOKEN_FEATS);
 }
 
-static int push_name(sc_feats_t *f, char tag, const char *a, size_t an, const char *b,
-                     size_t bn) __attribute__((noinline, cold));
+static void push_name(sc_feats_t *f, char tag, const char *a, size_t an, const char *b,
+                      size_t bn) __attribute__((noinline, cold));
 
 /* Names are for explanations only: kept out of the hot path. */
-static int push_name(sc_feats_t *f, char tag, const char *a, size_t an, const char *b,
-                     size_t bn)
+static void push_name(sc_feats_t *f, char tag, const char *a, size_t an, const char *b,
+                      size_t bn)
 {
         if (f->n >= f->name_cap) {
-                uint32_t *o = realloc(f->name_off, f->cap * sizeof(*o));
-                if (!o)
-                        return -1;
-                f->name_off = o;
+                /* Kept as long as idx: one name per feature. */
+                f->name_off = sc_realloc(f->name_off, f->cap * sizeof(*f->name_off));
                 f->name_cap = f->cap;
         }
         f->name_off[f->n] = (uint32_t)f->names.len;
@@ -92,25 +86,22 @@ static int push_name(sc_feats_t *f, char tag, const char *a, size_t an, const ch
                 sc_buf_append(&f->names, b, bn);
         }
         sc_buf_putc(&f->names, '\0');
-        return 0;
 }
 
 /* Room is made per token (room()), not per feature. */
 static inline int push(sc_feats_t *f, uint32_t h, char tag, const char *a, size_t an,
                        const char *b, size_t bn)
 {
-        if (__builtin_expect(f->want_names, 0) && push_name(f, tag, a, an, b, bn))
-                return -1;
+        if (__builtin_expect(f->want_names, 0))
+                push_name(f, tag, a, an, b, bn);
         f->idx[f->n++] = h_fin(h) & ((1u << f->bits) - 1);
         return 0;
 }
 
-static inline int room(sc_feats_t *f)
+static inline void room(sc_feats_t *f)
 {
-        while (__builtin_expect(f->cap - f->n < TOKEN_FEATS, 0))
-                if (grow(f))
-                        return -1;
-        return 0;
+        if (__builtin_expect(f->cap - f->n < TOKEN_FEATS, 0))
+                grow(f);
 }
 
 static inline __attribute__((always_inline)) int add(sc_feats_t *f, char tag,
@@ -219,8 +210,7 @@ int sc_feats_extract(sc_feats_t *f, const sc_token_t *t, size_t cnt, unsigned fl
                 const sc_token_t *tk = &t[i];
                 const char *s = tk->fold;
                 size_t n = tk->fold_len;
-                if (room(f))
-                        return -1;
+                room(f);
                 switch (tk->type) {
                 case SC_TOK_WORD:
                         words++;
@@ -276,8 +266,8 @@ int sc_feats_extract(sc_feats_t *f, const sc_token_t *t, size_t cnt, unsigned fl
                         neg = 0;
                 prev = NULL;
         }
-        if (!rc && room(f))
-                return -1;
+        if (!rc)
+                room(f);
         if (!rc && (flags & SC_TEXT_SHOUTING) && words)
                 rc = add_class(f, "shouting");
         if (!rc)
@@ -378,11 +368,10 @@ sc_model_t *sc_model_load(const char *path, char *errstr, size_t errstr_size)
                 snprintf(errstr, errstr_size, "%s: cannot open", path);
                 return NULL;
         }
-        sc_model_t *m = calloc(1, sizeof(*m));
+        sc_model_t *m = sc_calloc(1, sizeof(*m));
         unsigned char hdr[HDR_BYTES];
-        if (!m || fread(hdr, 1, sizeof(hdr), fp) != sizeof(hdr)) {
-                snprintf(errstr, errstr_size, "%s: %s", path,
-                         m ? "too short for a model" : "out of memory");
+        if (fread(hdr, 1, sizeof(hdr), fp) != sizeof(hdr)) {
+                snprintf(errstr, errstr_size, "%s: too short for a model", path);
                 goto fail;
         }
         if (memcmp(hdr, MAGIC, 8)) {
@@ -401,11 +390,7 @@ sc_model_t *sc_model_load(const char *path, char *errstr, size_t errstr_size)
                 goto fail;
         }
         size_t size = file_size(bits);
-        m->file = calloc(1, size + 16); /* 16: see sc_model_scores */
-        if (!m->file) {
-                snprintf(errstr, errstr_size, "%s: out of memory", path);
-                goto fail;
-        }
+        m->file = sc_calloc(1, size + 16); /* 16: see sc_model_scores */
         memcpy(m->file, hdr, sizeof(hdr));
         size_t got = fread(m->file + sizeof(hdr), 1, size + 1 - sizeof(hdr), fp);
         if (got != size - sizeof(hdr)) {

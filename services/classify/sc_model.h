@@ -70,8 +70,8 @@ typedef struct sc_feats_s {
 
 void sc_feats_init(sc_feats_t *f, unsigned bits);
 void sc_feats_free(sc_feats_t *f);
-/* Hashed features of a tokenized text (f->dense is left as it is). 0, or -1
- * on out of memory. O(tokens + bytes). */
+/* Hashed features of a tokenized text (f->dense is left as it is). Returns 0
+ * (out of memory aborts: common/sc_alloc.h). O(tokens + bytes). */
 int sc_feats_extract(sc_feats_t *f, const sc_token_t *t, size_t cnt, unsigned text_flags);
 /* Name of hashed feature i, when names were collected ("" otherwise). */
 const char *sc_feats_name(const sc_feats_t *f, size_t i);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "sc_alloc.h"
 #include "sc_utf8.h"
 
 /* Character classes. Code points below SC_TEXT_TABLE come from a table
@@ -45,7 +46,6 @@ struct sc_text_s {
         utf8proc_int32_t *scr; /* utf8proc work buffer, in code points */
         size_t scap;
         unsigned flags;
-        int nomem;
         uint16_t cls[SC_TEXT_TABLE];
         uint32_t lower[SC_TEXT_TABLE];
         /* ASCII: letter, upper and lower counts of a byte packed in one
@@ -211,22 +211,16 @@ sc_text_t *sc_text_new(size_t max_bytes)
 {
         if (!max_bytes || max_bytes > (size_t)INT_MAX)
                 return NULL; /* token counts and repeats must fit the int result */
-        sc_text_t *t = calloc(1, sizeof(*t));
-        if (!t)
-                return NULL;
+        sc_text_t *t = sc_calloc(1, sizeof(*t));
         t->max_bytes = max_bytes;
         /* Sized for a typical post so most workers never grow them. */
         t->cap = 128;
         t->acap = 4096;
         t->scap = 512;
-        t->tok = malloc(t->cap * sizeof(*t->tok));
-        t->off = malloc(t->cap * sizeof(*t->off));
-        t->arena = malloc(t->acap);
-        t->scr = malloc(t->scap * sizeof(*t->scr));
-        if (!t->tok || !t->off || !t->arena || !t->scr) {
-                sc_text_destroy(t);
-                return NULL;
-        }
+        t->tok = sc_malloc(t->cap * sizeof(*t->tok));
+        t->off = sc_malloc(t->cap * sizeof(*t->off));
+        t->arena = sc_malloc(t->acap);
+        t->scr = sc_malloc(t->scap * sizeof(*t->scr));
         for (uint32_t cp = 0; cp < SC_TEXT_TABLE; cp++) {
                 unsigned k = slow_cls(cp);
                 utf8proc_int32_t buf[8];
@@ -267,21 +261,16 @@ void sc_text_destroy(sc_text_t *t)
         free(t);
 }
 
-static int areserve(sc_text_t *t, size_t need)
+static void agrow(sc_text_t *t, size_t need) __attribute__((noinline, cold));
+static void agrow(sc_text_t *t, size_t need)
 {
-        if (t->acap - t->alen >= need)
-                return 0;
-        size_t cap = t->acap * 2;
-        if (cap < t->alen + need)
-                cap = t->alen + need;
-        char *a = realloc(t->arena, cap);
-        if (!a) {
-                t->nomem = 1;
-                return -1;
-        }
-        t->arena = a;
-        t->acap = cap;
-        return 0;
+        SC_GROW(t->arena, t->acap, t->alen + need);
+}
+
+static inline void areserve(sc_text_t *t, size_t need)
+{
+        if (__builtin_expect(t->acap - t->alen < need, 0))
+                agrow(t, need);
 }
 
 /* Appends the NFC + case folded form of s[0..len) to the arena, NUL-terminated. */
@@ -290,8 +279,7 @@ static int norm_span(sc_text_t *t, const char *s, size_t len, size_t *off, size_
         const unsigned char *p = (const unsigned char *)s;
         size_t i = 0, l, k = 0;
         /* Folding a table code point at most doubles its bytes (Ⱥ -> ⱥ). */
-        if (areserve(t, 2 * len + 1))
-                return -1;
+        areserve(t, 2 * len + 1);
         char *o = t->arena + t->alen;
         while (i < len) {
                 unsigned char c = p[i];
@@ -320,17 +308,12 @@ slow:;
                         return -1;
                 if ((size_t)r <= t->scap)
                         break;
-                utf8proc_int32_t *b = realloc(t->scr, (size_t)r * sizeof(*b));
-                if (!b) {
-                        t->nomem = 1;
-                        return -1;
-                }
-                t->scr = b;
-                t->scap = (size_t)r;
+                SC_GROW(t->scr, t->scap, (size_t)r);
         }
         r = utf8proc_reencode(t->scr, r, SC_NORM_OPTS);
-        if (r < 0 || areserve(t, (size_t)r + 1))
+        if (r < 0)
                 return -1;
+        areserve(t, (size_t)r + 1);
         memcpy(t->arena + t->alen, t->scr, (size_t)r);
         t->arena[t->alen + (size_t)r] = 0;
         *off = t->alen;
@@ -417,8 +400,7 @@ static int fold_norm(sc_text_t *t, size_t noff, size_t nlen, int squeeze, size_t
                 *flen = nlen;
                 return 0;
         }
-        if (areserve(t, nlen + 1))
-                return -1;
+        areserve(t, nlen + 1);
         char *dst = t->arena + t->alen;
         size_t k = fold_into(t, t->arena + noff, nlen, dst, squeeze, flags);
         if (k == nlen) {
@@ -433,23 +415,14 @@ static int fold_norm(sc_text_t *t, size_t noff, size_t nlen, int squeeze, size_t
         return 0;
 }
 
-static int tok_grow(sc_text_t *t) __attribute__((noinline));
-static int tok_grow(sc_text_t *t)
+static void tok_grow(sc_text_t *t) __attribute__((noinline));
+static void tok_grow(sc_text_t *t)
 {
-        size_t cap = t->cap * 2;
-        sc_token_t *a = realloc(t->tok, cap * sizeof(*a));
-        if (!a)
-                goto nomem;
-        t->tok = a;
-        struct sc_tok_off *b = realloc(t->off, cap * sizeof(*b));
-        if (!b)
-                goto nomem;
-        t->off = b;
+        /* tok and off share cap: grow both to the same new capacity. */
+        size_t cap = t->cap;
+        SC_GROW(t->tok, cap, t->cnt + 1);
+        t->off = sc_realloc(t->off, cap * sizeof(*t->off));
         t->cap = cap;
-        return 0;
-nomem:
-        t->nomem = 1;
-        return -1;
 }
 
 /* Inlined: one per token, and a call saving registers cost more than the
@@ -457,8 +430,8 @@ nomem:
 static inline __attribute__((always_inline)) sc_token_t *
 tok_add(sc_text_t *t, int type, const unsigned char *s, size_t len)
 {
-        if (__builtin_expect(t->cnt == t->cap, 0) && tok_grow(t))
-                return NULL;
+        if (__builtin_expect(t->cnt == t->cap, 0))
+                tok_grow(t);
         /* Field by field: part[] is only read below part_cnt, and clearing
          * the whole struct showed up in the profile. */
         sc_token_t *k = &t->tok[t->cnt++];
@@ -478,8 +451,6 @@ tok_add(sc_text_t *t, int type, const unsigned char *s, size_t len)
 static sc_token_t *tok_std(sc_text_t *t, int type, const unsigned char *s, size_t len)
 {
         sc_token_t *k = tok_add(t, type, s, len);
-        if (!k)
-                return NULL;
         struct sc_tok_off *o = OFF(k);
         if (norm_span(t, (const char *)s, len, &o->norm, &k->norm_len))
                 return NULL;
@@ -879,8 +850,6 @@ static size_t scan_grapheme(const unsigned char *p, size_t n, size_t i)
 static int emit_emoji(sc_text_t *t, const unsigned char *p, size_t i, size_t e)
 {
         sc_token_t *k = tok_add(t, SC_TOK_EMOJI, p + i, e - i);
-        if (!k)
-                return -1;
         struct sc_tok_off *o = OFF(k);
         size_t j, l;
         int plain = 1;
@@ -891,8 +860,7 @@ static int emit_emoji(sc_text_t *t, const unsigned char *p, size_t i, size_t e)
                             : (cp == '#' || cp == '*' || (cp >= '0' && cp <= '9'));
         }
         if (plain) {
-                if (areserve(t, 2 * (e - i) + 2))
-                        return -1;
+                areserve(t, 2 * (e - i) + 2);
                 memcpy(t->arena + t->alen, p + i, e - i);
                 t->arena[t->alen + e - i] = 0;
                 o->norm = t->alen;
@@ -901,8 +869,7 @@ static int emit_emoji(sc_text_t *t, const unsigned char *p, size_t i, size_t e)
         } else if (norm_span(t, (const char *)p + i, e - i, &o->norm, &k->norm_len)) {
                 return -1;
         }
-        if (areserve(t, k->norm_len + 1))
-                return -1;
+        areserve(t, k->norm_len + 1);
         /* The key drops presentation selectors and skin tones: 👍🏽 means 👍. */
         const unsigned char *s = (const unsigned char *)t->arena + o->norm;
         char *d = t->arena + t->alen;
@@ -930,14 +897,11 @@ static int emit_emoji(sc_text_t *t, const unsigned char *p, size_t i, size_t e)
 static int emit_url(sc_text_t *t, const unsigned char *p, size_t i, size_t e, size_t host)
 {
         sc_token_t *k = tok_add(t, SC_TOK_URL, p + i, e - i);
-        if (!k)
-                return -1;
         struct sc_tok_off *o = OFF(k);
         size_t he = host;
         while (he < e && !strchr("/?#", p[he]))
                 he++;
-        if (areserve(t, 2 * (e - i) + 2))
-                return -1;
+        areserve(t, 2 * (e - i) + 2);
         char *d = t->arena + t->alen;
         for (size_t j = i; j < e; j++)
                 d[j - i] = (char)(j < he ? lc(p[j]) : p[j]);
@@ -962,12 +926,9 @@ static int emit_emoticon(sc_text_t *t, const unsigned char *p, size_t i, size_t 
                          size_t base, uint32_t rep)
 {
         sc_token_t *k = tok_add(t, SC_TOK_EMOTICON, p + i, e - i);
-        if (!k)
-                return -1;
         struct sc_tok_off *o = OFF(k);
         k->repeat = rep;
-        if (areserve(t, 2 * (e - i) + 2))
-                return -1;
+        areserve(t, 2 * (e - i) + 2);
         char *d = t->arena + t->alen;
         for (size_t j = i; j < e; j++)
                 d[j - i] = (char)lc(p[j]);
@@ -1013,15 +974,12 @@ static int emit_punct(sc_text_t *t, const unsigned char *p, size_t n, size_t i,
         }
         *end = j;
         sc_token_t *k = tok_add(t, SC_TOK_PUNCT, p + i, j - i);
-        if (!k)
-                return -1;
         struct sc_tok_off *o = OFF(k);
         k->repeat = rep;
         if (norm_span(t, (const char *)p + i, j - i, &o->norm, &k->norm_len))
                 return -1;
         if (q && x) {
-                if (areserve(t, 3))
-                        return -1;
+                areserve(t, 3);
                 memcpy(t->arena + t->alen, "?!", 3);
                 o->fold = t->alen;
                 k->fold_len = 2;
@@ -1033,6 +991,82 @@ static int emit_punct(sc_text_t *t, const unsigned char *p, size_t n, size_t i,
                 o->fold = o->norm;
                 k->fold_len = k->norm_len;
         }
+        return 0;
+}
+
+/* A mention or hashtag at p[i] (cp = '@' or '#'): 1 and *next past it if
+ * one was added, 0 if it is not one ("#1" is a rank), -1 on error. */
+static inline __attribute__((always_inline)) int emit_tag(sc_text_t *t,
+                                                          const unsigned char *p,
+                                                          size_t n, size_t i, uint32_t cp,
+                                                          size_t *next)
+{
+        size_t l2;
+        size_t j = i + 1, lt = 0;
+        while (j < n) {
+                uint32_t b = dec(p + j, &l2);
+                unsigned bc = cls_of(t, b);
+                if ((bc & K_WORD) || b == '_') {
+                        lt += (bc & K_LETTER) != 0;
+                        j += l2;
+                } else if (b == '.' && cp == '@' && j + 1 < n &&
+                           (cls_at(t, p, n, j + 1) & K_WORD)) {
+                        j++; /* Instagram handles: @telko.polska */
+                } else {
+                        break;
+                }
+        }
+        /* "#1" is a rank, not a hashtag. */
+        if (cp == '@' || lt) {
+                int ty = cp == '@' ? SC_TOK_MENTION : SC_TOK_HASHTAG;
+                sc_token_t *k = tok_std(t, ty, p + i, j - i);
+                if (!k)
+                        return -1;
+                if (ty == SC_TOK_HASHTAG && hashtag_parts(t, k, p, i + 1, j))
+                        return -1;
+                t->flags |=
+                    ty == SC_TOK_MENTION ? SC_TEXT_HAS_MENTION : SC_TEXT_HAS_HASHTAG;
+                *next = j;
+                return 1;
+        }
+        return 0;
+}
+
+/* A word at p[i]: normed and folded, its case counted; *next past it.
+ * Inlined: most tokens are words. */
+static inline __attribute__((always_inline)) int emit_word(sc_text_t *t,
+                                                           const unsigned char *p,
+                                                           size_t n, size_t i, size_t *w2,
+                                                           size_t *caps, size_t *next)
+{
+        struct sc_word_scan w;
+        areserve(t, 2 * (n - i) + 1);
+        size_t e = scan_word(t, p, n, i, t->arena + t->alen, &w);
+        sc_token_t *k = tok_add(t, SC_TOK_WORD, p + i, e - i);
+        struct sc_tok_off *o = OFF(k);
+        if (w.fast) {
+                t->arena[t->alen + w.olen] = 0;
+                o->norm = t->alen;
+                k->norm_len = w.olen;
+                t->alen += w.olen + 1;
+        } else if (norm_span(t, (const char *)p + i, e - i, &o->norm, &k->norm_len)) {
+                return -1;
+        }
+        if (w.fast && !w.foldy) {
+                o->fold = o->norm;
+                k->fold_len = k->norm_len;
+        } else if (fold_norm(t, o->norm, k->norm_len, 1, &o->fold, &k->fold_len,
+                             &k->flags)) {
+                return -1;
+        }
+        if (w.letters >= 2) {
+                (*w2)++;
+                if (w.upper >= 2 && !w.lower) {
+                        k->flags |= SC_TOKF_ALLCAPS;
+                        (*caps)++;
+                }
+        }
+        *next = e;
         return 0;
 }
 
@@ -1080,32 +1114,11 @@ static int tokenize(sc_text_t *t, const unsigned char *p, size_t n)
                 if ((cp == '@' || cp == '#') && nx &&
                     ((cls_of(t, nx) & K_WORD) || nx == '_') &&
                     !(prev_cls(t, p, i) & K_WORD)) {
-                        size_t j = i + 1, lt = 0;
-                        while (j < n) {
-                                uint32_t b = dec(p + j, &l2);
-                                unsigned bc = cls_of(t, b);
-                                if ((bc & K_WORD) || b == '_') {
-                                        lt += (bc & K_LETTER) != 0;
-                                        j += l2;
-                                } else if (b == '.' && cp == '@' && j + 1 < n &&
-                                           (cls_at(t, p, n, j + 1) & K_WORD)) {
-                                        j++; /* Instagram handles: @telko.polska */
-                                } else {
-                                        break;
-                                }
-                        }
-                        /* "#1" is a rank, not a hashtag. */
-                        if (cp == '@' || lt) {
-                                int ty = cp == '@' ? SC_TOK_MENTION : SC_TOK_HASHTAG;
-                                sc_token_t *k = tok_std(t, ty, p + i, j - i);
-                                if (!k)
-                                        return -1;
-                                if (ty == SC_TOK_HASHTAG &&
-                                    hashtag_parts(t, k, p, i + 1, j))
-                                        return -1;
-                                t->flags |= ty == SC_TOK_MENTION ? SC_TEXT_HAS_MENTION
-                                                                 : SC_TEXT_HAS_HASHTAG;
-                                i = j;
+                        int r = emit_tag(t, p, n, i, cp, &e);
+                        if (r < 0)
+                                return -1;
+                        if (r) {
+                                i = e;
                                 continue;
                         }
                 }
@@ -1144,37 +1157,8 @@ static int tokenize(sc_text_t *t, const unsigned char *p, size_t n)
                 }
                 if (c & K_WORD) {
                 word:;
-                        struct sc_word_scan w;
-                        if (areserve(t, 2 * (n - i) + 1))
+                        if (emit_word(t, p, n, i, &w2, &caps, &e))
                                 return -1;
-                        e = scan_word(t, p, n, i, t->arena + t->alen, &w);
-                        sc_token_t *k = tok_add(t, SC_TOK_WORD, p + i, e - i);
-                        if (!k)
-                                return -1;
-                        struct sc_tok_off *o = OFF(k);
-                        if (w.fast) {
-                                t->arena[t->alen + w.olen] = 0;
-                                o->norm = t->alen;
-                                k->norm_len = w.olen;
-                                t->alen += w.olen + 1;
-                        } else if (norm_span(t, (const char *)p + i, e - i, &o->norm,
-                                             &k->norm_len)) {
-                                return -1;
-                        }
-                        if (w.fast && !w.foldy) {
-                                o->fold = o->norm;
-                                k->fold_len = k->norm_len;
-                        } else if (fold_norm(t, o->norm, k->norm_len, 1, &o->fold,
-                                             &k->fold_len, &k->flags)) {
-                                return -1;
-                        }
-                        if (w.letters >= 2) {
-                                w2++;
-                                if (w.upper >= 2 && !w.lower) {
-                                        k->flags |= SC_TOKF_ALLCAPS;
-                                        caps++;
-                                }
-                        }
                         i = e;
                         continue;
                 }
@@ -1194,7 +1178,6 @@ int sc_text_tokenize(sc_text_t *t, const char *s, size_t n)
         t->cnt = 0;
         t->alen = 0;
         t->flags = 0;
-        t->nomem = 0;
         if (!s)
                 n = 0;
         if (n > t->max_bytes) {
@@ -1207,7 +1190,7 @@ int sc_text_tokenize(sc_text_t *t, const char *s, size_t n)
         }
         if (tokenize(t, (const unsigned char *)s, n)) {
                 t->cnt = 0;
-                t->flags |= t->nomem ? SC_TEXT_NOMEM : SC_TEXT_INVALID;
+                t->flags |= SC_TEXT_INVALID;
                 return -1;
         }
         for (size_t k = 0; k < t->cnt; k++) {

@@ -45,7 +45,6 @@ typedef enum {
 #define SC_TEXT_HAS_ELONGATED 0x0200
 #define SC_TEXT_PL_DIACRITICS 0x0400
 #define SC_TEXT_INVALID       0x0800 /* last call returned -1: invalid UTF-8 */
-#define SC_TEXT_NOMEM         0x1000 /* last call returned -1: out of memory */
 
 #define SC_TOK_MAX_PARTS 4
 
@@ -81,15 +80,16 @@ typedef struct sc_token_s {
         uint8_t part_cnt;
 } sc_token_t;
 
-/* max_bytes caps the input looked at per call (> 0). NULL on out of memory.
+/* max_bytes caps the input looked at per call (> 0). NULL if max_bytes is 0
+ * or over INT_MAX; out of memory aborts (common/sc_alloc.h).
  * Freed with sc_text_destroy(). */
 sc_text_t *sc_text_new(size_t max_bytes);
 void sc_text_destroy(sc_text_t *t);
 
 /* Tokenizes s[0..n). Input longer than max_bytes is cut to max_bytes on a
  * code point boundary and SC_TEXT_TRUNCATED is set. Returns the number of
- * tokens, or -1 if the (capped) input is not valid UTF-8 (SC_TEXT_INVALID)
- * or memory ran out while growing (SC_TEXT_NOMEM); then no tokens. */
+ * tokens, or -1 if the (capped) input is not valid UTF-8 (SC_TEXT_INVALID);
+ * then no tokens. Out of memory aborts (common/sc_alloc.h). */
 int sc_text_tokenize(sc_text_t *t, const char *s, size_t n);
 
 /* The hash of a fold that tokens carry (fold_hash); whoever builds a token
