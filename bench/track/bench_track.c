@@ -69,6 +69,97 @@ static void exec_or_die(sc_track_t *t)
         }
 }
 
+static const char *const brands[] = {"telko", "bankowo", "burgerhub", "autofix"};
+static const char *const pfs[] = {"x", "facebook", "instagram"};
+
+/* The deferred replies (every third) of conversations [from, to): they go
+ * into the batch after their posts were applied. */
+static void add_deferred(sc_track_t *t, long from, long to, int64_t base)
+{
+        char pid[32], rid[32], reid[48];
+        for (long j = from; j >= 0 && j < to; j++) {
+                if (j % 3 || j % 10 == 3)
+                        continue;
+                snprintf(rid, sizeof(rid), "r%ld", j);
+                snprintf(reid, sizeof(reid), "%s:r%ld", pfs[j % 3], j);
+                snprintf(pid, sizeof(pid), "p%ld", j);
+                sc_track_reply_t d = {.brand = brands[j % 4],
+                                      .event_id = reid,
+                                      .platform = pfs[j % 3],
+                                      .post_id = rid,
+                                      .parent_id = pid,
+                                      .thread_id = pid,
+                                      .created_at = base + j * 1000 + (j % 7) * 900000};
+                sc_track_add_reply(t, &d, 0, base);
+        }
+}
+
+/* Conversation i: its inbound post and, unless deferred (*pending_from
+ * marks the first deferred one of the batch), its brand reply; the time and
+ * allocations spent go to *marshal_ns and *marshal_allocs. */
+static void add_conversation(sc_track_t *t, long i, int64_t base, long *pending_from,
+                             uint64_t *marshal_ns, uint64_t *marshal_allocs)
+{
+        char pid[32], rid[32], peid[48], reid[48];
+        const char *brand = brands[i % 4], *pf = pfs[i % 3];
+        int64_t ca = base + i * 1000;
+        snprintf(pid, sizeof(pid), "p%ld", i);
+        snprintf(peid, sizeof(peid), "%s:p%ld", pf, i);
+        snprintf(rid, sizeof(rid), "r%ld", i);
+        snprintf(reid, sizeof(reid), "%s:r%ld", pf, i);
+        sc_track_inbound_t in = {.brand = brand,
+                                 .event_id = peid,
+                                 .platform = pf,
+                                 .post_id = pid,
+                                 .thread_id = pid,
+                                 .team = "care",
+                                 .priority = "normal",
+                                 .calendar = "24x7",
+                                 .text = "@brand my order never came, third time",
+                                 .created_at = ca,
+                                 .needs_reply = i % 10 != 9,
+                                 .due_at = ca + 3600000};
+        sc_track_reply_t re = {.brand = brand,
+                               .event_id = reid,
+                               .platform = pf,
+                               .post_id = rid,
+                               .parent_id = pid,
+                               .thread_id = pid,
+                               .created_at = ca + (i % 7) * 900000};
+        uint64_t m0 = sc_bench_now_ns(), a0 = sc_bench_allocs();
+        if (i % 10 == 3)
+                sc_track_add_reply(t, &re, 0, ca); /* before its post */
+        sc_track_add_inbound(t, &in, 0);
+        if (i % 3 == 0 && i % 10 != 3) {
+                if (*pending_from < 0)
+                        *pending_from = i;
+        } else if (i % 10 != 3)
+                sc_track_add_reply(t, &re, 0, ca);
+        *marshal_ns += sc_bench_now_ns() - m0;
+        *marshal_allocs += sc_bench_allocs() - a0;
+}
+
+static void report(uint64_t posts, long conv, uint64_t dt, uint64_t allocs, long long ev,
+                   long long calls, double cpu, uint64_t marshal_ns,
+                   uint64_t marshal_allocs)
+{
+        double secs = (double)dt / 1e9;
+        printf(
+            "bench_track: %llu posts (%ld inbound + %ld brand replies) through sc_track "
+            "against redis-server: %.0f posts/s, %.2f s\n",
+            (unsigned long long)posts, conv, conv, (double)posts / secs, secs);
+        printf(
+            "bench_track: redis commands per post: %.2f EVALSHA, %.1f in total (commands "
+            "run by the Lua scripts included)\n",
+            (double)ev / (double)posts, (double)calls / (double)posts);
+        printf("bench_track: redis-server CPU per post: %.1f us (user + sys)\n",
+               cpu * 1e6 / (double)posts);
+        sc_bench_report("bench_track (whole: marshal + redis + parse)", posts, dt,
+                        allocs);
+        sc_bench_report("bench_track (in-process marshalling only)", posts, marshal_ns,
+                        marshal_allocs);
+}
+
 int main(int argc, char **argv)
 {
         if (argc < 2) {
@@ -100,9 +191,6 @@ int main(int argc, char **argv)
         }
         int64_t base;
         sc_time_parse("2026-11-20T08:00:00Z", 20, &base);
-        const char *brands[] = {"telko", "bankowo", "burgerhub", "autofix"};
-        const char *pfs[] = {"x", "facebook", "instagram"};
-        char pid[32], rid[32], peid[48], reid[48];
         long long ev0, calls0 = total_calls(r, &ev0);
         double cpu0 = redis_cpu(r);
         uint64_t marshal_ns = 0, marshal_allocs = 0, allocs0 = sc_bench_allocs(),
@@ -111,81 +199,15 @@ int main(int argc, char **argv)
         /* Deferred replies of the previous batch. */
         long pending_from = -1;
         for (long i = 0; i < conv; i++) {
-                const char *brand = brands[i % 4], *pf = pfs[i % 3];
-                int64_t ca = base + i * 1000;
-                snprintf(pid, sizeof(pid), "p%ld", i);
-                snprintf(peid, sizeof(peid), "%s:p%ld", pf, i);
-                snprintf(rid, sizeof(rid), "r%ld", i);
-                snprintf(reid, sizeof(reid), "%s:r%ld", pf, i);
-                sc_track_inbound_t in = {.brand = brand,
-                                         .event_id = peid,
-                                         .platform = pf,
-                                         .post_id = pid,
-                                         .thread_id = pid,
-                                         .team = "care",
-                                         .priority = "normal",
-                                         .calendar = "24x7",
-                                         .text = "@brand my order never came, third time",
-                                         .created_at = ca,
-                                         .needs_reply = i % 10 != 9,
-                                         .due_at = ca + 3600000};
-                sc_track_reply_t re = {.brand = brand,
-                                       .event_id = reid,
-                                       .platform = pf,
-                                       .post_id = rid,
-                                       .parent_id = pid,
-                                       .thread_id = pid,
-                                       .created_at = ca + (i % 7) * 900000};
-                uint64_t m0 = sc_bench_now_ns(), a0 = sc_bench_allocs();
-                if (i % 10 == 3)
-                        sc_track_add_reply(t, &re, 0, ca); /* before its post */
-                sc_track_add_inbound(t, &in, 0);
-                if (i % 3 == 0 && i % 10 != 3) {
-                        if (pending_from < 0)
-                                pending_from = i;
-                } else if (i % 10 != 3)
-                        sc_track_add_reply(t, &re, 0, ca);
-                marshal_ns += sc_bench_now_ns() - m0;
-                marshal_allocs += sc_bench_allocs() - a0;
+                add_conversation(t, i, base, &pending_from, &marshal_ns, &marshal_allocs);
                 posts += 2;
                 if (sc_track_queued(t) >= BATCH) {
                         exec_or_die(t);
-                        /* The deferred replies (every third) go into the next
-                         * batch, after their posts were applied. */
-                        for (long j = pending_from; j >= 0 && j <= i; j++) {
-                                if (j % 3 || j % 10 == 3)
-                                        continue;
-                                snprintf(rid, sizeof(rid), "r%ld", j);
-                                snprintf(reid, sizeof(reid), "%s:r%ld", pfs[j % 3], j);
-                                snprintf(pid, sizeof(pid), "p%ld", j);
-                                sc_track_reply_t d = {.brand = brands[j % 4],
-                                                      .event_id = reid,
-                                                      .platform = pfs[j % 3],
-                                                      .post_id = rid,
-                                                      .parent_id = pid,
-                                                      .thread_id = pid,
-                                                      .created_at = base + j * 1000 +
-                                                                    (j % 7) * 900000};
-                                sc_track_add_reply(t, &d, 0, base);
-                        }
+                        add_deferred(t, pending_from, i + 1, base);
                         pending_from = -1;
                 }
         }
-        for (long j = pending_from; j >= 0 && j < conv; j++) {
-                if (j % 3 || j % 10 == 3)
-                        continue;
-                snprintf(rid, sizeof(rid), "r%ld", j);
-                snprintf(reid, sizeof(reid), "%s:r%ld", pfs[j % 3], j);
-                snprintf(pid, sizeof(pid), "p%ld", j);
-                sc_track_reply_t d = {.brand = brands[j % 4],
-                                      .event_id = reid,
-                                      .platform = pfs[j % 3],
-                                      .post_id = rid,
-                                      .parent_id = pid,
-                                      .thread_id = pid,
-                                      .created_at = base + j * 1000 + (j % 7) * 900000};
-                sc_track_add_reply(t, &d, 0, base);
-        }
+        add_deferred(t, pending_from, conv, base);
         exec_or_die(t);
         uint64_t dt = sc_bench_now_ns() - t0;
         uint64_t allocs = sc_bench_allocs() - allocs0;
@@ -194,22 +216,8 @@ int main(int argc, char **argv)
         /* Sanity: every post counted once. */
         sc_redis_appendf(r, "HGET sc:{telko}:d:u:2026-11-20 x|care|received");
         sc_redis_exec(r, &rep, &n);
-        double secs = (double)dt / 1e9;
-        printf(
-            "bench_track: %llu posts (%ld inbound + %ld brand replies) through sc_track "
-            "against redis-server: %.0f posts/s, %.2f s\n",
-            (unsigned long long)posts, conv, conv, (double)posts / secs, secs);
-        printf(
-            "bench_track: redis commands per post: %.2f EVALSHA, %.1f in total (commands "
-            "run by the Lua scripts included)\n",
-            (double)(ev1 - ev0) / (double)posts,
-            (double)(calls1 - calls0) / (double)posts);
-        printf("bench_track: redis-server CPU per post: %.1f us (user + sys)\n",
-               (cpu1 - cpu0) * 1e6 / (double)posts);
-        sc_bench_report("bench_track (whole: marshal + redis + parse)", posts, dt,
-                        allocs);
-        sc_bench_report("bench_track (in-process marshalling only)", posts, marshal_ns,
-                        marshal_allocs);
+        report(posts, conv, dt, allocs, ev1 - ev0, calls1 - calls0, cpu1 - cpu0,
+               marshal_ns, marshal_allocs);
         sc_track_destroy(t);
         sc_calendars_destroy(cals);
         sc_redis_destroy(r);

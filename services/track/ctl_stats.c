@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_alloc.h"
 #include "sc_brands.h"
 #include "sc_buf.h"
 #include "sc_config.h"
 #include "sc_redis.h"
+#include "sc_rkey.h"
 #include "sc_time.h"
 #include "sc_track.h"
 
@@ -31,21 +33,12 @@ typedef struct brand_stats_s {
         char *brand;
         group_t all;
         group_t *groups;
-        size_t group_cnt;
+        size_t group_cnt, group_cap;
 } brand_stats_t;
 
-static int vec_push(vec_t *v, double x)
+static void vec_push(vec_t *v, double x)
 {
-        if (v->n == v->cap) {
-                size_t cap = v->cap ? v->cap * 2 : 64;
-                double *nv = realloc(v->v, cap * sizeof(*nv));
-                if (!nv)
-                        return -1;
-                v->v = nv;
-                v->cap = cap;
-        }
-        v->v[v->n++] = x;
-        return 0;
+        SC_PUSH(v->v, v->n, v->cap, x);
 }
 
 static group_t *group_of(brand_stats_t *b, const char *name, size_t len)
@@ -54,13 +47,10 @@ static group_t *group_of(brand_stats_t *b, const char *name, size_t len)
                 if (strlen(b->groups[i].name) == len &&
                     !memcmp(b->groups[i].name, name, len))
                         return &b->groups[i];
-        group_t *g = realloc(b->groups, (b->group_cnt + 1) * sizeof(*g));
-        if (!g)
-                return NULL;
-        b->groups = g;
-        g = &b->groups[b->group_cnt++];
+        SC_GROW(b->groups, b->group_cap, b->group_cnt + 1);
+        group_t *g = &b->groups[b->group_cnt++];
         memset(g, 0, sizeof(*g));
-        g->name = strndup(name, len);
+        g->name = sc_strndup(name, len);
         return g;
 }
 
@@ -227,7 +217,13 @@ static int cmp_str(const void *a, const void *b)
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int sc_ctl_stats_main(int argc, char **argv)
+typedef struct stats_opts_s {
+        const char *url, *brand, *from, *to, *by, *cfg, *tz;
+        int json;
+} stats_opts_t;
+
+/* -1 to go on, else the exit code. */
+static int stats_args(int argc, char **argv, stats_opts_t *o)
 {
         static const struct option longopts[] = {{"redis", required_argument, NULL, 'r'},
                                                  {"brand", required_argument, NULL, 'b'},
@@ -239,35 +235,33 @@ int sc_ctl_stats_main(int argc, char **argv)
                                                  {"config", required_argument, NULL, 'c'},
                                                  {"help", no_argument, NULL, 'h'},
                                                  {NULL, 0, NULL, 0}};
-        const char *url = NULL, *brand = NULL, *from = NULL, *to = NULL, *by = NULL;
-        const char *cfg = NULL, *tz = "local";
-        int json = 0, opt;
+        int opt;
         optind = 1;
         while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
                 switch (opt) {
                 case 'r':
-                        url = optarg;
+                        o->url = optarg;
                         break;
                 case 'b':
-                        brand = optarg;
+                        o->brand = optarg;
                         break;
                 case 'f':
-                        from = optarg;
+                        o->from = optarg;
                         break;
                 case 't':
-                        to = optarg;
+                        o->to = optarg;
                         break;
                 case 'y':
-                        by = optarg;
+                        o->by = optarg;
                         break;
                 case 'z':
-                        tz = optarg;
+                        o->tz = optarg;
                         break;
                 case 'j':
-                        json = 1;
+                        o->json = 1;
                         break;
                 case 'c':
-                        cfg = optarg;
+                        o->cfg = optarg;
                         break;
                 case 'h':
                         usage(stdout);
@@ -277,14 +271,171 @@ int sc_ctl_stats_main(int argc, char **argv)
                         return 2;
                 }
         }
-        if (by && strcmp(by, "platform") && strcmp(by, "team")) {
+        if (o->by && strcmp(o->by, "platform") && strcmp(o->by, "team")) {
                 fprintf(stderr, "stats: --by platform or --by team\n");
                 return 2;
         }
-        if (strcmp(tz, "local") && strcmp(tz, "utc")) {
+        if (strcmp(o->tz, "local") && strcmp(o->tz, "utc")) {
                 fprintf(stderr, "stats: --tz local or --tz utc\n");
                 return 2;
         }
+        return -1;
+}
+
+/* The brands to report into *names (sorted; the caller frees them): brand,
+ * else the configured ones and those in sc:brands. */
+static int brand_names(sc_redis_t *r, const sc_brands_t *brands, const char *brand,
+                       const char *url, char ***namesp, size_t *name_cnt)
+{
+        redisReply **rep;
+        size_t n;
+        char **names;
+        if (brand) {
+                names = *namesp = sc_calloc(1, sizeof(*names));
+                names[(*name_cnt)++] = sc_strdup(brand);
+                return 0;
+        }
+        sc_redis_append(r, 2, (const char *[]){"SMEMBERS", SC_RKEY_BRANDS}, NULL);
+        if (sc_redis_exec(r, &rep, &n) || n != 1) {
+                fprintf(stderr, "stats: redis %s: %s\n", url, sc_redis_errstr(r));
+                return -1;
+        }
+        size_t cap = (brands ? sc_brands_count(brands) : 0) + rep[0]->elements + 1;
+        names = *namesp = sc_calloc(cap, sizeof(*names));
+        for (size_t i = 0; brands && i < sc_brands_count(brands); i++)
+                names[(*name_cnt)++] = sc_strdup(sc_brands_at(brands, i)->id);
+        for (size_t i = 0; i < rep[0]->elements; i++) {
+                const char *b = rep[0]->element[i]->str;
+                int dup = 0;
+                for (size_t j = 0; j < *name_cnt && !dup; j++)
+                        dup = !strcmp(names[j], b);
+                if (!dup)
+                        names[(*name_cnt)++] = sc_strdup(b);
+        }
+        qsort(names, *name_cnt, sizeof(*names), cmp_str);
+        return 0;
+}
+
+/* Per brand and day: its counters, its FRTs and its business FRTs. */
+static void queue_reads(sc_redis_t *r, sc_redis_script_t *frt_read, char **names,
+                        size_t name_cnt, int64_t d_from, int64_t d_to, char fam)
+{
+        for (size_t i = 0; i < name_cnt; i++)
+                for (int64_t d = d_from; d <= d_to; d++) {
+                        char day[16], key[600];
+                        sc_time_format_day(d * 86400000LL, day);
+                        sc_rkey_brand_s(key, sizeof(key), names[i], "d:%c:%s", fam, day);
+                        sc_redis_append(r, 2, (const char *[]){"HGETALL", key}, NULL);
+                        /* FRT values in either layout (an upgrade's old sorted sets). */
+                        sc_rkey_brand_s(key, sizeof(key), names[i], "f:%c:%s", fam, day);
+                        sc_redis_append_script(r, frt_read, 1, 1, (const char *[]){key},
+                                               NULL);
+                        sc_rkey_brand_s(key, sizeof(key), names[i], "bf:%c:%s", fam, day);
+                        sc_redis_append_script(r, frt_read, 1, 1, (const char *[]){key},
+                                               NULL);
+                }
+}
+
+/* One day of brand b from its three replies (counters, FRTs, business FRTs);
+ * byi: the group field (0 platform, 1 team) or -1. */
+static void take_day(brand_stats_t *b, redisReply *const *rep, int byi)
+{
+        const redisReply *h = rep[0];
+        for (size_t j = 0; h->type == REDIS_REPLY_ARRAY && j + 1 < h->elements; j += 2) {
+                const char *f = h->element[j]->str;
+                const char *cn = strrchr(f, '|');
+                int ci = cn ? sc_track_counter_index(cn + 1, strlen(cn + 1)) : -1;
+                if (ci < 0)
+                        continue;
+                int64_t v = strtoll(h->element[j + 1]->str, NULL, 10);
+                b->all.c[ci] += v;
+                const char *gn;
+                size_t gl;
+                if (byi >= 0 && !split_group(f, byi, &gn, &gl))
+                        group_of(b, gn, gl)->c[ci] += v;
+        }
+        /* The bf hash holds only business FRTs that differ
+         * from the FRT (a calendar other than 24x7): a
+         * field of f missing from bf counts its FRT. */
+        const redisReply *bz = rep[2];
+        size_t bn = bz->type == REDIS_REPLY_ARRAY ? bz->elements / 2 : 0;
+        const char **bm = bn ? sc_malloc(bn * sizeof(*bm)) : NULL;
+        for (size_t j = 0; bm && j < bn; j++)
+                bm[j] = bz->element[j * 2]->str;
+        if (bm)
+                qsort(bm, bn, sizeof(*bm), cmp_str);
+        for (int z = 1; z <= 2; z++) {
+                const redisReply *zr = rep[z];
+                for (size_t j = 0; zr->type == REDIS_REPLY_ARRAY && j + 1 < zr->elements;
+                     j += 2) {
+                        const char *m = zr->element[j]->str;
+                        /* FRT ms -> s */
+                        double v = strtod(zr->element[j + 1]->str, NULL) / 1000;
+                        int both =
+                            z == 1 && !(bm && bsearch(&m, bm, bn, sizeof(*bm), cmp_str));
+                        vec_push(z == 1 ? &b->all.frt : &b->all.bfrt, v);
+                        if (both)
+                                vec_push(&b->all.bfrt, v);
+                        const char *gn;
+                        size_t gl;
+                        if (byi >= 0 && !split_group(m, byi, &gn, &gl)) {
+                                group_t *g = group_of(b, gn, gl);
+                                vec_push(z == 1 ? &g->frt : &g->bfrt, v);
+                                if (both)
+                                        vec_push(&g->bfrt, v);
+                        }
+                }
+        }
+        free(bm);
+}
+
+static void print_json(sc_buf_t *o, brand_stats_t *bs, size_t name_cnt, const char *dfrom,
+                       const char *dto, const char *tz, const char *by)
+{
+        sc_buf_printf(o, "{\"from\":\"%s\",\"to\":\"%s\",\"tz\":\"%s\",\"brands\":[",
+                      dfrom, dto, tz);
+        for (size_t i = 0; i < name_cnt; i++) {
+                sc_buf_printf(o, "%s{\"brand\":", i ? "," : "");
+                sc_buf_json_str(o, bs[i].brand, strlen(bs[i].brand));
+                sc_buf_puts(o, ",\"total\":");
+                json_group(o, &bs[i].all, NULL);
+                if (by) {
+                        sc_buf_printf(o, ",\"by_%s\":[", by);
+                        for (size_t g = 0; g < bs[i].group_cnt; g++) {
+                                if (g)
+                                        sc_buf_puts(o, ",");
+                                json_group(o, &bs[i].groups[g], by);
+                        }
+                        sc_buf_puts(o, "]");
+                }
+                sc_buf_puts(o, "}");
+        }
+        sc_buf_puts(o, "]}\n");
+        fputs(o->data, stdout);
+}
+
+static void print_table(brand_stats_t *bs, size_t name_cnt, const char *dfrom,
+                        const char *dto, const char *tz, const char *by)
+{
+        printf("%s .. %s (%s days)\n", dfrom, dto, tz);
+        printf("%-12s %-12s %8s %8s %8s %7s %9s %9s %9s %7s %7s %5s %7s\n", "brand",
+               by ? by : "", "received", "need", "replied", "rate", "frt_med", "frt_avg",
+               "bus_med", "sla_hit", "missed", "late", "pending");
+        for (size_t i = 0; i < name_cnt; i++) {
+                table_row(stdout, bs[i].brand, &bs[i].all);
+                for (size_t g = 0; g < bs[i].group_cnt; g++)
+                        table_row(stdout, "", &bs[i].groups[g]);
+        }
+}
+
+int sc_ctl_stats_main(int argc, char **argv)
+{
+        stats_opts_t op = {.tz = "local"};
+        int arc = stats_args(argc, argv, &op);
+        if (arc >= 0)
+                return arc;
+        const char *url = op.url, *from = op.from, *to = op.to, *by = op.by;
+        const char *cfg = op.cfg, *tz = op.tz;
         int64_t d_from, d_to, today = sc_now_ms() / 86400000;
         if ((from && parse_day(from, &d_from)) || (to && parse_day(to, &d_to))) {
                 fprintf(stderr, "stats: dates are YYYY-MM-DD\n");
@@ -336,154 +487,30 @@ int sc_ctl_stats_main(int argc, char **argv)
                 fprintf(stderr, "stats: out of memory\n");
                 goto out;
         }
-        /* The brands to report. */
-        if (brand) {
-                names = calloc(1, sizeof(*names));
-                names[name_cnt++] = strdup(brand);
-        } else {
-                sc_redis_append(r, 2, (const char *[]){"SMEMBERS", "sc:brands"}, NULL);
-                if (sc_redis_exec(r, &rep, &n) || n != 1) {
-                        fprintf(stderr, "stats: redis %s: %s\n", url, sc_redis_errstr(r));
-                        goto out;
-                }
-                size_t cap =
-                    (brands ? sc_brands_count(brands) : 0) + rep[0]->elements + 1;
-                names = calloc(cap, sizeof(*names));
-                for (size_t i = 0; brands && i < sc_brands_count(brands); i++)
-                        names[name_cnt++] = strdup(sc_brands_at(brands, i)->id);
-                for (size_t i = 0; i < rep[0]->elements; i++) {
-                        const char *b = rep[0]->element[i]->str;
-                        int dup = 0;
-                        for (size_t j = 0; j < name_cnt && !dup; j++)
-                                dup = !strcmp(names[j], b);
-                        if (!dup)
-                                names[name_cnt++] = strdup(b);
-                }
-                qsort(names, name_cnt, sizeof(*names), cmp_str);
-        }
-        const char fam = strcmp(tz, "utc") ? 'l' : 'u';
-        for (size_t i = 0; i < name_cnt; i++)
-                for (int64_t d = d_from; d <= d_to; d++) {
-                        char day[16], key[600];
-                        sc_time_format_day(d * 86400000LL, day);
-                        snprintf(key, sizeof(key), "sc:{%s}:d:%c:%s", names[i], fam, day);
-                        sc_redis_append(r, 2, (const char *[]){"HGETALL", key}, NULL);
-                        /* FRT values in either layout (an upgrade's old sorted sets). */
-                        snprintf(key, sizeof(key), "sc:{%s}:f:%c:%s", names[i], fam, day);
-                        sc_redis_append_script(r, frt_read, 1, 1, (const char *[]){key},
-                                               NULL);
-                        snprintf(key, sizeof(key), "sc:{%s}:bf:%c:%s", names[i], fam,
-                                 day);
-                        sc_redis_append_script(r, frt_read, 1, 1, (const char *[]){key},
-                                               NULL);
-                }
+        if (brand_names(r, brands, op.brand, url, &names, &name_cnt))
+                goto out;
+        queue_reads(r, frt_read, names, name_cnt, d_from, d_to,
+                    strcmp(tz, "utc") ? 'l' : 'u');
         if (sc_redis_exec(r, &rep, &n)) {
                 fprintf(stderr, "stats: redis %s: %s\n", url, sc_redis_errstr(r));
                 goto out;
         }
         int byi = by ? (strcmp(by, "platform") ? 1 : 0) : -1;
-        bs = calloc(name_cnt ? name_cnt : 1, sizeof(*bs));
+        bs = sc_calloc(name_cnt ? name_cnt : 1, sizeof(*bs));
         size_t k = 0, days = (size_t)(d_to - d_from + 1);
         for (size_t i = 0; i < name_cnt; i++) {
                 brand_stats_t *b = &bs[i];
                 b->brand = names[i];
-                for (size_t d = 0; d < days; d++, k += 3) {
-                        const redisReply *h = rep[k];
-                        for (size_t j = 0;
-                             h->type == REDIS_REPLY_ARRAY && j + 1 < h->elements;
-                             j += 2) {
-                                const char *f = h->element[j]->str;
-                                const char *cn = strrchr(f, '|');
-                                int ci =
-                                    cn ? sc_track_counter_index(cn + 1, strlen(cn + 1))
-                                       : -1;
-                                if (ci < 0)
-                                        continue;
-                                int64_t v = strtoll(h->element[j + 1]->str, NULL, 10);
-                                b->all.c[ci] += v;
-                                const char *gn;
-                                size_t gl;
-                                group_t *g;
-                                if (byi >= 0 && !split_group(f, byi, &gn, &gl) &&
-                                    (g = group_of(b, gn, gl)))
-                                        g->c[ci] += v;
-                        }
-                        /* The bf hash holds only business FRTs that differ
-                         * from the FRT (a calendar other than 24x7): a
-                         * field of f missing from bf counts its FRT. */
-                        const redisReply *bz = rep[k + 2];
-                        size_t bn = bz->type == REDIS_REPLY_ARRAY ? bz->elements / 2 : 0;
-                        const char **bm = bn ? malloc(bn * sizeof(*bm)) : NULL;
-                        for (size_t j = 0; bm && j < bn; j++)
-                                bm[j] = bz->element[j * 2]->str;
-                        if (bm)
-                                qsort(bm, bn, sizeof(*bm), cmp_str);
-                        for (int z = 1; z <= 2; z++) {
-                                const redisReply *zr = rep[k + (size_t)z];
-                                for (size_t j = 0; zr->type == REDIS_REPLY_ARRAY &&
-                                                   j + 1 < zr->elements;
-                                     j += 2) {
-                                        const char *m = zr->element[j]->str;
-                                        /* FRT ms -> s */
-                                        double v =
-                                            strtod(zr->element[j + 1]->str, NULL) / 1000;
-                                        int both = z == 1 &&
-                                                   !(bm && bsearch(&m, bm, bn,
-                                                                   sizeof(*bm), cmp_str));
-                                        vec_push(z == 1 ? &b->all.frt : &b->all.bfrt, v);
-                                        if (both)
-                                                vec_push(&b->all.bfrt, v);
-                                        const char *gn;
-                                        size_t gl;
-                                        group_t *g;
-                                        if (byi >= 0 && !split_group(m, byi, &gn, &gl) &&
-                                            (g = group_of(b, gn, gl))) {
-                                                vec_push(z == 1 ? &g->frt : &g->bfrt, v);
-                                                if (both)
-                                                        vec_push(&g->bfrt, v);
-                                        }
-                                }
-                        }
-                        free(bm);
-                }
+                for (size_t d = 0; d < days; d++, k += 3)
+                        take_day(b, rep + k, byi);
         }
         char dfrom[16], dto[16];
         sc_time_format_day(d_from * 86400000LL, dfrom);
         sc_time_format_day(d_to * 86400000LL, dto);
-        if (json) {
-                sc_buf_printf(&o,
-                              "{\"from\":\"%s\",\"to\":\"%s\",\"tz\":\"%s\",\"brands\":[",
-                              dfrom, dto, tz);
-                for (size_t i = 0; i < name_cnt; i++) {
-                        sc_buf_printf(&o, "%s{\"brand\":", i ? "," : "");
-                        sc_buf_json_str(&o, bs[i].brand, strlen(bs[i].brand));
-                        sc_buf_puts(&o, ",\"total\":");
-                        json_group(&o, &bs[i].all, NULL);
-                        if (by) {
-                                sc_buf_printf(&o, ",\"by_%s\":[", by);
-                                for (size_t g = 0; g < bs[i].group_cnt; g++) {
-                                        if (g)
-                                                sc_buf_puts(&o, ",");
-                                        json_group(&o, &bs[i].groups[g], by);
-                                }
-                                sc_buf_puts(&o, "]");
-                        }
-                        sc_buf_puts(&o, "}");
-                }
-                sc_buf_puts(&o, "]}\n");
-                fputs(o.data, stdout);
-        } else {
-                printf("%s .. %s (%s days)\n", dfrom, dto, tz);
-                printf("%-12s %-12s %8s %8s %8s %7s %9s %9s %9s %7s %7s %5s %7s\n",
-                       "brand", by ? by : "", "received", "need", "replied", "rate",
-                       "frt_med", "frt_avg", "bus_med", "sla_hit", "missed", "late",
-                       "pending");
-                for (size_t i = 0; i < name_cnt; i++) {
-                        table_row(stdout, bs[i].brand, &bs[i].all);
-                        for (size_t g = 0; g < bs[i].group_cnt; g++)
-                                table_row(stdout, "", &bs[i].groups[g]);
-                }
-        }
+        if (op.json)
+                print_json(&o, bs, name_cnt, dfrom, dto, tz, by);
+        else
+                print_table(bs, name_cnt, dfrom, dto, tz, by);
         rc = 0;
 out:
         for (size_t i = 0; bs && i < name_cnt; i++) {

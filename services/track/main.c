@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_alloc.h"
 #include "sc_avro.h"
 #include "sc_calendar.h"
 #include "sc_log.h"
@@ -123,20 +124,9 @@ static int has_brand(const brand_list_t *l, const char *b)
         return 0;
 }
 
-static int add_brand(brand_list_t *l, const char *b)
+static void add_brand(brand_list_t *l, const char *b)
 {
-        if (l->n == l->cap) {
-                size_t cap = l->cap ? l->cap * 2 : 16;
-                char **v = realloc(l->v, cap * sizeof(*v));
-                if (!v)
-                        return -1;
-                l->v = v;
-                l->cap = cap;
-        }
-        if (!(l->v[l->n] = strdup(b)))
-                return -1;
-        l->n++;
-        return 0;
+        SC_PUSH(l->v, l->n, l->cap, sc_strdup(b));
 }
 
 static void set_brand_gauges(track_t *s)
@@ -145,8 +135,8 @@ static void set_brand_gauges(track_t *s)
         const sc_brands_t *bs = sc_worker_brands(s->w);
         free(s->gauges);
         s->configured = sc_brands_count(bs);
-        s->gauges = calloc(s->configured ? s->configured : 1, sizeof(*s->gauges));
-        for (size_t i = 0; s->gauges && i < s->configured; i++) {
+        s->gauges = sc_calloc(s->configured ? s->configured : 1, sizeof(*s->gauges));
+        for (size_t i = 0; i < s->configured; i++) {
                 const char *id = sc_brands_at(bs, i)->id;
                 char l[256];
                 brand_gauges_t *g = &s->gauges[i];
@@ -178,9 +168,7 @@ static void on_script_error(void *opaque, size_t tag, const char *msg);
 static int track_init(sc_worker_t *w, void **statep, char *errstr, size_t errstr_size)
 {
         const sc_config_t *c = sc_worker_config(w);
-        track_t *s = calloc(1, sizeof(*s));
-        if (!s)
-                return -1;
+        track_t *s = sc_calloc(1, sizeof(*s));
         *statep = s;
         s->w = w;
         s->output_topic = sc_config_str(c, "track.output_topic");
@@ -305,25 +293,21 @@ static void on_timer_event(void *opaque, size_t tag, const sc_sla_event_t *e)
 {
         track_t *s = opaque;
         (void)tag;
-        outbox_ref_t *ref = calloc(1, sizeof(*ref));
-        if (ref) {
-                ref->s = s;
-                ref->brand = strdup(e->brand);
-                ref->member = strdup(e->outbox_member);
-        }
+        outbox_ref_t *ref = sc_calloc(1, sizeof(*ref));
+        ref->s = s;
+        ref->brand = sc_strdup(e->brand);
+        ref->member = sc_strdup(e->outbox_member);
         sc_produce_opts_t opts = {.on_delivered = outbox_delivered, .arg = ref};
-        if (!ref || !ref->brand || !ref->member || encode_sla(s, e, sc_now_ms()) ||
+        if (encode_sla(s, e, sc_now_ms()) ||
             sc_worker_produce(s->w, NULL, s->output_topic, e->brand, strlen(e->brand),
                               s->payload.data, s->payload.len, &opts) == -1) {
                 sc_log(SC_LOG_ERROR, "producing %s for %s: %s", e->kind, e->post_event_id,
                        sc_worker_errstr(s->w));
                 /* Still in the Redis outbox: handed out again by a later scan. */
                 sc_track_outbox_release(s->tr, e->brand, e->outbox_member);
-                if (ref) {
-                        free(ref->brand);
-                        free(ref->member);
-                        free(ref);
-                }
+                free(ref->brand);
+                free(ref->member);
+                free(ref);
                 return;
         }
         count_sla(s, e->kind);
@@ -346,30 +330,21 @@ static void free_list(brand_list_t *l)
  * sc:brands (for socialcarectl stats) with this batch unless it is there. */
 static int note_brand(track_t *s, const char *brand)
 {
-        if (!has_brand(&s->brands, brand) && add_brand(&s->brands, brand))
-                return -1;
+        if (!has_brand(&s->brands, brand))
+                add_brand(&s->brands, brand);
         if (has_brand(&s->registered, brand) || has_brand(&s->batch_new, brand))
                 return 0;
-        if (add_brand(&s->batch_new, brand))
-                return -1;
+        add_brand(&s->batch_new, brand);
         return sc_track_add_brand(s->tr, brand);
 }
 
-static int add_bad(track_t *s, size_t i, const char *reason, const char *detail)
+static void add_bad(track_t *s, size_t i, const char *reason, const char *detail)
 {
-        if (s->bad_cnt == s->bad_cap) {
-                size_t cap = s->bad_cap ? s->bad_cap * 2 : 16;
-                bad_t *nb = realloc(s->bad, cap * sizeof(*nb));
-                if (!nb)
-                        return -1;
-                s->bad = nb;
-                s->bad_cap = cap;
-        }
+        SC_GROW(s->bad, s->bad_cap, s->bad_cnt + 1);
         bad_t *b = &s->bad[s->bad_cnt++];
         b->i = i;
         b->reason = reason;
         snprintf(b->detail, sizeof(b->detail), "%s", detail);
-        return 0;
 }
 
 /* A script failed for this record (not a Redis outage): dead-letter it
@@ -442,6 +417,53 @@ static int add_routed(track_t *s, sc_worker_t *w, const rd_kafka_message_t *rkm,
         return note_brand(s, p->brand) || sc_track_add_inbound(s->tr, &in, i) ? -1 : 0;
 }
 
+/* A social.posts record (a brand reply or post; inbound ones give the
+ * brand's event time) into the batch, as add_routed. */
+static int add_post(track_t *s, const rd_kafka_message_t *m, size_t i, int64_t now,
+                    const char **reason, char *err, size_t err_size, unsigned long *own,
+                    unsigned long *inbound_ignored)
+{
+        sc_worker_t *w = s->w;
+        avro_value_t *v;
+        sc_post_t p;
+        if (sc_avro_decode(s->post_in, m->payload, m->len, &v, err, err_size))
+                *reason = "bad_avro";
+        else if (sc_post_from_avro(v, &p))
+                *reason = "missing_field";
+        else if (!p.is_brand) {
+                /* Counted through care.routed, but its
+                 * created_at is the brand's event time. */
+                (*inbound_ignored)++;
+                if (!check_post(w, &p, 0, now, err, err_size) &&
+                    (note_brand(s, p.brand) ||
+                     sc_track_add_event_time(s->tr, p.brand, p.created_at)))
+                        return -1;
+                err[0] = '\0';
+        } else if ((*reason = check_post(w, &p, 0, now, err, err_size)))
+                ;
+        else if (!is_reply(&p)) {
+                /* Kept so a reply to it is known to answer a
+                 * brand post (the thread rule). */
+                (*own)++;
+                if (sc_track_add_brand_post(s->tr, p.brand, p.platform, p.post_id) ||
+                    sc_track_add_event_time(s->tr, p.brand, p.created_at))
+                        return -1;
+        } else {
+                sc_track_reply_t re = {
+                    .brand = p.brand,
+                    .event_id = p.event_id,
+                    .platform = p.platform,
+                    .post_id = p.post_id,
+                    .parent_id = p.parent_id,
+                    .thread_id = p.thread_id,
+                    .created_at = p.created_at,
+                };
+                if (note_brand(s, p.brand) || sc_track_add_reply(s->tr, &re, i, now))
+                        return -1;
+        }
+        return 0;
+}
+
 static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
 {
         track_t *s = state;
@@ -453,8 +475,6 @@ static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
         for (size_t i = 0; i < n; i++) {
                 rd_kafka_message_t *rkm = msgs[i].rkm;
                 int32_t id = sc_avro_frame_id(rkm->payload, rkm->len);
-                avro_value_t *v;
-                sc_post_t p;
                 const char *reason = NULL;
                 err[0] = '\0';
                 if (id >= 0 && sc_avro_codec_accepts(s->routed_in, id)) {
@@ -462,54 +482,18 @@ static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
                                        &own))
                                 return SC_FATAL;
                 } else if (id >= 0 && sc_avro_codec_accepts(s->post_in, id)) {
-                        if (sc_avro_decode(s->post_in, rkm->payload, rkm->len, &v, err,
-                                           sizeof(err)))
-                                reason = "bad_avro";
-                        else if (sc_post_from_avro(v, &p))
-                                reason = "missing_field";
-                        else if (!p.is_brand) {
-                                /* Counted through care.routed, but its
-                                 * created_at is the brand's event time. */
-                                inbound_ignored++;
-                                if (!check_post(w, &p, 0, now, err, sizeof(err)) &&
-                                    (note_brand(s, p.brand) ||
-                                     sc_track_add_event_time(s->tr, p.brand,
-                                                             p.created_at)))
-                                        return SC_FATAL;
-                                err[0] = '\0';
-                        } else if ((reason = check_post(w, &p, 0, now, err, sizeof(err))))
-                                ;
-                        else if (!is_reply(&p)) {
-                                /* Kept so a reply to it is known to answer a
-                                 * brand post (the thread rule). */
-                                own++;
-                                if (sc_track_add_brand_post(s->tr, p.brand, p.platform,
-                                                            p.post_id) ||
-                                    sc_track_add_event_time(s->tr, p.brand, p.created_at))
-                                        return SC_FATAL;
-                        } else {
-                                sc_track_reply_t re = {
-                                    .brand = p.brand,
-                                    .event_id = p.event_id,
-                                    .platform = p.platform,
-                                    .post_id = p.post_id,
-                                    .parent_id = p.parent_id,
-                                    .thread_id = p.thread_id,
-                                    .created_at = p.created_at,
-                                };
-                                if (note_brand(s, p.brand) ||
-                                    sc_track_add_reply(s->tr, &re, i, now))
-                                        return SC_FATAL;
-                        }
+                        if (add_post(s, rkm, i, now, &reason, err, sizeof(err), &own,
+                                     &inbound_ignored))
+                                return SC_FATAL;
                 } else {
                         reason = "bad_avro";
                         snprintf(err, sizeof(err), "not a framed Post or Routed record");
                 }
-                if (reason && add_bad(s, i, reason,
-                                      err[0] ? err
-                                             : "Post without event_id, brand, platform, "
-                                               "post_id or text"))
-                        return SC_FATAL;
+                if (reason)
+                        add_bad(s, i, reason,
+                                err[0] ? err
+                                       : "Post without event_id, brand, platform, "
+                                         "post_id or text");
         }
         /* Nothing is produced before every Redis write of the batch went
          * through: a Redis outage is a clean SC_RETRY of the whole batch. */
@@ -538,16 +522,15 @@ static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
 
 static void refresh_gauges(track_t *s, int64_t now)
 {
-        if (!s->configured || !s->gauges)
+        if (!s->configured)
                 return;
         const sc_brands_t *bs = sc_worker_brands(s->w);
-        const char **ids = calloc(s->configured, sizeof(*ids));
-        sc_track_totals_t *t = calloc(s->configured, sizeof(*t));
+        const char **ids = sc_calloc(s->configured, sizeof(*ids));
+        sc_track_totals_t *t = sc_calloc(s->configured, sizeof(*t));
         char err[256];
-        for (size_t i = 0; ids && i < s->configured; i++)
+        for (size_t i = 0; i < s->configured; i++)
                 ids[i] = sc_brands_at(bs, i)->id;
-        if (ids && t &&
-            sc_track_today(s->tr, ids, s->configured, now, t, err, sizeof(err)) == 0) {
+        if (sc_track_today(s->tr, ids, s->configured, now, t, err, sizeof(err)) == 0) {
                 for (size_t i = 0; i < s->configured; i++) {
                         brand_gauges_t *g = &s->gauges[i];
                         const int64_t *c = t[i].c;

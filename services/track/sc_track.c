@@ -9,10 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_alloc.h"
 #include "sc_buf.h"
 #include "sc_log.h"
+#include "sc_rkey.h"
 #include "sc_time.h"
 #include "sc_track_lua.h"
+#include "sc_utf8.h"
 
 #define MAX_TEXT 280
 /* Records per script call: bounds the time Redis spends in one call (other
@@ -35,11 +38,6 @@ static const char *const bucket_names[6] = {"0-15m", "15-60m", "1-4h",
 const char *sc_track_kind_name(int k)
 {
         return k >= 0 && k < SC_TRACK_K_CNT ? kind_names[k] : "?";
-}
-
-const char *sc_track_counter_name(int i)
-{
-        return i >= 0 && i < SC_TRACK_CTR_CNT ? ctr_names[i] : "?";
 }
 
 int sc_track_counter_index(const char *name, size_t len)
@@ -170,18 +168,14 @@ int sc_track_set_config(sc_track_t *t, const sc_brands_t *brands,
                         char *errstr, size_t errstr_size)
 {
         size_t n = brands ? sc_brands_count(brands) : 0;
-        brand_tz_t *tzs = calloc(n ? n : 1, sizeof(*tzs));
-        if (!tzs) {
-                snprintf(errstr, errstr_size, "out of memory");
-                return -1;
-        }
+        brand_tz_t *tzs = sc_calloc(n ? n : 1, sizeof(*tzs));
         for (size_t i = 0; i < n; i++) {
                 const sc_brand_t *b = sc_brands_at(brands, i);
                 char err[256];
-                tzs[i].id = strdup(b->id);
+                tzs[i].id = sc_strdup(b->id);
                 tzs[i].tz =
                     sc_tz_load(b->timezone ? b->timezone : "UTC", err, sizeof(err));
-                if (!tzs[i].id || !tzs[i].tz) {
+                if (!tzs[i].tz) {
                         snprintf(errstr, errstr_size, "brand %s: time zone %s: %s", b->id,
                                  b->timezone ? b->timezone : "UTC", err);
                         free_tzs(tzs, i + 1);
@@ -209,11 +203,7 @@ sc_track_t *sc_track_new(sc_redis_t *r, const sc_brands_t *brands,
                          const sc_calendars_t *cals, const sc_track_conf_t *conf,
                          char *errstr, size_t errstr_size)
 {
-        sc_track_t *t = calloc(1, sizeof(*t));
-        if (!t) {
-                snprintf(errstr, errstr_size, "out of memory");
-                return NULL;
-        }
+        sc_track_t *t = sc_calloc(1, sizeof(*t));
         t->r = r;
         t->started_ms = sc_now_ms();
         t->s_batch = sc_redis_script(r, sc_track_lua_batch);
@@ -287,14 +277,7 @@ size_t sc_track_queued(const sc_track_t *t)
 
 static int push_call(sc_track_t *t, int type, size_t tag, const char *brand)
 {
-        if (t->call_cnt == t->call_cap) {
-                size_t cap = t->call_cap ? t->call_cap * 2 : 256;
-                call_t *c = realloc(t->calls, cap * sizeof(*c));
-                if (!c)
-                        return -1;
-                t->calls = c;
-                t->call_cap = cap;
-        }
+        SC_GROW(t->calls, t->call_cap, t->call_cnt + 1);
         call_t *c = &t->calls[t->call_cnt++];
         c->type = type;
         c->tag = tag;
@@ -379,14 +362,7 @@ static ssize_t find_bb(sc_track_t *t, const char *brand)
                         if (!strcmp(t->strs.data + t->bb[b].brand_off, brand))
                                 break;
         if (b == t->bb_cnt) {
-                if (t->bb_cnt == t->bb_cap) {
-                        size_t cap = t->bb_cap ? t->bb_cap * 2 : 16;
-                        bb_t *nb = realloc(t->bb, cap * sizeof(*nb));
-                        if (!nb)
-                                return -1;
-                        t->bb = nb;
-                        t->bb_cap = cap;
-                }
+                SC_GROW(t->bb, t->bb_cap, t->bb_cnt + 1);
                 t->bb[b].brand_off = t->strs.len;
                 t->bb[b].cnt = 0;
                 t->bb[b].wm = 0;
@@ -414,14 +390,7 @@ static int rec_begin(sc_track_t *t, int type, size_t tag, const char *brand, siz
         ssize_t b = find_bb(t, brand);
         if (b < 0)
                 return -1;
-        if (t->rec_cnt == t->rec_cap) {
-                size_t cap = t->rec_cap ? t->rec_cap * 2 : 256;
-                rec_t *nr = realloc(t->recs, cap * sizeof(*nr));
-                if (!nr)
-                        return -1;
-                t->recs = nr;
-                t->rec_cap = cap;
-        }
+        SC_GROW(t->recs, t->rec_cap, t->rec_cnt + 1);
         rec_t *r = &t->recs[t->rec_cnt];
         r->type = type;
         r->tag = tag;
@@ -466,13 +435,13 @@ static void a_int(sc_track_t *t, args_t *a, int64_t v)
         a_str(t, a, num, (size_t)n);
 }
 
-static void a_fmt_key(sc_track_t *t, args_t *a, const char *brand, const char *mid,
-                      const char *pf, const char *id)
+/* The brand's key prefix "sc:{brand}:" (the scripts build their keys from
+ * it, and it names the brand's Redis Cluster slot). */
+static void a_key_prefix(sc_track_t *t, args_t *a, const char *brand)
 {
         a->off[a->n] = t->arg.len;
         size_t before = t->arg.len;
-        sc_buf_printf(&t->arg, "sc:{%s}:%s%s%s%s", brand, mid, pf ? pf : "",
-                      pf ? ":" : "", id ? id : "");
+        sc_rkey_prefix(&t->arg, brand);
         a->len[a->n++] = t->arg.len - before;
 }
 
@@ -485,7 +454,7 @@ static void a_begin(sc_track_t *t, args_t *a, const char *brand)
 
 static void a_common(sc_track_t *t, args_t *a, const char *brand)
 {
-        a_fmt_key(t, a, brand, "", NULL, NULL);
+        a_key_prefix(t, a, brand);
         a_int(t, a, t->conf.retention_s);
         a_int(t, a, t->conf.state_ttl_s);
 }
@@ -508,21 +477,11 @@ static int a_send(sc_track_t *t, args_t *a, sc_redis_script_t *s)
         return sc_redis_append_script(t->r, s, 1, a->n, a->v, a->len);
 }
 
-/* Longest prefix of at most max bytes that does not cut a UTF-8 sequence. */
-static size_t utf8_cut(const char *s, size_t n, size_t max)
-{
-        if (n <= max)
-                return n;
-        while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
-                max--;
-        return max;
-}
-
 int sc_track_add_brand(sc_track_t *t, const char *brand)
 {
         if (push_call(t, CALL_OTHER, 0, brand))
                 return -1;
-        return sc_redis_append(t->r, 3, (const char *[]){"SADD", "sc:brands", brand},
+        return sc_redis_append(t->r, 3, (const char *[]){"SADD", SC_RKEY_BRANDS, brand},
                                NULL);
 }
 
@@ -552,7 +511,7 @@ int sc_track_add_inbound(sc_track_t *t, const sc_track_inbound_t *in, size_t tag
                  mp_int(b, in->created_at) | mp_int(b, in->needs_reply ? 1 : 0) |
                  mp_int(b, in->due_at > 0 ? in->due_at : 0) | mp_cstr(b, in->calendar) |
                  mp_cstr(b, in->url) |
-                 mp_str(b, in->text, utf8_cut(in->text, tl, MAX_TEXT));
+                 mp_str(b, in->text, sc_utf8_truncate(in->text, tl, MAX_TEXT));
         return rec_end(t, rc);
 }
 
@@ -597,14 +556,7 @@ static int64_t rint64(const redisReply *r)
 
 static ev_t *new_ev(sc_track_t *t)
 {
-        if (t->ev_cnt == t->ev_cap) {
-                size_t cap = t->ev_cap ? t->ev_cap * 2 : 64;
-                ev_t *e = realloc(t->evs, cap * sizeof(*e));
-                if (!e)
-                        return NULL;
-                t->evs = e;
-                t->ev_cap = cap;
-        }
+        SC_GROW(t->evs, t->ev_cap, t->ev_cnt + 1);
         ev_t *e = &t->evs[t->ev_cnt++];
         memset(e, 0, sizeof(*e));
         return e;
@@ -618,14 +570,7 @@ static int take_bfrt(sc_track_t *t, const call_t *c, const redisReply *el)
 {
         if (el->elements < 5)
                 return -1;
-        if (t->bf_cnt == t->bf_cap) {
-                size_t cap = t->bf_cap ? t->bf_cap * 2 : 64;
-                bf_t *b = realloc(t->bfs, cap * sizeof(*b));
-                if (!b)
-                        return -1;
-                t->bfs = b;
-                t->bf_cap = cap;
-        }
+        SC_GROW(t->bfs, t->bf_cap, t->bf_cnt + 1);
         bf_t *b = &t->bfs[t->bf_cnt++];
         const char *brand = t->strs.data + c->brand_off;
         b->brand_off = ev_str(t, brand, strlen(brand));
@@ -712,14 +657,7 @@ static int take_result(sc_track_t *t, const call_t *c, const char *s, size_t n,
                         if (!(f[i] = next_tok(&p, end, &fl[i])))
                                 return -1;
                 if (*tok == 'B') {
-                        if (t->bf_cnt == t->bf_cap) {
-                                size_t cap = t->bf_cap ? t->bf_cap * 2 : 64;
-                                bf_t *nb = realloc(t->bfs, cap * sizeof(*nb));
-                                if (!nb)
-                                        return -1;
-                                t->bfs = nb;
-                                t->bf_cap = cap;
-                        }
+                        SC_GROW(t->bfs, t->bf_cap, t->bf_cnt + 1);
                         bf_t *b = &t->bfs[t->bf_cnt++];
                         const char *brand = t->strs.data + c->brand_off;
                         b->brand_off = ev_str(t, brand, strlen(brand));
@@ -730,8 +668,6 @@ static int take_result(sc_track_t *t, const call_t *c, const char *s, size_t n,
                         continue;
                 }
                 ev_t *e = new_ev(t);
-                if (!e)
-                        return -1;
                 e->tag = c->tag;
                 e->off[0] = ev_str(t, f[0], fl[0]);
                 e->replied_at = fl[1] ? tok_int(f[1], fl[1]) : -1;
@@ -873,7 +809,7 @@ static int run_bfrt(sc_track_t *t, char *errstr, size_t errstr_size)
                 }
                 args_t a;
                 a_begin(t, &a, brand);
-                a_fmt_key(t, &a, brand, "", NULL, NULL);
+                a_key_prefix(t, &a, brand);
                 a_common(t, &a, brand);
                 a_str(t, &a, t->pack.data, t->pack.len);
                 if (rc || push_call(t, CALL_BFRT, 0, brand) || a_send(t, &a, t->s_bfrt)) {
@@ -898,13 +834,7 @@ static int run_bfrt(sc_track_t *t, char *errstr, size_t errstr_size)
  * CALL_RECORDS of them): each brand's records in input order. */
 static int send_batches(sc_track_t *t)
 {
-        if (t->order_cap < t->rec_cnt) {
-                size_t *o = realloc(t->order, t->rec_cnt * sizeof(*o));
-                if (!o)
-                        return -1;
-                t->order = o;
-                t->order_cap = t->rec_cnt;
-        }
+        SC_GROW(t->order, t->order_cap, t->rec_cnt);
         size_t pos = 0;
         for (size_t b = 0; b < t->bb_cnt; b++) {
                 t->bb[b].start = t->bb[b].fill = pos;
@@ -932,7 +862,7 @@ static int send_batches(sc_track_t *t)
                         const char *brand = t->strs.data + g->brand_off;
                         args_t a;
                         a_begin(t, &a, brand);
-                        a_fmt_key(t, &a, brand, "", NULL, NULL);
+                        a_key_prefix(t, &a, brand);
                         a_common(t, &a, brand);
                         a_str(t, &a, t->ncal.data ? t->ncal.data : "", t->ncal.len);
                         a_str(t, &a, t->pack.data, t->pack.len);
@@ -1066,25 +996,14 @@ int sc_track_exec(sc_track_t *t, sc_track_event_cb *cb, void *opaque,
 
 /* ---- the timer ------------------------------------------------------------ */
 
-static int strv_push(char ***v, size_t *n, size_t *cap, const char *brand,
-                     const char *member)
+static void strv_push(char ***v, size_t *n, size_t *cap, const char *brand,
+                      const char *member)
 {
-        if (*n == *cap) {
-                size_t c = *cap ? *cap * 2 : 16;
-                char **nv = realloc(*v, c * sizeof(*nv));
-                if (!nv)
-                        return -1;
-                *v = nv;
-                *cap = c;
-        }
         size_t bl = strlen(brand), ml = strlen(member);
-        char *s = malloc(bl + ml + 2);
-        if (!s)
-                return -1;
+        char *s = sc_malloc(bl + ml + 2);
         memcpy(s, brand, bl + 1);
         memcpy(s + bl + 1, member, ml + 1);
-        (*v)[(*n)++] = s;
-        return 0;
+        SC_PUSH(*v, *n, *cap, s);
 }
 
 static ssize_t strv_find(char **v, size_t n, const char *brand, const char *member)
@@ -1107,13 +1026,47 @@ void sc_track_outbox_release(sc_track_t *t, const char *brand, const char *membe
 void sc_track_outbox_done(sc_track_t *t, const char *brand, const char *member)
 {
         sc_track_outbox_release(t, brand, member);
-        if (strv_push(&t->done, &t->done_cnt, &t->done_cap, brand, member))
-                sc_log(SC_LOG_WARN, "out of memory: outbox entry %s stays", member);
+        strv_push(&t->done, &t->done_cnt, &t->done_cap, brand, member);
 }
 
 size_t sc_track_outbox_inflight(const sc_track_t *t)
 {
         return t->inflight_cnt;
+}
+
+/* An outbox reply (timer events handed out to this process): each entry not
+ * already in flight or done becomes an event, and is in flight from now. */
+static void take_outbox(sc_track_t *t, const call_t *c, const redisReply *r)
+{
+        const char *brand = t->strs.data + c->brand_off;
+        for (size_t j = 0; j < r->elements; j++) {
+                const redisReply *el = r->element[j];
+                if (el->type != REDIS_REPLY_ARRAY || el->elements < 13)
+                        continue;
+                redisReply *const *x = el->element;
+                const char *member = RS(x[0]);
+                if (strv_find(t->inflight, t->inflight_cnt, brand, member) >= 0 ||
+                    strv_find(t->done, t->done_cnt, brand, member) >= 0)
+                        continue;
+                ev_t *e = new_ev(t);
+                strv_push(&t->inflight, &t->inflight_cnt, &t->inflight_cap, brand,
+                          member);
+                /* {member, kind, eid, pf, pid, team, prio, ca, due, rca,
+                 *  frt, url, txt}: the 'E' layout shifted by one. */
+                e->off[0] = ev_str(t, RS(x[1]), RL(x[1]));
+                e->off[1] = ev_str(t, brand, strlen(brand));
+                for (int k = 2; k <= 6; k++)
+                        e->off[k] = ev_str(t, RS(x[k]), RL(x[k]));
+                e->created_at = rint64(x[7]);
+                e->due_at = rint64(x[8]);
+                e->replied_at = RL(x[9]) ? rint64(x[9]) : -1;
+                e->frt_ms = RL(x[10]) ? rint64(x[10]) : -1;
+                e->has_url = RL(x[11]) > 0;
+                e->off[7] = ev_str(t, RS(x[11]), RL(x[11]));
+                e->off[8] = ev_str(t, RS(x[12]), RL(x[12]));
+                e->has_member = 1;
+                e->off[9] = ev_str(t, member, RL(x[0]));
+        }
 }
 
 int sc_track_scan(sc_track_t *t, const char *const *brands, size_t nb, int64_t now_ms,
@@ -1128,7 +1081,7 @@ int sc_track_scan(sc_track_t *t, const char *const *brands, size_t nb, int64_t n
         for (size_t i = 0; i < done_sent; i++) {
                 char key[512];
                 const char *member = t->done[i] + strlen(t->done[i]) + 1;
-                snprintf(key, sizeof(key), "sc:{%s}:outbox", t->done[i]);
+                sc_rkey_brand_s(key, sizeof(key), t->done[i], "outbox");
                 const char *av[] = {"ZREM", key, member};
                 sc_redis_append(t->r, 3, av, NULL);
                 push_call(t, CALL_OTHER, 0, t->done[i]);
@@ -1136,7 +1089,7 @@ int sc_track_scan(sc_track_t *t, const char *const *brands, size_t nb, int64_t n
         for (size_t i = 0; i < nb; i++) {
                 args_t a;
                 a_begin(t, &a, brands[i]);
-                a_fmt_key(t, &a, brands[i], "", NULL, NULL);
+                a_key_prefix(t, &a, brands[i]);
                 a_common(t, &a, brands[i]);
                 a_int(t, &a, now_ms);
                 a_int(t, &a, t->conf.breach_grace_ms);
@@ -1147,7 +1100,7 @@ int sc_track_scan(sc_track_t *t, const char *const *brands, size_t nb, int64_t n
                 push_call(t, CALL_SCAN, 0, brands[i]);
                 a_send(t, &a, t->s_scan);
                 a_begin(t, &a, brands[i]);
-                a_fmt_key(t, &a, brands[i], "", NULL, NULL);
+                a_key_prefix(t, &a, brands[i]);
                 a_common(t, &a, brands[i]);
                 a_int(t, &a, t->conf.scan_limit);
                 push_call(t, CALL_OUTBOX, 0, brands[i]);
@@ -1184,41 +1137,8 @@ int sc_track_scan(sc_track_t *t, const char *const *brands, size_t nb, int64_t n
                                         return -1;
                                 }
                 }
-                if (c->type != CALL_OUTBOX || r->type != REDIS_REPLY_ARRAY)
-                        continue;
-                const char *brand = t->strs.data + c->brand_off;
-                for (size_t j = 0; j < r->elements; j++) {
-                        const redisReply *el = r->element[j];
-                        if (el->type != REDIS_REPLY_ARRAY || el->elements < 13)
-                                continue;
-                        redisReply *const *x = el->element;
-                        const char *member = RS(x[0]);
-                        if (strv_find(t->inflight, t->inflight_cnt, brand, member) >= 0 ||
-                            strv_find(t->done, t->done_cnt, brand, member) >= 0)
-                                continue;
-                        ev_t *e = new_ev(t);
-                        if (!e || strv_push(&t->inflight, &t->inflight_cnt,
-                                            &t->inflight_cap, brand, member)) {
-                                if (e)
-                                        t->ev_cnt--;
-                                continue;
-                        }
-                        /* {member, kind, eid, pf, pid, team, prio, ca, due, rca,
-                         *  frt, url, txt}: the 'E' layout shifted by one. */
-                        e->off[0] = ev_str(t, RS(x[1]), RL(x[1]));
-                        e->off[1] = ev_str(t, brand, strlen(brand));
-                        for (int k = 2; k <= 6; k++)
-                                e->off[k] = ev_str(t, RS(x[k]), RL(x[k]));
-                        e->created_at = rint64(x[7]);
-                        e->due_at = rint64(x[8]);
-                        e->replied_at = RL(x[9]) ? rint64(x[9]) : -1;
-                        e->frt_ms = RL(x[10]) ? rint64(x[10]) : -1;
-                        e->has_url = RL(x[11]) > 0;
-                        e->off[7] = ev_str(t, RS(x[11]), RL(x[11]));
-                        e->off[8] = ev_str(t, RS(x[12]), RL(x[12]));
-                        e->has_member = 1;
-                        e->off[9] = ev_str(t, member, RL(x[0]));
-                }
+                if (c->type == CALL_OUTBOX && r->type == REDIS_REPLY_ARRAY)
+                        take_outbox(t, c, r);
         }
         /* Replies the timer matched by their thread need business FRT. */
         if (run_bfrt(t, errstr, errstr_size)) {
@@ -1258,11 +1178,11 @@ int sc_track_today(sc_track_t *t, const char *const *brands, size_t nb, int64_t 
         for (size_t i = 0; i < nb; i++) {
                 char ud[16], ld[16], key[512];
                 sc_track_days(t, brands[i], now_ms, ud, ld);
-                snprintf(key, sizeof(key), "sc:{%s}:d:l:%s", brands[i], ld);
+                sc_rkey_brand_s(key, sizeof(key), brands[i], "d:l:%s", ld);
                 sc_redis_append(t->r, 2, (const char *[]){"HGETALL", key}, NULL);
-                snprintf(key, sizeof(key), "sc:{%s}:f:l:%s", brands[i], ld);
+                sc_rkey_brand_s(key, sizeof(key), brands[i], "f:l:%s", ld);
                 sc_redis_append_script(t->r, t->s_frt, 1, 1, (const char *[]){key}, NULL);
-                snprintf(key, sizeof(key), "sc:{%s}:pending", brands[i]);
+                sc_rkey_brand_s(key, sizeof(key), brands[i], "pending");
                 sc_redis_append(t->r, 2, (const char *[]){"ZCARD", key}, NULL);
         }
         redisReply **rep;
@@ -1289,7 +1209,7 @@ int sc_track_today(sc_track_t *t, const char *const *brands, size_t nb, int64_t 
                                 o->c[k] += rint64(h->element[j + 1]);
                 }
                 size_t m = z->type == REDIS_REPLY_ARRAY ? z->elements / 2 : 0;
-                double *v = m ? malloc(m * sizeof(double)) : NULL;
+                double *v = m ? sc_malloc(m * sizeof(double)) : NULL;
                 for (size_t j = 0; v && j < m; j++)
                         v[j] = strtod(RS(z->element[j * 2 + 1]), NULL) / 1000;
                 o->frt_median_s = v ? sc_track_median(v, m) : 0;

@@ -110,7 +110,6 @@ enum {
         SC_TRACK_ORPHAN_REPLIES,
         SC_TRACK_CTR_CNT
 };
-const char *sc_track_counter_name(int i);
 /* Index of a counter name, or -1. */
 int sc_track_counter_index(const char *name, size_t len);
 /* Histogram bucket labels ("0-15m", ...). */
