@@ -1107,12 +1107,311 @@ static const char *train_usage =
     "  sms:F        ham|spam<TAB>text (English spam)\n"
     "  vader:F      id<TAB>mean rating<TAB>text (English sentiment, |mean|>0.5)\n";
 
-int sc_ctl_train_main(int argc, char **argv)
+/* what sc_ctl_train_main's steps share: the examples, the options and
+ * the training buffers (owned by sc_ctl_train_main) */
+typedef struct train_s {
+        exs_t *e;
+        sc_classify_t *cl;
+        sc_classifier_t *cls;
+        int folds, use_platt, nfeat;
+        unsigned seed, bits;
+        size_t buckets;
+        double (*shift)[SC_MODEL_OUT];
+        double (*lang_C)[2];
+        const char *const *out_names;
+        struct feature_node *pool, **xs;
+        size_t pool_cap, pool_n, *start, *sub, *trn, tmp_cap;
+        double *ys, *w, *oof_raw, *oofz;
+        int *fold;
+        unsigned char *rule_sent, *rule_mask;
+        float *(*wq)[SC_MODEL_OUT];
+        uint32_t *tmp;
+        sc_model_spec_t *spec;
+} train_t;
+
+static const char *const lang_names[2] = {"pl", "en"};
+
+/* every example's LIBLINEAR row and what the rules alone say of it, then
+ * the folds */
+static void build_rows(train_t *t)
 {
-        const char *dir = NULL, *outp = NULL, *oofp = NULL;
-        int folds = 5, c, use_platt = 1;
-        unsigned seed = 1, bits = SC_MODEL_BITS;
-        double C = 1;
+        exs_t *e = t->e;
+        unsigned bits = t->bits, seed = t->seed;
+        int folds = t->folds, nfeat = t->nfeat, rc = 0;
+        size_t buckets = t->buckets, pool_cap = t->pool_cap, pool_n = t->pool_n;
+        size_t tmp_cap = t->tmp_cap, *start = t->start, *sub = t->sub;
+        struct feature_node *pool = t->pool, **xs = t->xs;
+        uint32_t *tmp = t->tmp;
+        unsigned char *rule_sent = t->rule_sent, *rule_mask = t->rule_mask;
+        int *fold = t->fold;
+        sc_classify_t *cl = t->cl;
+        sc_classifier_t *cls = t->cls;
+        for (size_t i = 0; i < e->n && !rc; i++) {
+                const sc_feats_t *f;
+                int lang;
+                static const char *const hint[2] = {"pl", "en"};
+                start[i] = pool_n;
+                if (sc_classify_features(cl, cls, e->v[i].text, strlen(e->v[i].text),
+                                         hint[e->v[i].lang], bits, 0, &lang, &f)) {
+                        e->v[i].known = 0; /* not valid UTF-8: left out */
+                        e->v[i].sentiment = -1;
+                }
+                size_t n = e->v[i].known ? f->n : 0;
+                rule_sent[i] = n ? (f->dense[SC_DENSE_LABEL_POS]   ? 2
+                                    : f->dense[SC_DENSE_LABEL_NEG] ? 0
+                                                                   : 1)
+                                 : 1;
+                rule_mask[i] = 0;
+                for (int k = 0; n && k < SC_INTENT_CNT; k++)
+                        if (f->dense[SC_DENSE_INTENT + k] >= 0.5f)
+                                rule_mask[i] |= (unsigned char)BIT(k);
+                SC_GROW(tmp, tmp_cap, n);
+                SC_GROW(pool, pool_cap, pool_n + n + SC_DENSE_USED + 2);
+                if (n) {
+                        memcpy(tmp, f->idx, n * sizeof(*tmp));
+                        qsort(tmp, n, sizeof(*tmp), cmp_u32);
+                        double v = 1.0 / sqrt((double)n);
+                        for (size_t j = 0; j < n; j++) {
+                                if (j && tmp[j] == tmp[j - 1]) {
+                                        pool[pool_n - 1].value += v;
+                                        continue;
+                                }
+                                pool[pool_n].index = (int)tmp[j] + 1;
+                                pool[pool_n++].value = v;
+                        }
+                        for (int k = 0; k < SC_DENSE_USED; k++)
+                                if (f->dense[k] != 0) {
+                                        pool[pool_n].index = (int)buckets + 1 + k;
+                                        pool[pool_n++].value = f->dense[k];
+                                }
+                }
+                pool[pool_n].index = nfeat;
+                pool[pool_n++].value = 1;
+                pool[pool_n].index = -1;
+                pool[pool_n++].value = 0;
+        }
+        for (size_t i = 0; i < e->n && !rc; i++)
+                xs[i] = pool + start[i];
+        /* folds: a seeded shuffle dealt round-robin, the same for every model
+         * so that the three sentiment models' out-of-fold scores line up */
+        uint64_t st = 0x9E3779B97F4A7C15ULL ^ seed;
+        size_t *gfold = rc ? NULL : sc_calloc(e->groups + 1, sizeof(*gfold));
+        for (size_t i = 0; i < e->groups && !rc; i++)
+                gfold[i] = i;
+        for (size_t i = e->groups; i > 1 && !rc; i--) {
+                size_t j = (size_t)(rng_next(&st) % i), t = gfold[i - 1];
+                gfold[i - 1] = gfold[j];
+                gfold[j] = t;
+        }
+        for (size_t i = 0; i < e->groups && !rc; i++)
+                sub[gfold[i]] = folds ? i % (size_t)folds : 0;
+        for (size_t i = 0; i < e->n && !rc; i++)
+                fold[i] = (int)sub[e->v[i].group];
+        free(gfold);
+        t->pool = pool;
+        t->pool_cap = pool_cap;
+        t->pool_n = pool_n;
+        t->tmp = tmp;
+        t->tmp_cap = tmp_cap;
+}
+
+/* trains output o of language l (cross-validated, then on all its
+ * examples) into t->spec; 0, or what train_one returned */
+static int train_output(train_t *t, int l, int o)
+{
+        const exs_t *e = t->e;
+        int folds = t->folds, use_platt = t->use_platt, nfeat = t->nfeat, rc = 0;
+        unsigned seed = t->seed;
+        size_t buckets = t->buckets, *sub = t->sub, *trn = t->trn;
+        double *ys = t->ys, *w = t->w, *oof_raw = t->oof_raw, *oofz = t->oofz;
+        double(*shift)[SC_MODEL_OUT] = t->shift, (*lang_C)[2] = t->lang_C;
+        const char *const *out_names = t->out_names;
+        struct feature_node **xs = t->xs;
+        const int *fold = t->fold;
+        float *(*wq)[SC_MODEL_OUT] = t->wq;
+        sc_model_spec_t *spec = t->spec;
+        unsigned need = o == SC_OUT_NEG ? SENT_KNOWN | NOT_NEG_KNOWN
+                        : o < 3         ? SENT_KNOWN
+                                        : BIT(o - 3);
+        size_t cnt = 0, npos = 0, dcnt = 0, dpos = 0;
+        for (size_t i = 0; i < e->n; i++) {
+                const ex_t *x = &e->v[i];
+                if (x->lang != l || !(x->known & need))
+                        continue;
+                int yes = o < 3 ? x->sentiment == o : (x->pos & need) != 0;
+                ys[i] = yes ? 1 : -1;
+                npos += yes;
+                sub[cnt++] = i;
+                if (!i || x->group != e->v[i - 1].group) {
+                        dcnt++; /* distinct examples, not copies */
+                        dpos += yes;
+                }
+        }
+        if (dcnt < MIN_LABELLED || dpos < MIN_POSITIVE || dcnt - dpos < MIN_POSITIVE) {
+                printf("%s %s: %zu labelled, %zu positive: not trained "
+                       "(the rules decide)\n",
+                       lang_names[l], out_names[o], dcnt, dpos);
+                fflush(stdout);
+                return 0;
+        }
+        double a = 1, b = 0;
+        if (folds) {
+                for (int k = 0; k < folds && !rc; k++) {
+                        size_t nt = 0;
+                        for (size_t i = 0; i < cnt; i++)
+                                if (fold[sub[i]] != k)
+                                        trn[nt++] = sub[i];
+                        rc = train_one(xs, ys, trn, nt, nfeat, lang_C[l][o >= 3],
+                                       seed + (unsigned)k, w);
+                        for (size_t i = 0; i < cnt && !rc; i++)
+                                if (fold[sub[i]] == k)
+                                        oof_raw[sub[i]] = dot(w, xs[sub[i]]);
+                }
+                double *sv = sc_malloc(cnt * sizeof(double)),
+                       *yv = sc_malloc(cnt * sizeof(double));
+                for (size_t i = 0; i < cnt && !rc; i++) {
+                        sv[i] = oof_raw[sub[i]];
+                        yv[i] = ys[sub[i]];
+                }
+                if (!rc && use_platt)
+                        platt(sv, yv, cnt, &a, &b);
+                for (size_t i = 0; i < cnt && !rc; i++)
+                        oofz[(size_t)o * e->n + sub[i]] = a * sv[i] + b + shift[l][o];
+                free(sv);
+                free(yv);
+        }
+        if (!rc)
+                rc = train_one(xs, ys, sub, cnt, nfeat, lang_C[l][o >= 3], seed, w);
+        if (rc)
+                return rc;
+        wq[l][o] = sc_malloc(buckets * sizeof(float));
+        for (size_t i = 0; i < buckets; i++)
+                wq[l][o][i] = (float)w[i];
+        sc_model_out_t *u = &spec->out[l][o];
+        u->present = 1;
+        u->n_train = (uint32_t)cnt;
+        u->w = wq[l][o];
+        for (int k = 0; k < SC_DENSE_USED; k++)
+                u->dense[k] = (float)w[buckets + (size_t)k];
+        u->bias = (float)w[nfeat - 1];
+        u->platt_a = (float)a;
+        u->platt_b = (float)(b + shift[l][o]);
+        printf("%s %s: %zu labelled, %zu positive (%zu, %zu with weights), "
+               "Platt a %.3f b %.3f",
+               lang_names[l], out_names[o], dcnt, dpos, cnt, npos, a, b);
+        if (shift[l][o] != 0)
+                printf(", decision shift %+.2f", shift[l][o]);
+        printf("\n");
+        fflush(stdout);
+        return 0;
+}
+
+/* language l's cross-validated figures, overall and per set, and the
+ * rules' alone */
+static void print_cv(const train_t *t, int l)
+{
+        const exs_t *e = t->e;
+        int folds = t->folds;
+        const double *oofz = t->oofz;
+        const unsigned char *rule_sent = t->rule_sent, *rule_mask = t->rule_mask;
+        const sc_model_spec_t *spec = t->spec;
+        /* cross-validated figures for this language, overall and per set */
+        for (int set = -1; set < 2 * e->set_cnt; set++) {
+                /* past the sets: all the sets of one format together */
+                int grp = set >= e->set_cnt ? set - e->set_cnt : -1;
+                if (grp >= 0 && !format_head(e, grp))
+                        continue;
+                figs_t g;
+                memset(&g, 0, sizeof(g));
+                /* sentiment from the classes that were trained (a set
+                 * without neutral examples decides between the other two) */
+                int sent_ok = spec->out[l][0].present + spec->out[l][1].present +
+                                  spec->out[l][2].present >=
+                              2;
+                for (size_t i = 0; i < e->n; i++) {
+                        const ex_t *x = &e->v[i];
+                        if (x->lang != l ||
+                            (set >= 0 &&
+                             (grp >= 0 ? !same_format(e, x->set, grp) : x->set != set)) ||
+                            (i && x->group == e->v[i - 1].group))
+                                continue; /* weighted copies count once */
+                        if (sent_ok && x->sentiment >= 0) {
+                                double p[3];
+                                int best = -1;
+                                for (int k = 0; k < 3; k++) {
+                                        if (!spec->out[l][k].present) {
+                                                p[k] = -1;
+                                                continue;
+                                        }
+                                        p[k] = 1 / (1 + exp(-oofz[(size_t)k * e->n + i]));
+                                        if (set < 0)
+                                                figs_cal(&g, k, p[k], x->sentiment == k);
+                                        if (best < 0 || p[k] > p[best])
+                                                best = k;
+                                }
+                                figs_sent(&g, x->sentiment, best);
+                        }
+                        for (int k = 0; k < SC_INTENT_CNT; k++) {
+                                int o = SC_OUT_INTENT + k;
+                                if (!(x->known & BIT(k)) || !spec->out[l][o].present)
+                                        continue;
+                                double p = 1 / (1 + exp(-oofz[(size_t)o * e->n + i]));
+                                int gold = (x->pos >> k) & 1;
+                                figs_intent(&g, k, gold, p >= 0.5);
+                                if (set < 0)
+                                        figs_cal(&g, o, p, gold);
+                        }
+                }
+                if (!g.n_sent && !g.n_int[0] && !g.n_int[1] && !g.n_int[2] &&
+                    !g.n_int[3] && !g.n_int[4] && !g.n_int[5] && !g.n_int[6])
+                        continue;
+                char name[600];
+                if (grp >= 0)
+                        snprintf(name, sizeof(name), "cv %s %.*s:* (%d folds)",
+                                 lang_names[l], (int)strcspn(e->set_name[grp], ":"),
+                                 e->set_name[grp], folds);
+                else
+                        snprintf(name, sizeof(name), "cv %s %s (%d folds)", lang_names[l],
+                                 set < 0 ? "all sets" : e->set_name[set], folds);
+                figs_print(&g, name);
+                if (set >= 0)
+                        continue;
+                /* the rule engine on the same examples and labels */
+                memset(&g, 0, sizeof(g));
+                for (size_t i = 0; i < e->n; i++) {
+                        const ex_t *x = &e->v[i];
+                        if (x->lang != l || (i && x->group == e->v[i - 1].group))
+                                continue;
+                        if (x->sentiment >= 0)
+                                figs_sent(&g, x->sentiment, rule_sent[i]);
+                        for (int k = 0; k < SC_INTENT_CNT; k++)
+                                if (x->known & BIT(k))
+                                        figs_intent(&g, k, (x->pos >> k) & 1,
+                                                    (rule_mask[i] >> k) & 1);
+                }
+                snprintf(name, sizeof(name), "rules alone %s all sets", lang_names[l]);
+                figs_print(&g, name);
+        }
+}
+
+/* what the command line asks of sc_ctl_train_main */
+typedef struct train_args_s {
+        const char *dir, *outp, *oofp;
+        int folds, use_platt;
+        unsigned seed, bits;
+        double C;
+        double shift[SC_MODEL_LANGS][SC_MODEL_OUT];
+        double lang_C[SC_MODEL_LANGS][2]; /* [sentiment, intents]; 0: -C */
+} train_args_t;
+
+static const char *const out_names[SC_MODEL_OUT] = {
+    "negative", "neutral",         "positive",   "complaint", "question",
+    "praise",   "purchase_intent", "churn_risk", "crisis",    "spam"};
+
+/* -1: go on and train, else the exit code */
+static int parse_args(int argc, char **argv, train_args_t *a)
+{
+        int c;
         static const struct option opts[] = {{"data", required_argument, 0, 'd'},
                                              {"output", required_argument, 0, 'o'},
                                              {"folds", required_argument, 0, 'k'},
@@ -1124,30 +1423,25 @@ int sc_ctl_train_main(int argc, char **argv)
                                              {"lang-C", required_argument, 0, 'L'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
-        static const char *const out_names[SC_MODEL_OUT] = {
-            "negative", "neutral",         "positive",   "complaint", "question",
-            "praise",   "purchase_intent", "churn_risk", "crisis",    "spam"};
-        double shift[SC_MODEL_LANGS][SC_MODEL_OUT] = {{0}};
-        double lang_C[SC_MODEL_LANGS][2] = {{0}}; /* [sentiment, intents]; 0: -C */
         while ((c = getopt_long(argc, argv, "d:o:k:s:C:B:Ph", opts, NULL)) != -1) {
                 if (c == 'd')
-                        dir = optarg;
+                        a->dir = optarg;
                 else if (c == 'o')
-                        outp = optarg;
+                        a->outp = optarg;
                 else if (c == 'k')
-                        folds = atoi(optarg);
+                        a->folds = atoi(optarg);
                 else if (c == 's')
-                        seed = (unsigned)strtoul(optarg, NULL, 10);
+                        a->seed = (unsigned)strtoul(optarg, NULL, 10);
                 else if (c == 'C')
-                        C = atof(optarg);
+                        a->C = atof(optarg);
                 else if (c == 'B')
-                        bits = (unsigned)atoi(optarg);
+                        a->bits = (unsigned)atoi(optarg);
                 else if (c == 'P')
-                        use_platt = 0;
+                        a->use_platt = 0;
                 else if (c == 'O')
-                        oofp = optarg;
+                        a->oofp = optarg;
                 else if (c == 'L') {
-                        if (parse_lang_C(optarg, lang_C)) {
+                        if (parse_lang_C(optarg, a->lang_C)) {
                                 fprintf(stderr,
                                         "train: --lang-C %s: want "
                                         "pl|en[:sentiment|:intents]=C\n",
@@ -1155,7 +1449,7 @@ int sc_ctl_train_main(int argc, char **argv)
                                 return 2;
                         }
                 } else if (c == 'S') {
-                        if (parse_shift(optarg, shift, out_names)) {
+                        if (parse_shift(optarg, a->shift, out_names)) {
                                 fprintf(stderr,
                                         "train: --shift %s: want pl|en:OUTPUT=D\n",
                                         optarg);
@@ -1166,15 +1460,49 @@ int sc_ctl_train_main(int argc, char **argv)
                         return c == 'h' ? 0 : 2;
                 }
         }
-        if (!outp || optind >= argc || folds < 0 || folds == 1 || bits < 8 || bits > 24 ||
-            C <= 0) {
+        if (!a->outp || optind >= argc || a->folds < 0 || a->folds == 1 || a->bits < 8 ||
+            a->bits > 24 || a->C <= 0) {
                 fputs(train_usage, stderr);
                 return 2;
         }
         for (int l = 0; l < SC_MODEL_LANGS; l++)
                 for (int g = 0; g < 2; g++)
-                        if (lang_C[l][g] == 0)
-                                lang_C[l][g] = C;
+                        if (a->lang_C[l][g] == 0)
+                                a->lang_C[l][g] = a->C;
+        return -1;
+}
+
+static void train_free(train_t *t)
+{
+        for (int l = 0; l < SC_MODEL_LANGS; l++)
+                for (int o = 0; o < SC_MODEL_OUT; o++)
+                        free(t->wq[l][o]);
+        free(t->tmp);
+        free(t->pool);
+        free(t->start);
+        free(t->xs);
+        free(t->ys);
+        free(t->w);
+        free(t->oof_raw);
+        free(t->oofz);
+        free(t->fold);
+        free(t->rule_sent);
+        free(t->rule_mask);
+        free(t->sub);
+        free(t->trn);
+}
+
+int sc_ctl_train_main(int argc, char **argv)
+{
+        train_args_t args = {
+            .folds = 5, .use_platt = 1, .seed = 1, .bits = SC_MODEL_BITS, .C = 1};
+        int prc = parse_args(argc, argv, &args);
+        if (prc >= 0)
+                return prc;
+        const char *dir = args.dir, *outp = args.outp, *oofp = args.oofp;
+        int folds = args.folds, use_platt = args.use_platt;
+        unsigned seed = args.seed, bits = args.bits;
+        double(*shift)[SC_MODEL_OUT] = args.shift, (*lang_C)[2] = args.lang_C;
         set_print_string_function(quiet);
         exs_t e = {0};
         char err[512] = "";
@@ -1213,239 +1541,43 @@ int sc_ctl_train_main(int argc, char **argv)
         sc_model_spec_t spec;
         memset(&spec, 0, sizeof(spec));
         spec.bits = bits;
-        for (size_t i = 0; i < e.n && !rc; i++) {
-                const sc_feats_t *f;
-                int lang;
-                static const char *const hint[2] = {"pl", "en"};
-                start[i] = pool_n;
-                if (sc_classify_features(cl, cls, e.v[i].text, strlen(e.v[i].text),
-                                         hint[e.v[i].lang], bits, 0, &lang, &f)) {
-                        e.v[i].known = 0; /* not valid UTF-8: left out */
-                        e.v[i].sentiment = -1;
-                }
-                size_t n = e.v[i].known ? f->n : 0;
-                rule_sent[i] = n ? (f->dense[SC_DENSE_LABEL_POS]   ? 2
-                                    : f->dense[SC_DENSE_LABEL_NEG] ? 0
-                                                                   : 1)
-                                 : 1;
-                rule_mask[i] = 0;
-                for (int k = 0; n && k < SC_INTENT_CNT; k++)
-                        if (f->dense[SC_DENSE_INTENT + k] >= 0.5f)
-                                rule_mask[i] |= (unsigned char)BIT(k);
-                SC_GROW(tmp, tmp_cap, n);
-                SC_GROW(pool, pool_cap, pool_n + n + SC_DENSE_USED + 2);
-                if (n) {
-                        memcpy(tmp, f->idx, n * sizeof(*tmp));
-                        qsort(tmp, n, sizeof(*tmp), cmp_u32);
-                        double v = 1.0 / sqrt((double)n);
-                        for (size_t j = 0; j < n; j++) {
-                                if (j && tmp[j] == tmp[j - 1]) {
-                                        pool[pool_n - 1].value += v;
-                                        continue;
-                                }
-                                pool[pool_n].index = (int)tmp[j] + 1;
-                                pool[pool_n++].value = v;
-                        }
-                        for (int k = 0; k < SC_DENSE_USED; k++)
-                                if (f->dense[k] != 0) {
-                                        pool[pool_n].index = (int)buckets + 1 + k;
-                                        pool[pool_n++].value = f->dense[k];
-                                }
-                }
-                pool[pool_n].index = nfeat;
-                pool[pool_n++].value = 1;
-                pool[pool_n].index = -1;
-                pool[pool_n++].value = 0;
-        }
-        for (size_t i = 0; i < e.n && !rc; i++)
-                xs[i] = pool + start[i];
-        /* folds: a seeded shuffle dealt round-robin, the same for every model
-         * so that the three sentiment models' out-of-fold scores line up */
-        uint64_t st = 0x9E3779B97F4A7C15ULL ^ seed;
-        size_t *gfold = rc ? NULL : sc_calloc(e.groups + 1, sizeof(*gfold));
-        for (size_t i = 0; i < e.groups && !rc; i++)
-                gfold[i] = i;
-        for (size_t i = e.groups; i > 1 && !rc; i--) {
-                size_t j = (size_t)(rng_next(&st) % i), t = gfold[i - 1];
-                gfold[i - 1] = gfold[j];
-                gfold[j] = t;
-        }
-        for (size_t i = 0; i < e.groups && !rc; i++)
-                sub[gfold[i]] = folds ? i % (size_t)folds : 0;
-        for (size_t i = 0; i < e.n && !rc; i++)
-                fold[i] = (int)sub[e.v[i].group];
-        free(gfold);
-        static const char *const lang_names[2] = {"pl", "en"};
+        train_t t = {.e = &e,
+                     .cl = cl,
+                     .cls = cls,
+                     .folds = folds,
+                     .use_platt = use_platt,
+                     .nfeat = nfeat,
+                     .seed = seed,
+                     .bits = bits,
+                     .buckets = buckets,
+                     .shift = shift,
+                     .lang_C = lang_C,
+                     .out_names = out_names,
+                     .pool = pool,
+                     .xs = xs,
+                     .pool_cap = pool_cap,
+                     .pool_n = pool_n,
+                     .start = start,
+                     .sub = sub,
+                     .trn = trn,
+                     .tmp_cap = tmp_cap,
+                     .ys = ys,
+                     .w = w,
+                     .oof_raw = oof_raw,
+                     .oofz = oofz,
+                     .fold = fold,
+                     .rule_sent = rule_sent,
+                     .rule_mask = rule_mask,
+                     .wq = wq,
+                     .tmp = tmp,
+                     .spec = &spec};
+        build_rows(&t);
         for (int l = 0; l < SC_MODEL_LANGS && !rc; l++) {
-                for (int o = 0; o < SC_MODEL_OUT && !rc; o++) {
-                        unsigned need = o == SC_OUT_NEG ? SENT_KNOWN | NOT_NEG_KNOWN
-                                        : o < 3         ? SENT_KNOWN
-                                                        : BIT(o - 3);
-                        size_t cnt = 0, npos = 0, dcnt = 0, dpos = 0;
-                        for (size_t i = 0; i < e.n; i++) {
-                                const ex_t *x = &e.v[i];
-                                if (x->lang != l || !(x->known & need))
-                                        continue;
-                                int yes =
-                                    o < 3 ? x->sentiment == o : (x->pos & need) != 0;
-                                ys[i] = yes ? 1 : -1;
-                                npos += yes;
-                                sub[cnt++] = i;
-                                if (!i || x->group != e.v[i - 1].group) {
-                                        dcnt++; /* distinct examples, not copies */
-                                        dpos += yes;
-                                }
-                        }
-                        if (dcnt < MIN_LABELLED || dpos < MIN_POSITIVE ||
-                            dcnt - dpos < MIN_POSITIVE) {
-                                printf("%s %s: %zu labelled, %zu positive: not trained "
-                                       "(the rules decide)\n",
-                                       lang_names[l], out_names[o], dcnt, dpos);
-                                fflush(stdout);
-                                continue;
-                        }
-                        double a = 1, b = 0;
-                        if (folds) {
-                                for (int k = 0; k < folds && !rc; k++) {
-                                        size_t nt = 0;
-                                        for (size_t i = 0; i < cnt; i++)
-                                                if (fold[sub[i]] != k)
-                                                        trn[nt++] = sub[i];
-                                        rc = train_one(xs, ys, trn, nt, nfeat,
-                                                       lang_C[l][o >= 3],
-                                                       seed + (unsigned)k, w);
-                                        for (size_t i = 0; i < cnt && !rc; i++)
-                                                if (fold[sub[i]] == k)
-                                                        oof_raw[sub[i]] =
-                                                            dot(w, xs[sub[i]]);
-                                }
-                                double *sv = sc_malloc(cnt * sizeof(double)),
-                                       *yv = sc_malloc(cnt * sizeof(double));
-                                for (size_t i = 0; i < cnt && !rc; i++) {
-                                        sv[i] = oof_raw[sub[i]];
-                                        yv[i] = ys[sub[i]];
-                                }
-                                if (!rc && use_platt)
-                                        platt(sv, yv, cnt, &a, &b);
-                                for (size_t i = 0; i < cnt && !rc; i++)
-                                        oofz[(size_t)o * e.n + sub[i]] =
-                                            a * sv[i] + b + shift[l][o];
-                                free(sv);
-                                free(yv);
-                        }
-                        if (!rc)
-                                rc = train_one(xs, ys, sub, cnt, nfeat, lang_C[l][o >= 3],
-                                               seed, w);
-                        if (rc)
-                                break;
-                        wq[l][o] = sc_malloc(buckets * sizeof(float));
-                        for (size_t i = 0; i < buckets; i++)
-                                wq[l][o][i] = (float)w[i];
-                        sc_model_out_t *u = &spec.out[l][o];
-                        u->present = 1;
-                        u->n_train = (uint32_t)cnt;
-                        u->w = wq[l][o];
-                        for (int k = 0; k < SC_DENSE_USED; k++)
-                                u->dense[k] = (float)w[buckets + (size_t)k];
-                        u->bias = (float)w[nfeat - 1];
-                        u->platt_a = (float)a;
-                        u->platt_b = (float)(b + shift[l][o]);
-                        printf(
-                            "%s %s: %zu labelled, %zu positive (%zu, %zu with weights), "
-                            "Platt a %.3f b %.3f",
-                            lang_names[l], out_names[o], dcnt, dpos, cnt, npos, a, b);
-                        if (shift[l][o] != 0)
-                                printf(", decision shift %+.2f", shift[l][o]);
-                        printf("\n");
-                        fflush(stdout);
-                }
+                for (int o = 0; o < SC_MODEL_OUT && !rc; o++)
+                        rc = train_output(&t, l, o);
                 if (rc || !folds)
                         continue;
-                /* cross-validated figures for this language, overall and per set */
-                for (int set = -1; set < 2 * e.set_cnt; set++) {
-                        /* past the sets: all the sets of one format together */
-                        int grp = set >= e.set_cnt ? set - e.set_cnt : -1;
-                        if (grp >= 0 && !format_head(&e, grp))
-                                continue;
-                        figs_t g;
-                        memset(&g, 0, sizeof(g));
-                        /* sentiment from the classes that were trained (a set
-                         * without neutral examples decides between the other two) */
-                        int sent_ok = spec.out[l][0].present + spec.out[l][1].present +
-                                          spec.out[l][2].present >=
-                                      2;
-                        for (size_t i = 0; i < e.n; i++) {
-                                const ex_t *x = &e.v[i];
-                                if (x->lang != l ||
-                                    (set >= 0 && (grp >= 0 ? !same_format(&e, x->set, grp)
-                                                           : x->set != set)) ||
-                                    (i && x->group == e.v[i - 1].group))
-                                        continue; /* weighted copies count once */
-                                if (sent_ok && x->sentiment >= 0) {
-                                        double p[3];
-                                        int best = -1;
-                                        for (int k = 0; k < 3; k++) {
-                                                if (!spec.out[l][k].present) {
-                                                        p[k] = -1;
-                                                        continue;
-                                                }
-                                                p[k] =
-                                                    1 /
-                                                    (1 + exp(-oofz[(size_t)k * e.n + i]));
-                                                if (set < 0)
-                                                        figs_cal(&g, k, p[k],
-                                                                 x->sentiment == k);
-                                                if (best < 0 || p[k] > p[best])
-                                                        best = k;
-                                        }
-                                        figs_sent(&g, x->sentiment, best);
-                                }
-                                for (int k = 0; k < SC_INTENT_CNT; k++) {
-                                        int o = SC_OUT_INTENT + k;
-                                        if (!(x->known & BIT(k)) ||
-                                            !spec.out[l][o].present)
-                                                continue;
-                                        double p =
-                                            1 / (1 + exp(-oofz[(size_t)o * e.n + i]));
-                                        int gold = (x->pos >> k) & 1;
-                                        figs_intent(&g, k, gold, p >= 0.5);
-                                        if (set < 0)
-                                                figs_cal(&g, o, p, gold);
-                                }
-                        }
-                        if (!g.n_sent && !g.n_int[0] && !g.n_int[1] && !g.n_int[2] &&
-                            !g.n_int[3] && !g.n_int[4] && !g.n_int[5] && !g.n_int[6])
-                                continue;
-                        char name[600];
-                        if (grp >= 0)
-                                snprintf(name, sizeof(name), "cv %s %.*s:* (%d folds)",
-                                         lang_names[l],
-                                         (int)strcspn(e.set_name[grp], ":"),
-                                         e.set_name[grp], folds);
-                        else
-                                snprintf(name, sizeof(name), "cv %s %s (%d folds)",
-                                         lang_names[l],
-                                         set < 0 ? "all sets" : e.set_name[set], folds);
-                        figs_print(&g, name);
-                        if (set >= 0)
-                                continue;
-                        /* the rule engine on the same examples and labels */
-                        memset(&g, 0, sizeof(g));
-                        for (size_t i = 0; i < e.n; i++) {
-                                const ex_t *x = &e.v[i];
-                                if (x->lang != l || (i && x->group == e.v[i - 1].group))
-                                        continue;
-                                if (x->sentiment >= 0)
-                                        figs_sent(&g, x->sentiment, rule_sent[i]);
-                                for (int k = 0; k < SC_INTENT_CNT; k++)
-                                        if (x->known & BIT(k))
-                                                figs_intent(&g, k, (x->pos >> k) & 1,
-                                                            (rule_mask[i] >> k) & 1);
-                        }
-                        snprintf(name, sizeof(name), "rules alone %s all sets",
-                                 lang_names[l]);
-                        figs_print(&g, name);
-                }
+                print_cv(&t, l);
         }
         if (!rc && folds && oofp && write_oof(oofp, &e, oofz, &spec)) {
                 fprintf(stderr, "train: %s: cannot write\n", oofp);
@@ -1469,22 +1601,7 @@ int sc_ctl_train_main(int argc, char **argv)
                 fprintf(stderr, "train: out of memory or training failed\n");
                 rc = 1;
         }
-        for (int l = 0; l < SC_MODEL_LANGS; l++)
-                for (int o = 0; o < SC_MODEL_OUT; o++)
-                        free(wq[l][o]);
-        free(tmp);
-        free(pool);
-        free(start);
-        free(xs);
-        free(ys);
-        free(w);
-        free(oof_raw);
-        free(oofz);
-        free(fold);
-        free(rule_sent);
-        free(rule_mask);
-        free(sub);
-        free(trn);
+        train_free(&t);
         sc_classify_destroy(cl);
         sc_classifier_destroy(cls);
         exs_free(&e);
