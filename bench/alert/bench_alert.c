@@ -101,8 +101,7 @@ int main(int argc, char **argv)
                         alerts += (d & SC_ALERT_DECIDE_INFLUENCER) != 0;
                         if (sc_spike_add(sp, ev.post.brand, ev.topics, ev.topic_cnt,
                                          ev.post.event_id, ev.post.created_at,
-                                         (d & SC_ALERT_DECIDE_SPIKE) != 0,
-                                         (size_t)i))
+                                         (d & SC_ALERT_DECIDE_SPIKE) != 0, (size_t)i))
                                 return 1;
                         if (++in_batch == 500) {
                                 sc_spike_prepare(sp);

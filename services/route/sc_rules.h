@@ -42,7 +42,7 @@ typedef struct sc_route_post_s {
         int label;    /* SC_LABEL_*, -1 unknown */
         double score; /* -1 .. 1 */
         double intent[SC_INTENT_CNT]; /* confidence; 0 when absent */
-        const char *const *topics;     /* topic names */
+        const char *const *topics;    /* topic names */
         const size_t *topic_lens;
         size_t topic_cnt;
         int64_t reach;
