@@ -6,6 +6,7 @@
 
 #include "sc_alloc.h"
 #include "sc_buf.h"
+#include "sc_rkey.h"
 
 #define DAY_MS     86400000LL
 #define MAX_SERIES 8 /* brand + up to 7 topics per post */
@@ -188,9 +189,9 @@ static void key(char *out, size_t n, const char *brand, const char *what,
                 const char *topic)
 {
         if (topic && *topic)
-                snprintf(out, n, "sc:{%s}:alert:%s:t:%s", brand, what, topic);
+                sc_rkey_brand_s(out, n, brand, "alert:%s:t:%s", what, topic);
         else
-                snprintf(out, n, "sc:{%s}:alert:%s:-", brand, what);
+                sc_rkey_brand_s(out, n, brand, "alert:%s:-", what);
 }
 
 static int touch(sc_spike_t *s, const char *brand, const char *topic, int64_t minute,
@@ -254,7 +255,7 @@ int sc_spike_add(sc_spike_t *s, const char *brand, const char *const *topics,
         snprintf(cap, sizeof(cap), "%d", s->o.recent_ids);
         snprintf(mins, sizeof(mins), "%lld", (long long)minute);
         sc_buf_reset(&s->seen_key);
-        if (sc_buf_printf(&s->seen_key, "sc:{%s}:alert:seen:%s", brand, event_id))
+        if (sc_rkey_brand(&s->seen_key, brand, "alert:seen:%s", event_id))
                 return -1;
         int nk = 1;
         for (size_t i = 0; i < nser; i++) {
@@ -321,7 +322,7 @@ size_t sc_spike_prepare(sc_spike_t *s)
                 key(k[1], sizeof(k[1]), e->brand, "clock", e->topic);
                 key(k[2], sizeof(k[2]), e->brand, "recent", e->topic);
                 sc_spike_outbox_key(e->brand, k[3], sizeof(k[3]));
-                snprintf(k[4], sizeof(k[4]), "sc:{%s}:", e->brand);
+                sc_rkey_brand_s(k[4], sizeof(k[4]), e->brand, "%s", "");
                 key(prefix, sizeof(prefix), e->brand, "neg", e->topic);
                 size_t l = strlen(prefix);
                 snprintf(prefix + l, sizeof(prefix) - l, ":");
@@ -453,7 +454,7 @@ const sc_spike_event_t *sc_spike_event(const sc_spike_t *s, size_t i)
 
 void sc_spike_outbox_key(const char *brand, char *out, size_t out_size)
 {
-        snprintf(out, out_size, "sc:{%s}:alert:outbox", brand);
+        sc_rkey_brand_s(out, out_size, brand, "alert:outbox");
 }
 
 int sc_spike_outbox_parse(char *value, const char *alert_id, sc_spike_event_t *ev,
