@@ -21,8 +21,9 @@ local NOW, LATE, IDLE, GRACE = tonumber(ARGV[7]), tonumber(ARGV[8]),
 -- One MGET for the watermark and every post key the records name (an
 -- inbound post's, its thread root's, a reply's own and its parent's). The
 -- keys are built once: K1[i] the record's own key, K2[i] its parent's (a
--- reply) or its thread root's (an inbound post not the root).
-local K1, K2 = {}, {}
+-- reply) or its thread root's (an inbound post not the root), K3[i] a
+-- reply's thread root's when its parent is another post.
+local K1, K2, K3 = {}, {}, {}
 do
   local keys, seen = {P .. 'wm'}, {}
   local function want(k) if not seen[k] then seen[k] = true keys[#keys + 1] = k end end
@@ -42,6 +43,12 @@ do
       K1[i] = pf .. A[4]
       want(K1[i])
       if A[5] ~= '' then K2[i] = pf .. A[5] want(K2[i]) end
+      -- A parent with no record may be a reply to the thread's root that
+      -- keeps its marker in the root's record (rb): K3 the root's key.
+      if A[5] ~= '' and A[6] ~= '' and A[6] ~= A[5] then
+        K3[i] = pf .. A[6]
+        want(K3[i])
+      end
     elseif t == 'b' then
       K1[i] = pp .. A[2] .. ':' .. A[3]
       want(K1[i])
@@ -128,20 +135,56 @@ local function inbound(A, key, rootkey)
   return result()
 end
 
--- A brand reply (is_brand post of social.posts): its own record (kind b) is
--- its seen marker (be: its event id, br: what it returned) and its hold.
-local function reply(A, ok, pk)
+-- Replies that answered an inbound post by parent, that post being their
+-- thread's root, and had no record of their own, are kept in the root's
+-- record: rb = {reply id, event id, SLA event kinds it returned ('' none),
+-- '1' when it asked for business FRT else ''} per reply. That is their seen
+-- marker and what tells a reply to them that its parent is a brand post:
+-- no record (no SET ... EX of a new key) per such reply.
+local function rb_find(h, pid)
+  local rb = h and h.rb
+  if not rb then return nil end
+  for j = 1, #rb, 4 do
+    if rb[j] == pid then return j end
+  end
+  return nil
+end
+local function rb_put(h, pid, eid, r)
+  local rb = h.rb
+  if not rb then rb = {} h.rb = rb end
+  local j = rb_find(h, pid) or #rb + 1
+  rb[j], rb[j + 1] = pid, eid
+  rb[j + 2], rb[j + 3] = r and r[2] or '', r and r[3] or ''
+end
+
+-- A brand reply (is_brand post of social.posts): its seen marker and, while
+-- it waits, its hold is its own record (kind b: be its event id, br what it
+-- returned), or for a reply to its thread's root that had no record, an
+-- entry of the root's rb.
+local function reply(A, ok, pk, rk)
   local eid, pf, pid, par, th = A[2], A[3], A[4], A[5], A[6]
   local rca = tonumber(A[7])
   local own = get(ok)
   if own and own.be == eid then return replay(own.br) end
-  if not own then own = {k = 'b'} elseif own.k == 'w' then own.k = 'b' end
-  own.be, own.br = eid, nil
-  put(ok, own)
   local ph = nil
   if par ~= '' then ph = get(pk) end
+  local inroot = not own and ph ~= nil and ph.k == 'i' and par == th
+  if inroot then
+    local j = rb_find(ph, pid)
+    if j and ph.rb[j + 1] == eid then
+      local b = ph.rb[j + 3]
+      return replay({pk, ph.rb[j + 2], b ~= '' and b or nil})
+    end
+  else
+    if not own then own = {k = 'b'} elseif own.k == 'w' then own.k = 'b' end
+    own.be, own.br = eid, nil
+    put(ok, own)
+  end
   local tkey, t = nil, nil
-  local thread_rule = par == '' or (ph ~= nil and ph.k == 'b')
+  -- A parent with no record of its own that its thread's root lists (rb)
+  -- is a brand post as well.
+  local thread_rule = par == '' or (ph ~= nil and ph.k == 'b') or
+    (ph == nil and rk ~= nil and rb_find(get(rk), par) ~= nil)
   if ph and ph.k == 'i' then
     tkey, t = pk, ph
   elseif thread_rule then
@@ -172,7 +215,15 @@ local function reply(A, ok, pk)
     zset(P .. 'early', pf .. ':' .. pid, I(A[10] + A[11]))
     status('early')
   end
-  own.br = kept(tk)
+  if inroot then
+    -- The root's record now outlives the reply by state_ttl, as the
+    -- reply's own record did.
+    rb_put(ph, pid, eid, kept(tk))
+    RENEW[pk] = true
+    put(pk, ph)
+  else
+    own.br = kept(tk)
+  end
   return result()
 end
 
@@ -188,7 +239,7 @@ local handlers = {i = inbound, r = reply, b = brand_post}
 local res = {}
 for i, A in ipairs(RECS) do
   out_reset()
-  local ok, r = pcall(handlers[A[1]], A, K1[i], K2[i])
+  local ok, r = pcall(handlers[A[1]], A, K1[i], K2[i], K3[i])
   if ok then
     res[i] = r
   else
