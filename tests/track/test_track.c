@@ -538,6 +538,36 @@ int main(int argc, char **argv)
                 CHECK_INT(ctr("replied") - rep0, 2);
         }
 
+        /* A reply to its thread's root keeps its seen marker in the root's
+         * record (rb), no record of its own: replayed it is a duplicate, and
+         * a reply to it finds its parent a brand post (the thread rule at
+         * once, not held). */
+        {
+                in("g", "g", T0, 1, 0);
+                in("g2", "g", T0 + MIN, 1, 0);
+                re("rg", "g", "g", T0 + 5 * MIN);
+                run();
+                sc_redis_appendf(R, "EXISTS sc:{t}:p:x:rg");
+                CHECK(sc_redis_exec(R, &rep, &n) == 0);
+                CHECK_INT(rep[0]->integer, 0);
+                CHECK_INT(post_has("g", "rb"), 1);
+                long long rep0 = ctr("replied"), ex0 = ctr("extra_replies");
+                re("rg2", "rg", "g", T0 + 6 * MIN);
+                sc_track_counts_t g1 = {0};
+                CHECK(sc_track_exec(T, NULL, NULL, &g1, err, sizeof(err)) == 0);
+                CHECK_INT(g1.n[SC_TRACK_K_REPLY], 1);
+                CHECK_INT(g1.n[SC_TRACK_K_EARLY], 0);
+                CHECK_INT(post_has("g2", "rca"), 1);
+                CHECK_INT(ctr("replied") - rep0, 1);
+                re("rg", "g", "g", T0 + 5 * MIN); /* replays */
+                re("rg2", "rg", "g", T0 + 6 * MIN);
+                sc_track_counts_t g2 = {0};
+                CHECK(sc_track_exec(T, NULL, NULL, &g2, err, sizeof(err)) == 0);
+                CHECK_INT(g2.n[SC_TRACK_K_DUPLICATE], 2);
+                CHECK_INT(ctr("replied") - rep0, 1);
+                CHECK_INT(ctr("extra_replies") - ex0, 0);
+        }
+
         sc_track_destroy(T);
         sc_redis_destroy(R);
         TEST_DONE();
