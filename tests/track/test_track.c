@@ -568,6 +568,43 @@ int main(int argc, char **argv)
                 CHECK_INT(ctr("extra_replies") - ex0, 0);
         }
 
+        /* Upgrade: a reply to its root tracked by the release before has
+         * its own record (b, be) and no entry in the root's rb. Its state is
+         * made so here (the root's rb entry moved to an own record): replayed
+         * it is still a duplicate, and a reply to it still finds a brand
+         * post (the thread rule, not held). */
+        {
+                in("u", "u", T0, 1, 0);
+                in("u2", "u", T0 + MIN, 1, 0);
+                re("ru", "u", "u", T0 + 5 * MIN);
+                run();
+                sc_redis_append(
+                    R, 5,
+                    (const char *[]){
+                        "EVAL",
+                        "local r = cmsgpack.unpack(redis.call('GET', KEYS[1])) "
+                        "local eid = r.rb[2] r.rb = nil "
+                        "redis.call('SET', KEYS[1], cmsgpack.pack(r), 'KEEPTTL') "
+                        "return redis.call('SET', KEYS[2], cmsgpack.pack({k = 'b', be = eid}), "
+                        "'EX', 86400)",
+                        "2", "sc:{t}:p:x:u", "sc:{t}:p:x:ru"},
+                    NULL);
+                CHECK(sc_redis_exec(R, &rep, &n) == 0);
+                CHECK(rep[0]->type == REDIS_REPLY_STATUS);
+                CHECK_INT(post_has("u", "rb"), 0);
+                long long rep0 = ctr("replied"), ex0 = ctr("extra_replies");
+                re("ru", "u", "u", T0 + 5 * MIN); /* a replay */
+                re("ru2", "ru", "u", T0 + 6 * MIN);
+                sc_track_counts_t u1 = {0};
+                CHECK(sc_track_exec(T, NULL, NULL, &u1, err, sizeof(err)) == 0);
+                CHECK_INT(u1.n[SC_TRACK_K_DUPLICATE], 1);
+                CHECK_INT(u1.n[SC_TRACK_K_REPLY], 1);
+                CHECK_INT(u1.n[SC_TRACK_K_EARLY], 0);
+                CHECK_INT(post_has("u2", "rca"), 1);
+                CHECK_INT(ctr("replied") - rep0, 1);
+                CHECK_INT(ctr("extra_replies") - ex0, 0);
+        }
+
         sc_track_destroy(T);
         sc_redis_destroy(R);
         TEST_DONE();
