@@ -585,8 +585,8 @@ int main(int argc, char **argv)
                         "local r = cmsgpack.unpack(redis.call('GET', KEYS[1])) "
                         "local eid = r.rb[2] r.rb = nil "
                         "redis.call('SET', KEYS[1], cmsgpack.pack(r), 'KEEPTTL') "
-                        "return redis.call('SET', KEYS[2], cmsgpack.pack({k = 'b', be = eid}), "
-                        "'EX', 86400)",
+                        "return redis.call('SET', KEYS[2], "
+                        "cmsgpack.pack({k = 'b', be = eid}), 'EX', 86400)",
                         "2", "sc:{t}:p:x:u", "sc:{t}:p:x:ru"},
                     NULL);
                 CHECK(sc_redis_exec(R, &rep, &n) == 0);
