@@ -457,7 +457,7 @@ static int count_post(sc_spike_t *s, const char *brand, const char *const *topic
         call_t *c = call_of(s, brand);
         if (c->seen_min != seen_min) {
                 char k[2 * MAX_NAME + 64];
-                int l = sc_rkey_brand_s(k, sizeof(k), brand, "alert:seen:%lld",
+                int l = sc_rkey_brand_s(k, sizeof(k), brand, "alert:ids:%lld",
                                         (long long)seen_min);
                 c->seen_idx =
                     l > 0 && (size_t)l < sizeof(k) ? key_index(c, k, (size_t)l) : 0;

@@ -247,7 +247,7 @@ int main(int argc, char **argv)
         CHECK_INT(calls("ltrim"), 4);
         CHECK_INT(calls("incr"), 0);
         char seen[128];
-        snprintf(seen, sizeof(seen), "sc:{telko}:alert:seen:%lld", (long long)base);
+        snprintf(seen, sizeof(seen), "sc:{telko}:alert:ids:%lld", (long long)base);
         CHECK_INT(get_int("SCARD %s", seen), 30);
         CHECK(get_int("PTTL %s", seen) > 8 * 86400000LL);
 
