@@ -7,7 +7,7 @@
  *  - counts live in per-minute buckets, incremented once per event id: a
  *    per-minute set of the ids counted (the post's created minute) is the
  *    seen marker, so a replay at any offset, or an id twice in one batch,
- *    counts nothing; one Lua call per brand and batch (per CALL_POSTS
+ *    counts nothing; one Lua call per brand and batch (per 1000 counted
  *    posts), the increments summed per bucket;
  *  - a series is evaluated at each minute its posts (of any sentiment) reach:
  *    count = the window of `window_ms` ending with that minute; baseline =
@@ -37,7 +37,7 @@
  *   sc_spike_begin(); sc_spike_add() per post; sc_spike_prepare();
  *   sc_redis_exec(); sc_spike_collect(replies from the first spike command).
  * Commands are appended to the shared pipeline in add (a brand's call once
- * it holds CALL_POSTS posts) and prepare, so the caller appends its own
+ * it holds 1000 posts) and prepare, so the caller appends its own
  * commands after prepare (or before begin) only. */
 #ifndef SC_SPIKE_H
 #define SC_SPIKE_H
