@@ -531,27 +531,43 @@ static int append_formatted(sc_redis_t *r, char *cmd, long long len)
         return 0;
 }
 
+static void put_bulk(sc_buf_t *b, const char *p, size_t n)
+{
+        sc_buf_printf(b, "$%zu\r\n", n);
+        sc_buf_append(b, p, n);
+        sc_buf_append(b, "\r\n", 2);
+}
+
 /* RESP is written straight into the pipeline buffer: hiredis' formatter
- * would allocate per command, and this runs once per post. */
-int sc_redis_append(sc_redis_t *r, int argc, const char **argv, const size_t *argvlen)
+ * would allocate per command, and this runs once per post. pre[npre] are
+ * arguments written before argv (a script's EVALSHA, sha and numkeys), so
+ * no argument array is ever copied or bounded. */
+static int append_argv(sc_redis_t *r, int npre, const char *const *pre,
+                       const size_t *prelen, int argc, const char **argv,
+                       const size_t *argvlen)
 {
         size_t need = 16;
+        for (int i = 0; i < npre; i++)
+                need += prelen[i] + 24;
         for (int i = 0; i < argc; i++)
                 need += (argvlen ? argvlen[i] : strlen(argv[i])) + 24;
-        if (argc <= 0 || sc_buf_reserve(&r->pipe, need))
+        if (argc < 0 || npre + argc <= 0 || sc_buf_reserve(&r->pipe, need))
                 return -1;
         size_t off = r->pipe.len;
-        sc_buf_printf(&r->pipe, "*%d\r\n", argc);
-        for (int i = 0; i < argc; i++) {
-                size_t n = argvlen ? argvlen[i] : strlen(argv[i]);
-                sc_buf_printf(&r->pipe, "$%zu\r\n", n);
-                sc_buf_append(&r->pipe, argv[i], n);
-                sc_buf_append(&r->pipe, "\r\n", 2);
-        }
+        sc_buf_printf(&r->pipe, "*%d\r\n", npre + argc);
+        for (int i = 0; i < npre; i++)
+                put_bulk(&r->pipe, pre[i], prelen[i]);
+        for (int i = 0; i < argc; i++)
+                put_bulk(&r->pipe, argv[i], argvlen ? argvlen[i] : strlen(argv[i]));
         if (r->cluster)
                 note_cmd(r, off);
         r->pending++;
         return 0;
+}
+
+int sc_redis_append(sc_redis_t *r, int argc, const char **argv, const size_t *argvlen)
+{
+        return append_argv(r, 0, NULL, NULL, argc, argv, argvlen);
 }
 
 int sc_redis_appendf(sc_redis_t *r, const char *fmt, ...)
@@ -572,24 +588,11 @@ void sc_redis_script_declares_keys(sc_redis_script_t *s)
 int sc_redis_append_script(sc_redis_t *r, sc_redis_script_t *s, int numkeys, int argc,
                            const char **argv, const size_t *argvlen)
 {
-        /* Small fixed bound keeps this allocation-free; scripts take few args. */
-        const char *av[32];
-        size_t al[32];
         char nk[16];
-        if (argc + 3 > 32)
-                return -1;
         snprintf(nk, sizeof(nk), "%d", numkeys);
-        av[0] = "EVALSHA";
-        al[0] = 7;
-        av[1] = s->sha;
-        al[1] = 40;
-        av[2] = nk;
-        al[2] = strlen(nk);
-        for (int i = 0; i < argc; i++) {
-                av[i + 3] = argv[i];
-                al[i + 3] = argvlen ? argvlen[i] : strlen(argv[i]);
-        }
-        if (sc_redis_append(r, argc + 3, av, al))
+        const char *pre[3] = {"EVALSHA", s->sha, nk};
+        const size_t prelen[3] = {7, 40, strlen(nk)};
+        if (append_argv(r, 3, pre, prelen, argc, argv, argvlen))
                 return -1;
         if (r->cluster)
                 r->cmds[r->pending - 1].hold_ask = !s->all_keys;

@@ -63,7 +63,9 @@ void sc_redis_script_declares_keys(sc_redis_script_t *s);
  * alert (one alert per id); ingest claims posts in its attribution script. */
 extern const char sc_redis_claim_lua[];
 
-/* Queue a command. argv strings are copied into the pipeline buffer. */
+/* Queue a command. argv strings are copied into the pipeline buffer: any
+ * number of arguments, nothing allocated beyond that buffer's growth (warm,
+ * nothing at all). Return 0, or -1 (nothing queued) when argc is 0. */
 int sc_redis_append(sc_redis_t *r, int argc, const char **argv, const size_t *argvlen);
 int sc_redis_appendf(sc_redis_t *r, const char *fmt, ...);
 int sc_redis_append_script(sc_redis_t *r, sc_redis_script_t *s, int numkeys, int argc,

@@ -1,6 +1,7 @@
 /* alert per-post detection path: Avro Enriched decode + the single-post
- * checks (crisis, influencer) + the spike bucket append (the Lua call queued
- * on the Redis pipeline; batches of 500 are prepared and then discarded, so
+ * checks (crisis, influencer) + the spike counting (the post added to its
+ * brand's counting call; batches of 500 are prepared, which queues one call
+ * per brand and the evaluations on the Redis pipeline, and then discarded, so
  * the figure excludes the Redis round trip, which is one per batch). */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 #include "sc_spike.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,17 +12,82 @@
 #define DAY_MS     86400000LL
 #define MAX_SERIES 8 /* brand + up to 7 topics per post */
 #define MAX_NAME   128
+/* Posts per counting call: bounds the script's run (Redis runs nothing else
+ * meanwhile) and its unpack() (Lua's C stack holds 8000 values). */
+#define CALL_POSTS 1000
 
-/* KEYS: seen, then (bucket, recent) per series. ARGV: ttl, recent cap, id. */
+/* The counting of one brand's posts of a batch (at most CALL_POSTS; a brand
+ * with more gets several calls, in order). KEYS: every key the call touches,
+ * each once: the seen sets (one per created minute), the buckets (one per
+ * series and minute), the recent lists (one per series). ARGV: ttl, recent
+ * cap, then per counted post, in batch order: its seen set's index in KEYS,
+ * its event id, its series count n and n (bucket, recent) index pairs.
+ * A post is counted when its id is not yet in its minute's seen set (nor
+ * earlier in this call): one SMISMEMBER (or SADD alone for one id) and one
+ * SADD + PEXPIRE per set, then one INCRBY per bucket with the call's sum
+ * (its TTL set when the INCRBY created it: no evaluation reads a bucket
+ * after the TTL counted from its minute), one LPUSH of the new ids + LTRIM +
+ * PEXPIRE per recent list. The seen set's TTL, refreshed on every add, is
+ * the bucket's: a replay that could still change a bucket finds its ids.
+ * Returns the number of buckets incremented. */
 static const char COUNT_LUA[] =
-    "if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end\n"
-    "for i = 2, #KEYS, 2 do\n"
-    "  redis.call('INCR', KEYS[i]); redis.call('PEXPIRE', KEYS[i], ARGV[1])\n"
-    "  redis.call('LPUSH', KEYS[i+1], ARGV[3])\n"
-    "  redis.call('LTRIM', KEYS[i+1], 0, tonumber(ARGV[2]) - 1)\n"
-    "  redis.call('PEXPIRE', KEYS[i+1], ARGV[1])\n"
+    "local ttl = ARGV[1]; local cap = tonumber(ARGV[2]); local na = #ARGV\n"
+    "local sets, setl, i = {}, {}, 3\n"
+    "while i <= na do\n"
+    "  local s = tonumber(ARGV[i])\n"
+    "  local l = sets[s]\n"
+    "  if not l then l = {}; sets[s] = l; setl[#setl + 1] = s end\n"
+    "  l[#l + 1] = i\n"
+    "  i = i + 3 + 2 * tonumber(ARGV[i + 2])\n"
     "end\n"
-    "return 1\n";
+    "local new = {}\n"
+    "for _, s in ipairs(setl) do\n"
+    "  local ids, at, dup = {}, {}, {}\n"
+    "  for _, p in ipairs(sets[s]) do\n"
+    "    local id = ARGV[p + 1]\n"
+    "    if not dup[id] then dup[id] = true; ids[#ids + 1] = id; at[#at + 1] = p end\n"
+    "  end\n"
+    "  local fresh = {}\n"
+    "  if #ids == 1 then\n"
+    "    if redis.call('SADD', KEYS[s], ids[1]) == 1 then\n"
+    "      new[at[1]] = true; fresh[1] = ids[1]\n"
+    "    end\n"
+    "  else\n"
+    "    local r = redis.call('SMISMEMBER', KEYS[s], unpack(ids))\n"
+    "    for j = 1, #ids do\n"
+    "      if r[j] == 0 then new[at[j]] = true; fresh[#fresh + 1] = ids[j] end\n"
+    "    end\n"
+    "    if #fresh > 0 then redis.call('SADD', KEYS[s], unpack(fresh)) end\n"
+    "  end\n"
+    "  if #fresh > 0 then redis.call('PEXPIRE', KEYS[s], ttl) end\n"
+    "end\n"
+    "local inc, incl, push, pushl = {}, {}, {}, {}\n"
+    "i = 3\n"
+    "while i <= na do\n"
+    "  local e = i + 2 + 2 * tonumber(ARGV[i + 2])\n"
+    "  if new[i] then\n"
+    "    local id = ARGV[i + 1]\n"
+    "    for j = i + 3, e, 2 do\n"
+    "      local b, r = tonumber(ARGV[j]), tonumber(ARGV[j + 1])\n"
+    "      if inc[b] then inc[b] = inc[b] + 1 else inc[b] = 1; incl[#incl + 1] = b end\n"
+    "      local l = push[r]\n"
+    "      if not l then l = {}; push[r] = l; pushl[#pushl + 1] = r end\n"
+    "      l[#l + 1] = id\n"
+    "    end\n"
+    "  end\n"
+    "  i = e + 1\n"
+    "end\n"
+    "for _, b in ipairs(incl) do\n"
+    "  local c = inc[b]\n"
+    "  if redis.call('INCRBY', KEYS[b], c) == c then redis.call('PEXPIRE', KEYS[b], ttl) "
+    "end\n"
+    "end\n"
+    "for _, r in ipairs(pushl) do\n"
+    "  local l = push[r]\n"
+    "  redis.call('LPUSH', KEYS[r], unpack(l, math.max(1, #l - cap + 1), #l))\n"
+    "  redis.call('LTRIM', KEYS[r], 0, cap - 1); redis.call('PEXPIRE', KEYS[r], ttl)\n"
+    "end\n"
+    "return #incl\n";
 
 /* KEYS: storm, clock, recent, outbox, and the brand's bare prefix
  * "sc:{brand}:", a key that never exists: the bucket keys are not declared,
@@ -95,6 +161,22 @@ typedef struct eval_s {
         size_t tag;
 } eval_t;
 
+/* One brand's counting call being built: its KEYS (each once, found by
+ * hash) and ARGV, as strings in its own buffers, reused batch after batch. */
+typedef struct call_s {
+        char brand[MAX_NAME];
+        size_t posts; /* counted posts in it */
+        sc_buf_t keys, args;
+        size_t *koff, *aoff;
+        size_t kcnt, kcap, acnt, acap;
+        uint32_t *tab; /* key index + 1 by hash, 0 = empty */
+        size_t tab_cap;
+        int64_t seen_min; /* cache: the last post's seen set */
+        size_t seen_idx;
+        int64_t b_min; /* cache: the brand series' bucket of minute b_min */
+        size_t b_idx, r_idx;
+} call_t;
+
 typedef struct ev_store_s {
         sc_spike_event_t ev;
         size_t str_off[4]; /* alert_id, brand, topic, ids start */
@@ -112,12 +194,15 @@ struct sc_spike_s {
         size_t count_cmds; /* of which counting scripts (they come first) */
         ev_store_t *events;
         size_t event_cnt, event_cap;
-        int64_t now_ms;    /* the batch's wall clock (sc_spike_begin) */
-        sc_buf_t seen_key; /* sized from the event id: never truncated */
-        sc_buf_t strs;     /* event strings, as offsets until collect ends */
+        int64_t now_ms; /* the batch's wall clock (sc_spike_begin) */
+        call_t *calls;  /* [0, call_cnt) this batch's, up to call_init set up */
+        size_t call_cnt, call_init, call_cap, call_last;
+        const char **argv; /* a call's KEYS and ARGV, as handed to sc_redis */
+        size_t argv_cap;
+        int failed;    /* a counting call could not be queued: retry the batch */
+        sc_buf_t strs; /* event strings, as offsets until collect ends */
         const char **idptrs;
         size_t idptr_cap;
-        char keybuf[2 * MAX_SERIES + 1][2 * MAX_NAME + 64];
 };
 
 sc_spike_t *sc_spike_new(sc_redis_t *r, const sc_spike_opts_t *opts, char *errstr,
@@ -162,7 +247,16 @@ void sc_spike_destroy(sc_spike_t *s)
         free(s->events);
         free(s->idptrs);
         sc_buf_free(&s->strs);
-        sc_buf_free(&s->seen_key);
+        for (size_t i = 0; i < s->call_init; i++) {
+                call_t *c = &s->calls[i];
+                sc_buf_free(&c->keys);
+                sc_buf_free(&c->args);
+                free(c->koff);
+                free(c->aoff);
+                free(c->tab);
+        }
+        free(s->calls);
+        free(s->argv);
         free(s);
 }
 
@@ -173,6 +267,8 @@ void sc_spike_begin(sc_spike_t *s, int64_t now_ms)
         s->cmds = 0;
         s->count_cmds = 0;
         s->event_cnt = 0;
+        s->call_cnt = 0;
+        s->failed = 0;
         sc_buf_reset(&s->strs);
 }
 
@@ -220,6 +316,184 @@ static int64_t floor_bucket(const sc_spike_t *s, int64_t t)
         return t - ((t % s->o.bucket_ms) + s->o.bucket_ms) % s->o.bucket_ms;
 }
 
+static uint32_t fnv1a(const char *p, size_t n)
+{
+        uint32_t h = 2166136261u;
+        for (size_t i = 0; i < n; i++)
+                h = (h ^ (unsigned char)p[i]) * 16777619u;
+        return h;
+}
+
+static void tab_put(call_t *c, size_t idx)
+{
+        const char *k = c->keys.data + c->koff[idx];
+        size_t m = c->tab_cap - 1;
+        for (size_t h = fnv1a(k, strlen(k)) & m;; h = (h + 1) & m)
+                if (!c->tab[h]) {
+                        c->tab[h] = (uint32_t)idx + 1;
+                        return;
+                }
+}
+
+/* The 1-based index of key k[n] in the call's KEYS, added when new; 0: no
+ * memory. */
+static size_t key_index(call_t *c, const char *k, size_t n)
+{
+        if (2 * (c->kcnt + 1) > c->tab_cap) {
+                size_t cap = c->tab_cap ? 2 * c->tab_cap : 64;
+                free(c->tab);
+                c->tab = sc_calloc(cap, sizeof(*c->tab));
+                c->tab_cap = cap;
+                for (size_t i = 0; i < c->kcnt; i++)
+                        tab_put(c, i);
+        }
+        size_t m = c->tab_cap - 1, h = fnv1a(k, n) & m;
+        for (; c->tab[h]; h = (h + 1) & m) {
+                const char *x = c->keys.data + c->koff[c->tab[h] - 1];
+                if (!memcmp(x, k, n) && x[n] == '\0')
+                        return c->tab[h];
+        }
+        SC_GROW(c->koff, c->kcap, c->kcnt + 1);
+        c->koff[c->kcnt] = c->keys.len;
+        if (sc_buf_append(&c->keys, k, n + 1))
+                return 0;
+        c->tab[h] = (uint32_t)++c->kcnt;
+        return c->kcnt;
+}
+
+/* v[n] (NUL-terminated) as the call's next ARGV entry. */
+static int arg_str(call_t *c, const char *v, size_t n)
+{
+        SC_GROW(c->aoff, c->acap, c->acnt + 1);
+        c->aoff[c->acnt++] = c->args.len;
+        return sc_buf_append(&c->args, v, n + 1);
+}
+
+static int arg_num(call_t *c, long long v)
+{
+        char b[24], *p = b + sizeof(b) - 1;
+        unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+        *p = '\0';
+        do
+                *--p = (char)('0' + u % 10);
+        while (u /= 10);
+        if (v < 0)
+                *--p = '-';
+        return arg_str(c, p, (size_t)(b + sizeof(b) - 1 - p));
+}
+
+static void call_reset(const sc_spike_t *s, call_t *c)
+{
+        c->posts = 0;
+        sc_buf_reset(&c->keys);
+        sc_buf_reset(&c->args);
+        c->kcnt = c->acnt = 0;
+        if (c->tab)
+                memset(c->tab, 0, c->tab_cap * sizeof(*c->tab));
+        c->seen_min = c->b_min = INT64_MIN;
+        arg_num(c, s->ttl_ms);
+        arg_num(c, s->o.recent_ids);
+}
+
+/* The brand's call of this batch, started when new. */
+static call_t *call_of(sc_spike_t *s, const char *brand)
+{
+        if (s->call_last < s->call_cnt && !strcmp(s->calls[s->call_last].brand, brand))
+                return &s->calls[s->call_last];
+        for (size_t i = 0; i < s->call_cnt; i++)
+                if (!strcmp(s->calls[i].brand, brand)) {
+                        s->call_last = i;
+                        return &s->calls[i];
+                }
+        SC_GROW(s->calls, s->call_cap, s->call_cnt + 1);
+        if (s->call_cnt == s->call_init)
+                memset(&s->calls[s->call_init++], 0, sizeof(*s->calls));
+        call_t *c = &s->calls[s->call_cnt];
+        s->call_last = s->call_cnt++;
+        snprintf(c->brand, sizeof(c->brand), "%s", brand);
+        call_reset(s, c);
+        return c;
+}
+
+/* Queues c's call (if it counts anything) and empties it. */
+static void call_flush(sc_spike_t *s, call_t *c)
+{
+        if (!c->posts)
+                return;
+        size_t n = c->kcnt + c->acnt;
+        SC_GROW(s->argv, s->argv_cap, n);
+        for (size_t i = 0; i < c->kcnt; i++)
+                s->argv[i] = c->keys.data + c->koff[i];
+        for (size_t i = 0; i < c->acnt; i++)
+                s->argv[c->kcnt + i] = c->args.data + c->aoff[i];
+        if (sc_redis_append_script(s->redis, s->count, (int)c->kcnt, (int)n, s->argv,
+                                   NULL) == 0) {
+                s->cmds++;
+                s->count_cmds++;
+        } else {
+                s->failed = 1;
+        }
+        call_reset(s, c);
+}
+
+/* Index of a series' key ("neg" with its minute, or "recent") in c's KEYS. */
+static size_t series_index(call_t *c, const char *brand, const char *what,
+                           const char *topic, int with_minute, int64_t minute)
+{
+        char k[2 * MAX_NAME + 64];
+        key(k, sizeof(k), brand, what, topic);
+        size_t l = strlen(k);
+        if (with_minute)
+                l += (size_t)snprintf(k + l, sizeof(k) - l, ":%lld", (long long)minute);
+        return l < sizeof(k) ? key_index(c, k, l) : 0;
+}
+
+/* Adds a counted post to its brand's call: its minute's seen set, its id and
+ * the (bucket, recent list) of each of its nser series (the brand's, then
+ * topics[0..nser-2]). */
+static int count_post(sc_spike_t *s, const char *brand, const char *const *topics,
+                      size_t nser, const char *event_id, int64_t seen_min, int64_t minute)
+{
+        call_t *c = call_of(s, brand);
+        if (c->seen_min != seen_min) {
+                char k[2 * MAX_NAME + 64];
+                int l = sc_rkey_brand_s(k, sizeof(k), brand, "alert:ids:%lld",
+                                        (long long)seen_min);
+                c->seen_idx =
+                    l > 0 && (size_t)l < sizeof(k) ? key_index(c, k, (size_t)l) : 0;
+                c->seen_min = seen_min;
+        }
+        size_t n = 1;
+        for (size_t i = 1; i < nser; i++)
+                n += strlen(topics[i - 1]) < MAX_NAME;
+        if (!c->seen_idx || arg_num(c, (long long)c->seen_idx) ||
+            arg_str(c, event_id, strlen(event_id)) || arg_num(c, (long long)n))
+                return -1;
+        for (size_t i = 0; i < nser; i++) {
+                const char *t = i ? topics[i - 1] : NULL;
+                size_t bi, ri;
+                if (!t) {
+                        if (c->b_min != minute) {
+                                c->b_idx = series_index(c, brand, "neg", NULL, 1, minute);
+                                c->r_idx = series_index(c, brand, "recent", NULL, 0, 0);
+                                c->b_min = minute;
+                        }
+                        bi = c->b_idx;
+                        ri = c->r_idx;
+                } else {
+                        if (strlen(t) >= MAX_NAME)
+                                continue;
+                        bi = series_index(c, brand, "neg", t, 1, minute);
+                        ri = series_index(c, brand, "recent", t, 0, 0);
+                }
+                if (!bi || !ri || arg_num(c, (long long)bi) || arg_num(c, (long long)ri))
+                        return -1;
+        }
+        if (++c->posts == CALL_POSTS)
+                call_flush(s, c);
+        return 0;
+}
+
 int sc_spike_add(sc_spike_t *s, const char *brand, const char *const *topics,
                  size_t topic_cnt, const char *event_id, int64_t created_ms, int counted,
                  size_t tag)
@@ -249,37 +523,8 @@ int sc_spike_add(sc_spike_t *s, const char *brand, const char *const *topics,
         }
         if (!counted)
                 return 0;
-        const char *argv[3 + 2 * MAX_SERIES + 1];
-        char ttl[24], cap[16], mins[24];
-        snprintf(ttl, sizeof(ttl), "%lld", (long long)s->ttl_ms);
-        snprintf(cap, sizeof(cap), "%d", s->o.recent_ids);
-        snprintf(mins, sizeof(mins), "%lld", (long long)minute);
-        sc_buf_reset(&s->seen_key);
-        if (sc_rkey_brand(&s->seen_key, brand, "alert:seen:%s", event_id))
-                return -1;
-        int nk = 1;
-        for (size_t i = 0; i < nser; i++) {
-                const char *t = i ? topics[i - 1] : NULL;
-                if (t && strlen(t) >= MAX_NAME)
-                        continue;
-                char *b = s->keybuf[nk], *r = s->keybuf[nk + 1];
-                key(b, sizeof(s->keybuf[0]), brand, "neg", t);
-                size_t l = strlen(b);
-                snprintf(b + l, sizeof(s->keybuf[0]) - l, ":%s", mins);
-                key(r, sizeof(s->keybuf[0]), brand, "recent", t);
-                nk += 2;
-        }
-        argv[0] = s->seen_key.data;
-        for (int i = 1; i < nk; i++)
-                argv[i] = s->keybuf[i];
-        argv[nk] = ttl;
-        argv[nk + 1] = cap;
-        argv[nk + 2] = event_id;
-        if (sc_redis_append_script(s->redis, s->count, nk, nk + 3, argv, NULL))
-                return -1;
-        s->cmds++;
-        s->count_cmds++;
-        return 0;
+        return count_post(s, brand, topics, nser, event_id, floor_bucket(s, created_ms),
+                          minute);
 }
 
 static int eval_cmp(const void *a, const void *b)
@@ -293,6 +538,10 @@ static int eval_cmp(const void *a, const void *b)
 
 size_t sc_spike_prepare(sc_spike_t *s)
 {
+        /* The counting first (one call per brand), so every evaluation sees
+         * the whole batch counted. */
+        for (size_t i = 0; i < s->call_cnt; i++)
+                call_flush(s, &s->calls[i]);
         /* Minutes in ascending order, so a batch that spans a storm's start
          * and end (a backlog) still sees both. */
         if (s->eval_cnt > 64) {
@@ -397,6 +646,11 @@ static int finalize_events(sc_spike_t *s)
 int sc_spike_collect(sc_spike_t *s, redisReply **replies, size_t cnt, char *errstr,
                      size_t errstr_size)
 {
+        if (s->failed) {
+                snprintf(errstr, errstr_size,
+                         "spike: a counting call could not be queued");
+                return -1;
+        }
         if (cnt < s->cmds) {
                 snprintf(errstr, errstr_size, "spike: %zu replies for %zu commands", cnt,
                          s->cmds);

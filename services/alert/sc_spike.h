@@ -4,8 +4,11 @@
  *
  * Event time throughout (the post's created_at), so a replay gives the same
  * answers and a scripted series is testable:
- *  - counts live in per-minute buckets, incremented once per event id
- *    (SET NX seen-marker, then INCR; one Lua call per post);
+ *  - counts live in per-minute buckets, incremented once per event id: a
+ *    per-minute set of the ids counted (the post's created minute) is the
+ *    seen marker, so a replay at any offset, or an id twice in one batch,
+ *    counts nothing; one Lua call per brand and batch (per 1000 counted
+ *    posts), the increments summed per bucket;
  *  - a series is evaluated at each minute its posts (of any sentiment) reach:
  *    count = the window of `window_ms` ending with that minute; baseline =
  *    the same window at the same time of day on each of the `baseline_days`
@@ -33,8 +36,9 @@
  * Batch protocol (one Redis round trip per batch, the caller's exec):
  *   sc_spike_begin(); sc_spike_add() per post; sc_spike_prepare();
  *   sc_redis_exec(); sc_spike_collect(replies from the first spike command).
- * Commands are appended to the shared pipeline in add/prepare, so the caller
- * appends its own commands after prepare (or before begin) only. */
+ * Commands are appended to the shared pipeline in add (a brand's call once
+ * it holds 1000 posts) and prepare, so the caller appends its own
+ * commands after prepare (or before begin) only. */
 #ifndef SC_SPIKE_H
 #define SC_SPIKE_H
 #include <hiredis/hiredis.h>

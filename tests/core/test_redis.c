@@ -28,6 +28,9 @@ int main(int argc, char **argv)
         CHECK(r);
         sc_redis_script_t *incr = sc_redis_script(r, lua);
         CHECK(incr);
+        sc_redis_script_t *wide =
+            sc_redis_script(r, "return {#KEYS, #ARGV, ARGV[#ARGV]}");
+        CHECK(wide);
         CHECK(!sc_redis_connected(r));
 
         /* One round trip, 1000 commands, replies in order. */
@@ -57,6 +60,21 @@ int main(int argc, char **argv)
         CHECK(exec_ok(r, &rep, &n));
         CHECK_INT(rep[1]->len, 5);
         CHECK(!memcmp(rep[1]->str, "a\0b\r\n", 5));
+
+        /* A script takes any number of arguments (alert: one call per brand
+         * and batch). */
+        static char wbuf[5000][8];
+        static const char *wav[5000];
+        for (int i = 0; i < 5000; i++) {
+                snprintf(wbuf[i], sizeof(wbuf[i]), "%d", i);
+                wav[i] = wbuf[i];
+        }
+        CHECK(sc_redis_append_script(r, wide, 3, 5000, wav, NULL) == 0);
+        CHECK(exec_ok(r, &rep, &n));
+        CHECK(n == 1 && rep[0]->type == REDIS_REPLY_ARRAY && rep[0]->elements == 3);
+        CHECK_INT(rep[0]->element[0]->integer, 3);
+        CHECK_INT(rep[0]->element[1]->integer, 4997);
+        CHECK_STR(rep[0]->element[2]->str, "4999");
 
         /* Outage: exec fails, counts the error, and the pipeline is dropped. */
         CHECK(system(argv[2]) == 0);
