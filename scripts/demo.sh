@@ -64,12 +64,17 @@ PY
 export SOCIALCARE_CONFIG=$work/socialcare.yaml
 echo "   webhook receiver http://127.0.0.1:$hook_port (signatures checked)"
 
+# The devbroker answers an empty fetch only after the whole fetch.wait.max.ms
+# (500 ms by default; Kafka answers when data arrives): shorter, so each stage
+# picks up the next post at once (README, "The local broker").
+fetch_opts=()
+[ "${SC_TEST_BROKER:-}" = kafka ] || fetch_opts=(-o kafka.consumer.fetch.wait.max.ms=50)
 workers=() ports=()
 for w in ingest classify route track alert; do
   exe=$(find_bin "socialcare-$w")
   [ -n "$exe" ] || continue
   port=$(sc_free_port)
-  "$exe" -o kafka.session.timeout.ms=6000 -o metrics.bind=127.0.0.1 -o metrics.port="$port" \
+  "$exe" -o kafka.session.timeout.ms=6000 "${fetch_opts[@]}" -o metrics.bind=127.0.0.1 -o metrics.port="$port" \
     >"$work/$w.log" 2>&1 &
   PIDS+=($!)
   workers+=("$w")
