@@ -152,6 +152,25 @@ static int post_has(const char *pid, const char *field)
         return (int)rep[0]->integer;
 }
 
+/* Entries of the rb list (brand replies kept in a root's record). */
+static int rb_len(const char *pid)
+{
+        char key[64];
+        redisReply **rep;
+        size_t n;
+        snprintf(key, sizeof(key), "sc:{t}:p:x:%s", pid);
+        sc_redis_append(R, 4,
+                        (const char *[]){"EVAL",
+                                         "local v = redis.call('GET', KEYS[1]) "
+                                         "if not v then return -1 end "
+                                         "local rb = cmsgpack.unpack(v).rb "
+                                         "return rb and #rb / 4 or 0",
+                                         "1", key},
+                        NULL);
+        CHECK(sc_redis_exec(R, &rep, &n) == 0);
+        return (int)rep[0]->integer;
+}
+
 static char *dump(void)
 {
         /* Everything that defines the figures, as one string. */
@@ -603,6 +622,66 @@ int main(int argc, char **argv)
                 CHECK_INT(post_has("u2", "rca"), 1);
                 CHECK_INT(ctr("replied") - rep0, 1);
                 CHECK_INT(ctr("extra_replies") - ex0, 0);
+        }
+
+        /* A reply to a root-kept reply (rb) with no thread id waits for its
+         * parent: a placeholder (w) at that parent's key. The parent replayed
+         * meanwhile is still a duplicate (its marker is the root's rb entry,
+         * not the placeholder). */
+        {
+                in("hh", "hh", T0, 1, 0);
+                re("rhh", "hh", "hh", T0 + 5 * MIN);
+                run();
+                long long rep0 = ctr("replied"), ex0 = ctr("extra_replies");
+                re("rhh2", "rhh", NULL, T0 + 6 * MIN);
+                run();
+                CHECK_INT(post_has("rhh", "w"), 1);
+                re("rhh", "hh", "hh", T0 + 5 * MIN); /* a replay */
+                sc_track_counts_t h1 = {0};
+                CHECK(sc_track_exec(T, NULL, NULL, &h1, err, sizeof(err)) == 0);
+                CHECK_INT(h1.n[SC_TRACK_K_DUPLICATE], 1);
+                CHECK_INT(h1.n[SC_TRACK_K_EXTRA], 0);
+                CHECK_INT(ctr("replied") - rep0, 0);
+                CHECK_INT(ctr("extra_replies") - ex0, 0);
+        }
+
+        /* Many brand replies to one root: its record keeps a bounded number
+         * in rb (each SET rewrites the whole record), the others get records
+         * of their own; every one replayed is a duplicate, and a reply to
+         * any of them takes the thread rule. */
+        {
+                char id[32];
+                in("v", "v", T0, 1, 0);
+                in("v2", "v", T0 + MIN, 1, 0);
+                in("v3", "v", T0 + MIN, 1, 0);
+                run();
+                long long rep0 = ctr("replied"), ex0 = ctr("extra_replies");
+                for (int k = 0; k < 2; k++) {
+                        for (int j = 0; j < 30; j++) {
+                                snprintf(id, sizeof(id), "rv%d", k * 30 + j);
+                                re(id, "v", "v", T0 + 2 * MIN + k * 30 + j);
+                        }
+                        run();
+                }
+                CHECK_INT(ctr("replied") - rep0, 1);
+                CHECK_INT(ctr("extra_replies") - ex0, 59);
+                CHECK(rb_len("v") > 0);
+                CHECK(rb_len("v") <= 16);
+                for (int j = 0; j < 60; j++) {
+                        snprintf(id, sizeof(id), "rv%d", j);
+                        re(id, "v", "v", T0 + 2 * MIN + j);
+                }
+                re("rv3x", "rv3", "v", T0 + 5 * MIN);
+                re("rv50x", "rv50", "v", T0 + 5 * MIN);
+                sc_track_counts_t v1 = {0};
+                CHECK(sc_track_exec(T, NULL, NULL, &v1, err, sizeof(err)) == 0);
+                CHECK_INT(v1.n[SC_TRACK_K_DUPLICATE], 60);
+                CHECK_INT(v1.n[SC_TRACK_K_REPLY], 2);
+                CHECK_INT(v1.n[SC_TRACK_K_EARLY], 0);
+                CHECK_INT(post_has("v2", "rca"), 1);
+                CHECK_INT(post_has("v3", "rca"), 1);
+                CHECK_INT(ctr("replied") - rep0, 3);
+                CHECK_INT(ctr("extra_replies") - ex0, 59);
         }
 
         sc_track_destroy(T);

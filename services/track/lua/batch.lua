@@ -141,6 +141,7 @@ end
 -- '1' when it asked for business FRT else ''} per reply. That is their seen
 -- marker and what tells a reply to them that its parent is a brand post:
 -- no record (no SET ... EX of a new key) per such reply.
+local RB_MAX = 16
 local function rb_find(h, pid)
   local rb = h and h.rb
   if not rb then return nil end
@@ -168,14 +169,20 @@ local function reply(A, ok, pk, rk)
   if own and own.be == eid then return replay(own.br) end
   local ph = nil
   if par ~= '' then ph = get(pk) end
-  local inroot = not own and ph ~= nil and ph.k == 'i' and par == th
+  local inroot = ph ~= nil and ph.k == 'i' and par == th
   if inroot then
+    -- Its marker may be in the root's rb even when its own key has a record
+    -- now: the placeholder (w) of a reply to it that waits for it.
     local j = rb_find(ph, pid)
     if j and ph.rb[j + 1] == eid then
       local b = ph.rb[j + 3]
       return replay({pk, ph.rb[j + 2], b ~= '' and b or nil})
     end
-  else
+    -- At most RB_MAX replies per root there (each SET rewrites the whole
+    -- record, every lookup scans it): the others get records of their own.
+    inroot = not own and (j ~= nil or not ph.rb or #ph.rb < RB_MAX * 4)
+  end
+  if not inroot then
     if not own then own = {k = 'b'} elseif own.k == 'w' then own.k = 'b' end
     own.be, own.br = eid, nil
     put(ok, own)
