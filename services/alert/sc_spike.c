@@ -349,8 +349,10 @@ static size_t key_index(call_t *c, const char *k, size_t n)
         }
         size_t m = c->tab_cap - 1, h = fnv1a(k, n) & m;
         for (; c->tab[h]; h = (h + 1) & m) {
+                /* strncmp, not memcmp: a shorter x ends before n bytes,
+                 * maybe at the end of the buffer. */
                 const char *x = c->keys.data + c->koff[c->tab[h] - 1];
-                if (!memcmp(x, k, n) && x[n] == '\0')
+                if (!strncmp(x, k, n) && x[n] == '\0')
                         return c->tab[h];
         }
         SC_GROW(c->koff, c->kcap, c->kcnt + 1);

@@ -6,11 +6,13 @@
  * across them) counts each id once, and one batch costs one counting call per
  * brand whose Redis commands do not grow with its posts (INFO
  * commandstats). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sc_alert_engine.h"
+#include "sc_spike.h"
 #include "sc_test.h"
 #include "sc_time.h"
 #include "sc_yaml.h"
@@ -174,6 +176,82 @@ static void resetstat(void)
         CHECK(cmd("CONFIG %s", "RESETSTAT")->type == REDIS_REPLY_STATUS);
 }
 
+/* FNV-1a, as sc_spike's key table hashes a counting call's KEYS. */
+static uint32_t fnv(const char *p)
+{
+        uint32_t h = 2166136261u;
+        for (; *p; p++)
+                h = (h ^ (unsigned char)*p) * 16777619u;
+        return h;
+}
+
+/* A key looked up in a counting call's table is compared with the shorter
+ * key that holds its slot: the comparison must stop at that key's end, not
+ * read the lookup's length from it (past the keys buffer when it is the last
+ * key: ASan). Post 1 gives the call keys seen, bucket and recent of the
+ * brand series and of topic "t"; post 2's topic is chosen (127 bytes) so that
+ * its bucket key hashes to the slot of the last key, recent:t:t. */
+static void key_probe(void)
+{
+        char err[256];
+        sc_spike_opts_t so = {.window_ms = 15 * MIN,
+                              .bucket_ms = MIN,
+                              .baseline_days = 7,
+                              .k = 2,
+                              .min_count = 1000000,
+                              .recent_ids = 5,
+                              .per_topic = 1};
+        sc_spike_t *s = sc_spike_new(r, &so, err, sizeof(err));
+        CHECK(s != NULL);
+        long long m = (long long)base;
+        char k[5][128];
+        snprintf(k[0], sizeof(k[0]), "sc:{p}:alert:ids:%lld", m);
+        snprintf(k[1], sizeof(k[1]), "sc:{p}:alert:neg:-:%lld", m);
+        snprintf(k[2], sizeof(k[2]), "sc:{p}:alert:recent:-");
+        snprintf(k[3], sizeof(k[3]), "sc:{p}:alert:neg:t:t:%lld", m);
+        snprintf(k[4], sizeof(k[4]), "sc:{p}:alert:recent:t:t");
+        /* The call's table (64 slots, linear probing) and keys buffer (each
+         * key with its NUL; capacity doubling from 16) after post 1. */
+        int tab[64] = {0}, slot = -1;
+        size_t len = 0, cap = 0, off = 0;
+        for (int i = 0; i < 5; i++) {
+                unsigned h = fnv(k[i]) & 63;
+                while (tab[h])
+                        h = (h + 1) & 63;
+                tab[h] = i + 1;
+                slot = (int)h;
+                off = len;
+                len += strlen(k[i]) + 1;
+                if (!cap)
+                        cap = 16;
+                while (cap < len + 1)
+                        cap *= 2;
+        }
+        char topic[128], probe[256];
+        int found = 0;
+        for (unsigned v = 0; v < 100000 && !found; v++) {
+                snprintf(topic, sizeof(topic), "%0127u", v);
+                snprintf(probe, sizeof(probe), "sc:{p}:alert:neg:t:%s:%lld", topic, m);
+                found = (fnv(probe) & 63) == (unsigned)slot;
+        }
+        CHECK(found);
+        CHECK(off + strlen(probe) > cap); /* the over-read would leave the buffer */
+        sc_spike_begin(s, sc_now_ms());
+        const char *t1[] = {"t"}, *t2[] = {topic};
+        CHECK(sc_spike_add(s, "p", t1, 1, "p-1", base, 1, 0) == 0);
+        CHECK(sc_spike_add(s, "p", t2, 1, "p-2", base, 1, 1) == 0);
+        size_t n = sc_spike_prepare(s);
+        redisReply **rep;
+        size_t cnt;
+        CHECK(sc_redis_exec(r, &rep, &cnt) == 0 && cnt == n);
+        CHECK(sc_spike_collect(s, rep, cnt, err, sizeof(err)) >= 0);
+        CHECK_INT(bucket("p", "-"), 2);
+        CHECK_INT(bucket("p", "t:t"), 1);
+        snprintf(probe, sizeof(probe), "sc:{p}:alert:neg:t:%s:%lld", topic, m);
+        CHECK_INT(get_int("GET %s", probe), 1);
+        sc_spike_destroy(s);
+}
+
 int main(int argc, char **argv)
 {
         CHECK(argc == 2);
@@ -294,6 +372,8 @@ int main(int argc, char **argv)
         CHECK_INT(bucket("autofix", "-"), 2200);
         recent("autofix", got, sizeof(got));
         CHECK_STR(got, "a-2199,a-2198,a-2197,a-2196,a-2195");
+
+        key_probe();
 
         for (int i = 0; i < nframes; i++)
                 sc_buf_free(&frames[i]);
