@@ -313,6 +313,10 @@ static int touch(sc_spike_t *s, const char *brand, const char *topic, int64_t mi
 
 static int64_t floor_bucket(const sc_spike_t *s, int64_t t)
 {
+        /* No bucket starts this early (the floor would wrap into the far
+         * future, i.e. "now"): older than any cutoff. */
+        if (t < INT64_MIN + s->o.bucket_ms)
+                return INT64_MIN;
         return t - ((t % s->o.bucket_ms) + s->o.bucket_ms) % s->o.bucket_ms;
 }
 

@@ -252,6 +252,41 @@ static void key_probe(void)
         sc_spike_destroy(s);
 }
 
+/* created_at at the ends of int64 (a raw producer's sentinel): the oldest
+ * is skipped like any post older than the window plus baseline, not wrapped
+ * into the far future and counted now; the newest counts in the current
+ * minute, as any post from the future. */
+static void created_edges(void)
+{
+        char err[256];
+        sc_spike_opts_t so = {.window_ms = 15 * MIN,
+                              .bucket_ms = MIN,
+                              .baseline_days = 7,
+                              .k = 2,
+                              .min_count = 1000000,
+                              .recent_ids = 5,
+                              .per_topic = 0};
+        sc_spike_t *s = sc_spike_new(r, &so, err, sizeof(err));
+        CHECK(s != NULL);
+        int64_t now = sc_now_ms();
+        sc_spike_begin(s, now);
+        CHECK(sc_spike_add(s, "q", NULL, 0, "q-1", INT64_MIN, 1, 0) == 0);
+        CHECK(sc_spike_add(s, "q", NULL, 0, "q-2", INT64_MIN + 1, 1, 0) == 0);
+        CHECK(sc_spike_add(s, "q", NULL, 0, "q-3", -1, 1, 0) == 0);
+        CHECK(sc_spike_add(s, "q", NULL, 0, "q-4", INT64_MAX, 1, 0) == 0);
+        size_t n = sc_spike_prepare(s);
+        redisReply **rep;
+        size_t cnt;
+        CHECK(sc_redis_exec(r, &rep, &cnt) == 0 && cnt == n);
+        CHECK(sc_spike_collect(s, rep, cnt, err, sizeof(err)) >= 0);
+        char k[128];
+        snprintf(k, sizeof(k), "sc:{q}:alert:neg:-:%lld", (long long)(now / MIN * MIN));
+        CHECK_INT(get_int("GET %s", k), 1);
+        snprintf(k, sizeof(k), "sc:{q}:alert:recent:-");
+        CHECK_INT(get_int("LLEN %s", k), 1);
+        sc_spike_destroy(s);
+}
+
 int main(int argc, char **argv)
 {
         CHECK(argc == 2);
@@ -374,6 +409,7 @@ int main(int argc, char **argv)
         CHECK_STR(got, "a-2199,a-2198,a-2197,a-2196,a-2195");
 
         key_probe();
+        created_edges();
 
         for (int i = 0; i < nframes; i++)
                 sc_buf_free(&frames[i]);
