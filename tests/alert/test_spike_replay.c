@@ -287,6 +287,47 @@ static void created_edges(void)
         sc_spike_destroy(s);
 }
 
+/* One batch of 1500 posts of a brand: the first counting call (1000 posts,
+ * minute base) succeeds, the second (minute base - 1 min, whose seen set a
+ * foreign string occupies) fails before writing anything. The batch is
+ * retried as it is: the first call's posts count nothing again, the second's
+ * once. */
+static void chunk_retry(void)
+{
+        char err[256], k[128], ev[32];
+        sc_spike_opts_t so = {.window_ms = 15 * MIN,
+                              .bucket_ms = MIN,
+                              .baseline_days = 7,
+                              .k = 2,
+                              .min_count = 1000000,
+                              .recent_ids = 5,
+                              .per_topic = 0};
+        sc_spike_t *s = sc_spike_new(r, &so, err, sizeof(err));
+        CHECK(s != NULL);
+        snprintf(k, sizeof(k), "sc:{c}:alert:ids:%lld", (long long)(base - MIN));
+        CHECK(cmd("SET %s x", k)->type == REDIS_REPLY_STATUS);
+        for (int round = 0; round < 2; round++) {
+                sc_spike_begin(s, sc_now_ms());
+                for (int i = 0; i < 1500; i++) {
+                        snprintf(ev, sizeof(ev), "c-%d", i);
+                        CHECK(sc_spike_add(s, "c", NULL, 0, ev,
+                                           i < 1000 ? base : base - MIN, 1, 0) == 0);
+                }
+                size_t n = sc_spike_prepare(s);
+                redisReply **rep;
+                size_t cnt;
+                CHECK(sc_redis_exec(r, &rep, &cnt) == 0 && cnt == n);
+                int got = sc_spike_collect(s, rep, cnt, err, sizeof(err));
+                CHECK(round ? got >= 0 : got < 0);
+                if (!round)
+                        CHECK(get_int("DEL %s", k) == 1);
+        }
+        CHECK_INT(bucket("c", "-"), 1000);
+        snprintf(k, sizeof(k), "sc:{c}:alert:neg:-:%lld", (long long)(base - MIN));
+        CHECK_INT(get_int("GET %s", k), 500);
+        sc_spike_destroy(s);
+}
+
 int main(int argc, char **argv)
 {
         CHECK(argc == 2);
@@ -410,6 +451,7 @@ int main(int argc, char **argv)
 
         key_probe();
         created_edges();
+        chunk_retry();
 
         for (int i = 0; i < nframes; i++)
                 sc_buf_free(&frames[i]);
