@@ -5,7 +5,9 @@
  * brand's batch larger than one counting call (several calls, duplicates
  * across them) counts each id once, and one batch costs one counting call per
  * brand whose Redis commands do not grow with its posts (INFO
- * commandstats). */
+ * commandstats). Through sc_spike directly: a key lookup in a counting
+ * call's table that meets a shorter key (ASan), created_at at the ends of
+ * int64, and a batch retried after its second counting call failed. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
