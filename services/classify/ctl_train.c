@@ -1003,14 +1003,20 @@ static int format_head(const exs_t *e, int s)
 
 /* The out-of-fold calibrated log-odds of every distinct example, for tuning
  * and checking outside the trainer: lang set sentiment known pos z0..z9
- * (nan where the output was not trained or the example does not know it). */
+ * (nan where the output was not trained or the example does not know it),
+ * then what the decision takes from the rules (irony, neg_cue, the rules'
+ * complaint) and the three sentiment log-odds of every example (nan where
+ * not trained), labelled or not. */
 static int write_oof(const char *path, const exs_t *e, const double *oofz,
-                     const sc_model_spec_t *spec)
+                     const sc_model_spec_t *spec, const sc_classification_t *rules)
 {
         FILE *f = fopen(path, "w");
         if (!f)
                 return -1;
-        fprintf(f, "# lang set sentiment known pos z[%d]\n", SC_MODEL_OUT);
+        fprintf(f,
+                "# lang set sentiment known pos z[%d] irony neg_cue rule_complaint "
+                "zs[3]\n",
+                SC_MODEL_OUT);
         for (size_t i = 0; i < e->n; i++) {
                 const ex_t *x = &e->v[i];
                 if (i && x->group == e->v[i - 1].group)
@@ -1026,6 +1032,14 @@ static int write_oof(const char *path, const exs_t *e, const double *oofz,
                         else
                                 fprintf(f, " nan");
                 }
+                const sc_classification_t *r = &rules[i];
+                fprintf(f, " %d %d %.4f", r->irony, r->neg_cue,
+                        r->intent[SC_INTENT_COMPLAINT]);
+                for (int o = 0; o < 3; o++)
+                        if (spec->out[x->lang][o].present)
+                                fprintf(f, " %.5f", oofz[(size_t)o * e->n + i]);
+                        else
+                                fprintf(f, " nan");
                 fputc('\n', f);
         }
         return fclose(f) ? -1 : 0;
@@ -1089,8 +1103,9 @@ static const char *train_usage =
     "out-of-fold scores, and writes MODEL (same sets and seed, same bytes).\n"
     "--shift adds D to an output's calibrated log-odds (the decision moves: the\n"
     "label is the most probable sentiment, an intent is reported at p >= 0.5);\n"
-    "the figures printed are of the shifted outputs. --oof writes every\n"
-    "example's out-of-fold log-odds to FILE. --lang-C: one language's C (for\n"
+    "the figures printed are of the shifted outputs, decided as the worker\n"
+    "decides (sc_classify_decide). --oof writes every example's out-of-fold\n"
+    "log-odds and the rules' cues to FILE. --lang-C: one language's C (for\n"
     "its sentiment models, its intent models, or both).\n"
     "SET is FORMAT:PATH, or FORMAT@W:PATH to count each example W times (its\n"
     "copies stay in one fold); FORMAT+neg (complaints, bitext, banking77): the\n"
@@ -1124,6 +1139,7 @@ typedef struct train_s {
         double *ys, *w, *oof_raw, *oofz;
         int *fold;
         unsigned char *rule_sent, *rule_mask;
+        sc_classification_t *rules; /* the rules' reading, for the decision */
         float *(*wq)[SC_MODEL_OUT];
         uint32_t *tmp;
         sc_model_spec_t *spec;
@@ -1157,6 +1173,7 @@ static void build_rows(train_t *t)
                         e->v[i].sentiment = -1;
                 }
                 size_t n = e->v[i].known ? f->n : 0;
+                t->rules[i] = *sc_classify_rules_of_last(cl);
                 rule_sent[i] = n ? (f->dense[SC_DENSE_LABEL_POS]   ? 2
                                     : f->dense[SC_DENSE_LABEL_NEG] ? 0
                                                                    : 1)
@@ -1266,6 +1283,14 @@ static int train_output(train_t *t, int l, int o)
                         for (size_t i = 0; i < cnt && !rc; i++)
                                 if (fold[sub[i]] == k)
                                         oof_raw[sub[i]] = dot(w, xs[sub[i]]);
+                        /* the examples this output has no label for are
+                         * scored too (by a model that never saw them), as
+                         * the worker scores every post: the decision reads
+                         * the sentiment with the intents */
+                        for (size_t i = 0; i < e->n && !rc; i++)
+                                if (e->v[i].lang == l && !(e->v[i].known & need) &&
+                                    fold[i] == k)
+                                        oof_raw[i] = dot(w, xs[i]);
                 }
                 double *sv = sc_malloc(cnt * sizeof(double)),
                        *yv = sc_malloc(cnt * sizeof(double));
@@ -1275,8 +1300,10 @@ static int train_output(train_t *t, int l, int o)
                 }
                 if (!rc && use_platt)
                         platt(sv, yv, cnt, &a, &b);
-                for (size_t i = 0; i < cnt && !rc; i++)
-                        oofz[(size_t)o * e->n + sub[i]] = a * sv[i] + b + shift[l][o];
+                for (size_t i = 0; i < e->n && !rc; i++)
+                        if (e->v[i].lang == l)
+                                oofz[(size_t)o * e->n + i] =
+                                    a * oof_raw[i] + b + shift[l][o];
                 free(sv);
                 free(yv);
         }
@@ -1315,6 +1342,15 @@ static void print_cv(const train_t *t, int l)
         const double *oofz = t->oofz;
         const unsigned char *rule_sent = t->rule_sent, *rule_mask = t->rule_mask;
         const sc_model_spec_t *spec = t->spec;
+        unsigned present = 0;
+        for (int o = 0; o < SC_MODEL_OUT; o++)
+                present |= spec->out[l][o].present ? 1u << o : 0;
+        /* every example's out-of-fold log-odds side by side, as the worker
+         * has them */
+        double *z = sc_malloc(e->n * SC_MODEL_OUT * sizeof(*z) + 1);
+        for (size_t i = 0; i < e->n; i++)
+                for (int o = 0; o < SC_MODEL_OUT; o++)
+                        z[i * SC_MODEL_OUT + o] = oofz[(size_t)o * e->n + i];
         /* cross-validated figures for this language, overall and per set */
         for (int set = -1; set < 2 * e->set_cnt; set++) {
                 /* past the sets: all the sets of one format together */
@@ -1335,29 +1371,24 @@ static void print_cv(const train_t *t, int l)
                              (grp >= 0 ? !same_format(e, x->set, grp) : x->set != set)) ||
                             (i && x->group == e->v[i - 1].group))
                                 continue; /* weighted copies count once */
+                        /* the product's decision on the out-of-fold scores */
+                        sc_classification_t r = t->rules[i];
+                        const double *zi = z + i * SC_MODEL_OUT;
+                        int best = sc_classify_decide(present, zi, &r, NULL);
                         if (sent_ok && x->sentiment >= 0) {
-                                double p[3];
-                                int best = -1;
-                                for (int k = 0; k < 3; k++) {
-                                        if (!spec->out[l][k].present) {
-                                                p[k] = -1;
-                                                continue;
-                                        }
-                                        p[k] = 1 / (1 + exp(-oofz[(size_t)k * e->n + i]));
-                                        if (set < 0)
-                                                figs_cal(&g, k, p[k], x->sentiment == k);
-                                        if (best < 0 || p[k] > p[best])
-                                                best = k;
-                                }
+                                for (int k = 0; k < 3 && set < 0; k++)
+                                        if (spec->out[l][k].present)
+                                                figs_cal(&g, k, 1 / (1 + exp(-zi[k])),
+                                                         x->sentiment == k);
                                 figs_sent(&g, x->sentiment, best);
                         }
                         for (int k = 0; k < SC_INTENT_CNT; k++) {
                                 int o = SC_OUT_INTENT + k;
                                 if (!(x->known & BIT(k)) || !spec->out[l][o].present)
                                         continue;
-                                double p = 1 / (1 + exp(-oofz[(size_t)o * e->n + i]));
+                                double p = 1 / (1 + exp(-zi[o]));
                                 int gold = (x->pos >> k) & 1;
-                                figs_intent(&g, k, gold, p >= 0.5);
+                                figs_intent(&g, k, gold, (r.intent_mask >> k) & 1);
                                 if (set < 0)
                                         figs_cal(&g, o, p, gold);
                         }
@@ -1392,6 +1423,7 @@ static void print_cv(const train_t *t, int l)
                 snprintf(name, sizeof(name), "rules alone %s all sets", lang_names[l]);
                 figs_print(&g, name);
         }
+        free(z);
 }
 
 /* what the command line asks of sc_ctl_train_main */
@@ -1488,6 +1520,7 @@ static void train_free(train_t *t)
         free(t->fold);
         free(t->rule_sent);
         free(t->rule_mask);
+        free(t->rules);
         free(t->sub);
         free(t->trn);
 }
@@ -1568,6 +1601,7 @@ int sc_ctl_train_main(int argc, char **argv)
                      .fold = fold,
                      .rule_sent = rule_sent,
                      .rule_mask = rule_mask,
+                     .rules = sc_calloc(e.n ? e.n : 1, sizeof(sc_classification_t)),
                      .wq = wq,
                      .tmp = tmp,
                      .spec = &spec};
@@ -1579,7 +1613,7 @@ int sc_ctl_train_main(int argc, char **argv)
                         continue;
                 print_cv(&t, l);
         }
-        if (!rc && folds && oofp && write_oof(oofp, &e, oofz, &spec)) {
+        if (!rc && folds && oofp && write_oof(oofp, &e, oofz, &spec, t.rules)) {
                 fprintf(stderr, "train: %s: cannot write\n", oofp);
                 rc = 1;
         }

@@ -44,8 +44,13 @@ enum {
 #define LABEL_THRESHOLD     0.05
 #define INTENT_THRESHOLD    0.5
 #define CRISIS_RULE_SURE    0.8 /* a rule crisis this sure overrides the model */
-#define MAX_INTENT_ROWS     2048
-#define MAX_MATCHED         64
+
+/* p(positive) from which the model's complaint is withheld when the rules saw
+ * nothing wrong (MODEL.md: chosen on the training sets' out-of-fold scores) */
+#define COMPLAINT_POS_WITHHOLD 0.75
+
+#define MAX_INTENT_ROWS 2048
+#define MAX_MATCHED     64
 
 struct sc_classifier_s {
         sc_lexicon_t *sentiment[LANG_CNT];
@@ -68,6 +73,7 @@ struct sc_classify_s {
         sc_feats_t feats;
         sc_lexset_probe_t *probe; /* per token of the post */
         size_t probe_cap;
+        sc_classification_t rules; /* the rules' reading of the last features */
 };
 
 /* ---- loading -------------------------------------------------------------- */
@@ -563,7 +569,7 @@ static void intents_at(const sc_classifier_t *c, int lang, const sc_token_t *t,
 
 typedef struct run_s {
         double before, after, contrast_w;
-        int contrast_seen, sarcasm, crisis_emoji;
+        int contrast_seen, sarcasm, crisis_emoji, neg_term;
         double neg_w, boost;
         int neg_left, boost_left;
         size_t exclaim, questions;
@@ -654,6 +660,8 @@ static inline void apply_sentiment(run_t *st, const sc_token_t *tk,
                 v *= st->neg_w;
                 negated = 1;
         }
+        if (v < 0)
+                st->neg_term = 1;
         explain_add(ex, "'%s' %+.2f%s%s", m->term, v, negated ? " (negated)" : "",
                     st->boost_left && st->boost != 0 ? " (boosted)" : "");
         if (st->contrast_seen)
@@ -807,6 +815,8 @@ static int classify_rules(sc_classify_t *cl, const sc_classifier_t *c, const cha
         for (int k = 0; k < SC_INTENT_CNT; k++)
                 if (out->intent[k] >= INTENT_THRESHOLD)
                         out->intent_mask |= 1u << k;
+        out->neg_cue = st->neg_term || st->sarcasm ||
+                       (out->intent_mask & (1u << SC_INTENT_COMPLAINT)) != 0;
         *lang_out = lang;
         return 0;
 }
@@ -832,11 +842,16 @@ int sc_classify_features(sc_classify_t *cl, const sc_classifier_t *c, const char
                          size_t n, const char *lang_hint, unsigned bits, int names,
                          int *lang, const struct sc_feats_s **feats)
 {
-        sc_classification_t r;
-        if (rules_and_features(cl, c, text, n, lang_hint, bits, names, &r, NULL, lang))
+        if (rules_and_features(cl, c, text, n, lang_hint, bits, names, &cl->rules, NULL,
+                               lang))
                 return -1;
         *feats = &cl->feats;
         return 0;
+}
+
+const sc_classification_t *sc_classify_rules_of_last(const sc_classify_t *cl)
+{
+        return &cl->rules;
 }
 
 static double sigmoid(double z)
@@ -878,57 +893,54 @@ static void explain_top(sc_buf_t *ex, const sc_model_t *m, int lang, int o,
                             sign * best[k]);
 }
 
-/* The model's reading replaces the rules' where it was trained. */
-static void apply_model(sc_classify_t *cl, const sc_classifier_t *c, int lang,
-                        sc_classification_t *out, sc_buf_t *ex)
+/* The sentiment from the classes trained (at least two of three): the
+ * label's index, or -1 when too few were trained. */
+static int decide_sentiment(unsigned present, const double *z, sc_classification_t *out,
+                            sc_buf_t *ex, double *p_pos)
 {
-        const sc_model_t *m = c->model;
-        const sc_feats_t *f = &cl->feats;
-        int ml = lang;
-        if (ml < 0) /* no language spoke: the models are per language */
-                return;
-        double z[SC_MODEL_OUT];
-        sc_model_scores(m, ml, f, z);
-        explain_add(ex, "model %s (%s)", sc_model_version(m),
-                    ml == LANG_PL ? "pl" : "en");
-        /* sentiment from the classes trained (at least two of three) */
-        int trained = sc_model_present(m, ml, SC_OUT_NEG) +
-                      sc_model_present(m, ml, SC_OUT_NEU) +
-                      sc_model_present(m, ml, SC_OUT_POS);
-        if (trained >= 2) {
-                double p[3], sum = 0;
-                int best = -1;
-                for (int k = 0; k < 3; k++) {
-                        p[k] = sc_model_present(m, ml, k) ? sigmoid(z[k]) : 0;
-                        sum += p[k];
-                        if (best < 0 || p[k] > p[best])
-                                best = k;
-                }
-                static const char *const labels[3] = {"negative", "neutral", "positive"};
-                /* an irony marker (🙄) is precise where the training sets
-                 * are thin: a positive-looking post with one is negative */
-                if (out->irony && best == SC_OUT_POS) {
-                        explain_add(ex, "sarcasm marker: positive -> negative");
-                        double t = p[SC_OUT_NEG];
-                        p[SC_OUT_NEG] = p[SC_OUT_POS];
-                        p[SC_OUT_POS] = t;
-                        best = SC_OUT_NEG;
-                }
-                out->label = labels[best];
-                out->score = (p[SC_OUT_POS] - p[SC_OUT_NEG]) / sum;
-                /* docs/ROUTING.md: negative only below 0, positive only above */
-                if (best == SC_OUT_NEG && out->score >= 0)
-                        out->score = -1e-3;
-                else if (best == SC_OUT_POS && out->score <= 0)
-                        out->score = 1e-3;
-                explain_add(ex, "sentiment %s p=%.2f", out->label, p[best] / sum);
-                if (ex)
-                        explain_top(ex, m, ml, best, out->label, f, 1);
+        double p[3], sum = 0;
+        int best = -1, trained = 0;
+        for (int k = 0; k < 3; k++) {
+                trained += (present >> k) & 1;
+                p[k] = (present >> k) & 1 ? sigmoid(z[k]) : 0;
+                sum += p[k];
+                if (best < 0 || p[k] > p[best])
+                        best = k;
         }
+        *p_pos = 0;
+        if (trained < 2)
+                return -1;
+        static const char *const labels[3] = {"negative", "neutral", "positive"};
+        /* an irony marker (🙄) is precise where the training sets
+         * are thin: a positive-looking post with one is negative */
+        if (out->irony && best == SC_OUT_POS) {
+                explain_add(ex, "sarcasm marker: positive -> negative");
+                double t = p[SC_OUT_NEG];
+                p[SC_OUT_NEG] = p[SC_OUT_POS];
+                p[SC_OUT_POS] = t;
+                best = SC_OUT_NEG;
+        }
+        out->label = labels[best];
+        out->score = (p[SC_OUT_POS] - p[SC_OUT_NEG]) / sum;
+        /* docs/ROUTING.md: negative only below 0, positive only above */
+        if (best == SC_OUT_NEG && out->score >= 0)
+                out->score = -1e-3;
+        else if (best == SC_OUT_POS && out->score <= 0)
+                out->score = 1e-3;
+        explain_add(ex, "sentiment %s p=%.2f", out->label, p[best] / sum);
+        *p_pos = best == SC_OUT_POS ? p[best] / sum : 0;
+        return best;
+}
+
+int sc_classify_decide(unsigned present, const double *z, sc_classification_t *out,
+                       sc_buf_t *ex)
+{
+        double p_pos;
+        int best = decide_sentiment(present, z, out, ex, &p_pos);
         out->intent_mask = 0;
         for (int k = 0; k < SC_INTENT_CNT; k++) {
                 int o = SC_OUT_INTENT + k;
-                if (sc_model_present(m, ml, o)) {
+                if ((present >> o) & 1) {
                         float rule = out->intent[k];
                         out->intent[k] = (float)sigmoid(z[o]);
                         /* crisis phrases are precise: a sure rule hit stands */
@@ -945,15 +957,52 @@ static void apply_model(sc_classify_t *cl, const sc_classifier_t *c, int lang,
                                 explain_add(ex, "complaint: rule %.2f kept (irony)",
                                             rule);
                         }
+                        /* the complaint words of the support sets (payments,
+                         * "love how ...") also name what fans praise: a
+                         * surely positive post in which the rules saw nothing
+                         * wrong is not a complaint */
+                        if (k == SC_INTENT_COMPLAINT && p_pos >= COMPLAINT_POS_WITHHOLD &&
+                            !out->neg_cue && out->intent[k] >= INTENT_THRESHOLD) {
+                                explain_add(ex,
+                                            "complaint %.2f withheld: positive p=%.2f, "
+                                            "no negative cue",
+                                            out->intent[k], p_pos);
+                                out->intent[k] = 0;
+                        }
                 }
                 if (k == SC_INTENT_PRAISE && out->irony)
                         out->intent[k] = 0;
-                if (out->intent[k] >= INTENT_THRESHOLD) {
+                if (out->intent[k] >= INTENT_THRESHOLD)
                         out->intent_mask |= 1u << k;
-                        if (ex && sc_model_present(m, ml, o))
-                                explain_top(ex, m, ml, o, sc_intent_name(k), f, 1);
-                }
         }
+        return best;
+}
+
+/* The model's reading replaces the rules' where it was trained. */
+static void apply_model(sc_classify_t *cl, const sc_classifier_t *c, int lang,
+                        sc_classification_t *out, sc_buf_t *ex)
+{
+        const sc_model_t *m = c->model;
+        const sc_feats_t *f = &cl->feats;
+        int ml = lang;
+        if (ml < 0) /* no language spoke: the models are per language */
+                return;
+        double z[SC_MODEL_OUT];
+        sc_model_scores(m, ml, f, z);
+        explain_add(ex, "model %s (%s)", sc_model_version(m),
+                    ml == LANG_PL ? "pl" : "en");
+        unsigned present = 0;
+        for (int o = 0; o < SC_MODEL_OUT; o++)
+                present |= sc_model_present(m, ml, o) ? 1u << o : 0;
+        int best = sc_classify_decide(present, z, out, ex);
+        if (!ex)
+                return;
+        if (best >= 0)
+                explain_top(ex, m, ml, best, out->label, f, 1);
+        for (int k = 0; k < SC_INTENT_CNT; k++)
+                if ((out->intent_mask >> k & 1) && (present >> (SC_OUT_INTENT + k) & 1))
+                        explain_top(ex, m, ml, SC_OUT_INTENT + k, sc_intent_name(k), f,
+                                    1);
 }
 
 int sc_classify_text(sc_classify_t *cl, const sc_classifier_t *c, const char *text,

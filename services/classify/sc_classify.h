@@ -59,6 +59,8 @@ typedef struct sc_classification_s {
         unsigned intent_mask;        /* bit i set when intent[i] >= threshold */
         int sarcasm;                 /* an irony marker flipped the sentiment */
         int irony;                   /* an irony marker (🙄 😒 :/) is in the text */
+        int neg_cue;   /* the rules saw something wrong: a negative term (or a
+                        * negated positive), an irony marker, a complaint phrase */
         int truncated; /* text longer than the cap: only its head was read */
 } sc_classification_t;
 
@@ -85,6 +87,21 @@ struct sc_feats_s;
 int sc_classify_features(sc_classify_t *cl, const sc_classifier_t *c, const char *text,
                          size_t n, const char *lang_hint, unsigned bits, int names,
                          int *lang, const struct sc_feats_s **feats);
+
+/* The rules' reading (sc_classification_t) of the text of the last
+ * sc_classify_features() call; owned by cl, valid until its next call. */
+const sc_classification_t *sc_classify_rules_of_last(const sc_classify_t *cl);
+
+/* The model's decision, the one place the worker, socialcarectl classify|eval
+ * and the trainer's cross-validated figures share: z holds the SC_MODEL_OUT
+ * calibrated, shifted log-odds (sc_model.h) of one language, bit o of present
+ * says output o was trained; out holds the rules' reading (intents, irony,
+ * neg_cue) and gets the label, score, intents and mask where the model was
+ * trained. explain (or NULL) gets the decision's reasons. Returns the
+ * sentiment label's index (0 negative, 1 neutral, 2 positive), or -1 when
+ * the rules keep the sentiment (fewer than two classes trained). */
+int sc_classify_decide(unsigned present, const double *z, sc_classification_t *out,
+                       sc_buf_t *explain);
 
 /* Priority from negativity (a negative post weighs about five positive
  * ones), intent severity (crisis first) and the author's reach. Returns the

@@ -140,6 +140,19 @@ int main(void)
         CHECK_STR(run("Great job guys 🙄")->label, "negative");
         CHECK(!has("Great job guys 🙄", SC_INTENT_PRAISE));
         CHECK(has("aplikacja zawiesza się przy każdym przelewie", SC_INTENT_COMPLAINT));
+        /* the support sets' complaint words in clear praise: the complaint
+         * is withheld, and explain says why; irony and a negative term keep
+         * it */
+        static const char praise[] =
+            "Love the new @bankowo app update, BLIK payments are instant now. Well done!";
+        CHECK(!has(praise, SC_INTENT_COMPLAINT) && has(praise, SC_INTENT_PRAISE));
+        CHECK(has("Great job @telko_pl, third outage this week 🙄", SC_INTENT_COMPLAINT));
+        CHECK(has("the courier threw the parcel over the fence, phone screen cracked",
+                  SC_INTENT_COMPLAINT));
+        sc_buf_t wh = SC_BUF_INIT;
+        CHECK(sc_classify_text(cl, cls, praise, strlen(praise), NULL, &r, &wh) == 0);
+        CHECK(strstr(wh.data, "complaint ") && strstr(wh.data, "withheld: positive p="));
+        sc_buf_free(&wh);
         /* explain names the model and its features */
         sc_buf_t ex = SC_BUF_INIT;
         CHECK(sc_classify_text(cl, cls, "polecam", 7, NULL, &r, &ex) == 0);

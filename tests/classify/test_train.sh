@@ -74,7 +74,7 @@ rows = {m.group(1): [int(x) for x in m.groups()[1:]]
         for m in re.finditer(r"^  (negative|neutral|positive)\s+(\d+)\s+(\d+)\s+(\d+)$", blk, re.M)}
 assert rows and all(r[1] == 0 for r in rows.values()), rows  # no pl post called neutral
 oof = [l.split() for l in open(sys.argv[2]) if not l.startswith("#")]
-assert len(oof) == 600 and all(len(r) == 15 for r in oof), len(oof)
+assert len(oof) == 600 and all(len(r) == 21 for r in oof), len(oof)
 print("train: --shift moves the decision, --oof has every example")
 PY
 # FORMAT+neg: a complaints set's complaints become negative sentiment examples
