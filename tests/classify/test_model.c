@@ -146,7 +146,8 @@ int main(void)
         static const char praise[] =
             "Love the new @bankowo app update, BLIK payments are instant now. Well done!";
         CHECK(!has(praise, SC_INTENT_COMPLAINT) && has(praise, SC_INTENT_PRAISE));
-        CHECK(has("Great job @telko_pl, third outage this week 🙄", SC_INTENT_COMPLAINT));
+        CHECK(
+            has("Great job @telko_pl, third outage this week 🙄", SC_INTENT_COMPLAINT));
         CHECK(has("the courier threw the parcel over the fence, phone screen cracked",
                   SC_INTENT_COMPLAINT));
         sc_buf_t wh = SC_BUF_INIT;
