@@ -187,6 +187,23 @@ static uint32_t fnv(const char *p)
         return h;
 }
 
+/* A spike detector that never alerts (min_count out of reach): the cases
+ * below look at the counting alone. */
+static sc_spike_t *quiet_spike(int per_topic)
+{
+        char err[256];
+        sc_spike_opts_t so = {.window_ms = 15 * MIN,
+                              .bucket_ms = MIN,
+                              .baseline_days = 7,
+                              .k = 2,
+                              .min_count = 1000000,
+                              .recent_ids = 5,
+                              .per_topic = per_topic};
+        sc_spike_t *s = sc_spike_new(r, &so, err, sizeof(err));
+        CHECK(s != NULL);
+        return s;
+}
+
 /* A key looked up in a counting call's table is compared with the shorter
  * key that holds its slot: the comparison must stop at that key's end, not
  * read the lookup's length from it (past the keys buffer when it is the last
@@ -196,15 +213,7 @@ static uint32_t fnv(const char *p)
 static void key_probe(void)
 {
         char err[256];
-        sc_spike_opts_t so = {.window_ms = 15 * MIN,
-                              .bucket_ms = MIN,
-                              .baseline_days = 7,
-                              .k = 2,
-                              .min_count = 1000000,
-                              .recent_ids = 5,
-                              .per_topic = 1};
-        sc_spike_t *s = sc_spike_new(r, &so, err, sizeof(err));
-        CHECK(s != NULL);
+        sc_spike_t *s = quiet_spike(1);
         long long m = (long long)base;
         char k[5][128];
         snprintf(k[0], sizeof(k[0]), "sc:{p}:alert:ids:%lld", m);
@@ -261,15 +270,7 @@ static void key_probe(void)
 static void created_edges(void)
 {
         char err[256];
-        sc_spike_opts_t so = {.window_ms = 15 * MIN,
-                              .bucket_ms = MIN,
-                              .baseline_days = 7,
-                              .k = 2,
-                              .min_count = 1000000,
-                              .recent_ids = 5,
-                              .per_topic = 0};
-        sc_spike_t *s = sc_spike_new(r, &so, err, sizeof(err));
-        CHECK(s != NULL);
+        sc_spike_t *s = quiet_spike(0);
         int64_t now = sc_now_ms();
         sc_spike_begin(s, now);
         CHECK(sc_spike_add(s, "q", NULL, 0, "q-1", INT64_MIN, 1, 0) == 0);
@@ -297,15 +298,7 @@ static void created_edges(void)
 static void chunk_retry(void)
 {
         char err[256], k[128], ev[32];
-        sc_spike_opts_t so = {.window_ms = 15 * MIN,
-                              .bucket_ms = MIN,
-                              .baseline_days = 7,
-                              .k = 2,
-                              .min_count = 1000000,
-                              .recent_ids = 5,
-                              .per_topic = 0};
-        sc_spike_t *s = sc_spike_new(r, &so, err, sizeof(err));
-        CHECK(s != NULL);
+        sc_spike_t *s = quiet_spike(0);
         snprintf(k, sizeof(k), "sc:{c}:alert:ids:%lld", (long long)(base - MIN));
         CHECK(cmd("SET %s x", k)->type == REDIS_REPLY_STATUS);
         for (int round = 0; round < 2; round++) {
