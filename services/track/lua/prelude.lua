@@ -96,19 +96,12 @@ end
 -- per record): field names and keys are built once per call.
 local zk, zagg = {}, {}
 local GRP, GORD, GC = {}, {}, {}
--- GRP: nested by platform, team, UTC day, local day (no key string built
--- per record).
 local function group(ud, ld, pf, team)
-  local a = GRP[pf]
-  if not a then a = {} GRP[pf] = a end
-  local b = a[team]
-  if not b then b = {} a[team] = b end
-  local c = b[ud]
-  if not c then c = {} b[ud] = c end
-  local g = c[ld]
+  local gk = ud .. '|' .. ld .. '|' .. pf .. '|' .. team
+  local g = GRP[gk]
   if not g then
     g = {ud = ud, ld = ld, fp = pf .. '|' .. team .. '|', v = {}}
-    c[ld] = g
+    GRP[gk] = g
     GORD[#GORD + 1] = g
   end
   return g
