@@ -292,13 +292,16 @@ wait_requests /ok/json sla_recovered:e-sla-1 1 30
 wait_count care.alerts.webhook.dlq 2 30
 parked=0
 for i in 1 2 3; do
-  if "$CTL" consume -b "$SC_BOOTSTRAP" -t care.alerts.webhook.dlq -n 1000 --timeout 8 |
-    grep -q '"sc-alert-id": *"sla_recovered:e-sla-1"'; then
+  # Not piped into grep -q: with pipefail, consume writing the records after
+  # the match would die of SIGPIPE and turn a found record into a miss.
+  "$CTL" consume -b "$SC_BOOTSTRAP" -t care.alerts.webhook.dlq -n 1000 --timeout 8 \
+    >"$work/dlq.jsonl"
+  if grep -q '"sc-alert-id": *"sla_recovered:e-sla-1"' "$work/dlq.jsonl"; then
     parked=1
     break
   fi
 done
-[ "$parked" = 1 ] || fail "sla_recovered not sent to the broken target"
+[ "$parked" = 1 ] || fail "sla_recovered not sent to the broken target ($(wc -l <"$work/dlq.jsonl") records on care.alerts.webhook.dlq)"
 sleep 1
 [ "$(requests /ok/json sla_recovered:e-sla-1)" -eq 1 ] || fail "sla_recovered sent twice"
 [ "$(requests /ok/slack sla_recovered:e-sla-1)" -eq 0 ] ||
