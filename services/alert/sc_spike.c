@@ -517,11 +517,19 @@ int sc_spike_add(sc_spike_t *s, const char *brand, const char *const *topics,
          * baseline days): counting it would only create dead keys. */
         if (minute <= now_min - s->o.baseline_days * DAY_MS - s->o.window_ms)
                 return 0;
-        size_t nser = 1 + (s->o.per_topic ? topic_cnt : 0);
-        if (nser > MAX_SERIES)
-                nser = MAX_SERIES;
+        /* Each topic once: a record naming one twice (any producer may
+         * write one) must not count the post twice in that topic. */
+        const char *uniq[MAX_SERIES - 1];
+        size_t nser = 1;
+        for (size_t i = 0; s->o.per_topic && i < topic_cnt && nser < MAX_SERIES; i++) {
+                size_t j = 0;
+                while (j < nser - 1 && strcmp(uniq[j], topics[i]))
+                        j++;
+                if (j == nser - 1)
+                        uniq[nser++ - 1] = topics[i];
+        }
         for (size_t i = 0; i < nser; i++) {
-                const char *t = i ? topics[i - 1] : NULL;
+                const char *t = i ? uniq[i - 1] : NULL;
                 if (t && strlen(t) >= MAX_NAME)
                         continue;
                 if (touch(s, brand, t, minute, tag))
@@ -529,7 +537,7 @@ int sc_spike_add(sc_spike_t *s, const char *brand, const char *const *topics,
         }
         if (!counted)
                 return 0;
-        return count_post(s, brand, topics, nser, event_id, floor_bucket(s, created_ms),
+        return count_post(s, brand, uniq, nser, event_id, floor_bucket(s, created_ms),
                           minute);
 }
 

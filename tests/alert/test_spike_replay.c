@@ -7,7 +7,8 @@
  * brand whose Redis commands do not grow with its posts (INFO
  * commandstats). Through sc_spike directly: a key lookup in a counting
  * call's table that meets a shorter key (ASan), created_at at the ends of
- * int64, and a batch retried after its second counting call failed. */
+ * int64, a batch retried after its second counting call failed, and a
+ * post naming a topic twice. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -323,6 +324,30 @@ static void chunk_retry(void)
         sc_spike_destroy(s);
 }
 
+/* A post that names a topic twice (a raw producer's Enriched record may):
+ * that topic's bucket counts the post once, like the brand's. */
+static void repeated_topics(void)
+{
+        char err[256];
+        sc_spike_t *s = quiet_spike(1);
+        sc_spike_begin(s, sc_now_ms());
+        const char *t[] = {"app", "fees", "app", "app"};
+        CHECK(sc_spike_add(s, "d", t, 4, "d-1", base, 1, 0) == 0);
+        CHECK(sc_spike_add(s, "d", t + 2, 1, "d-2", base, 1, 1) == 0);
+        size_t n = sc_spike_prepare(s);
+        redisReply **rep;
+        size_t cnt;
+        CHECK(sc_redis_exec(r, &rep, &cnt) == 0 && cnt == n);
+        CHECK(sc_spike_collect(s, rep, cnt, err, sizeof(err)) >= 0);
+        CHECK_INT(bucket("d", "-"), 2);
+        CHECK_INT(bucket("d", "t:app"), 2);
+        CHECK_INT(bucket("d", "t:fees"), 1);
+        char k[128];
+        snprintf(k, sizeof(k), "sc:{d}:alert:recent:t:app");
+        CHECK_INT(get_int("LLEN %s", k), 2);
+        sc_spike_destroy(s);
+}
+
 int main(int argc, char **argv)
 {
         CHECK(argc == 2);
@@ -446,6 +471,7 @@ int main(int argc, char **argv)
 
         key_probe();
         created_edges();
+        repeated_topics();
         chunk_retry();
 
         for (int i = 0; i < nframes; i++)
