@@ -205,6 +205,17 @@ static sc_spike_t *quiet_spike(int per_topic)
         return s;
 }
 
+/* Sends the counting calls queued in s, one pipeline; collect's result. */
+static int count_calls(sc_spike_t *s)
+{
+        char err[256];
+        size_t n = sc_spike_prepare(s);
+        redisReply **rep;
+        size_t cnt;
+        CHECK(sc_redis_exec(r, &rep, &cnt) == 0 && cnt == n);
+        return sc_spike_collect(s, rep, cnt, err, sizeof(err));
+}
+
 /* A key looked up in a counting call's table is compared with the shorter
  * key that holds its slot: the comparison must stop at that key's end, not
  * read the lookup's length from it (past the keys buffer when it is the last
@@ -213,7 +224,6 @@ static sc_spike_t *quiet_spike(int per_topic)
  * its bucket key hashes to the slot of the last key, recent:t:t. */
 static void key_probe(void)
 {
-        char err[256];
         sc_spike_t *s = quiet_spike(1);
         long long m = (long long)base;
         char k[5][128];
@@ -252,11 +262,7 @@ static void key_probe(void)
         const char *t1[] = {"t"}, *t2[] = {topic};
         CHECK(sc_spike_add(s, "p", t1, 1, "p-1", base, 1, 0) == 0);
         CHECK(sc_spike_add(s, "p", t2, 1, "p-2", base, 1, 1) == 0);
-        size_t n = sc_spike_prepare(s);
-        redisReply **rep;
-        size_t cnt;
-        CHECK(sc_redis_exec(r, &rep, &cnt) == 0 && cnt == n);
-        CHECK(sc_spike_collect(s, rep, cnt, err, sizeof(err)) >= 0);
+        CHECK(count_calls(s) >= 0);
         CHECK_INT(bucket("p", "-"), 2);
         CHECK_INT(bucket("p", "t:t"), 1);
         snprintf(probe, sizeof(probe), "sc:{p}:alert:neg:t:%s:%lld", topic, m);
@@ -270,7 +276,6 @@ static void key_probe(void)
  * minute, as any post from the future. */
 static void created_edges(void)
 {
-        char err[256];
         sc_spike_t *s = quiet_spike(0);
         int64_t now = sc_now_ms();
         sc_spike_begin(s, now);
@@ -278,11 +283,7 @@ static void created_edges(void)
         CHECK(sc_spike_add(s, "q", NULL, 0, "q-2", INT64_MIN + 1, 1, 0) == 0);
         CHECK(sc_spike_add(s, "q", NULL, 0, "q-3", -1, 1, 0) == 0);
         CHECK(sc_spike_add(s, "q", NULL, 0, "q-4", INT64_MAX, 1, 0) == 0);
-        size_t n = sc_spike_prepare(s);
-        redisReply **rep;
-        size_t cnt;
-        CHECK(sc_redis_exec(r, &rep, &cnt) == 0 && cnt == n);
-        CHECK(sc_spike_collect(s, rep, cnt, err, sizeof(err)) >= 0);
+        CHECK(count_calls(s) >= 0);
         char k[128];
         snprintf(k, sizeof(k), "sc:{q}:alert:neg:-:%lld", (long long)(now / MIN * MIN));
         CHECK_INT(get_int("GET %s", k), 1);
@@ -298,7 +299,7 @@ static void created_edges(void)
  * once. */
 static void chunk_retry(void)
 {
-        char err[256], k[128], ev[32];
+        char k[128], ev[32];
         sc_spike_t *s = quiet_spike(0);
         snprintf(k, sizeof(k), "sc:{c}:alert:ids:%lld", (long long)(base - MIN));
         CHECK(cmd("SET %s x", k)->type == REDIS_REPLY_STATUS);
@@ -309,11 +310,7 @@ static void chunk_retry(void)
                         CHECK(sc_spike_add(s, "c", NULL, 0, ev,
                                            i < 1000 ? base : base - MIN, 1, 0) == 0);
                 }
-                size_t n = sc_spike_prepare(s);
-                redisReply **rep;
-                size_t cnt;
-                CHECK(sc_redis_exec(r, &rep, &cnt) == 0 && cnt == n);
-                int got = sc_spike_collect(s, rep, cnt, err, sizeof(err));
+                int got = count_calls(s);
                 CHECK(round ? got >= 0 : got < 0);
                 if (!round)
                         CHECK(get_int("DEL %s", k) == 1);
@@ -328,17 +325,12 @@ static void chunk_retry(void)
  * that topic's bucket counts the post once, like the brand's. */
 static void repeated_topics(void)
 {
-        char err[256];
         sc_spike_t *s = quiet_spike(1);
         sc_spike_begin(s, sc_now_ms());
         const char *t[] = {"app", "fees", "app", "app"};
         CHECK(sc_spike_add(s, "d", t, 4, "d-1", base, 1, 0) == 0);
         CHECK(sc_spike_add(s, "d", t + 2, 1, "d-2", base, 1, 1) == 0);
-        size_t n = sc_spike_prepare(s);
-        redisReply **rep;
-        size_t cnt;
-        CHECK(sc_redis_exec(r, &rep, &cnt) == 0 && cnt == n);
-        CHECK(sc_spike_collect(s, rep, cnt, err, sizeof(err)) >= 0);
+        CHECK(count_calls(s) >= 0);
         CHECK_INT(bucket("d", "-"), 2);
         CHECK_INT(bucket("d", "t:app"), 2);
         CHECK_INT(bucket("d", "t:fees"), 1);
