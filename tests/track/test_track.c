@@ -134,41 +134,34 @@ static long long evalsha_calls(void)
         return p ? atoll(p + strlen("cmdstat_evalsha:calls=")) : 0;
 }
 
-static int post_has(const char *pid, const char *field)
+/* The integer that lua (run with KEYS[1] the post's key, v its record
+ * unpacked, nil without one, ARGV[1] = arg) returns about post pid's record
+ * (a msgpack map, docs/TRACKING.md). */
+static int on_record(const char *pid, const char *lua, const char *arg)
 {
-        char key[64];
+        char key[64], script[512];
         redisReply **rep;
         size_t n;
         snprintf(key, sizeof(key), "sc:{t}:p:x:%s", pid);
-        /* A post's record is a msgpack map (docs/TRACKING.md). */
-        sc_redis_append(R, 5,
-                        (const char *[]){"EVAL",
-                                         "local v = redis.call('GET', KEYS[1]) "
-                                         "if not v then return 0 end "
-                                         "return cmsgpack.unpack(v)[ARGV[1]] and 1 or 0",
-                                         "1", key, field},
-                        NULL);
+        snprintf(script, sizeof(script),
+                 "local v = redis.call('GET', KEYS[1]) "
+                 "if v then v = cmsgpack.unpack(v) end %s",
+                 lua);
+        sc_redis_append(R, 5, (const char *[]){"EVAL", script, "1", key, arg}, NULL);
         CHECK(sc_redis_exec(R, &rep, &n) == 0);
         return (int)rep[0]->integer;
+}
+
+static int post_has(const char *pid, const char *field)
+{
+        return on_record(pid, "return v and v[ARGV[1]] and 1 or 0", field);
 }
 
 /* Entries of the rb list (brand replies kept in a root's record). */
 static int rb_len(const char *pid)
 {
-        char key[64];
-        redisReply **rep;
-        size_t n;
-        snprintf(key, sizeof(key), "sc:{t}:p:x:%s", pid);
-        sc_redis_append(R, 4,
-                        (const char *[]){"EVAL",
-                                         "local v = redis.call('GET', KEYS[1]) "
-                                         "if not v then return -1 end "
-                                         "local rb = cmsgpack.unpack(v).rb "
-                                         "return rb and #rb / 4 or 0",
-                                         "1", key},
-                        NULL);
-        CHECK(sc_redis_exec(R, &rep, &n) == 0);
-        return (int)rep[0]->integer;
+        return on_record(
+            pid, "if not v then return -1 end return v.rb and #v.rb / 4 or 0", "");
 }
 
 static char *dump(void)
