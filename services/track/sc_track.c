@@ -14,6 +14,7 @@
 #include "sc_log.h"
 #include "sc_rkey.h"
 #include "sc_time.h"
+#include "sc_track_engine.h"
 #include "sc_track_lua.h"
 #include "sc_utf8.h"
 
@@ -96,6 +97,7 @@ typedef struct rec_s {
 typedef struct bb_s {
         size_t brand_off; /* into t->strs */
         size_t cnt, start, fill;
+        size_t pfx_off; /* its key prefix in t->pfx (the C engine) */
         int64_t wm; /* largest created_at of its social.posts records (0: none) */
 } bb_t;
 
@@ -116,7 +118,15 @@ typedef struct bf_s {
 
 struct sc_track_s {
         sc_redis_t *r;
-        sc_redis_script_t *s_batch, *s_bfrt, *s_scan, *s_outbox, *s_frt;
+        sc_redis_script_t *s_batch, *s_bfrt, *s_scan, *s_outbox, *s_frt, *s_commit;
+        sc_track_engine_t *eng;
+        /* the engine's inputs: per brand, its records' msgpack arrays */
+        sc_track_engine_brand_t *eb;
+        size_t eb_cap;
+        const char **eptr;
+        size_t *elen;
+        size_t e_cap;
+        sc_buf_t pfx;
         const sc_brands_t *brands;
         const sc_calendars_t *cals;
         sc_track_conf_t conf;
@@ -211,10 +221,13 @@ sc_track_t *sc_track_new(sc_redis_t *r, const sc_brands_t *brands,
         t->s_scan = sc_redis_script(r, sc_track_lua_scan);
         t->s_outbox = sc_redis_script(r, sc_track_lua_outbox);
         t->s_frt = sc_redis_script(r, sc_track_frt_read_lua);
+        t->s_commit = sc_redis_script(r, sc_track_lua_commit);
+        t->eng = sc_track_engine_new();
         if (t->s_frt)
                 sc_redis_script_declares_keys(t->s_frt);
         t->utc = sc_tz_load("UTC", errstr, errstr_size);
         if (!t->s_batch || !t->s_bfrt || !t->s_scan || !t->s_outbox || !t->s_frt ||
+            !t->s_commit ||
             !t->utc || sc_track_set_config(t, brands, cals, conf, errstr, errstr_size)) {
                 sc_track_destroy(t);
                 return NULL;
@@ -249,6 +262,11 @@ void sc_track_destroy(sc_track_t *t)
         free(t->order);
         free_strv(t->inflight, t->inflight_cnt);
         free_strv(t->done, t->done_cnt);
+        sc_track_engine_destroy(t->eng);
+        free(t->eb);
+        free((void *)t->eptr);
+        free(t->elen);
+        sc_buf_free(&t->pfx);
         free(t);
 }
 
@@ -832,16 +850,11 @@ static int run_bfrt(sc_track_t *t, char *errstr, size_t errstr_size)
 
 /* Appends one script call per brand of the queued records (and per
  * CALL_RECORDS of them): each brand's records in input order. */
+static void order_records(sc_track_t *t);
+
 static int send_batches(sc_track_t *t)
 {
-        SC_GROW(t->order, t->order_cap, t->rec_cnt);
-        size_t pos = 0;
-        for (size_t b = 0; b < t->bb_cnt; b++) {
-                t->bb[b].start = t->bb[b].fill = pos;
-                pos += t->bb[b].cnt;
-        }
-        for (size_t i = 0; i < t->rec_cnt; i++)
-                t->order[t->bb[t->recs[i].b].fill++] = i;
+        order_records(t);
         for (size_t b = 0; b < t->bb_cnt; b++) {
                 const bb_t *g = &t->bb[b];
                 /* A brand with only event time in the batch: one call
@@ -903,6 +916,89 @@ static int record_error(sc_track_t *t, const rec_t *r, const char *msg, char *er
         return 0;
 }
 
+/* Groups the queued records by brand, input order kept: t->order, each
+ * brand's t->bb[b].start. */
+static void order_records(sc_track_t *t)
+{
+        SC_GROW(t->order, t->order_cap, t->rec_cnt);
+        size_t pos = 0;
+        for (size_t b = 0; b < t->bb_cnt; b++) {
+                t->bb[b].start = t->bb[b].fill = pos;
+                pos += t->bb[b].cnt;
+        }
+        for (size_t i = 0; i < t->rec_cnt; i++)
+                t->order[t->bb[t->recs[i].b].fill++] = i;
+}
+
+/* The queued records applied by the C logic (sc_track_engine.h): 0, or -1
+ * (errstr set) when the batch must be run again. */
+static int exec_engine(sc_track_t *t, sc_track_counts_t *counts, char *errstr,
+                       size_t errstr_size)
+{
+        order_records(t);
+        SC_GROW(t->eb, t->eb_cap, t->bb_cnt + 1);
+        size_t cap = t->e_cap;
+        SC_GROW(t->eptr, t->e_cap, t->rec_cnt + 1);
+        SC_GROW(t->elen, cap, t->rec_cnt + 1);
+        sc_buf_reset(&t->pfx);
+        for (size_t i = 0; i < t->rec_cnt; i++) {
+                const rec_t *r = &t->recs[t->order[i]];
+                t->eptr[i] = t->recbuf.data + r->off;
+                t->elen[i] = r->len;
+        }
+        for (size_t b = 0; b < t->bb_cnt; b++) {
+                t->bb[b].pfx_off = t->pfx.len;
+                sc_rkey_prefix(&t->pfx, t->strs.data + t->bb[b].brand_off);
+        }
+        for (size_t b = 0; b < t->bb_cnt; b++) {
+                const bb_t *g = &t->bb[b];
+                size_t end = b + 1 < t->bb_cnt ? t->bb[b + 1].pfx_off : t->pfx.len;
+                t->eb[b] = (sc_track_engine_brand_t){
+                    .prefix = t->pfx.data + g->pfx_off,
+                    .prefix_len = end - g->pfx_off,
+                    .recs = t->eptr + g->start,
+                    .rec_lens = t->elen + g->start,
+                    .nrec = g->cnt,
+                    .wm = g->wm,
+                };
+        }
+        sc_track_engine_args_t a = {
+            .now_ms = sc_now_ms(),
+            .lateness_ms = t->conf.lateness_ms,
+            .idle_ms = idle_ms(t),
+            .grace_ms = t->conf.breach_grace_ms,
+            .retention_s = t->conf.retention_s,
+            .state_ttl_s = t->conf.state_ttl_s,
+            .ncal = t->ncal.data ? t->ncal.data : "",
+            .ncal_len = t->ncal.len,
+        };
+        const sc_track_engine_result_t *const *res;
+        if (sc_track_engine_run(t->eng, t->r, t->s_commit, t->call_cnt, t->eb, t->bb_cnt,
+                                &a, &res, errstr, errstr_size))
+                return -1;
+        for (size_t b = 0; b < t->bb_cnt; b++) {
+                const bb_t *g = &t->bb[b];
+                for (size_t k = 0; k < g->cnt; k++) {
+                        const rec_t *rec = &t->recs[t->order[g->start + k]];
+                        const sc_track_engine_result_t *x = res[b] + k;
+                        if (x->err) {
+                                if (record_error(t, rec, x->s, errstr, errstr_size))
+                                        return -1;
+                                continue;
+                        }
+                        call_t rc = {.type = CALL_BATCH,
+                                     .tag = rec->tag,
+                                     .brand_off = g->brand_off};
+                        if (take_result(t, &rc, x->s, x->n, counts)) {
+                                snprintf(errstr, errstr_size,
+                                         "redis: malformed track result");
+                                return -1;
+                        }
+                }
+        }
+        return 0;
+}
+
 int sc_track_exec(sc_track_t *t, sc_track_event_cb *cb, void *opaque,
                   sc_track_counts_t *counts, char *errstr, size_t errstr_size)
 {
@@ -916,6 +1012,16 @@ int sc_track_exec(sc_track_t *t, sc_track_event_cb *cb, void *opaque,
         t->ev_cnt = 0;
         t->bf_cnt = 0;
         sc_buf_reset(&t->evstrs);
+        if (t->conf.engine == SC_TRACK_ENGINE_C) {
+                if (exec_engine(t, counts, errstr, errstr_size) ||
+                    run_bfrt(t, errstr, errstr_size)) {
+                        reset_batch(t);
+                        return -1;
+                }
+                deliver(t, cb, opaque);
+                reset_batch(t);
+                return 0;
+        }
         if (send_batches(t)) {
                 sc_redis_discard(t->r);
                 snprintf(errstr, errstr_size, "out of memory");

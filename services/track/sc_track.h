@@ -41,7 +41,14 @@ typedef struct sc_track_conf_s {
          * a record) falls back to now: 0 gives processing-time breaches. */
         int64_t lateness_ms;
         int64_t watermark_idle_ms;
+        /* Where the per-record logic runs: SC_TRACK_ENGINE_C (0, the
+         * default: in this process, Redis only stores) or
+         * SC_TRACK_ENGINE_LUA (lua/batch.lua inside Redis: the reference
+         * the C logic is tested against). Same keys, same results. */
+        int engine;
 } sc_track_conf_t;
+
+enum { SC_TRACK_ENGINE_C, SC_TRACK_ENGINE_LUA };
 
 /* An inbound post as routed (care.routed). Strings are borrowed for the call;
  * thread_id, calendar, priority, url may be NULL. due_at 0: no SLA. */

@@ -6,5 +6,6 @@ extern const char sc_track_lua_batch[];
 extern const char sc_track_lua_bfrt[];
 extern const char sc_track_lua_scan[];
 extern const char sc_track_lua_outbox[];
+extern const char sc_track_lua_commit[];
 
 #endif

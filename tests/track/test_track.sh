@@ -7,4 +7,5 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/sc-track-unit.XXXXXX)
 trap 'sc_cleanup; rm -rf "$work"' EXIT
 sc_start_redis "$work"
-timeout 60 "$bin" "$SC_REDIS_URL"
+timeout 60 "$bin" "$SC_REDIS_URL" c
+timeout 60 "$bin" "$SC_REDIS_URL" lua

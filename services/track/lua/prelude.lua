@@ -155,7 +155,12 @@ local function hwrite(cmd, k, a, i, j)
 end
 local function zwrite(cmd, k, a, i, j) redis.call(cmd, k, unpack(a, i, j)) end
 local touched = {}
+-- The brand's version (key v): incremented by every call that changed what
+-- the tracker's C logic reads (records, thread indexes, the watermark), so
+-- that logic's commit of what it read before is refused (commit.lua).
+local function version_bump() redis.call('INCR', P .. 'v') end
 local function flush()
+  if #dorder > 0 or #zk > 0 or #GORD > 0 then version_bump() end
   put_records()
   -- The groups' counters, per day hash (UTC and local: the same deltas).
   -- Two groups can share a field of a hash (same UTC day, other local day).
@@ -261,7 +266,10 @@ local function wm_advance(ms, now)
   WM_DIRTY = true
 end
 local function wm_store()
-  if WM_DIRTY then redis.call('SET', P .. 'wm', I(WM) .. '|' .. I(WM_LAST)) end
+  if WM_DIRTY then
+    redis.call('SET', P .. 'wm', I(WM) .. '|' .. I(WM_LAST))
+    version_bump()
+  end
 end
 local function event_clock(now, lateness, idle)
   if now - WM_LAST >= idle then return now end

@@ -1,0 +1,68 @@
+/* The tracker's per-record logic in C (private to track): what
+ * lua/batch.lua does, with Redis used as storage only. Same keys, same
+ * record layout (docs/TRACKING.md, "Redis data model"), same result strings.
+ *
+ * Per exec: the brands' records are applied in C on data read in rounds
+ * (one pipeline per round for every brand: first one MGET per brand of its
+ * version key, watermark and every post key its records name; then
+ * whatever the logic met unread: a held reply's record, a thread index),
+ * then each brand's changes are written by one commit script call (lua/
+ * commit.lua) that checks the brand's version key first: every script that
+ * changes what the logic reads (scan.lua, bfrt.lua, batch.lua, commit.lua)
+ * increments it, so a brand whose state changed since it was read is read
+ * and applied again, never half. */
+#ifndef SC_TRACK_ENGINE_H
+#define SC_TRACK_ENGINE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sc_redis.h"
+
+typedef struct sc_track_engine_s sc_track_engine_t;
+
+/* One brand's records of the batch: each a msgpack array of strings in the
+ * layout of lua/batch.lua's ARGV[5] elements. Borrowed for the run. */
+typedef struct sc_track_engine_brand_s {
+        const char *prefix; /* "sc:{brand}:" */
+        size_t prefix_len;
+        const char *const *recs;
+        const size_t *rec_lens;
+        size_t nrec;
+        int64_t wm; /* largest created_at of its social.posts records, 0 none */
+} sc_track_engine_brand_t;
+
+typedef struct sc_track_engine_args_s {
+        int64_t now_ms, lateness_ms, idle_ms, grace_ms;
+        int64_t retention_s, state_ttl_s;
+        const char *ncal; /* calendars the worker computes, '\n' separated */
+        size_t ncal_len;
+} sc_track_engine_args_t;
+
+/* A record's outcome: its result string (lua/prelude.lua result()), or
+ * err set and s the error message. Valid until the next run. */
+typedef struct sc_track_engine_result_s {
+        int err;
+        const char *s;
+        size_t n;
+} sc_track_engine_result_t;
+
+sc_track_engine_t *sc_track_engine_new(void);
+void sc_track_engine_destroy(sc_track_engine_t *e);
+
+/* Applies brands[0..nb): 0, with results[b][k] the outcome of record k of
+ * brand b (owned by e); -1 when Redis failed or the brands kept changing
+ * under the run (errstr set; nothing of an uncommitted brand was written:
+ * run the same batch again). commit is lua/commit.lua registered on r.
+ * queued: commands the caller appended to r before (sent with the first
+ * read; an error reply among them fails the run). */
+int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *commit,
+                        size_t queued, const sc_track_engine_brand_t *brands, size_t nb,
+                        const sc_track_engine_args_t *a,
+                        const sc_track_engine_result_t *const **results, char *errstr,
+                        size_t errstr_size);
+
+/* Commands sent by the runs so far (MGET, ZRANGE and commit calls), and the
+ * brands applied again because their version changed. */
+uint64_t sc_track_engine_conflicts(const sc_track_engine_t *e);
+
+#endif
