@@ -9,6 +9,7 @@
  * Also the in-process part alone (marshalling into the pipeline buffer) in
  * ns/post and allocs/post. bench_track.sh starts the redis-server. */
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,21 +140,33 @@ static void add_conversation(sc_track_t *t, long i, int64_t base, long *pending_
         *marshal_allocs += sc_bench_allocs() - a0;
 }
 
-static void report(uint64_t posts, long conv, uint64_t dt, uint64_t allocs, long long ev,
-                   long long calls, double cpu, uint64_t marshal_ns,
-                   uint64_t marshal_allocs)
+/* This process's CPU (user + sys), s: the tracker's own work. */
+static double self_cpu(void)
+{
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+               (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static void report(const char *engine, uint64_t posts, long conv, uint64_t dt,
+                   uint64_t allocs, long long ev, long long calls, double cpu,
+                   double self, uint64_t marshal_ns, uint64_t marshal_allocs)
 {
         double secs = (double)dt / 1e9;
         printf(
             "bench_track: %llu posts (%ld inbound + %ld brand replies) through sc_track "
-            "against redis-server: %.0f posts/s, %.2f s\n",
-            (unsigned long long)posts, conv, conv, (double)posts / secs, secs);
+            "(engine %s) against redis-server: %.0f posts/s, %.2f s\n",
+            (unsigned long long)posts, conv, conv, engine, (double)posts / secs, secs);
         printf(
-            "bench_track: redis commands per post: %.2f EVALSHA, %.1f in total (commands "
-            "run by the Lua scripts included)\n",
+            "bench_track: redis commands per post: %.2f EVALSHA, %.2f in total (commands "
+            "run by the scripts included)\n",
             (double)ev / (double)posts, (double)calls / (double)posts);
         printf("bench_track: redis-server CPU per post: %.1f us (user + sys)\n",
                cpu * 1e6 / (double)posts);
+        printf("bench_track: tracker CPU per post (this process: logic, marshalling, "
+               "hiredis): %.1f us (user + sys)\n",
+               self * 1e6 / (double)posts);
         sc_bench_report("bench_track (whole: marshal + redis + parse)", posts, dt,
                         allocs);
         sc_bench_report("bench_track (in-process marshalling only)", posts, marshal_ns,
@@ -163,10 +176,11 @@ static void report(uint64_t posts, long conv, uint64_t dt, uint64_t allocs, long
 int main(int argc, char **argv)
 {
         if (argc < 2) {
-                fprintf(stderr, "usage: bench_track REDIS_URL [CONVERSATIONS]\n");
+                fprintf(stderr, "usage: bench_track REDIS_URL [CONVERSATIONS [c|lua]]\n");
                 return 2;
         }
         long conv = argc > 2 ? atol(argv[2]) : 50000;
+        const char *engine = argc > 3 ? argv[3] : "c";
         char err[256];
         sc_redis_t *r = sc_redis_new(argv[1], 5000, err, sizeof(err));
         sc_calendars_t *cals = sc_calendars_new(NULL, err, sizeof(err));
@@ -174,7 +188,9 @@ int main(int argc, char **argv)
                                 .state_ttl_s = 30 * 86400,
                                 .reconcile_window_ms = 7 * 86400000LL,
                                 .breach_grace_ms = 30000,
-                                .scan_limit = 1000};
+                                .scan_limit = 1000,
+                                .engine = strcmp(engine, "lua") ? SC_TRACK_ENGINE_C
+                                                                : SC_TRACK_ENGINE_LUA};
         sc_track_t *t =
             r && cals ? sc_track_new(r, NULL, cals, &conf, err, sizeof(err)) : NULL;
         if (!t) {
@@ -192,7 +208,7 @@ int main(int argc, char **argv)
         int64_t base;
         sc_time_parse("2026-11-20T08:00:00Z", 20, &base);
         long long ev0, calls0 = total_calls(r, &ev0);
-        double cpu0 = redis_cpu(r);
+        double cpu0 = redis_cpu(r), self0 = self_cpu();
         uint64_t marshal_ns = 0, marshal_allocs = 0, allocs0 = sc_bench_allocs(),
                  posts = 0;
         uint64_t t0 = sc_bench_now_ns();
@@ -212,12 +228,12 @@ int main(int argc, char **argv)
         uint64_t dt = sc_bench_now_ns() - t0;
         uint64_t allocs = sc_bench_allocs() - allocs0;
         long long ev1, calls1 = total_calls(r, &ev1);
-        double cpu1 = redis_cpu(r);
+        double cpu1 = redis_cpu(r), self1 = self_cpu();
         /* Sanity: every post counted once. */
         sc_redis_appendf(r, "HGET sc:{telko}:d:u:2026-11-20 x|care|received");
         sc_redis_exec(r, &rep, &n);
-        report(posts, conv, dt, allocs, ev1 - ev0, calls1 - calls0, cpu1 - cpu0,
-               marshal_ns, marshal_allocs);
+        report(engine, posts, conv, dt, allocs, ev1 - ev0, calls1 - calls0, cpu1 - cpu0,
+               self1 - self0, marshal_ns, marshal_allocs);
         sc_track_destroy(t);
         sc_calendars_destroy(cals);
         sc_redis_destroy(r);

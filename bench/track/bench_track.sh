@@ -8,4 +8,4 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/sc-bench-track.XXXXXX)
 trap 'sc_cleanup; rm -rf "$work"' EXIT
 sc_start_redis "$work"
-"$bin" "$SC_REDIS_URL" "${2:-50000}"
+"$bin" "$SC_REDIS_URL" "${2:-50000}" "${3:-c}"

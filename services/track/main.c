@@ -41,6 +41,9 @@ static const sc_conf_def_t track_defs[] = {
     {"track.watermark_idle", SC_CONF_STR, "10m", 1, 0,
      "a brand without social.posts records for this long is breached on the wall "
      "clock (0: always, i.e. processing-time breaches)"},
+    {"track.engine", SC_CONF_STR, "c", 1, 0,
+     "where the per-record logic runs: c (in the worker, Redis stores) or lua (the "
+     "reference scripts inside Redis)"},
     SC_CONF_END,
 };
 
@@ -82,6 +85,7 @@ typedef struct track_s {
         size_t bad_cnt, bad_cap;
         int produce_failed;
         sc_counter_t *events_total[SC_TRACK_K_CNT], *ignored_own, *ignored_inbound;
+        sc_counter_t *conflicts;
         sc_counter_t *sla_total[4];
 } track_t;
 
@@ -113,6 +117,15 @@ static int parse_conf(const sc_config_t *c, sc_track_conf_t *conf, int64_t *gaug
         conf->scan_limit = (int)sc_config_int(c, "track.scan_limit");
         conf->lateness_ms = v[4];
         conf->watermark_idle_ms = v[5];
+        const char *engine = sc_config_str(c, "track.engine");
+        if (!strcmp(engine, "c")) {
+                conf->engine = SC_TRACK_ENGINE_C;
+        } else if (!strcmp(engine, "lua")) {
+                conf->engine = SC_TRACK_ENGINE_LUA;
+        } else {
+                snprintf(errstr, errstr_size, "track.engine: c or lua, not %s", engine);
+                return -1;
+        }
         return 0;
 }
 
@@ -206,6 +219,11 @@ static int track_init(sc_worker_t *w, void **statep, char *errstr, size_t errstr
         s->ignored_inbound =
             sc_metrics_counter(m, "socialcare_track_events_total",
                                "Tracker events by kind", "kind=\"inbound_post_ignored\"");
+        s->conflicts = sc_metrics_counter(
+            m, "socialcare_track_conflicts_total",
+            "Brand commits refused because the brand changed since it was read (applied "
+            "again)",
+            NULL);
         static const char *const sk[] = {"breach", "hit", "late", "recovered"};
         for (int k = 0; k < 4; k++) {
                 char l[64];
@@ -500,8 +518,10 @@ static int track_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t n)
         sc_track_counts_t counts = {0};
         s->msgs = msgs;
         s->produce_failed = 0;
-        if (sc_track_queued(s->tr) &&
-            sc_track_exec(s->tr, on_batch_event, s, &counts, err, sizeof(err))) {
+        int failed = sc_track_queued(s->tr) &&
+                     sc_track_exec(s->tr, on_batch_event, s, &counts, err, sizeof(err));
+        sc_counter_add(s->conflicts, (double)counts.conflicts);
+        if (failed) {
                 sc_log(SC_LOG_WARN, "batch of %zu not applied: %s", n, err);
                 return SC_RETRY;
         }

@@ -973,8 +973,11 @@ static int exec_engine(sc_track_t *t, sc_track_counts_t *counts, char *errstr,
             .ncal_len = t->ncal.len,
         };
         const sc_track_engine_result_t *const *res;
-        if (sc_track_engine_run(t->eng, t->r, t->s_commit, t->call_cnt, t->eb, t->bb_cnt,
-                                &a, &res, errstr, errstr_size))
+        uint64_t conflicts0 = sc_track_engine_conflicts(t->eng);
+        int rc = sc_track_engine_run(t->eng, t->r, t->s_commit, t->call_cnt, t->eb, t->bb_cnt,
+                                     &a, &res, errstr, errstr_size);
+        counts->conflicts += sc_track_engine_conflicts(t->eng) - conflicts0;
+        if (rc)
                 return -1;
         for (size_t b = 0; b < t->bb_cnt; b++) {
                 const bb_t *g = &t->bb[b];
@@ -1002,7 +1005,7 @@ static int exec_engine(sc_track_t *t, sc_track_counts_t *counts, char *errstr,
 int sc_track_exec(sc_track_t *t, sc_track_event_cb *cb, void *opaque,
                   sc_track_counts_t *counts, char *errstr, size_t errstr_size)
 {
-        sc_track_counts_t local;
+        sc_track_counts_t local = {0};
         if (!counts)
                 counts = &local;
         if (!sc_track_queued(t))
@@ -1179,7 +1182,7 @@ int sc_track_scan(sc_track_t *t, const char *const *brands, size_t nb, int64_t n
                   sc_track_event_cb *cb, void *opaque, sc_track_counts_t *counts,
                   char *errstr, size_t errstr_size)
 {
-        sc_track_counts_t local;
+        sc_track_counts_t local = {0};
         if (!counts)
                 counts = &local;
         reset_batch(t);

@@ -95,6 +95,9 @@ enum {
 const char *sc_track_kind_name(int k);
 typedef struct sc_track_counts_s {
         uint64_t n[SC_TRACK_K_CNT];
+        /* brand commits refused because the brand changed since it was read
+         * (read and applied again: docs/TRACKING.md) */
+        uint64_t conflicts;
 } sc_track_counts_t;
 
 /* Counters of a day bucket (hash field "<platform>|<team>|<name>"). */

@@ -595,7 +595,7 @@ typedef struct ent_s {
         uint8_t cached; /* rec is set for this run (or known absent) */
         char kind0;     /* kind when read ('\0': none) */
         uint8_t dirty, renew, fh, touched, ttl_touch;
-        uint32_t zops; /* its queued member writes (last one per member wins) */
+        uint32_t zops, ztail; /* its queued member writes (the last per member wins) */
 } ent_t;
 
 /* A queued sorted-set (or FRT hash) member write; s nil: remove. */
@@ -943,9 +943,6 @@ static void zset(sc_track_engine_t *e, bctx_t *c, ts_t key, ts_t m, ts_t s)
                 }
         if (!c->ztab || (c->zn + 1) * 2 > c->ztab_mask + 1)
                 ztab_grow(c);
-        if (x->zops == NO_OP && !x->fh) {
-                /* first write to this key in the run: remember its order */
-        }
         size_t cap = c->zcap;
         SC_GROW(c->zops, cap, c->zn + 1);
         c->zcap = (uint32_t)cap;
@@ -962,12 +959,9 @@ static void zset(sc_track_engine_t *e, bctx_t *c, ts_t key, ts_t m, ts_t s)
                 c->zkeys[c->zkn++] = xi;
                 x->zops = c->zn;
         } else {
-                /* append to the key's chain (kept in write order) */
-                uint32_t t = x->zops;
-                while (c->zops[t].next != NO_OP)
-                        t = c->zops[t].next;
-                c->zops[t].next = c->zn;
+                c->zops[x->ztail].next = c->zn;
         }
+        x->ztail = c->zn;
         uint32_t j = h & c->ztab_mask;
         while (c->ztab[j])
                 j = (j + 1) & c->ztab_mask;
@@ -1916,63 +1910,72 @@ typedef struct cf_s {
         int64_t d;
 } cf_t;
 
+static int grp_cmp_rest(const grp_t *x, const grp_t *y)
+{
+        int c = tcmp(x->pf, y->pf);
+        return c ? c : tcmp(x->team, y->team);
+}
+
+static int grp_cmp_u(const void *a, const void *b)
+{
+        const grp_t *x = *(const grp_t *const *)a, *y = *(const grp_t *const *)b;
+        int c = tcmp(x->ud, y->ud);
+        return c ? c : grp_cmp_rest(x, y);
+}
+
+static int grp_cmp_l(const void *a, const void *b)
+{
+        const grp_t *x = *(const grp_t *const *)a, *y = *(const grp_t *const *)b;
+        int c = tcmp(x->ld, y->ld);
+        return c ? c : grp_cmp_rest(x, y);
+}
+
+/* One 'C' (and 'E') operation per day hash of the family (fam 0: UTC days,
+ * 1: local days): the groups sorted by day, platform and team, so the
+ * groups sharing a field (same UTC day, other local days) are neighbours. */
 static void commit_counters(sc_track_engine_t *e, bctx_t *c, int fam)
 {
-        /* per distinct day key of the family: 'C' key n f d ... */
-        for (uint32_t gi = 0; gi < c->gn; gi++) {
-                grp_t *g = &c->grps[gi];
-                ts_t day = fam ? g->ld : g->ud;
-                int first = 1;
-                for (uint32_t k = 0; k < gi && first; k++)
-                        first = !teq(fam ? c->grps[k].ld : c->grps[k].ud, day);
-                if (!first)
-                        continue;
-                ts_t key = ar_cat(&c->ra, c->P, tl(fam ? "d:l:" : "d:u:"), day);
-                size_t nf = 0, cap = 0;
-                cf_t *fs = NULL;
-                for (uint32_t k = gi; k < c->gn; k++) {
-                        grp_t *h = &c->grps[k];
-                        if (!teq(fam ? h->ld : h->ud, day))
-                                continue;
-                        for (int i = 0; i < SC_TRACK_CTR_CNT; i++) {
-                                if (!h->v[i])
-                                        continue;
-                                ts_t f0 = ar_cat(&c->ra, h->pf, tl("|"), h->team);
-                                ts_t f = ar_cat(&c->ra, f0, tl("|"), tl(ctr_name(i)));
-                                size_t j = 0;
-                                while (j < nf && !teq(fs[j].f, f))
-                                        j++;
-                                if (j == nf) {
-                                        if (nf == cap) {
-                                                size_t nc = cap ? cap * 2 : 32;
-                                                cf_t *n2 = ar_alloc(&c->ra, nc * sizeof(*n2));
-                                                if (nf)
-                                                        memcpy(n2, fs, nf * sizeof(*n2));
-                                                fs = n2;
-                                                cap = nc;
-                                        }
-                                        fs[nf].f = f;
-                                        fs[nf++].d = 0;
-                                }
-                                fs[j].d += h->v[i];
-                        }
+        if (!c->gn)
+                return;
+        grp_t **gs = ar_alloc(&c->ra, c->gn * sizeof(*gs));
+        for (uint32_t i = 0; i < c->gn; i++)
+                gs[i] = &c->grps[i];
+        qsort(gs, c->gn, sizeof(*gs), fam ? grp_cmp_l : grp_cmp_u);
+        cf_t *fs = ar_alloc(&c->ra, (size_t)c->gn * SC_TRACK_CTR_CNT * sizeof(*fs));
+        for (uint32_t i = 0; i < c->gn;) {
+                ts_t day = fam ? gs[i]->ld : gs[i]->ud;
+                uint32_t end = i;
+                while (end < c->gn && teq(fam ? gs[end]->ld : gs[end]->ud, day))
+                        end++;
+                size_t nf = 0;
+                for (uint32_t j = i; j < end;) {
+                        int64_t v[SC_TRACK_CTR_CNT] = {0};
+                        uint32_t k = j;
+                        for (; k < end && !grp_cmp_rest(gs[k], gs[j]); k++)
+                                for (int q = 0; q < SC_TRACK_CTR_CNT; q++)
+                                        v[q] += gs[k]->v[q];
+                        ts_t f0 = ar_cat(&c->ra, gs[j]->pf, tl("|"), gs[j]->team);
+                        for (int q = 0; q < SC_TRACK_CTR_CNT; q++)
+                                if (v[q])
+                                        fs[nf++] = (cf_t){
+                                            ar_cat(&c->ra, f0, tl("|"), tl(ctr_name(q))),
+                                            v[q]};
+                        j = k;
                 }
-                size_t live = 0;
-                for (size_t j = 0; j < nf; j++)
-                        live += fs[j].d != 0;
-                if (live) {
+                ts_t key = ar_cat(&c->ra, c->P, tl(fam ? "d:l:" : "d:u:"), day);
+                if (nf) {
                         a_lit(e, "C");
                         a_ts(e, key);
-                        a_num(e, (int64_t)live);
-                        for (size_t j = 0; j < nf; j++)
-                                if (fs[j].d) {
-                                        a_ts(e, fs[j].f);
-                                        a_num(e, fs[j].d);
-                                }
+                        a_num(e, (int64_t)nf);
+                        for (size_t j = 0; j < nf; j++) {
+                                a_ts(e, fs[j].f);
+                                a_num(e, fs[j].d);
+                        }
                 }
                 /* touched whether or not a field changed (flush()) */
                 a_lit(e, "E");
                 a_ts(e, key);
+                i = end;
         }
 }
 
@@ -2345,13 +2348,6 @@ int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *
                         if (c->state == B_DONE)
                                 continue;
                         run_brand(e, c);
-                        if (getenv("SC_ENGINE_DEBUG")) {
-                                fprintf(stderr, "round %d brand %zu needs %d:", round, i, c->needs);
-                                for (uint32_t q = 0; q < c->ent_n; q++)
-                                        if (c->ents[q].want)
-                                                fprintf(stderr, " %.*s%s", (int)c->ents[q].key.n, c->ents[q].key.p, c->ents[q].zset ? "(z)" : "");
-                                fprintf(stderr, "\n");
-                        }
                         if (c->needs) {
                                 c->state = B_READ;
                                 continue;
