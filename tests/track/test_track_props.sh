@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs test_track_props against two redis-servers on free loopback ports
+# (tracker A on one, tracker B on the other).
+#   test_track_props.sh BIN [SEED [CONVERSATIONS]]
+set -euo pipefail
+bin=$1
+shift
+src=$(cd "$(dirname "$0")/../.." && pwd)
+. "$src/tests/lib/stack.sh"
+work=$(mktemp -d /tmp/sc-track-props.XXXXXX)
+mkdir -p "$work/a" "$work/b"
+pid_a=
+trap '[ -n "$pid_a" ] && { kill -TERM "$pid_a" 2>/dev/null; wait "$pid_a" 2>/dev/null; }; sc_cleanup; rm -rf "$work"' EXIT
+sc_start_redis "$work/a"
+url_a=$SC_REDIS_URL pid_a=$SC_REDIS_PID
+sc_start_redis "$work/b"
+url_b=$SC_REDIS_URL
+timeout "${TRACK_PROPS_TIMEOUT:-120}" "$bin" "$url_a" "$url_b" "$@"
