@@ -427,6 +427,8 @@ static size_t gen_inbound(gen_t *g, int c, int b, int pf, const char *id,
                                       : urange(s, 60 * SEC, 180 * SEC));
         r->nr = rnd(s, 100) < 80;
         r->due = r->nr && rnd(s, 100) < 70 ? ca + urange(s, 5 * MIN, 3 * HOUR) : 0;
+        if (r->due && rnd(s, 100) < 3) /* still pending at the end */
+                r->due = ca + urange(s, 3 * 24 * HOUR, 5 * 24 * HOUR);
         r->team = rnd(s, 2) ? "care" : "sales";
         r->prio = rnd(s, 4) ? "normal" : "high";
         int k = (int)rnd(s, 100);
@@ -903,6 +905,41 @@ static void show(const char *what, const char *line)
         fprintf(stderr, "  %s: %.700s%s\n", what, line, strlen(line) > 700 ? "..." : "");
 }
 
+/* The lines of a key's content only one side has (a hash's fields, a set's
+ * members...), or the whole values when they are one line each. */
+static void show_diff(const char *na, const char *a, const char *nb, const char *b)
+{
+        strv_t x = {0}, y = {0};
+        const char *ca = strrchr(a, '\t') + 1, *cb = strrchr(b, '\t') + 1;
+        if (!strchr(ca, '\n') && !strchr(cb, '\n')) {
+                show(na, a);
+                show(nb, b);
+                return;
+        }
+        fprintf(stderr, "  key %.*s, lines that differ:\n", (int)strcspn(a, "\t"), a);
+        for (int k = 0; k < 2; k++)
+                for (const char *p = k ? cb : ca; *p;) {
+                        size_t n = strcspn(p, "\n");
+                        strv_push(k ? &y : &x, strndup(p, n));
+                        p += n + (p[n] == '\n');
+                }
+        strv_sort(&x);
+        strv_sort(&y);
+        size_t i = 0, j = 0, d = 0;
+        while ((i < x.n || j < y.n) && d < 12) {
+                int c = i == x.n ? 1 : j == y.n ? -1 : strcmp(x.v[i], y.v[j]);
+                if (!c) {
+                        i++, j++;
+                        continue;
+                }
+                d++;
+                fprintf(stderr, "    only in %s: %.300s\n", c < 0 ? na : nb,
+                        c < 0 ? x.v[i++] : y.v[j++]);
+        }
+        strv_free(&x);
+        strv_free(&y);
+}
+
 /* Prints the first differences of two dumps (what, a, b: names); returns
  * how many keys differ. */
 static size_t diff_state(const char *what, const strv_t *a, const strv_t *b,
@@ -917,20 +954,22 @@ static size_t diff_state(const char *what, const strv_t *a, const strv_t *b,
                 }
                 if (d++ < 5) {
                         fprintf(stderr, "%s: Redis state differs:\n", what);
-                        if (c <= 0)
-                                show(na, a->v[i]);
+                        if (!c)
+                                show_diff(na, a->v[i], nb, b->v[j]);
+                        else if (c < 0)
+                                show(na, a->v[i]),
+                                    fprintf(stderr, "  %s: (no such key)\n", nb);
                         else
-                                fprintf(stderr, "  %s: (no such key)\n", na);
-                        if (c >= 0)
-                                show(nb, b->v[j]);
-                        else
-                                fprintf(stderr, "  %s: (no such key)\n", nb);
+                                fprintf(stderr, "  %s: (no such key)\n", na),
+                                    show(nb, b->v[j]);
                 }
                 if (c <= 0)
                         i++;
                 if (c >= 0)
                         j++;
         }
+        if (d)
+                fprintf(stderr, "%s: %zu keys differ\n", what, d);
         return d;
 }
 
@@ -1191,7 +1230,7 @@ static void check_invariants(const gen_t *g, const strv_t *d)
 
 /* Both trackers over the stream: each segment between two scans in their
  * own batches, then the same scan; at the end scans past every wait. */
-static void pass1(trk_t **tk, const gen_t *g)
+static void pass1(trk_t **tk, const gen_t *g, int nscans)
 {
         size_t seg = 0;
         for (size_t i = 0; i <= g->nit; i++) {
@@ -1203,6 +1242,20 @@ static void pass1(trk_t **tk, const gen_t *g)
                                 scan(tk[k], g->it[i].at);
                 }
                 seg = i + 1;
+                /* Mid-stream too (pending, held and lb sets, outbox). */
+                if (i < g->nit &&
+                    (tk[0]->scan_no == nscans / 3 || tk[0]->scan_no == 2 * nscans / 3)) {
+                        strv_t sa = {0}, sb = {0};
+                        dump_state(tk[0]->r, &sa);
+                        dump_state(tk[1]->r, &sb);
+                        char what[64];
+                        snprintf(what, sizeof(what), "A vs B after scan %d",
+                                 tk[0]->scan_no);
+                        if (diff_state(what, &sa, &sb, "A", "B"))
+                                exit(1);
+                        strv_free(&sa);
+                        strv_free(&sb);
+                }
         }
         for (int k = 0; k < 2; k++) {
                 tk[k]->ack_all = 1;
@@ -1212,7 +1265,7 @@ static void pass1(trk_t **tk, const gen_t *g)
         }
 }
 
-static void diff_counts(const char *what, const trk_t *a, const trk_t *b)
+static int diff_counts(const char *what, const trk_t *a, const trk_t *b)
 {
         int bad = 0;
         for (int k = 0; k < SC_TRACK_K_CNT; k++)
@@ -1222,8 +1275,7 @@ static void diff_counts(const char *what, const trk_t *a, const trk_t *b)
                                 b->name, b->cnt.n[k]);
                         bad = 1;
                 }
-        if (bad)
-                exit(1);
+        return bad;
 }
 
 /* "origin|kind|post event id" of the record-made events of ev. */
@@ -1346,6 +1398,7 @@ int main(int argc, char **argv)
                                 "[CONVERSATIONS]]\n");
                 return 2;
         }
+        setvbuf(stdout, NULL, _IOLBF, 0);
         uint64_t seed = argc > 3 ? strtoull(argv[3], NULL, 10) : 20261120;
         int nconv = argc > 4 ? atoi(argv[4]) : 3000;
         CHECK(nconv > 0);
@@ -1372,16 +1425,21 @@ int main(int argc, char **argv)
         trk_t A, B, *tk[2] = {&A, &B};
         new_trk(&A, "A", argv[1], 0, seed ^ 0xa11ceULL, br, cals, conf_a);
         new_trk(&B, "B", argv[2], 1, seed ^ 0xb0bULL, br, cals, conf_b);
-        pass1(tk, &g);
+        int nscans = 0;
+        for (size_t i = 0; i < g.nit; i++)
+                nscans += g.it[i].rec < 0;
+        pass1(tk, &g, nscans);
         printf("track_props: %zu records, %zu stream items, %d scans\n", g.n, g.nit,
                A.scan_no);
-        diff_counts("A vs B", &A, &B);
         strv_t sa = {0}, sb = {0};
         dump_state(A.r, &sa);
         dump_state(B.r, &sb);
         printf("track_props: %zu SLA events, %zu Redis keys\n", A.ev.n, sa.n);
-        if (diff_events("A vs B", &A.ev, &B.ev, "A", "B") ||
-            diff_state("A vs B", &sa, &sb, "A", "B"))
+        /* Every kind of difference is shown before failing. */
+        int bad = diff_counts("A vs B", &A, &B);
+        bad |= diff_events("A vs B", &A.ev, &B.ev, "A", "B") > 0;
+        bad |= diff_state("A vs B", &sa, &sb, "A", "B") > 0;
+        if (bad)
                 return 1;
         check_invariants(&g, &sa);
         if (nconv >= 1000)
