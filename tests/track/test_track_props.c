@@ -1137,7 +1137,9 @@ static size_t check_posts(const gen_t *g, const strv_t *d)
                 }
                 const char *body = strrchr(line, '\t') + 1;
                 int64_t rca = INT64_MAX;
-                for (size_t j = 0; j < g->n; j++)
+                /* A conversation's records are contiguous, replies after
+                 * their post. */
+                for (size_t j = i + 1; j < g->n && g->r[j].conv == p->conv; j++)
                         if (g->r[j].type == R_RE && g->r[j].post == (int)i &&
                             g->r[j].ca < rca)
                                 rca = g->r[j].ca;
