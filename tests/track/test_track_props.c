@@ -517,7 +517,9 @@ static void gen_conv(gen_t *g, int c)
                 rec_t *r = new_rec(g, R_BP, c, b, pf);
                 snprintf(r->id, sizeof(r->id), "%s", root);
                 r->ca = t0;
-                r->at = t0 + rnd(s, 30 * SEC);
+                /* sometimes after replies to it: they wait for it */
+                r->at = t0 + (rnd(s, 100) < 10 ? urange(s, 1 * MIN, 3 * HOUR)
+                                               : rnd(s, 30 * SEC));
         }
         int nposts = brand_root ? 1 + (int)rnd(s, 3)
                                 : 1 + (rnd(s, 100) < 40 ? 1 + (int)rnd(s, 2) : 0);
@@ -731,14 +733,20 @@ static uint32_t fnv(const char *s, uint32_t h)
 
 /* The timer at now. Its outbox events are acknowledged at once, or (one in
  * five, chosen from the event itself: the same in both trackers) only
- * before the next scan, staying in flight meanwhile. */
+ * before the next scan, staying in flight meanwhile; half of those are
+ * released instead (their production failed) and come again. */
 static void scan(trk_t *tk, int64_t now)
 {
         char err[256];
         for (size_t i = 0; i < tk->defer.n; i++) {
-                char *tab = strchr(tk->defer.v[i], '\t');
+                char *m = tk->defer.v[i], *tab = strchr(m, '\t');
+                int release = fnv(m, 2166136261u) % 2;
                 *tab = '\0';
-                sc_track_outbox_done(tk->t, tk->defer.v[i], tab + 1);
+                /* Not produced after all: handed out again by this scan. */
+                if (release)
+                        sc_track_outbox_release(tk->t, m, tab + 1);
+                else
+                        sc_track_outbox_done(tk->t, m, tab + 1);
         }
         strv_free(&tk->defer);
         tk->scan_no++;
@@ -1200,7 +1208,32 @@ static void check_invariants(const gen_t *g, const strv_t *d)
                                 want[2] += p->nr && p->due;
                         }
                 }
+                /* replied: at least the needs-reply posts named as parent by
+                 * a reply that did not wait in vain for them, at most one
+                 * more per other reply (the thread rule). */
+                int64_t lo = 0, other = 0;
+                unsigned char *named = calloc(g->n, 1);
+                CHECK(named);
+                for (size_t i = 0; i < g->n; i++) {
+                        const rec_t *r = &g->r[i];
+                        if (r->type != R_RE || r->brand != b)
+                                continue;
+                        if (r->post >= 0 && g->r[r->post].at < r->at + WINDOW_MS - 1)
+                                named[r->post] = 1;
+                        else
+                                other++;
+                }
+                for (size_t i = 0; i < g->n; i++)
+                        lo += named[i] && g->r[i].nr;
+                free(named);
                 const int64_t *u = v.tot[b][0], *l = v.tot[b][1];
+                if (u[SC_TRACK_REPLIED] < lo || u[SC_TRACK_REPLIED] > lo + other) {
+                        fprintf(stderr,
+                                "brand %s: replied %" PRId64 ", want %" PRId64
+                                "..%" PRId64 "\n",
+                                BRANDS[b], u[SC_TRACK_REPLIED], lo, lo + other);
+                        exit(1);
+                }
                 CHECK_INT(u[SC_TRACK_RECEIVED], want[0]);
                 CHECK_INT(u[SC_TRACK_NEEDS_REPLY], want[1]);
                 CHECK_INT(u[SC_TRACK_WITH_DUE], want[2]);
