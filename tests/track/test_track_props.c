@@ -812,9 +812,22 @@ static int is_post_key(const char *k)
         return e && !strncmp(e + 2, "p:", 2);
 }
 
+/* A day hash (sc:{B}:d:...) reads a missing field as 0. A call sums its
+ * records' counter updates and writes only the fields whose sum is not 0:
+ * a +1 and a -1 (an earlier reply moving the FRT to another histogram
+ * bucket) leave no field when they are in one call and a field at 0 when
+ * in two. So batching may leave zero fields, or a key of zero fields only:
+ * both compared as absent. */
+static int is_day_key(const char *k)
+{
+        const char *e = strstr(k, "}:");
+        return e && !strncmp(e + 2, "d:", 2);
+}
+
 /* The content of key (of type ty) from its reply, as canonical text. */
 static void content(sb_t *b, const char *key, const char *ty, const redisReply *x)
 {
+        int day = is_day_key(key) && !strcmp(ty, "hash");
         if (!strcmp(ty, "string")) {
                 sb_t c = {0};
                 if (is_post_key(key) &&
@@ -828,6 +841,8 @@ static void content(sb_t *b, const char *key, const char *ty, const redisReply *
         int pairs = !strcmp(ty, "hash") || !strcmp(ty, "zset");
         strv_t v = {0};
         for (size_t i = 0; i < x->elements; i += pairs ? 2 : 1) {
+                if (day && !strcmp(x->element[i + 1]->str, "0"))
+                        continue;
                 sb_t e = {0};
                 sb_add(&e, x->element[i]->str, x->element[i]->len);
                 if (pairs) {
@@ -894,7 +909,12 @@ static void dump_state(sc_redis_t *r, strv_t *out)
                                   ttl[i] > 0     ? "ttl"
                                   : ttl[i] == -1 ? "nottl"
                                                  : "gone");
+                        size_t len0 = b.len;
                         content(&b, keys.v[i0 + i], ty[i], rep[i]);
+                        if (b.len == len0 && is_day_key(keys.v[i0 + i])) {
+                                free(b.s); /* zero fields only */
+                                continue;
+                        }
                         strv_push(out, sb_take(&b));
                 }
         }
