@@ -9,8 +9,18 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 . "$src/tests/lib/stack.sh"
 work=$(mktemp -d /tmp/sc-track-props.XXXXXX)
 mkdir -p "$work/a" "$work/b"
+# stack.sh keeps one redis-server (the last started): the first one's pid
+# is kept here and stopped on exit as well.
 pid_a=
-trap '[ -n "$pid_a" ] && { kill -TERM "$pid_a" 2>/dev/null; wait "$pid_a" 2>/dev/null; }; sc_cleanup; rm -rf "$work"' EXIT
+cleanup() {
+  if [ -n "$pid_a" ]; then
+    kill -TERM "$pid_a" 2>/dev/null || true
+    wait "$pid_a" 2>/dev/null || true
+  fi
+  sc_cleanup
+  rm -rf "$work"
+}
+trap cleanup EXIT
 sc_start_redis "$work/a"
 url_a=$SC_REDIS_URL pid_a=$SC_REDIS_PID
 sc_start_redis "$work/b"
