@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs test_track_props against two redis-servers on free loopback ports
+# (tracker A on one, tracker B on the other).
+#   test_track_props.sh BIN [SEED [CONVERSATIONS]]
+set -euo pipefail
+bin=$1
+shift
+src=$(cd "$(dirname "$0")/../.." && pwd)
+. "$src/tests/lib/stack.sh"
+work=$(mktemp -d /tmp/sc-track-props.XXXXXX)
+mkdir -p "$work/a" "$work/b"
+# stack.sh keeps one redis-server (the last started): the first one's pid
+# is kept here and stopped on exit as well.
+pid_a=
+cleanup() {
+  if [ -n "$pid_a" ]; then
+    kill -TERM "$pid_a" 2>/dev/null || true
+    wait "$pid_a" 2>/dev/null || true
+  fi
+  sc_cleanup
+  rm -rf "$work"
+}
+trap cleanup EXIT
+sc_start_redis "$work/a"
+url_a=$SC_REDIS_URL pid_a=$SC_REDIS_PID
+sc_start_redis "$work/b"
+url_b=$SC_REDIS_URL
+timeout "${TRACK_PROPS_TIMEOUT:-120}" "$bin" "$url_a" "$url_b" "$@"
