@@ -531,11 +531,32 @@ static int append_formatted(sc_redis_t *r, char *cmd, long long len)
         return 0;
 }
 
+/* "<c><n>\r\n" (a RESP header) into room reserved before: printf would be
+ * most of the cost of a short argument. */
+static void put_head(sc_buf_t *b, char c, size_t n)
+{
+        char d[24];
+        int k = 0;
+        do
+                d[k++] = (char)('0' + n % 10);
+        while ((n /= 10));
+        char *o = b->data + b->len;
+        *o++ = c;
+        while (k)
+                *o++ = d[--k];
+        *o++ = '\r';
+        *o++ = '\n';
+        b->len = (size_t)(o - b->data);
+        *o = '\0';
+}
+
 static void put_bulk(sc_buf_t *b, const char *p, size_t n)
 {
-        sc_buf_printf(b, "$%zu\r\n", n);
-        sc_buf_append(b, p, n);
-        sc_buf_append(b, "\r\n", 2);
+        put_head(b, '$', n);
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        memcpy(b->data + b->len, "\r\n", 3);
+        b->len += 2;
 }
 
 /* RESP is written straight into the pipeline buffer: hiredis' formatter
@@ -554,7 +575,7 @@ static int append_argv(sc_redis_t *r, int npre, const char *const *pre,
         if (argc < 0 || npre + argc <= 0 || sc_buf_reserve(&r->pipe, need))
                 return -1;
         size_t off = r->pipe.len;
-        sc_buf_printf(&r->pipe, "*%d\r\n", npre + argc);
+        put_head(&r->pipe, '*', (size_t)(npre + argc));
         for (int i = 0; i < npre; i++)
                 put_bulk(&r->pipe, pre[i], prelen[i]);
         for (int i = 0; i < argc; i++)

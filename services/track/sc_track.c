@@ -98,7 +98,7 @@ typedef struct bb_s {
         size_t brand_off; /* into t->strs */
         size_t cnt, start, fill;
         size_t pfx_off; /* its key prefix in t->pfx (the C engine) */
-        int64_t wm; /* largest created_at of its social.posts records (0: none) */
+        int64_t wm;     /* largest created_at of its social.posts records (0: none) */
 } bb_t;
 
 /* An SLA event copied out of the replies (offsets into t->evstrs). */
@@ -227,8 +227,8 @@ sc_track_t *sc_track_new(sc_redis_t *r, const sc_brands_t *brands,
                 sc_redis_script_declares_keys(t->s_frt);
         t->utc = sc_tz_load("UTC", errstr, errstr_size);
         if (!t->s_batch || !t->s_bfrt || !t->s_scan || !t->s_outbox || !t->s_frt ||
-            !t->s_commit ||
-            !t->utc || sc_track_set_config(t, brands, cals, conf, errstr, errstr_size)) {
+            !t->s_commit || !t->utc ||
+            sc_track_set_config(t, brands, cals, conf, errstr, errstr_size)) {
                 sc_track_destroy(t);
                 return NULL;
         }
@@ -974,8 +974,8 @@ static int exec_engine(sc_track_t *t, sc_track_counts_t *counts, char *errstr,
         };
         const sc_track_engine_result_t *const *res;
         uint64_t conflicts0 = sc_track_engine_conflicts(t->eng);
-        int rc = sc_track_engine_run(t->eng, t->r, t->s_commit, t->call_cnt, t->eb, t->bb_cnt,
-                                     &a, &res, errstr, errstr_size);
+        int rc = sc_track_engine_run(t->eng, t->r, t->s_commit, t->call_cnt, t->eb,
+                                     t->bb_cnt, &a, &res, errstr, errstr_size);
         counts->conflicts += sc_track_engine_conflicts(t->eng) - conflicts0;
         if (rc)
                 return -1;

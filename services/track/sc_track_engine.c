@@ -23,7 +23,7 @@ typedef struct ts_s {
         uint32_t n;
 } ts_t;
 
-#define TNIL ((ts_t){NULL, 0})
+#define TNIL   ((ts_t){NULL, 0})
 #define NIL(x) (!(x).p)
 
 static ts_t tl(const char *s)
@@ -138,11 +138,26 @@ static ts_t ar_cat(arena_t *a, ts_t x, ts_t y, ts_t z)
         return (ts_t){d, (uint32_t)n};
 }
 
+/* v in decimal into d (room for 21 bytes): its length. */
+static size_t fmt_i64(char *d, int64_t v)
+{
+        char t[24];
+        size_t k = 0, n = 0;
+        uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+        do
+                t[k++] = (char)('0' + u % 10);
+        while ((u /= 10));
+        if (v < 0)
+                d[n++] = '-';
+        while (k)
+                d[n++] = t[--k];
+        return n;
+}
+
 static ts_t ar_int(arena_t *a, int64_t v)
 {
         char num[24];
-        int n = snprintf(num, sizeof(num), "%" PRId64, v);
-        return ar_str(a, num, (size_t)n);
+        return ar_str(a, num, fmt_i64(num, v));
 }
 
 /* ---- records (the Lua tables of lua/prelude.lua) ------------------------- */
@@ -175,7 +190,7 @@ enum {
         F_CNT
 };
 static const char *const fnames[F_CNT] = {
-    "k",   "eid", "pf",  "pid", "th",  "team", "ud",  "ld", "ca", "nr", "st", "cal",
+    "k",   "eid",  "pf",  "pid", "th",  "team", "ud",  "ld", "ca", "nr", "st", "cal",
     "due", "prio", "url", "txt", "rca", "reid", "frt", "oc", "bf", "bx", "et", "be"};
 
 /* A reply's hold (h): created, parent, thread, days, held by thread. */
@@ -673,8 +688,8 @@ typedef struct bctx_s {
         int STn;
         sc_track_engine_result_t *res;
         size_t res_cap;
-        sc_buf_t out;  /* result strings */
-        size_t *roff;  /* result offsets into out */
+        sc_buf_t out; /* result strings */
+        size_t *roff; /* result offsets into out */
         size_t roff_cap;
         int record_bad; /* the current record met a bad key */
         ts_t bad_msg;
@@ -702,7 +717,7 @@ struct sc_track_engine_s {
                 uint32_t b, ent;
                 int kind; /* S_BASE, S_RECS, S_ZSET, S_COMMIT */
                 uint32_t first, cnt;
-        } *sent;
+        } * sent;
         size_t sent_n, sent_cap;
         uint32_t *mget; /* ents of the S_RECS MGETs, in order */
         size_t mget_n, mget_cap;
@@ -890,7 +905,8 @@ static grp_t *group(bctx_t *c, ts_t ud, ts_t ld, ts_t pf, ts_t team)
 {
         for (uint32_t i = 0; i < c->gn; i++) {
                 grp_t *g = &c->grps[i];
-                if (teq(g->ud, ud) && teq(g->ld, ld) && teq(g->pf, pf) && teq(g->team, team))
+                if (teq(g->ud, ud) && teq(g->ld, ld) && teq(g->pf, pf) &&
+                    teq(g->team, team))
                         return g;
         }
         size_t cap = c->gcap;
@@ -1402,7 +1418,8 @@ static char apply_reply(sc_track_engine_t *e, bctx_t *c, ts_t key, rec_t *h, ts_
                                 } else {
                                         h->f[F_ST] = tl("lb");
                                         zset(e, c, key1(c, "lb"),
-                                             pfm(c, h->f[F_PF], h->f[F_PID]), h->f[F_DUE]);
+                                             pfm(c, h->f[F_PF], h->f[F_PID]),
+                                             h->f[F_DUE]);
                                 }
                         } else {
                                 ev(c, h, "late");
@@ -1881,8 +1898,7 @@ static void a_lit(sc_track_engine_t *e, const char *s)
 static void a_num(sc_track_engine_t *e, int64_t v)
 {
         char num[24];
-        int n = snprintf(num, sizeof(num), "%" PRId64, v);
-        a_add(e, num, (size_t)n);
+        a_add(e, num, fmt_i64(num, v));
 }
 
 static int a_send(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *s)
@@ -1896,11 +1912,13 @@ static int a_send(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *s)
 static const char *ctr_name(int i)
 {
         static const char *const names[SC_TRACK_CTR_CNT] = {
-            "received",      "needs_reply",    "replied",         "sla_hit",
-            "sla_missed",    "late",           "pending",         "with_due",
-            "frt_sum_ms",    "frt_b0",         "frt_b1",          "frt_b2",
-            "frt_b3",        "frt_b4",         "frt_b5",          "bfrt_sum_ms",
-            "bfrt_n",        "replied_no_need", "extra_replies",  "orphan_replies"};
+            "received",      "needs_reply",   "replied",
+            "sla_hit",       "sla_missed",    "late",
+            "pending",       "with_due",      "frt_sum_ms",
+            "frt_b0",        "frt_b1",        "frt_b2",
+            "frt_b3",        "frt_b4",        "frt_b5",
+            "bfrt_sum_ms",   "bfrt_n",        "replied_no_need",
+            "extra_replies", "orphan_replies"};
         return names[i];
 }
 
@@ -2048,7 +2066,8 @@ static void build_commit(sc_track_engine_t *e, bctx_t *c, sc_buf_t *pack)
         commit_counters(e, c, 1);
         if (c->WM_DIRTY) {
                 char wm[48];
-                int n = snprintf(wm, sizeof(wm), "%" PRId64 "|%" PRId64, c->WM, c->WM_LAST);
+                int n =
+                    snprintf(wm, sizeof(wm), "%" PRId64 "|%" PRId64, c->WM, c->WM_LAST);
                 a_lit(e, "W");
                 a_add(e, wm, (size_t)n);
         }
@@ -2106,8 +2125,8 @@ static int send_reads(sc_track_engine_t *e, sc_redis_t *r)
                                 e->av[i] = e->arg.data + e->aoff[i];
                         if (sc_redis_append(r, (int)e->an, e->av, e->alen))
                                 return -1;
-                        sent_push(e, (uint32_t)bi, 0, c->have_base ? S_RECS : S_BASE, first,
-                                  (uint32_t)(e->mget_n - first));
+                        sent_push(e, (uint32_t)bi, 0, c->have_base ? S_RECS : S_BASE,
+                                  first, (uint32_t)(e->mget_n - first));
                 }
                 for (uint32_t i = 0; i < c->ent_n; i++) {
                         ent_t *x = &c->ents[i];
@@ -2115,7 +2134,8 @@ static int send_reads(sc_track_engine_t *e, sc_redis_t *r)
                                 continue;
                         char stop[24];
                         snprintf(stop, sizeof(stop), "%u", x->zreq - 1);
-                        const char *argv[5] = {"ZRANGE", x->key.p, "0", stop, "WITHSCORES"};
+                        const char *argv[5] = {"ZRANGE", x->key.p, "0", stop,
+                                               "WITHSCORES"};
                         size_t lens[5] = {6, x->key.n, 1, strlen(stop), 10};
                         if (sc_redis_append(r, 5, argv, lens))
                                 return -1;
@@ -2146,7 +2166,8 @@ static int take_reads(sc_track_engine_t *e, redisReply **rep, size_t n, char *er
                 const struct sent_s *s = &e->sent[i];
                 bctx_t *c = &e->b[s->b];
                 const redisReply *x = rep[i];
-                if (x->type == REDIS_REPLY_ERROR && (s->kind != S_ZSET || transient(x->str))) {
+                if (x->type == REDIS_REPLY_ERROR &&
+                    (s->kind != S_ZSET || transient(x->str))) {
                         snprintf(errstr, errstr_size, "redis: %s", x->str);
                         return -1;
                 }
@@ -2166,9 +2187,11 @@ static int take_reads(sc_track_engine_t *e, redisReply **rep, size_t n, char *er
                                 if (NIL(z->zm[k].m))
                                         z->zm[k].m = tl("");
                                 const redisReply *sc = x->element[2 * k + 1];
-                                z->zm[k].s = sc->type == REDIS_REPLY_STRING
-                                                 ? (int64_t)strtod(sc->str, NULL)
-                                                 : (sc->type == REDIS_REPLY_INTEGER ? sc->integer : 0);
+                                z->zm[k].s =
+                                    sc->type == REDIS_REPLY_STRING
+                                        ? (int64_t)strtod(sc->str, NULL)
+                                        : (sc->type == REDIS_REPLY_INTEGER ? sc->integer
+                                                                           : 0);
                         }
                         continue;
                 }
@@ -2333,7 +2356,8 @@ int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *
                                                          rep[k]->str);
                                                 rc = -1;
                                         }
-                                if (rc || take_reads(e, rep + q, n - q, errstr, errstr_size)) {
+                                if (rc ||
+                                    take_reads(e, rep + q, n - q, errstr, errstr_size)) {
                                         rc = -1;
                                         break;
                                 }
@@ -2367,13 +2391,15 @@ int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *
                         redisReply **rep;
                         size_t n;
                         if (sc_redis_exec(r, &rep, &n) == -1) {
-                                snprintf(errstr, errstr_size, "redis: %s", sc_redis_errstr(r));
+                                snprintf(errstr, errstr_size, "redis: %s",
+                                         sc_redis_errstr(r));
                                 rc = -1;
                                 break;
                         }
                         if (n != e->sent_n) {
-                                snprintf(errstr, errstr_size, "redis: %zu replies for %zu commits",
-                                         n, e->sent_n);
+                                snprintf(errstr, errstr_size,
+                                         "redis: %zu replies for %zu commits", n,
+                                         e->sent_n);
                                 rc = -1;
                                 break;
                         }
@@ -2382,24 +2408,27 @@ int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *
                                 const redisReply *x = rep[k];
                                 if (x->type == REDIS_REPLY_ERROR) {
                                         if (transient(x->str)) {
-                                                snprintf(errstr, errstr_size, "redis script: %s",
-                                                         x->str);
+                                                snprintf(errstr, errstr_size,
+                                                         "redis script: %s", x->str);
                                                 rc = -1;
                                                 goto out;
                                         }
                                         fail_brand(e, c, x->str);
-                                } else if (x->type == REDIS_REPLY_INTEGER && x->integer == 1) {
+                                } else if (x->type == REDIS_REPLY_INTEGER &&
+                                           x->integer == 1) {
                                         c->state = B_DONE;
                                 } else {
                                         /* its version moved: read it again */
                                         e->conflicts++;
                                         brand_reread(c);
                                         for (size_t q = 0; q < c->nrec; q++) {
-                                                ts_t kk[3] = {c->recs[q].k1, c->recs[q].k2,
+                                                ts_t kk[3] = {c->recs[q].k1,
+                                                              c->recs[q].k2,
                                                               c->recs[q].k3};
                                                 for (int j = 0; j < 3; j++)
                                                         if (!NIL(kk[j]))
-                                                                ent_get(e, c, kk[j])->want = 1;
+                                                                ent_get(e, c, kk[j])
+                                                                    ->want = 1;
                                         }
                                         c->state = B_READ;
                                 }

@@ -56,12 +56,14 @@ static void conf_a(sc_track_conf_t *c)
         c->scan_limit = 1000;
         c->lateness_ms = 1 * MIN;
         c->watermark_idle_ms = 365 * 24 * HOUR;
+        c->engine = SC_TRACK_ENGINE_LUA; /* the reference */
 }
 
-/* Tracker B: today the same tracker as A. */
+/* Tracker B: the per-record logic in C (sc_track_engine.c). */
 static void conf_b(sc_track_conf_t *c)
 {
         conf_a(c);
+        c->engine = SC_TRACK_ENGINE_C;
 }
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -797,7 +799,13 @@ static void scan_keys(sc_redis_t *r, strv_t *keys)
         strv_sort(keys);
         size_t w = 0; /* SCAN may return a key twice */
         for (size_t i = 0; i < keys->n; i++) {
-                if (w && !strcmp(keys->v[w - 1], keys->v[i]))
+                /* A brand's version key counts the calls that changed it:
+                 * it differs with the batch split and the engine, by
+                 * design (docs/TRACKING.md). */
+                size_t kl = strlen(keys->v[i]);
+                int version = kl > 3 && !strncmp(keys->v[i], "sc:{", 4) &&
+                              !strcmp(keys->v[i] + kl - 3, "}:v");
+                if (version || (w && !strcmp(keys->v[w - 1], keys->v[i])))
                         free(keys->v[i]);
                 else
                         keys->v[w++] = keys->v[i];
