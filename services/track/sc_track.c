@@ -12,6 +12,7 @@
 #include "sc_alloc.h"
 #include "sc_buf.h"
 #include "sc_log.h"
+#include "sc_mpack.h"
 #include "sc_rkey.h"
 #include "sc_time.h"
 #include "sc_track_engine.h"
@@ -39,6 +40,11 @@ static const char *const bucket_names[6] = {"0-15m", "15-60m", "1-4h",
 const char *sc_track_kind_name(int k)
 {
         return k >= 0 && k < SC_TRACK_K_CNT ? kind_names[k] : "?";
+}
+
+const char *sc_track_counter_name(int i)
+{
+        return i >= 0 && i < SC_TRACK_CTR_CNT ? ctr_names[i] : "?";
 }
 
 int sc_track_counter_index(const char *name, size_t len)
@@ -306,45 +312,14 @@ static int push_call(sc_track_t *t, int type, size_t tag, const char *brand)
 
 /* ---- records: msgpack arrays of strings (cmsgpack.unpack in the script) - */
 
-static int mp_head(sc_buf_t *b, unsigned fix, size_t fixmax, unsigned c8, unsigned c16,
-                   unsigned c32, size_t n)
-{
-        unsigned char h[5];
-        size_t hl;
-        if (n < fixmax) {
-                h[0] = (unsigned char)(fix | n);
-                hl = 1;
-        } else if (c8 && n < 256) {
-                h[0] = (unsigned char)c8;
-                h[1] = (unsigned char)n;
-                hl = 2;
-        } else if (n < 65536) {
-                h[0] = (unsigned char)c16;
-                h[1] = (unsigned char)(n >> 8);
-                h[2] = (unsigned char)n;
-                hl = 3;
-        } else {
-                h[0] = (unsigned char)c32;
-                h[1] = (unsigned char)(n >> 24);
-                h[2] = (unsigned char)(n >> 16);
-                h[3] = (unsigned char)(n >> 8);
-                h[4] = (unsigned char)n;
-                hl = 5;
-        }
-        return sc_buf_append(b, h, hl);
-}
-
 static int mp_arr(sc_buf_t *b, size_t n)
 {
-        return mp_head(b, 0x90, 16, 0, 0xdc, 0xdd, n);
+        return sc_mp_arr(b, n);
 }
 
 static int mp_str(sc_buf_t *b, const char *s, size_t n)
 {
-        if (!s)
-                n = 0;
-        return mp_head(b, 0xa0, 32, 0xd9, 0xda, 0xdb, n) ||
-               sc_buf_append(b, s ? s : "", n);
+        return sc_mp_str(b, s, n);
 }
 
 static int mp_cstr(sc_buf_t *b, const char *s)
@@ -776,19 +751,6 @@ void sc_track_set_error_cb(sc_track_t *t, sc_track_error_cb *cb, void *opaque)
         t->error_opaque = opaque;
 }
 
-static int transient_error(const char *msg)
-{
-        static const char *const prefixes[] = {
-            "OOM",        "BUSY",     "LOADING",     "NOSCRIPT", "READONLY",
-            "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "MOVED",    "ASK",
-            "NOREPLICAS", "MISCONF",  "EXECABORT"};
-        for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-                if (!strncmp(msg, prefixes[i], strlen(prefixes[i])))
-                        return 1;
-        /* A script error wrapping one of those (e.g. OOM inside the script). */
-        return strstr(msg, "OOM command not allowed") != NULL;
-}
-
 /* Records the business FRT of every first reply of t->bfs: one pipeline,
  * one script call per brand (and CALL_RECORDS). */
 static int run_bfrt(sc_track_t *t, char *errstr, size_t errstr_size)
@@ -905,7 +867,7 @@ static int record_error(sc_track_t *t, const rec_t *r, const char *msg, char *er
         /* A state of the server (out of memory, loading, busy, failover):
          * the whole batch again later. A script error is this record's:
          * reported, not retried forever. */
-        if (!t->error_cb || transient_error(msg)) {
+        if (!t->error_cb || sc_track_transient_error(msg)) {
                 snprintf(errstr, errstr_size, "redis script: %s", msg);
                 return -1;
         }
@@ -1046,7 +1008,7 @@ int sc_track_exec(sc_track_t *t, sc_track_event_cb *cb, void *opaque,
                 if (c->type != CALL_BATCH) {
                         if (r->type != REDIS_REPLY_ERROR)
                                 continue;
-                        if (!t->error_cb || transient_error(r->str)) {
+                        if (!t->error_cb || sc_track_transient_error(r->str)) {
                                 snprintf(errstr, errstr_size, "redis script: %s", r->str);
                                 bad = 1;
                         } else

@@ -120,7 +120,8 @@ enum {
         SC_TRACK_ORPHAN_REPLIES,
         SC_TRACK_CTR_CNT
 };
-/* Index of a counter name, or -1. */
+/* A counter's name ("received", ...), and the index of a name, or -1. */
+const char *sc_track_counter_name(int i);
 int sc_track_counter_index(const char *name, size_t len);
 /* Histogram bucket labels ("0-15m", ...). */
 const char *sc_track_bucket_name(int b);

@@ -13,6 +13,7 @@
 
 #include "sc_alloc.h"
 #include "sc_buf.h"
+#include "sc_mpack.h"
 #include "sc_track.h"
 
 /* ---- strings and an arena ------------------------------------------------ */
@@ -498,44 +499,14 @@ static int rec_decode(arena_t *a, ts_t raw, rec_t **out)
         return 0;
 }
 
-/* msgpack writing (what cmsgpack.unpack reads back as the same table). */
-static void mw_head(sc_buf_t *b, unsigned fix, size_t fixmax, unsigned c8, unsigned c16,
-                    unsigned c32, size_t n)
-{
-        unsigned char h[5];
-        size_t hl;
-        if (n < fixmax) {
-                h[0] = (unsigned char)(fix | n);
-                hl = 1;
-        } else if (c8 && n < 256) {
-                h[0] = (unsigned char)c8;
-                h[1] = (unsigned char)n;
-                hl = 2;
-        } else if (n < 65536) {
-                h[0] = (unsigned char)c16;
-                h[1] = (unsigned char)(n >> 8);
-                h[2] = (unsigned char)n;
-                hl = 3;
-        } else {
-                h[0] = (unsigned char)c32;
-                h[1] = (unsigned char)(n >> 24);
-                h[2] = (unsigned char)(n >> 16);
-                h[3] = (unsigned char)(n >> 8);
-                h[4] = (unsigned char)n;
-                hl = 5;
-        }
-        sc_buf_append(b, h, hl);
-}
-
 static void mw_str(sc_buf_t *b, ts_t s)
 {
-        mw_head(b, 0xa0, 32, 0xd9, 0xda, 0xdb, s.n);
-        sc_buf_append(b, s.p ? s.p : "", s.n);
+        sc_mp_str(b, s.p, s.n);
 }
 
 static void mw_list(sc_buf_t *b, const ts_t *v, uint32_t n)
 {
-        mw_head(b, 0x90, 16, 0, 0xdc, 0xdd, n);
+        sc_mp_arr(b, n);
         for (uint32_t i = 0; i < n; i++)
                 mw_str(b, v[i]);
 }
@@ -546,7 +517,7 @@ static void rec_encode(sc_buf_t *b, const rec_t *r)
                    (r->rb.n > 0) + (r->has_h != 0);
         for (int i = 0; i < F_CNT; i++)
                 n += !NIL(r->f[i]);
-        mw_head(b, 0x80, 16, 0, 0xde, 0xdf, n);
+        sc_mp_map(b, n);
         for (int i = 0; i < F_CNT; i++)
                 if (!NIL(r->f[i])) {
                         mw_str(b, tl(fnames[i]));
@@ -573,7 +544,7 @@ static void rec_encode(sc_buf_t *b, const rec_t *r)
                 for (int i = 0; i < H_CNT; i++)
                         hn += !NIL(r->h[i]);
                 mw_str(b, tl("h"));
-                mw_head(b, 0x80, 16, 0, 0xde, 0xdf, hn);
+                sc_mp_map(b, hn);
                 for (int i = 0; i < H_CNT; i++)
                         if (!NIL(r->h[i])) {
                                 mw_str(b, tl(hnames[i]));
@@ -692,6 +663,7 @@ typedef struct bctx_s {
         size_t *roff; /* result offsets into out */
         size_t roff_cap;
         int record_bad; /* the current record met a bad key */
+        int refailed;   /* a record failed: the run starts again without it */
         ts_t bad_msg;
 } bctx_t;
 
@@ -1799,6 +1771,7 @@ static void run_brand(sc_track_engine_t *e, bctx_t *c)
                 c->run = 1;
         ar_reset(&c->ra);
         c->needs = 0;
+        c->refailed = 0;
         c->dn = c->zn = c->zkn = c->gn = 0;
         if (c->ztab)
                 memset(c->ztab, 0, (c->ztab_mask + 1) * sizeof(*c->ztab));
@@ -1830,11 +1803,6 @@ static void run_brand(sc_track_engine_t *e, bctx_t *c)
                         continue;
                 out_reset(c);
                 c->record_bad = 0;
-                /* a record's writes are undone when it fails: it runs again
-                 * from a snapshot of what it may touch. Simpler: the whole
-                 * brand runs again without it. */
-                uint32_t dn0 = c->dn;
-                (void)dn0;
                 switch (in->A[1].p[0]) {
                 case 'i':
                         inbound(e, c, in);
@@ -1852,7 +1820,7 @@ static void run_brand(sc_track_engine_t *e, bctx_t *c)
                                  * the brand again without it */
                                 in->failed = 1;
                                 in->errmsg = ar_str(&e->fa, c->bad_msg.p, c->bad_msg.n);
-                                c->needs = 1;
+                                c->refailed = 1;
                         }
                         return;
                 }
@@ -1906,20 +1874,6 @@ static int a_send(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *s)
         for (size_t i = 0; i < e->an; i++)
                 e->av[i] = e->arg.data + e->aoff[i];
         return sc_redis_append_script(r, s, 1, (int)e->an, e->av, e->alen);
-}
-
-/* The counter names, in the order of the SC_TRACK_* counter enum. */
-static const char *ctr_name(int i)
-{
-        static const char *const names[SC_TRACK_CTR_CNT] = {
-            "received",      "needs_reply",   "replied",
-            "sla_hit",       "sla_missed",    "late",
-            "pending",       "with_due",      "frt_sum_ms",
-            "frt_b0",        "frt_b1",        "frt_b2",
-            "frt_b3",        "frt_b4",        "frt_b5",
-            "bfrt_sum_ms",   "bfrt_n",        "replied_no_need",
-            "extra_replies", "orphan_replies"};
-        return names[i];
 }
 
 /* Counter deltas of one day hash: field, delta pairs summed over groups. */
@@ -1976,7 +1930,7 @@ static void commit_counters(sc_track_engine_t *e, bctx_t *c, int fam)
                         for (int q = 0; q < SC_TRACK_CTR_CNT; q++)
                                 if (v[q])
                                         fs[nf++] = (cf_t){
-                                            ar_cat(&c->ra, f0, tl("|"), tl(ctr_name(q))),
+                                            ar_cat(&c->ra, f0, tl("|"), tl(sc_track_counter_name(q))),
                                             v[q]};
                         j = k;
                 }
@@ -2082,7 +2036,7 @@ static void sent_push(sc_track_engine_t *e, uint32_t b, uint32_t ent, int kind,
         e->sent[e->sent_n++] = (struct sent_s){b, ent, kind, first, cnt};
 }
 
-static int transient(const char *msg)
+int sc_track_transient_error(const char *msg)
 {
         static const char *const prefixes[] = {
             "OOM",        "BUSY",     "LOADING",     "NOSCRIPT", "READONLY",
@@ -2091,6 +2045,7 @@ static int transient(const char *msg)
         for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
                 if (!strncmp(msg, prefixes[i], strlen(prefixes[i])))
                         return 1;
+        /* A script error wrapping one of those (e.g. OOM inside the script). */
         return strstr(msg, "OOM command not allowed") != NULL;
 }
 
@@ -2167,7 +2122,7 @@ static int take_reads(sc_track_engine_t *e, redisReply **rep, size_t n, char *er
                 bctx_t *c = &e->b[s->b];
                 const redisReply *x = rep[i];
                 if (x->type == REDIS_REPLY_ERROR &&
-                    (s->kind != S_ZSET || transient(x->str))) {
+                    (s->kind != S_ZSET || sc_track_transient_error(x->str))) {
                         snprintf(errstr, errstr_size, "redis: %s", x->str);
                         return -1;
                 }
@@ -2351,7 +2306,7 @@ int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *
                                 size_t q = queued < n ? queued : n;
                                 for (size_t k = 0; k < q && !rc; k++)
                                         if (rep[k]->type == REDIS_REPLY_ERROR &&
-                                            transient(rep[k]->str)) {
+                                            sc_track_transient_error(rep[k]->str)) {
                                                 snprintf(errstr, errstr_size, "redis: %s",
                                                          rep[k]->str);
                                                 rc = -1;
@@ -2371,7 +2326,9 @@ int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *
                         bctx_t *c = &e->b[i];
                         if (c->state == B_DONE)
                                 continue;
-                        run_brand(e, c);
+                        do
+                                run_brand(e, c);
+                        while (c->refailed);
                         if (c->needs) {
                                 c->state = B_READ;
                                 continue;
@@ -2407,7 +2364,7 @@ int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *
                                 bctx_t *c = &e->b[e->sent[k].b];
                                 const redisReply *x = rep[k];
                                 if (x->type == REDIS_REPLY_ERROR) {
-                                        if (transient(x->str)) {
+                                        if (sc_track_transient_error(x->str)) {
                                                 snprintf(errstr, errstr_size,
                                                          "redis script: %s", x->str);
                                                 rc = -1;

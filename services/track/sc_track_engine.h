@@ -65,4 +65,9 @@ int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *
  * brands applied again because their version changed. */
 uint64_t sc_track_engine_conflicts(const sc_track_engine_t *e);
 
+/* 1 when a Redis error is a state of the server (out of memory, loading,
+ * busy, failover, a slot moving...): the batch is run again later; any
+ * other error is the record's (or the call's) own. */
+int sc_track_transient_error(const char *msg);
+
 #endif

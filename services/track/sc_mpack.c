@@ -1,0 +1,48 @@
+#include "sc_mpack.h"
+
+/* A head: the fix form below fixmax, else the 8- (when the type has one),
+ * 16- or 32-bit length. */
+static int head(sc_buf_t *b, unsigned fix, size_t fixmax, unsigned c8, unsigned c16,
+                unsigned c32, size_t n)
+{
+        unsigned char h[5];
+        size_t hl;
+        if (n < fixmax) {
+                h[0] = (unsigned char)(fix | n);
+                hl = 1;
+        } else if (c8 && n < 256) {
+                h[0] = (unsigned char)c8;
+                h[1] = (unsigned char)n;
+                hl = 2;
+        } else if (n < 65536) {
+                h[0] = (unsigned char)c16;
+                h[1] = (unsigned char)(n >> 8);
+                h[2] = (unsigned char)n;
+                hl = 3;
+        } else {
+                h[0] = (unsigned char)c32;
+                h[1] = (unsigned char)(n >> 24);
+                h[2] = (unsigned char)(n >> 16);
+                h[3] = (unsigned char)(n >> 8);
+                h[4] = (unsigned char)n;
+                hl = 5;
+        }
+        return sc_buf_append(b, h, hl);
+}
+
+int sc_mp_arr(sc_buf_t *b, size_t n)
+{
+        return head(b, 0x90, 16, 0, 0xdc, 0xdd, n);
+}
+
+int sc_mp_map(sc_buf_t *b, size_t n)
+{
+        return head(b, 0x80, 16, 0, 0xde, 0xdf, n);
+}
+
+int sc_mp_str(sc_buf_t *b, const char *s, size_t n)
+{
+        if (!s)
+                n = 0;
+        return head(b, 0xa0, 32, 0xd9, 0xda, 0xdb, n) || sc_buf_append(b, s ? s : "", n);
+}
