@@ -291,6 +291,13 @@ void sc_track_days(const sc_track_t *t, const char *brand, int64_t ms, char uday
         sc_time_format_day(sc_tz_local_day(brand_tz(t, brand), ms) * 86400000LL, lday);
 }
 
+#ifdef SC_TEST_HOOKS
+void sc_track_set_commit_hook(sc_track_t *t, void (*fn)(void *), void *opaque)
+{
+        sc_track_engine_set_commit_hook(t->eng, fn, opaque);
+}
+#endif
+
 size_t sc_track_queued(const sc_track_t *t)
 {
         size_t wm = 0;

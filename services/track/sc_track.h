@@ -199,6 +199,12 @@ size_t sc_track_outbox_inflight(const sc_track_t *t);
  * sc_redis_script_declares_keys(). */
 extern const char sc_track_frt_read_lua[];
 
+#ifdef SC_TEST_HOOKS
+/* Test builds: fn runs after the C logic applied a batch, before its
+ * commits are sent (sc_track_engine.h). */
+void sc_track_set_commit_hook(sc_track_t *t, void (*fn)(void *), void *opaque);
+#endif
+
 /* Totals of a set of day buckets, for gauges and socialcarectl stats. */
 typedef struct sc_track_totals_s {
         int64_t c[SC_TRACK_CTR_CNT];

@@ -683,6 +683,10 @@ struct sc_track_engine_s {
         const char **av;
         size_t acap, an;
         uint64_t conflicts;
+#ifdef SC_TEST_HOOKS
+        void (*hook)(void *);
+        void *hook_opaque;
+#endif
         /* what was sent this round: per pipeline command, its brand and
          * kind */
         struct sent_s {
@@ -1929,9 +1933,10 @@ static void commit_counters(sc_track_engine_t *e, bctx_t *c, int fam)
                         ts_t f0 = ar_cat(&c->ra, gs[j]->pf, tl("|"), gs[j]->team);
                         for (int q = 0; q < SC_TRACK_CTR_CNT; q++)
                                 if (v[q])
-                                        fs[nf++] = (cf_t){
-                                            ar_cat(&c->ra, f0, tl("|"), tl(sc_track_counter_name(q))),
-                                            v[q]};
+                                        fs[nf++] =
+                                            (cf_t){ar_cat(&c->ra, f0, tl("|"),
+                                                          tl(sc_track_counter_name(q))),
+                                                   v[q]};
                         j = k;
                 }
                 ts_t key = ar_cat(&c->ra, c->P, tl(fam ? "d:l:" : "d:u:"), day);
@@ -2347,6 +2352,10 @@ int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *
                 if (commits) {
                         redisReply **rep;
                         size_t n;
+#ifdef SC_TEST_HOOKS
+                        if (e->hook)
+                                e->hook(e->hook_opaque);
+#endif
                         if (sc_redis_exec(r, &rep, &n) == -1) {
                                 snprintf(errstr, errstr_size, "redis: %s",
                                          sc_redis_errstr(r));
@@ -2456,3 +2465,12 @@ uint64_t sc_track_engine_conflicts(const sc_track_engine_t *e)
 {
         return e->conflicts;
 }
+
+#ifdef SC_TEST_HOOKS
+void sc_track_engine_set_commit_hook(sc_track_engine_t *e, void (*fn)(void *),
+                                     void *opaque)
+{
+        e->hook = fn;
+        e->hook_opaque = opaque;
+}
+#endif

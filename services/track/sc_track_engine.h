@@ -65,6 +65,14 @@ int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *
  * brands applied again because their version changed. */
 uint64_t sc_track_engine_conflicts(const sc_track_engine_t *e);
 
+#ifdef SC_TEST_HOOKS
+/* Called once per round, after the brands were read and applied and
+ * before their commits are sent: a test changes a brand there to see its
+ * commit refused and the brand applied again. */
+void sc_track_engine_set_commit_hook(sc_track_engine_t *e, void (*fn)(void *),
+                                     void *opaque);
+#endif
+
 /* 1 when a Redis error is a state of the server (out of memory, loading,
  * busy, failover, a slot moving...): the batch is run again later; any
  * other error is the record's (or the call's) own. */

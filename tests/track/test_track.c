@@ -83,6 +83,26 @@ static void re(const char *pid, const char *parent, const char *thread, int64_t 
         CHECK(sc_track_add_reply(T, &r, 2, sc_now_ms()) == 0);
 }
 
+/* The commit hook of the conflict case: the first time, tracker opaque
+ * applies an earlier reply to the same post. */
+static int hook_calls;
+static void other_reply(void *opaque)
+{
+        sc_track_t *t2 = opaque;
+        char err[256];
+        if (hook_calls++)
+                return;
+        sc_track_reply_t r = {.brand = "t",
+                              .event_id = "x:rq0",
+                              .platform = "x",
+                              .post_id = "rq0",
+                              .parent_id = "cq1",
+                              .thread_id = "cq1",
+                              .created_at = T0 + 5 * MIN};
+        CHECK(sc_track_add_reply(t2, &r, 0, sc_now_ms()) == 0);
+        CHECK(sc_track_exec(t2, NULL, NULL, NULL, err, sizeof(err)) == 0);
+}
+
 static void run(void)
 {
         char err[256];
@@ -680,6 +700,36 @@ int main(int argc, char **argv)
                 CHECK_INT(post_has("v3", "rca"), 1);
                 CHECK_INT(ctr("replied") - rep0, 3);
                 CHECK_INT(ctr("extra_replies") - ex0, 59);
+        }
+
+        /* The C logic's commit is refused when the brand changed after it
+         * was read: here another tracker (its own connection) answers the
+         * post with an earlier reply between T's read and T's commit. T
+         * reads again and applies its reply on that state: an extra reply,
+         * the other one's FRT kept. Without the version check T would
+         * write its stale record over the other's: two first replies. */
+        if (!lua) {
+                sc_redis_t *r2 = sc_redis_new(argv[1], 2000, err, sizeof(err));
+                CHECK(r2);
+                sc_track_t *t2 = sc_track_new(r2, NULL, NULL, &conf, err, sizeof(err));
+                CHECK(t2);
+                in("cq1", "cq1", T0, 1, T0 + HOUR);
+                run();
+                long long rep0 = ctr("replied"), ex0 = ctr("extra_replies");
+                long long frt0 = ctr("frt_sum_ms");
+                re("rq1", "cq1", "cq1", T0 + 10 * MIN);
+                sc_track_set_commit_hook(T, other_reply, t2);
+                sc_track_counts_t q = {0};
+                CHECK(sc_track_exec(T, NULL, NULL, &q, err, sizeof(err)) == 0);
+                sc_track_set_commit_hook(T, NULL, NULL);
+                CHECK_INT(hook_calls, 2); /* refused once, then applied */
+                CHECK_INT(q.conflicts, 1);
+                CHECK_INT(q.n[SC_TRACK_K_EXTRA], 1);
+                CHECK_INT(ctr("replied") - rep0, 1);
+                CHECK_INT(ctr("extra_replies") - ex0, 1);
+                CHECK_INT(ctr("frt_sum_ms") - frt0, 5 * MIN);
+                sc_track_destroy(t2);
+                sc_redis_destroy(r2);
         }
 
         sc_track_destroy(T);
