@@ -185,7 +185,23 @@ void sc_time_format_day(int64_t ms, char out[16])
         int64_t y;
         unsigned m, d;
         sc_tz_civil_from_days(days, &y, &m, &d);
-        snprintf(out, 16, "%04d-%02u-%02u", (int)y, m, d);
+        if (y < 0 || y > 9999) {
+                snprintf(out, 16, "%04d-%02u-%02u", (int)y, m, d);
+                return;
+        }
+        /* per post on the hot path: without printf */
+        unsigned yy = (unsigned)y;
+        out[0] = (char)('0' + yy / 1000);
+        out[1] = (char)('0' + yy / 100 % 10);
+        out[2] = (char)('0' + yy / 10 % 10);
+        out[3] = (char)('0' + yy % 10);
+        out[4] = '-';
+        out[5] = (char)('0' + m / 10);
+        out[6] = (char)('0' + m % 10);
+        out[7] = '-';
+        out[8] = (char)('0' + d / 10);
+        out[9] = (char)('0' + d % 10);
+        out[10] = '\0';
 }
 
 int sc_duration_parse(const char *s, int64_t *ms)

@@ -1,11 +1,15 @@
 #include "sc_mpack.h"
 
+#include <string.h>
+
 /* A head: the fix form below fixmax, else the 8- (when the type has one),
  * 16- or 32-bit length. */
 static int head(sc_buf_t *b, unsigned fix, size_t fixmax, unsigned c8, unsigned c16,
                 unsigned c32, size_t n)
 {
-        unsigned char h[5];
+        if (sc_buf_reserve(b, 5))
+                return -1;
+        unsigned char *h = (unsigned char *)b->data + b->len;
         size_t hl;
         if (n < fixmax) {
                 h[0] = (unsigned char)(fix | n);
@@ -27,7 +31,8 @@ static int head(sc_buf_t *b, unsigned fix, size_t fixmax, unsigned c8, unsigned 
                 h[4] = (unsigned char)n;
                 hl = 5;
         }
-        return sc_buf_append(b, h, hl);
+        b->len += hl;
+        return 0;
 }
 
 int sc_mp_arr(sc_buf_t *b, size_t n)
@@ -44,5 +49,11 @@ int sc_mp_str(sc_buf_t *b, const char *s, size_t n)
 {
         if (!s)
                 n = 0;
-        return head(b, 0xa0, 32, 0xd9, 0xda, 0xdb, n) || sc_buf_append(b, s ? s : "", n);
+        if (sc_buf_reserve(b, n + 5) || head(b, 0xa0, 32, 0xd9, 0xda, 0xdb, n))
+                return -1;
+        if (n)
+                memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return 0;
 }

@@ -701,12 +701,23 @@ struct sc_track_engine_s {
 
 enum { S_BASE, S_RECS, S_ZSET, S_COMMIT };
 
+/* Keys share their prefix: 8 bytes at a time, mixed at the end. */
 static uint32_t hash_ts(ts_t s)
 {
-        uint32_t h = 2166136261u;
-        for (uint32_t i = 0; i < s.n; i++)
-                h = (h ^ (unsigned char)s.p[i]) * 16777619u;
-        return h;
+        uint64_t h = 0x9e3779b97f4a7c15ull ^ s.n;
+        uint32_t i = 0;
+        for (; i + 8 <= s.n; i += 8) {
+                uint64_t w;
+                memcpy(&w, s.p + i, 8);
+                h = (h ^ w) * 0xff51afd7ed558ccdull;
+                h ^= h >> 32;
+        }
+        uint64_t w = 0;
+        if (s.n > i)
+                memcpy(&w, s.p + i, s.n - i);
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+        h ^= h >> 29;
+        return (uint32_t)h;
 }
 
 static void tab_rehash(bctx_t *c, uint32_t size)
