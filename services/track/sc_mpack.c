@@ -57,3 +57,19 @@ int sc_mp_str(sc_buf_t *b, const char *s, size_t n)
         b->data[b->len] = '\0';
         return 0;
 }
+
+size_t sc_mp_decimal(char d[24], long long v)
+{
+        char t[24];
+        size_t k = 0, n = 0;
+        unsigned long long u =
+            v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+        do
+                t[k++] = (char)('0' + u % 10);
+        while ((u /= 10));
+        if (v < 0)
+                d[n++] = '-';
+        while (k)
+                d[n++] = t[--k];
+        return n;
+}

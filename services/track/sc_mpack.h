@@ -12,4 +12,8 @@ int sc_mp_map(sc_buf_t *b, size_t n);
 /* s may be NULL: an empty string. */
 int sc_mp_str(sc_buf_t *b, const char *s, size_t n);
 
+/* v as decimal text into d (the records keep numbers as strings): its
+ * length, at most 20. */
+size_t sc_mp_decimal(char d[24], long long v);
+
 #endif

@@ -336,17 +336,8 @@ static int mp_cstr(sc_buf_t *b, const char *s)
 
 static int mp_int(sc_buf_t *b, int64_t v)
 {
-        char t[24], num[24];
-        size_t k = 0, n = 0;
-        uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-        do
-                t[k++] = (char)('0' + u % 10);
-        while ((u /= 10));
-        if (v < 0)
-                num[n++] = '-';
-        while (k)
-                num[n++] = t[--k];
-        return mp_str(b, num, n);
+        char num[24];
+        return mp_str(b, num, sc_mp_decimal(num, v));
 }
 
 /* An integer as a msgpack int64 (a Lua number in the script: no string to

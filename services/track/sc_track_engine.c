@@ -139,26 +139,10 @@ static ts_t ar_cat(arena_t *a, ts_t x, ts_t y, ts_t z)
         return (ts_t){d, (uint32_t)n};
 }
 
-/* v in decimal into d (room for 21 bytes): its length. */
-static size_t fmt_i64(char *d, int64_t v)
-{
-        char t[24];
-        size_t k = 0, n = 0;
-        uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-        do
-                t[k++] = (char)('0' + u % 10);
-        while ((u /= 10));
-        if (v < 0)
-                d[n++] = '-';
-        while (k)
-                d[n++] = t[--k];
-        return n;
-}
-
 static ts_t ar_int(arena_t *a, int64_t v)
 {
         char num[24];
-        return ar_str(a, num, fmt_i64(num, v));
+        return ar_str(a, num, sc_mp_decimal(num, v));
 }
 
 /* ---- records (the Lua tables of lua/prelude.lua) ------------------------- */
@@ -1881,7 +1865,7 @@ static void a_lit(sc_track_engine_t *e, const char *s)
 static void a_num(sc_track_engine_t *e, int64_t v)
 {
         char num[24];
-        a_add(e, num, fmt_i64(num, v));
+        a_add(e, num, sc_mp_decimal(num, v));
 }
 
 static int a_send(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *s)

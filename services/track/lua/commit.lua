@@ -13,6 +13,8 @@
 --   E key          EXPIRE retention      T key   EXPIRE state_ttl
 --   W value        the brand's watermark
 -- Returns 1 when applied.
+local MEMBERS = {Z = {cmd = 'ZADD', width = 2}, R = {cmd = 'ZREM', width = 1},
+  H = {cmd = 'HSET', width = 2, hash = true}, h = {cmd = 'HDEL', width = 1, hash = true}}
 local VK = P .. 'v'
 if (redis.call('GET', VK) or '') ~= ARGV[4] then return 0 end
 local i, n = 5, #ARGV
@@ -55,22 +57,15 @@ while i <= n do
         redis.call('HSET', k, unpack(set))
       end
       i = a + 2 * c
-    elseif op == 'Z' or op == 'H' then
-      local w = op == 'H' and hwrite or zwrite
-      local cmd = op == 'H' and 'HSET' or 'ZADD'
+    elseif MEMBERS[op] then
+      -- in chunks of 500 members (pairs for ZADD and HSET)
+      local m = MEMBERS[op]
+      local w = m.hash and hwrite or zwrite
       for s = 0, c - 1, 500 do
-        local m = math.min(500, c - s)
-        w(cmd, k, ARGV, a + 2 * s, a + 2 * (s + m) - 1)
+        local n = math.min(500, c - s)
+        w(m.cmd, k, ARGV, a + m.width * s, a + m.width * (s + n) - 1)
       end
-      i = a + 2 * c
-    elseif op == 'R' or op == 'h' then
-      local w = op == 'h' and hwrite or zwrite
-      local cmd = op == 'h' and 'HDEL' or 'ZREM'
-      for s = 0, c - 1, 500 do
-        local m = math.min(500, c - s)
-        w(cmd, k, ARGV, a + s, a + s + m - 1)
-      end
-      i = a + c
+      i = a + m.width * c
     else
       return redis.error_reply('track commit: unknown operation ' .. tostring(op))
     end
