@@ -2286,7 +2286,7 @@ int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *
                 int reads = 0;
                 for (size_t i = 0; i < nb; i++)
                         reads |= e->b[i].state == B_READ;
-                if (reads) {
+                if (reads || queued) {
                         redisReply **rep;
                         size_t n;
                         if (send_reads(e, r)) {

@@ -702,6 +702,21 @@ int main(int argc, char **argv)
                 CHECK_INT(ctr("extra_replies") - ex0, 59);
         }
 
+        /* A batch of nothing but a brand to register: sent with the batch
+         * (not left in the pipeline for the next one). */
+        {
+                CHECK(sc_track_add_brand(T, "lonely") == 0);
+                CHECK(sc_track_exec(T, NULL, NULL, NULL, err, sizeof(err)) == 0);
+                in("lb1", "lb1", T0, 1, 0);
+                run();
+                redisReply **rb;
+                size_t nb;
+                sc_redis_append(R, 3, (const char *[]){"SISMEMBER", "sc:brands", "lonely"},
+                                NULL);
+                CHECK(sc_redis_exec(R, &rb, &nb) == 0);
+                CHECK_INT(rb[0]->integer, 1);
+        }
+
         /* The C logic's commit is refused when the brand changed after it
          * was read: here another tracker (its own connection) answers the
          * post with an earlier reply between T's read and T's commit. T
