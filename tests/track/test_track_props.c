@@ -29,8 +29,8 @@
 #define MIN  (60 * SEC)
 #define HOUR (60 * MIN)
 
-/* The fake wall clock (SC_FAKE_NOW_MS) is after the whole timeline: the
- * event clock of a call is min(now, watermark - lateness), the watermark. */
+/* How long a held reply waits (processing time: the stream's own clock,
+ * given to sc_track_add_reply and sc_track_scan). */
 #define WINDOW_MS (2 * HOUR)
 
 static const char *BRANDS[] = {"telko", "bank", "shop"};
@@ -46,6 +46,12 @@ static const char *CONF_YAML =
     "  office:\n    timezone: Europe/Warsaw\n    hours:\n"
     "      mon-fri: \"09:00-17:00\"\n";
 
+/* Tracker A, the reference: the Lua scripts. The wall clock is pinned
+ * (SC_FAKE_NOW_MS, main) after the whole timeline and watermark_idle is
+ * long, so the timer runs on event time alone: min(now, watermark -
+ * lateness) is the watermark's, a function of the stream (with the wall
+ * clock, what a tracker writes in wm and whether a brand looks idle would
+ * depend on how fast it ran). */
 static void conf_a(sc_track_conf_t *c)
 {
         memset(c, 0, sizeof(*c));
@@ -58,7 +64,8 @@ static void conf_a(sc_track_conf_t *c)
         c->watermark_idle_ms = 365 * 24 * HOUR;
 }
 
-/* Tracker B: today the same tracker as A. */
+/* Tracker B, the one proven equal to A: today the same tracker (a second
+ * implementation is selected here). */
 static void conf_b(sc_track_conf_t *c)
 {
         conf_a(c);
@@ -536,7 +543,7 @@ static void gen_conv(gen_t *g, int c)
                 int w = (int)rnd(s, 100);
                 int nrep = w < 25 ? 0 : w < 70 ? 1 : w < 90 ? 2 : 3;
                 if (k == 0 && rnd(s, 100) < 1)
-                        nrep = 20; /* more replies than a root's record lists */
+                        nrep = 30; /* more replies than a root's record lists */
                 for (int m = 0; m < nrep; m++)
                         gen_reply(g, c, pi, root, root_rec, j++, first);
                 ca += urange(s, 1 * MIN, 90 * MIN);
