@@ -10,7 +10,8 @@
  * B is configured in conf_b(): the place where a second tracker
  * implementation is plugged in to be proven equal to A.
  *
- * usage: test_track_props REDIS_URL_A REDIS_URL_B [SEED [CONVERSATIONS]] */
+ * usage: test_track_props REDIS_URL_A REDIS_URL_B [SEED [CONVERSATIONS [MODE]]]
+ * (MODE split, the default, or same: main) */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1292,14 +1293,14 @@ static void check_invariants(const gen_t *g, const strv_t *d)
 
 /* Both trackers over the stream: each segment between two scans in their
  * own batches, then the same scan; at the end scans past every wait. */
-static void pass1(trk_t **tk, const gen_t *g, int nscans)
+static void pass1(trk_t **tk, const gen_t *g, int nscans, int pin_clock)
 {
         size_t seg = 0;
         for (size_t i = 0; i <= g->nit; i++) {
                 if (i < g->nit && g->it[i].rec >= 0)
                         continue;
                 for (int k = 0; k < 2; k++) {
-                        feed(tk[k], g, seg, i, 1);
+                        feed(tk[k], g, seg, i, pin_clock);
                         if (i < g->nit)
                                 scan(tk[k], g->it[i].at);
                 }
@@ -1455,9 +1456,13 @@ static void free_trk(trk_t *tk)
 
 int main(int argc, char **argv)
 {
-        if (argc < 3 || argc > 5) {
+        /* Mode split (default): B in batches of its own, the event clock
+         * pinned per segment (feed). Mode same: B in A's batches, the
+         * clock free: a call's clock taken from its batch must agree too. */
+        int same = argc > 5 && !strcmp(argv[5], "same");
+        if (argc < 3 || argc > 6 || (argc > 5 && !same && strcmp(argv[5], "split"))) {
                 fprintf(stderr, "usage: test_track_props REDIS_URL_A REDIS_URL_B [SEED "
-                                "[CONVERSATIONS]]\n");
+                                "[CONVERSATIONS [split|same]]]\n");
                 return 2;
         }
         setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1475,7 +1480,8 @@ int main(int argc, char **argv)
                         "SC_FAKE_NOW_MS not honoured (built without SC_TEST_HOOKS)\n");
                 return 1;
         }
-        printf("track_props: seed %" PRIu64 ", %d conversations\n", seed, nconv);
+        printf("track_props: seed %" PRIu64 ", %d conversations, %s\n", seed, nconv,
+               same ? "same batches, clock free" : "own batches, clock pinned");
         char err[256];
         sc_yaml_t *y = sc_yaml_load_string(CONF_YAML, strlen(CONF_YAML), "props.yaml",
                                            err, sizeof(err));
@@ -1486,11 +1492,12 @@ int main(int argc, char **argv)
         gen_stream(&g, nconv);
         trk_t A, B, *tk[2] = {&A, &B};
         new_trk(&A, "A", argv[1], 0, seed ^ 0xa11ceULL, br, cals, conf_a);
-        new_trk(&B, "B", argv[2], 1, seed ^ 0xb0bULL, br, cals, conf_b);
+        new_trk(&B, "B", argv[2], !same, same ? seed ^ 0xa11ceULL : seed ^ 0xb0bULL, br,
+                cals, conf_b);
         int nscans = 0;
         for (size_t i = 0; i < g.nit; i++)
                 nscans += g.it[i].rec < 0;
-        pass1(tk, &g, nscans);
+        pass1(tk, &g, nscans, !same);
         printf("track_props: %zu records, %zu stream items, %d scans\n", g.n, g.nit,
                A.scan_no);
         strv_t sa = {0}, sb = {0};
