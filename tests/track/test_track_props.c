@@ -1392,6 +1392,77 @@ static void pass2(trk_t *b, const gen_t *g, const strv_t *state_a)
         strv_free(&state);
 }
 
+static int cmp_eid(const void *a, const void *b, void *g)
+{
+        const rec_t *r = ((const gen_t *)g)->r;
+        return strcmp(r[*(const size_t *)a].eid, r[*(const size_t *)b].eid);
+}
+
+/* Every SLA event of ev describes its post as the generator made it, and
+ * its kind fits its times: a hit replied by due, a late one after, FRT =
+ * replied - created (at least 0), a breach with no reply. */
+static void check_payloads(const gen_t *g, const strv_t *ev)
+{
+        size_t *ix = malloc(g->n * sizeof(*ix)), m = 0;
+        CHECK(ix);
+        for (size_t i = 0; i < g->n; i++)
+                if (g->r[i].type == R_IN)
+                        ix[m++] = i;
+        qsort_r(ix, m, sizeof(*ix), cmp_eid, (void *)g);
+        for (size_t i = 0; i < ev->n; i++) {
+                char f[15][128];
+                const char *p = ev->v[i];
+                for (int k = 0; k < 15; k++) {
+                        size_t n = strcspn(p, "|");
+                        snprintf(f[k], sizeof(f[k]), "%.*s", (int)n, p);
+                        p += n + (p[n] == '|');
+                }
+                size_t lo = 0, hi = m;
+                while (lo < hi) { /* the post, by event id */
+                        size_t mid = (lo + hi) / 2;
+                        int c = strcmp(g->r[ix[mid]].eid, f[3]);
+                        if (!c)
+                                lo = hi = mid;
+                        else if (c < 0)
+                                lo = mid + 1;
+                        else
+                                hi = mid;
+                }
+                const rec_t *r =
+                    lo < m && !strcmp(g->r[ix[lo]].eid, f[3]) ? &g->r[ix[lo]] : NULL;
+                char want[512], text[64];
+                snprintf(text, sizeof(text), "help me %s", r ? r->id : "");
+                if (r)
+                        snprintf(want, sizeof(want),
+                                 "%s|%s|%s|%s|%s|%" PRId64 "|%" PRId64, BRANDS[r->brand],
+                                 PFS[r->pf], r->id, r->team, r->prio, r->ca, r->due);
+                char got[1024];
+                snprintf(got, sizeof(got), "%s|%s|%s|%s|%s|%s|%s", f[2], f[4], f[5], f[6],
+                         f[7], f[8], f[9]);
+                int64_t ra = strtoll(f[10], NULL, 10), frt = strtoll(f[11], NULL, 10);
+                int64_t wfrt = ra - (r ? r->ca : 0) > 0 ? ra - r->ca : 0;
+                int kind_ok = !strcmp(f[1], "breach") ? ra == -1 && frt == -1
+                              : !strcmp(f[1], "late") ? r && ra > r->due && frt == wfrt
+                                                      : r && ra <= r->due && frt == wfrt;
+                /* A replay returns its first events' kinds built from the
+                 * post's record as it is now (prelude.lua replay()): a late
+                 * reply's replay after an earlier reply made the post a hit
+                 * says late with the hit's time. */
+                size_t item = f[0][0] == 'r' ? (size_t)strtoull(f[0] + 1, NULL, 10) : 0;
+                int replay = f[0][0] == 'r' && g->it[item].replay;
+                if (!r || strcmp(got, want) || strcmp(f[13], text) ||
+                    (!kind_ok && !replay)) {
+                        const rec_t *o = f[0][0] == 'r' ? &g->r[g->it[item].rec] : NULL;
+                        fprintf(stderr,
+                                "SLA event %s does not fit its post (%s); origin %s%s\n",
+                                ev->v[i], r ? want : "unknown", o ? o->eid : "the timer",
+                                replay ? " (a replay)" : "");
+                        exit(1);
+                }
+        }
+        free(ix);
+}
+
 /* With a workload this size every path must have been taken: else the
  * generator no longer tests what it claims to. */
 static void check_coverage(const trk_t *a)
@@ -1511,6 +1582,7 @@ int main(int argc, char **argv)
         if (bad)
                 return 1;
         check_invariants(&g, &sa);
+        check_payloads(&g, &A.ev);
         if (nconv >= 1000)
                 check_coverage(&A);
         pass2(&B, &g, &sa);
