@@ -10,7 +10,8 @@
  * B is configured in conf_b(): the place where a second tracker
  * implementation is plugged in to be proven equal to A.
  *
- * usage: test_track_props REDIS_URL_A REDIS_URL_B [SEED [CONVERSATIONS]] */
+ * usage: test_track_props REDIS_URL_A REDIS_URL_B [SEED [CONVERSATIONS [MODE]]]
+ * (MODE split, the default, or same: main) */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,8 +30,8 @@
 #define MIN  (60 * SEC)
 #define HOUR (60 * MIN)
 
-/* The fake wall clock (SC_FAKE_NOW_MS) is after the whole timeline: the
- * event clock of a call is min(now, watermark - lateness), the watermark. */
+/* How long a held reply waits (processing time: the stream's own clock,
+ * given to sc_track_add_reply and sc_track_scan). */
 #define WINDOW_MS (2 * HOUR)
 
 static const char *BRANDS[] = {"telko", "bank", "shop"};
@@ -46,6 +47,12 @@ static const char *CONF_YAML =
     "  office:\n    timezone: Europe/Warsaw\n    hours:\n"
     "      mon-fri: \"09:00-17:00\"\n";
 
+/* Tracker A, the reference: the Lua scripts. The wall clock is pinned
+ * (SC_FAKE_NOW_MS, main) after the whole timeline and watermark_idle is
+ * long, so the timer runs on event time alone: min(now, watermark -
+ * lateness) is the watermark's, a function of the stream (with the wall
+ * clock, what a tracker writes in wm and whether a brand looks idle would
+ * depend on how fast it ran). */
 static void conf_a(sc_track_conf_t *c)
 {
         memset(c, 0, sizeof(*c));
@@ -59,7 +66,8 @@ static void conf_a(sc_track_conf_t *c)
         c->engine = SC_TRACK_ENGINE_LUA; /* the reference */
 }
 
-/* Tracker B: the per-record logic in C (sc_track_engine.c). */
+/* Tracker B, the one proven equal to A: the per-record logic in C
+ * (sc_track_engine.c). */
 static void conf_b(sc_track_conf_t *c)
 {
         conf_a(c);
@@ -538,7 +546,7 @@ static void gen_conv(gen_t *g, int c)
                 int w = (int)rnd(s, 100);
                 int nrep = w < 25 ? 0 : w < 70 ? 1 : w < 90 ? 2 : 3;
                 if (k == 0 && rnd(s, 100) < 1)
-                        nrep = 20; /* more replies than a root's record lists */
+                        nrep = 30; /* more replies than a root's record lists */
                 for (int m = 0; m < nrep; m++)
                         gen_reply(g, c, pi, root, root_rec, j++, first);
                 ca += urange(s, 1 * MIN, 90 * MIN);
@@ -1293,14 +1301,14 @@ static void check_invariants(const gen_t *g, const strv_t *d)
 
 /* Both trackers over the stream: each segment between two scans in their
  * own batches, then the same scan; at the end scans past every wait. */
-static void pass1(trk_t **tk, const gen_t *g, int nscans)
+static void pass1(trk_t **tk, const gen_t *g, int nscans, int pin_clock)
 {
         size_t seg = 0;
         for (size_t i = 0; i <= g->nit; i++) {
                 if (i < g->nit && g->it[i].rec >= 0)
                         continue;
                 for (int k = 0; k < 2; k++) {
-                        feed(tk[k], g, seg, i, 1);
+                        feed(tk[k], g, seg, i, pin_clock);
                         if (i < g->nit)
                                 scan(tk[k], g->it[i].at);
                 }
@@ -1392,6 +1400,104 @@ static void pass2(trk_t *b, const gen_t *g, const strv_t *state_a)
         strv_free(&state);
 }
 
+static int cmp_eid(const void *a, const void *b, void *g)
+{
+        const rec_t *r = ((const gen_t *)g)->r;
+        return strcmp(r[*(const size_t *)a].eid, r[*(const size_t *)b].eid);
+}
+
+/* 1 when a scan other than origin handed out the outbox member m too. */
+static int handed_again(const strv_t *ev, const char *origin, const char *m)
+{
+        char pat[160];
+        snprintf(pat, sizeof(pat), "|%s", m);
+        for (size_t j = 0; j < ev->n; j++) {
+                const char *l = ev->v[j], *e = l + strlen(l) - strlen(pat);
+                if (l[0] == 's' && strncmp(l, origin, strlen(origin)) && e > l &&
+                    !strcmp(e, pat))
+                        return 1;
+        }
+        return 0;
+}
+
+/* Every SLA event of ev describes its post as the generator made it, and
+ * its kind fits its times: a hit replied by due, a late one after, FRT =
+ * replied - created (at least 0), a breach with no reply. */
+static void check_payloads(const gen_t *g, const strv_t *ev)
+{
+        size_t *ix = malloc(g->n * sizeof(*ix)), m = 0;
+        CHECK(ix);
+        for (size_t i = 0; i < g->n; i++)
+                if (g->r[i].type == R_IN)
+                        ix[m++] = i;
+        qsort_r(ix, m, sizeof(*ix), cmp_eid, (void *)g);
+        for (size_t i = 0; i < ev->n; i++) {
+                char f[15][128];
+                const char *p = ev->v[i];
+                for (int k = 0; k < 15; k++) {
+                        size_t n =
+                            k == 14 ? strlen(p) : strcspn(p, "|"); /* member: a|b */
+                        snprintf(f[k], sizeof(f[k]), "%.*s", (int)n, p);
+                        p += n + (p[n] == '|');
+                }
+                size_t lo = 0, hi = m;
+                while (lo < hi) { /* the post, by event id */
+                        size_t mid = (lo + hi) / 2;
+                        int c = strcmp(g->r[ix[mid]].eid, f[3]);
+                        if (!c)
+                                lo = hi = mid;
+                        else if (c < 0)
+                                lo = mid + 1;
+                        else
+                                hi = mid;
+                }
+                const rec_t *r =
+                    lo < m && !strcmp(g->r[ix[lo]].eid, f[3]) ? &g->r[ix[lo]] : NULL;
+                char want[512], text[64];
+                snprintf(text, sizeof(text), "help me %s", r ? r->id : "");
+                if (r)
+                        snprintf(want, sizeof(want),
+                                 "%s|%s|%s|%s|%s|%" PRId64 "|%" PRId64, BRANDS[r->brand],
+                                 PFS[r->pf], r->id, r->team, r->prio, r->ca, r->due);
+                char got[1024];
+                snprintf(got, sizeof(got), "%s|%s|%s|%s|%s|%s|%s", f[2], f[4], f[5], f[6],
+                         f[7], f[8], f[9]);
+                int64_t ra = strtoll(f[10], NULL, 10), frt = strtoll(f[11], NULL, 10);
+                int64_t wfrt = ra - (r ? r->ca : 0) > 0 ? ra - r->ca : 0;
+                int kind_ok = !strcmp(f[1], "breach") ? ra == -1 && frt == -1
+                              : !strcmp(f[1], "late") ? r && ra > r->due && frt == wfrt
+                                                      : r && ra <= r->due && frt == wfrt;
+                /* A replay returns its first events' kinds built from the
+                 * post's record as it is now (prelude.lua replay()): a late
+                 * reply's replay after an earlier reply made the post a hit
+                 * says late with the hit's time. */
+                size_t item = f[0][0] == 'r' ? (size_t)strtoull(f[0] + 1, NULL, 10) : 0;
+                int replay = f[0][0] == 'r' && g->it[item].replay;
+                /* So is a timer event handed out again (released: not
+                 * produced): built from the post as it is then, a late one
+                 * says late with the time of an earlier reply that made
+                 * the post a hit meanwhile (the outbox entry stays). */
+                if (!kind_ok && f[0][0] == 's')
+                        replay = handed_again(ev, f[0], f[14]);
+                if (!r || strcmp(got, want) || strcmp(f[13], text) ||
+                    (!kind_ok && !replay)) {
+                        const rec_t *o = f[0][0] == 'r' ? &g->r[g->it[item].rec] : NULL;
+                        fprintf(stderr,
+                                "SLA event %s does not fit its post (%s); origin %s%s\n",
+                                ev->v[i], r ? want : "unknown", o ? o->eid : "the timer",
+                                replay ? " (a replay)" : "");
+                        char pat[160];
+                        snprintf(pat, sizeof(pat), "|%s|", f[3]);
+                        for (size_t j = 0; j < ev->n; j++)
+                                if (strstr(ev->v[j], pat))
+                                        fprintf(stderr, "  event of that post: %s\n",
+                                                ev->v[j]);
+                        exit(1);
+                }
+        }
+        free(ix);
+}
+
 /* With a workload this size every path must have been taken: else the
  * generator no longer tests what it claims to. */
 static void check_coverage(const trk_t *a)
@@ -1456,9 +1562,13 @@ static void free_trk(trk_t *tk)
 
 int main(int argc, char **argv)
 {
-        if (argc < 3 || argc > 5) {
+        /* Mode split (default): B in batches of its own, the event clock
+         * pinned per segment (feed). Mode same: B in A's batches, the
+         * clock free: a call's clock taken from its batch must agree too. */
+        int same = argc > 5 && !strcmp(argv[5], "same");
+        if (argc < 3 || argc > 6 || (argc > 5 && !same && strcmp(argv[5], "split"))) {
                 fprintf(stderr, "usage: test_track_props REDIS_URL_A REDIS_URL_B [SEED "
-                                "[CONVERSATIONS]]\n");
+                                "[CONVERSATIONS [split|same]]]\n");
                 return 2;
         }
         setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1476,7 +1586,8 @@ int main(int argc, char **argv)
                         "SC_FAKE_NOW_MS not honoured (built without SC_TEST_HOOKS)\n");
                 return 1;
         }
-        printf("track_props: seed %" PRIu64 ", %d conversations\n", seed, nconv);
+        printf("track_props: seed %" PRIu64 ", %d conversations, %s\n", seed, nconv,
+               same ? "same batches, clock free" : "own batches, clock pinned");
         char err[256];
         sc_yaml_t *y = sc_yaml_load_string(CONF_YAML, strlen(CONF_YAML), "props.yaml",
                                            err, sizeof(err));
@@ -1487,11 +1598,12 @@ int main(int argc, char **argv)
         gen_stream(&g, nconv);
         trk_t A, B, *tk[2] = {&A, &B};
         new_trk(&A, "A", argv[1], 0, seed ^ 0xa11ceULL, br, cals, conf_a);
-        new_trk(&B, "B", argv[2], 1, seed ^ 0xb0bULL, br, cals, conf_b);
+        new_trk(&B, "B", argv[2], !same, same ? seed ^ 0xa11ceULL : seed ^ 0xb0bULL, br,
+                cals, conf_b);
         int nscans = 0;
         for (size_t i = 0; i < g.nit; i++)
                 nscans += g.it[i].rec < 0;
-        pass1(tk, &g, nscans);
+        pass1(tk, &g, nscans, !same);
         printf("track_props: %zu records, %zu stream items, %d scans\n", g.n, g.nit,
                A.scan_no);
         strv_t sa = {0}, sb = {0};
@@ -1505,6 +1617,7 @@ int main(int argc, char **argv)
         if (bad)
                 return 1;
         check_invariants(&g, &sa);
+        check_payloads(&g, &A.ev);
         if (nconv >= 1000)
                 check_coverage(&A);
         pass2(&B, &g, &sa);

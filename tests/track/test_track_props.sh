@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs test_track_props against two redis-servers on free loopback ports
 # (tracker A on one, tracker B on the other).
-#   test_track_props.sh BIN [SEED [CONVERSATIONS]]
+#   test_track_props.sh BIN [SEED [CONVERSATIONS [split|same]]]
+# Without arguments (ctest): the default workload in its own batches per
+# tracker, then a smaller one in the same batches with the clock free.
 set -euo pipefail
 bin=$1
 shift
@@ -25,4 +27,9 @@ sc_start_redis "$work/a"
 url_a=$SC_REDIS_URL pid_a=$SC_REDIS_PID
 sc_start_redis "$work/b"
 url_b=$SC_REDIS_URL
-timeout "${TRACK_PROPS_TIMEOUT:-120}" "$bin" "$url_a" "$url_b" "$@"
+if [ $# -gt 0 ]; then
+  timeout "${TRACK_PROPS_TIMEOUT:-120}" "$bin" "$url_a" "$url_b" "$@"
+else
+  timeout 60 "$bin" "$url_a" "$url_b"
+  timeout 60 "$bin" "$url_a" "$url_b" 20261121 1500 same
+fi
