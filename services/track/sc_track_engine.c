@@ -1346,6 +1346,12 @@ static char apply_reply(sc_track_engine_t *e, bctx_t *c, ts_t key, rec_t *h, ts_
                                      TNIL);
                                 ev(c, h, "hit");
                         } else {
+                                /* a late the timer decided and has not
+                                 * delivered yet is not true any more */
+                                zset(e, c, key1(c, "outbox"),
+                                     ar_cat(&c->ra, tl("late|"), h->f[F_PF],
+                                            ar_cat(&c->ra, tl(":"), h->f[F_PID], tl(""))),
+                                     TNIL);
                                 recovered(c, h);
                         }
                 }

@@ -1406,20 +1406,6 @@ static int cmp_eid(const void *a, const void *b, void *g)
         return strcmp(r[*(const size_t *)a].eid, r[*(const size_t *)b].eid);
 }
 
-/* 1 when a scan other than origin handed out the outbox member m too. */
-static int handed_again(const strv_t *ev, const char *origin, const char *m)
-{
-        char pat[160];
-        snprintf(pat, sizeof(pat), "|%s", m);
-        for (size_t j = 0; j < ev->n; j++) {
-                const char *l = ev->v[j], *e = l + strlen(l) - strlen(pat);
-                if (l[0] == 's' && strncmp(l, origin, strlen(origin)) && e > l &&
-                    !strcmp(e, pat))
-                        return 1;
-        }
-        return 0;
-}
-
 /* Every SLA event of ev describes its post as the generator made it, and
  * its kind fits its times: a hit replied by due, a late one after, FRT =
  * replied - created (at least 0), a breach with no reply. */
@@ -1473,12 +1459,6 @@ static void check_payloads(const gen_t *g, const strv_t *ev)
                  * says late with the hit's time. */
                 size_t item = f[0][0] == 'r' ? (size_t)strtoull(f[0] + 1, NULL, 10) : 0;
                 int replay = f[0][0] == 'r' && g->it[item].replay;
-                /* So is a timer event handed out again (released: not
-                 * produced): built from the post as it is then, a late one
-                 * says late with the time of an earlier reply that made
-                 * the post a hit meanwhile (the outbox entry stays). */
-                if (!kind_ok && f[0][0] == 's')
-                        replay = handed_again(ev, f[0], f[14]);
                 if (!r || strcmp(got, want) || strcmp(f[13], text) ||
                     (!kind_ok && !replay)) {
                         const rec_t *o = f[0][0] == 'r' ? &g->r[g->it[item].rec] : NULL;

@@ -32,4 +32,7 @@ if [ $# -gt 0 ]; then
 else
   timeout 60 "$bin" "$url_a" "$url_b"
   timeout 60 "$bin" "$url_a" "$url_b" 20261121 1500 same
+  # a timer late released, then an earlier reply making its post a hit:
+  # the late must not come again (seed 529 has one)
+  timeout 60 "$bin" "$url_a" "$url_b" 529 3000
 fi

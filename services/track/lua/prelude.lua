@@ -431,6 +431,9 @@ local function apply_reply(key, h, reid, rca, clock, grace, rcas)
         zset(P .. 'lb', h.pf .. ':' .. h.pid, false)
         ev(h, 'hit')
       else
+        -- A late the timer decided and has not delivered yet is not true
+        -- any more (the breach it came with is retracted by recovered).
+        zset(P .. 'outbox', 'late|' .. h.pf .. ':' .. h.pid, false)
         recovered(h)
       end
     end
