@@ -913,21 +913,36 @@ static void ztab_grow(bctx_t *c)
         }
 }
 
+static uint32_t zop_hash(uint32_t xi, ts_t m)
+{
+        return hash_ts(m) ^ (xi * 2654435761u);
+}
+
+/* The run's queued write of member m of entry xi, or NULL. */
+static zop_t *zop_find(bctx_t *c, uint32_t xi, ts_t m)
+{
+        if (!c->ztab)
+                return NULL;
+        uint32_t h = zop_hash(xi, m);
+        for (uint32_t j = h & c->ztab_mask; c->ztab[j]; j = (j + 1) & c->ztab_mask) {
+                zop_t *o = &c->zops[c->ztab[j] - 1];
+                if (o->hash == h && o->ent == xi && teq(o->m, m))
+                        return o;
+        }
+        return NULL;
+}
+
 /* zset(key, m, s): s nil removes m; the last write wins. */
 static void zset(sc_track_engine_t *e, bctx_t *c, ts_t key, ts_t m, ts_t s)
 {
         ent_t *x = ent_run(c, ent_get(e, c, key));
         uint32_t xi = (uint32_t)(x - c->ents);
-        uint32_t h = hash_ts(m) ^ (xi * 2654435761u);
-        if (c->ztab)
-                for (uint32_t j = h & c->ztab_mask; c->ztab[j];
-                     j = (j + 1) & c->ztab_mask) {
-                        zop_t *o = &c->zops[c->ztab[j] - 1];
-                        if (o->hash == h && o->ent == xi && teq(o->m, m)) {
-                                o->s = s;
-                                return;
-                        }
-                }
+        uint32_t h = zop_hash(xi, m);
+        zop_t *prev = zop_find(c, xi, m);
+        if (prev) {
+                prev->s = s;
+                return;
+        }
         if (!c->ztab || (c->zn + 1) * 2 > c->ztab_mask + 1)
                 ztab_grow(c);
         size_t cap = c->zcap;
@@ -1052,25 +1067,35 @@ static uint32_t zview(sc_track_engine_t *e, bctx_t *c, ts_t key, zm_t **out, int
                 *out = NULL;
                 return 0;
         }
-        uint32_t n = 0, cap = x->zn;
-        for (uint32_t o = x->zops; o != NO_OP; o = c->zops[o].next)
-                cap++;
-        zm_t *v = ar_alloc(&c->ra, (cap ? cap : 1) * sizeof(*v));
-        for (uint32_t i = 0; i < x->zn; i++) {
-                int over = 0;
-                for (uint32_t o = x->zops; o != NO_OP && !over; o = c->zops[o].next)
-                        over = teq(c->zops[o].m, x->zm[i].m);
-                if (!over)
-                        v[n++] = x->zm[i];
-        }
-        for (uint32_t o = x->zops; o != NO_OP; o = c->zops[o].next)
-                if (!NIL(c->zops[o].s))
-                        v[n++] = (zm_t){c->zops[o].m, tnum(c->zops[o].s)};
-        qsort(v, n, sizeof(*v), zm_qcmp);
         if (x->zn == x->zreq && x->zn) {
                 *partial = 1;
                 *bound = x->zm[x->zn - 1];
         }
+        if (x->zops == NO_OP) {
+                /* nothing written to it in this run: as fetched (sorted) */
+                *out = x->zm;
+                return x->zn;
+        }
+        /* the fetched members this run did not write, and the members it
+         * added (sorted apart: usually few), merged */
+        uint32_t xi = (uint32_t)(x - c->ents), na = 0, nf = 0;
+        for (uint32_t o = x->zops; o != NO_OP; o = c->zops[o].next)
+                na += !NIL(c->zops[o].s);
+        zm_t *f = ar_alloc(&c->ra, (x->zn ? x->zn : 1) * sizeof(*f));
+        zm_t *ad = ar_alloc(&c->ra, (na ? na : 1) * sizeof(*ad));
+        zm_t *v = ar_alloc(&c->ra, (x->zn + na ? x->zn + na : 1) * sizeof(*v));
+        for (uint32_t i = 0; i < x->zn; i++)
+                if (!zop_find(c, xi, x->zm[i].m))
+                        f[nf++] = x->zm[i];
+        na = 0;
+        for (uint32_t o = x->zops; o != NO_OP; o = c->zops[o].next)
+                if (!NIL(c->zops[o].s))
+                        ad[na++] = (zm_t){c->zops[o].m, tnum(c->zops[o].s)};
+        qsort(ad, na, sizeof(*ad), zm_qcmp);
+        uint32_t i = 0, j = 0, n = 0;
+        while (i < nf || j < na)
+                v[n++] =
+                    j == na || (i < nf && zm_cmp(&f[i], &ad[j]) <= 0) ? f[i++] : ad[j++];
         *out = v;
         return n;
 }
