@@ -711,8 +711,8 @@ int main(int argc, char **argv)
                 run();
                 redisReply **rb;
                 size_t nb;
-                sc_redis_append(R, 3, (const char *[]){"SISMEMBER", "sc:brands", "lonely"},
-                                NULL);
+                sc_redis_append(
+                    R, 3, (const char *[]){"SISMEMBER", "sc:brands", "lonely"}, NULL);
                 CHECK(sc_redis_exec(R, &rb, &nb) == 0);
                 CHECK_INT(rb[0]->integer, 1);
         }
