@@ -704,17 +704,23 @@ static uint32_t hash_ts(ts_t s)
         return (uint32_t)h;
 }
 
+/* Open addressing (entries, queued member writes): slot value = index + 1,
+ * 0 empty; the tables are kept at most half full. */
+static void otab_put(uint32_t *tab, uint32_t mask, uint32_t hash, uint32_t val)
+{
+        uint32_t j = hash & mask;
+        while (tab[j])
+                j = (j + 1) & mask;
+        tab[j] = val;
+}
+
 static void tab_rehash(bctx_t *c, uint32_t size)
 {
         free(c->tab);
         c->tab = sc_calloc(size, sizeof(*c->tab));
         c->tab_mask = size - 1;
-        for (uint32_t i = 0; i < c->ent_n; i++) {
-                uint32_t j = c->ents[i].hash & c->tab_mask;
-                while (c->tab[j])
-                        j = (j + 1) & c->tab_mask;
-                c->tab[j] = i + 1;
-        }
+        for (uint32_t i = 0; i < c->ent_n; i++)
+                otab_put(c->tab, c->tab_mask, c->ents[i].hash, i + 1);
 }
 
 /* The entry of key (copied into the exec's arena when new). */
@@ -738,10 +744,7 @@ static ent_t *ent_get(sc_track_engine_t *e, bctx_t *c, ts_t key)
         x->key = ar_str(&e->fa, key.p, key.n);
         x->hash = h;
         x->zops = NO_OP;
-        uint32_t j = h & c->tab_mask;
-        while (c->tab[j])
-                j = (j + 1) & c->tab_mask;
-        c->tab[j] = ++c->ent_n;
+        otab_put(c->tab, c->tab_mask, h, ++c->ent_n);
         return x;
 }
 
@@ -905,12 +908,8 @@ static void ztab_grow(bctx_t *c)
         free(c->ztab);
         c->ztab = sc_calloc(size, sizeof(*c->ztab));
         c->ztab_mask = size - 1;
-        for (uint32_t i = 0; i < c->zn; i++) {
-                uint32_t j = c->zops[i].hash & c->ztab_mask;
-                while (c->ztab[j])
-                        j = (j + 1) & c->ztab_mask;
-                c->ztab[j] = i + 1;
-        }
+        for (uint32_t i = 0; i < c->zn; i++)
+                otab_put(c->ztab, c->ztab_mask, c->zops[i].hash, i + 1);
 }
 
 static uint32_t zop_hash(uint32_t xi, ts_t m)
@@ -964,10 +963,7 @@ static void zset(sc_track_engine_t *e, bctx_t *c, ts_t key, ts_t m, ts_t s)
                 c->zops[x->ztail].next = c->zn;
         }
         x->ztail = c->zn;
-        uint32_t j = h & c->ztab_mask;
-        while (c->ztab[j])
-                j = (j + 1) & c->ztab_mask;
-        c->ztab[j] = ++c->zn;
+        otab_put(c->ztab, c->ztab_mask, h, ++c->zn);
 }
 
 /* redis.call('ZADD'|'ZREM', ...) on a thread index, then EXPIRE TTL when
@@ -1774,7 +1770,6 @@ static int decode_input(sc_track_engine_t *e, bctx_t *c, inrec_t *r, const char 
         } else {
                 return -1;
         }
-        (void)e;
         return 0;
 }
 
@@ -2247,7 +2242,7 @@ static void brand_init(sc_track_engine_t *e, bctx_t *c, const sc_track_engine_br
         }
 }
 
-static void set_results(sc_track_engine_t *e, bctx_t *c)
+static void set_results(bctx_t *c)
 {
         SC_GROW(c->res, c->res_cap, c->nrec + 1);
         for (size_t i = 0; i < c->nrec; i++) {
@@ -2262,7 +2257,6 @@ static void set_results(sc_track_engine_t *e, bctx_t *c)
                         r->n = c->roff[i + 1] - c->roff[i];
                 }
         }
-        (void)e;
 }
 
 static void fail_brand(sc_track_engine_t *e, bctx_t *c, const char *msg)
@@ -2441,7 +2435,7 @@ out:
                 e->resv_cap = nb;
         }
         for (size_t i = 0; i < nb; i++) {
-                set_results(e, &e->b[i]);
+                set_results(&e->b[i]);
                 e->resv[i] = e->b[i].res;
         }
         *results = (const sc_track_engine_result_t *const *)e->resv;
