@@ -593,7 +593,6 @@ static int meta_change(sc_ingest_t *ing, const char *object, const sc_jv_t *entr
         if (!p)
                 return fail(res, "too_many_items", "more than %d posts",
                             SC_INGEST_MAX_POSTS);
-        const char *page_id = jid(ing, sc_json_get(entry, "id"), "entry.id");
         const sc_jv_t *text;
         if (insta) {
                 if (strcmp(field, "comments") && strcmp(field, "live_comments") &&
@@ -650,7 +649,9 @@ static int meta_change(sc_ingest_t *ing, const char *object, const sc_jv_t *entr
                         return fail(res, "bad_timestamp", "%s: no time", where);
         }
         /* The page's own id is the brand's account: posts from it are the
-         * brand speaking. */
+         * brand speaking. Read only for a change that is kept, so that an
+         * ignored change cannot fail the input on it. */
+        const char *page_id = jid(ing, sc_json_get(entry, "id"), "entry.id");
         const sc_brand_t *owner =
             page_id ? sc_brands_by_account(ing->brands, p->platform, NULL, page_id)
                     : NULL;

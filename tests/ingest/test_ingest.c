@@ -104,6 +104,23 @@ int main(void)
         CHECK_STR(res.posts[1].parent_id, "c1");
         CHECK_INT(res.posts[1].created_at, 1795077000000LL);
 
+        /* An entry whose id is unusable, with only a change that is ignored:
+         * nothing is kept, and nothing fails (fuzz_ingest found the input
+         * failing with rc 0). The same id on a kept change fails the input. */
+        CHECK(norm(ing,
+                   "{\"object\":\"page\",\"entry\":[{\"id\":35400.5,\"changes\":"
+                   "[{\"field\":\"ratings\",\"value\":{\"item\":\"comment\"}}]}]}") == 0);
+        CHECK(res.error == NULL);
+        CHECK_INT(res.post_cnt, 0);
+        CHECK_INT(res.ignored_cnt, 1);
+        CHECK(norm(ing,
+                   "{\"object\":\"page\",\"entry\":[{\"id\":35400.5,\"time\":1795076000,"
+                   "\"changes\":[{\"field\":\"feed\",\"value\":{\"item\":\"comment\","
+                   "\"comment_id\":\"c9\",\"post_id\":\"p1\",\"from\":{\"id\":\"7\"},"
+                   "\"message\":\"hej\"}}]}]}") == -1);
+        CHECK_STR(res.error, "bad_field");
+        CHECK(strstr(res.detail, "entry.id"));
+
         /* Instagram comment */
         CHECK(norm(ing,
                    "{\"object\":\"instagram\",\"entry\":[{\"id\":\"178\",\"time\":"
