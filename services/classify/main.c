@@ -36,6 +36,7 @@ typedef struct classify_s {
         sc_topics_t *topics;
         sc_classify_t *cl;
         sc_buf_t payload;
+        sc_buf_t scratch_in;    /* the input Post's strings, valid for its message */
         sc_enriched_t enriched; /* the record being written, reused */
         sc_counter_t *posts_total, *intent_total[SC_INTENT_CNT];
         sc_counter_t *lang_total[SC_LANG_CNT];
@@ -142,14 +143,15 @@ static int classify_process(sc_worker_t *w, void *state, sc_msg_t *msgs, size_t 
         for (size_t i = 0; i < n; i++) {
                 rd_kafka_message_t *rkm = msgs[i].rkm;
                 char err[256];
-                avro_value_t *v;
                 sc_post_t p;
-                if (sc_avro_decode(s->in, rkm->payload, rkm->len, &v, err, sizeof(err))) {
+                int rc = sc_post_decode(s->in, rkm->payload, rkm->len, &s->scratch_in, &p,
+                                        err, sizeof(err));
+                if (rc && rc != SC_REC_MISSING) {
                         if (sc_worker_dead_letter(w, &msgs[i], "bad_avro", err))
                                 return SC_FATAL;
                         continue;
                 }
-                if (sc_post_from_avro(v, &p)) {
+                if (rc) {
                         if (sc_worker_dead_letter(
                                 w, &msgs[i], "missing_field",
                                 "Post without event_id, brand, platform, "
@@ -233,6 +235,7 @@ static void classify_destroy(void *state)
         sc_topics_destroy(s->topics);
         sc_classify_destroy(s->cl);
         sc_buf_free(&s->payload);
+        sc_buf_free(&s->scratch_in);
         free(s);
 }
 

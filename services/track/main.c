@@ -78,7 +78,7 @@ typedef struct track_s {
         size_t configured;
         brand_gauges_t *gauges; /* one per configured brand */
         sc_buf_t payload;
-        sc_buf_t scratch_in; /* the Routed record's strings */
+        sc_buf_t scratch_in; /* the input record's strings (Routed or Post) */
         sc_routed_t routed;
         sc_msg_t *msgs; /* the batch in process() */
         bad_t *bad;
@@ -442,13 +442,14 @@ static int add_post(track_t *s, const rd_kafka_message_t *m, size_t i, int64_t n
                     unsigned long *inbound_ignored)
 {
         sc_worker_t *w = s->w;
-        avro_value_t *v;
         sc_post_t p;
-        if (sc_avro_decode(s->post_in, m->payload, m->len, &v, err, err_size))
-                *reason = "bad_avro";
-        else if (sc_post_from_avro(v, &p))
-                *reason = "missing_field";
-        else if (!p.is_brand) {
+        int rc = sc_post_decode(s->post_in, m->payload, m->len, &s->scratch_in, &p, err,
+                                err_size);
+        if (rc) {
+                *reason = rc == SC_REC_MISSING ? "missing_field" : "bad_avro";
+                if (rc == SC_REC_MISSING)
+                        err[0] = '\0';
+        } else if (!p.is_brand) {
                 /* Counted through care.routed, but its
                  * created_at is the brand's event time. */
                 (*inbound_ignored)++;
