@@ -52,6 +52,21 @@ int sc_buf_putc(sc_buf_t *b, char c)
         return sc_buf_append(b, &c, 1);
 }
 
+int sc_buf_put_i64(sc_buf_t *b, long long v)
+{
+        char d[24];
+        int k = sizeof(d);
+        /* unsigned, so that the most negative value has a magnitude */
+        unsigned long long u =
+            v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+        do
+                d[--k] = (char)('0' + u % 10);
+        while ((u /= 10));
+        if (v < 0)
+                d[--k] = '-';
+        return sc_buf_append(b, d + k, sizeof(d) - (size_t)k);
+}
+
 int sc_buf_vprintf(sc_buf_t *b, const char *fmt, va_list ap)
 {
         va_list ap2;

@@ -25,6 +25,9 @@ int sc_buf_reserve(sc_buf_t *b, size_t n);
 int sc_buf_append(sc_buf_t *b, const void *p, size_t n);
 int sc_buf_puts(sc_buf_t *b, const char *s);
 int sc_buf_putc(sc_buf_t *b, char c);
+/* Appends v in decimal, as printf's %lld does, without printf (hot paths:
+ * keys and ids per message). */
+int sc_buf_put_i64(sc_buf_t *b, long long v);
 int sc_buf_printf(sc_buf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int sc_buf_vprintf(sc_buf_t *b, const char *fmt, va_list ap);

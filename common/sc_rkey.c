@@ -34,13 +34,32 @@ int sc_rkey_brand_s(char *out, size_t n, const char *brand, const char *fmt, ...
         return more < 0 ? more : len + more;
 }
 
+/* The builders ingest and track call per post append their parts rather
+ * than run printf. */
+static int undo(sc_buf_t *out, size_t start)
+{
+        out->len = start;
+        if (out->data)
+                out->data[start] = '\0';
+        return -1;
+}
+
 int sc_rkey_prefix(sc_buf_t *out, const char *brand)
 {
-        return sc_buf_printf(out, "sc:{%s}:", brand);
+        size_t start = out->len;
+        if (sc_buf_append(out, "sc:{", 4) || sc_buf_puts(out, brand) ||
+            sc_buf_append(out, "}:", 2))
+                return undo(out, start);
+        return 0;
 }
 
 int sc_rkey_conv(sc_buf_t *out, const char *platform, const char *thread,
                  const char *post_id)
 {
-        return sc_buf_printf(out, "sc:conv:{%s:%s}:%s", platform, thread, post_id);
+        size_t start = out->len;
+        if (sc_buf_append(out, "sc:conv:{", 9) || sc_buf_puts(out, platform) ||
+            sc_buf_putc(out, ':') || sc_buf_puts(out, thread) ||
+            sc_buf_append(out, "}:", 2) || sc_buf_puts(out, post_id))
+                return undo(out, start);
+        return 0;
 }

@@ -125,9 +125,11 @@ static int fill_batch(sc_worker_t *w, size_t max, int wait_ms)
 {
         int64_t deadline = sc_mono_ms() + wait_ms;
         while (w->batch_cnt < max && !sc_wk_stop_requested) {
-                int64_t left = deadline - sc_mono_ms();
-                rd_kafka_message_t *rkm = rd_kafka_consumer_poll(
-                    w->consumer, w->batch_cnt ? 0 : (int)(left > 0 ? left : 0));
+                /* Only the first message of a batch is waited for: the clock
+                 * is read for it alone, not per message. */
+                int64_t left = w->batch_cnt ? 0 : deadline - sc_mono_ms();
+                rd_kafka_message_t *rkm =
+                    rd_kafka_consumer_poll(w->consumer, (int)(left > 0 ? left : 0));
                 if (!rkm) {
                         if (w->batch_cnt || sc_mono_ms() >= deadline)
                                 break;
@@ -150,7 +152,6 @@ static int fill_batch(sc_worker_t *w, size_t max, int wait_ms)
                 sc_msg_t *m = &w->batch[w->batch_cnt++];
                 m->rkm = rkm;
                 m->inflight = f;
-                m->received_mono_ns = sc_mono_ns();
                 sc_counter_add(sc_wk_topic_counter(w, &w->in_counters,
                                                    "socialcare_messages_in_total",
                                                    "Messages consumed, by topic",
@@ -463,6 +464,7 @@ static void worker_destroy(sc_worker_t *w)
                 rd_kafka_purge(w->producer,
                                RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
                 rd_kafka_poll(w->producer, 0);
+                sc_wk_topics_destroy(w);
                 rd_kafka_destroy(w->producer);
         }
         while (w->retries) {

@@ -56,7 +56,6 @@ typedef struct sc_inflight_s sc_inflight_t;
 typedef struct sc_msg_s {
         rd_kafka_message_t *rkm;
         sc_inflight_t *inflight;
-        int64_t received_mono_ns;
 } sc_msg_t;
 
 /* Status a worker's process() returns. */

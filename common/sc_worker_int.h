@@ -100,6 +100,15 @@ typedef struct retry_s {
         struct retry_s *next;
 } retry_t;
 
+/* A producer topic handle, kept for the producer's life: producing by
+ * handle skips librdkafka's lookup of the name (a lock and a refcount per
+ * message). */
+typedef struct topic_handle_s {
+        char *name;
+        rd_kafka_topic_t *rkt;
+        struct topic_handle_s *next;
+} topic_handle_t;
+
 typedef struct topic_counter_s {
         char *topic;
         sc_counter_t *counter;
@@ -169,6 +178,7 @@ struct sc_worker_s {
         sc_histogram_t *m_latency, *m_batch_messages;
         sc_gauge_t *m_config_versions;
         topic_counter_t *in_counters, *out_counters;
+        topic_handle_t *out_topics; /* destroyed before the producer */
         unsigned long redis_errors_seen, redis_reconnects_seen, redis_redirects_seen;
 };
 
@@ -198,6 +208,7 @@ size_t sc_wk_gen_count(const sc_worker_t *w);
 void sc_wk_retry_free(retry_t *r);
 void sc_wk_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm, void *opaque);
 void sc_wk_serve_retries(sc_worker_t *w);
+void sc_wk_topics_destroy(sc_worker_t *w);
 
 /* sc_worker_kafka.c */
 int sc_wk_setup_kafka(sc_worker_t *w, char *errstr, size_t errstr_size);

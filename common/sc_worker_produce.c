@@ -31,17 +31,54 @@ void sc_wk_retry_free(retry_t *r)
 
 /* ---- producing ----------------------------------------------------------- */
 
+/* The handle of topic, made on first use; NULL (produce by name) when
+ * librdkafka refuses one. */
+static rd_kafka_topic_t *topic_handle(sc_worker_t *w, const char *topic)
+{
+        for (topic_handle_t *t = w->out_topics; t; t = t->next)
+                if (!strcmp(t->name, topic))
+                        return t->rkt;
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(w->producer, topic, NULL);
+        if (!rkt)
+                return NULL;
+        topic_handle_t *t = sc_calloc(1, sizeof(*t));
+        t->name = sc_strdup(topic);
+        t->rkt = rkt;
+        t->next = w->out_topics;
+        w->out_topics = t;
+        return rkt;
+}
+
+void sc_wk_topics_destroy(sc_worker_t *w)
+{
+        while (w->out_topics) {
+                topic_handle_t *t = w->out_topics;
+                w->out_topics = t->next;
+                rd_kafka_topic_destroy(t->rkt);
+                free(t->name);
+                free(t);
+        }
+}
+
 static int produce_raw(sc_worker_t *w, const char *topic, const void *key, size_t key_len,
                        const void *payload, size_t len, rd_kafka_headers_t *hdrs,
                        out_ctx_t *ctx)
 {
+        rd_kafka_topic_t *rkt = topic_handle(w, topic);
         for (;;) {
-                rd_kafka_resp_err_t err = rd_kafka_producev(
-                    w->producer, RD_KAFKA_V_TOPIC(topic),
-                    RD_KAFKA_V_KEY((void *)key, key_len),
-                    RD_KAFKA_V_VALUE((void *)payload, len),
-                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
-                    RD_KAFKA_V_OPAQUE(ctx), RD_KAFKA_V_END);
+                rd_kafka_resp_err_t err =
+                    rkt ? rd_kafka_producev(w->producer, RD_KAFKA_V_RKT(rkt),
+                                            RD_KAFKA_V_KEY((void *)key, key_len),
+                                            RD_KAFKA_V_VALUE((void *)payload, len),
+                                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                            RD_KAFKA_V_HEADERS(hdrs),
+                                            RD_KAFKA_V_OPAQUE(ctx), RD_KAFKA_V_END)
+                        : rd_kafka_producev(w->producer, RD_KAFKA_V_TOPIC(topic),
+                                            RD_KAFKA_V_KEY((void *)key, key_len),
+                                            RD_KAFKA_V_VALUE((void *)payload, len),
+                                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                            RD_KAFKA_V_HEADERS(hdrs),
+                                            RD_KAFKA_V_OPAQUE(ctx), RD_KAFKA_V_END);
                 if (!err)
                         return 0;
                 if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {

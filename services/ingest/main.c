@@ -325,19 +325,22 @@ static item_t *add_item(ingest_t *s)
 }
 
 /* Appends a NUL-terminated string; returns its offset and length. */
-static size_t put_string(sc_buf_t *b, size_t *len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static size_t put_string(sc_buf_t *b, size_t *len, const char *fmt, ...)
+/* parts joined by sep into out[n] (cut to fit, as snprintf cuts): the
+ * per-post ids and claim values, without printf. Returns the length. */
+static size_t join(char *out, size_t n, char sep, const char *const *parts, size_t cnt)
 {
-        size_t off = b->len;
-        va_list ap;
-        va_start(ap, fmt);
-        sc_buf_vprintf(b, fmt, ap);
-        va_end(ap);
-        *len = b->len - off;
-        sc_buf_putc(b, '\0');
-        return off;
+        size_t len = 0;
+        for (size_t i = 0; i < cnt && len + 1 < n; i++) {
+                if (i)
+                        out[len++] = sep;
+                size_t l = strlen(parts[i]);
+                if (l > n - 1 - len)
+                        l = n - 1 - len;
+                memcpy(out + len, parts[i], l);
+                len += l;
+        }
+        out[len] = '\0';
+        return len;
 }
 
 static size_t stash_str(sc_buf_t *b, const char *str, size_t len)
@@ -381,9 +384,16 @@ static void stash_post(ingest_t *s, rd_kafka_message_t *rkm, size_t idx, size_t 
                 it->key_len[k] = s->strings.len - it->key_off[k];
                 sc_buf_putc(&s->strings, '\0');
         }
-        it->origin_off = put_string(&s->strings, &it->origin_len, "%s/%d/%lld/%zu",
-                                    rd_kafka_topic_name(rkm->rkt), (int)rkm->partition,
-                                    (long long)rkm->offset, j);
+        it->origin_off = s->strings.len;
+        sc_buf_puts(&s->strings, rd_kafka_topic_name(rkm->rkt));
+        sc_buf_putc(&s->strings, '/');
+        sc_buf_put_i64(&s->strings, rkm->partition);
+        sc_buf_putc(&s->strings, '/');
+        sc_buf_put_i64(&s->strings, rkm->offset);
+        sc_buf_putc(&s->strings, '/');
+        sc_buf_put_i64(&s->strings, (long long)j);
+        it->origin_len = s->strings.len - it->origin_off;
+        sc_buf_putc(&s->strings, '\0');
 }
 
 /* The post of an item with the given brand, its strings back in place. */
@@ -568,12 +578,12 @@ static void append_plain(ingest_t *s, sc_redis_t *r, const item_t *it,
                          const sc_brand_t *b)
 {
         char val[512];
-        int n =
-            snprintf(val, sizeof(val), "%s=%s", b->id, s->strings.data + it->origin_off);
+        const char *parts[] = {b->id, s->strings.data + it->origin_off};
+        size_t n = join(val, sizeof(val), '=', parts, 2);
         const char *argv[] = {
             "SET", s->strings.data + it->key_off[KEY_OWN], val, "NX", "GET", "EX",
             s->ttl};
-        size_t lens[] = {3, it->key_len[KEY_OWN], (size_t)n, 2, 3, 2, strlen(s->ttl)};
+        size_t lens[] = {3, it->key_len[KEY_OWN], n, 2, 3, 2, strlen(s->ttl)};
         sc_redis_append(r, 7, argv, lens);
 }
 
@@ -734,10 +744,8 @@ static int forward(sc_worker_t *w, ingest_t *s, sc_msg_t *msgs, const item_t *it
         sc_post_t p;
         unstash_post(s, it, &p);
         char eid[600];
-        if (copy)
-                snprintf(eid, sizeof(eid), "%s:%s:%s", p.platform, p.post_id, b->id);
-        else
-                snprintf(eid, sizeof(eid), "%s:%s", p.platform, p.post_id);
+        const char *parts[] = {p.platform, p.post_id, b->id};
+        join(eid, sizeof(eid), ':', parts, copy ? 3 : 2);
         p.event_id = eid;
         p.brand = b->id;
         if (copy)
