@@ -68,6 +68,10 @@ struct sc_redis_s {
         size_t pending;
         redisReply **replies;
         size_t reply_cnt, reply_cap;
+        /* Every reply object of every connection lives here, from its read
+         * to the next exec (the lifetime sc_redis_exec gives replies): a
+         * batch's replies cost no malloc once the blocks are warm. */
+        struct rblock_s *blocks, *cur;
         sc_redis_script_t *scripts;
         int64_t next_attempt_ms;
         int backoff_ms;
@@ -86,6 +90,134 @@ struct sc_redis_s {
         size_t cmd_cap;
         unsigned long redirects;
 };
+
+/* ---- reply arena ------------------------------------------------------- */
+
+typedef struct rblock_s {
+        struct rblock_s *next;
+        size_t cap, used;
+        _Alignas(16) char data[];
+} rblock_t;
+
+#define RBLOCK_MIN  (64 * 1024)
+#define RBLOCK_KEEP (1024 * 1024) /* kept across execs; larger bursts are freed */
+
+static void *ra_alloc(sc_redis_t *r, size_t n)
+{
+        n = (n + 15) & ~(size_t)15;
+        rblock_t *b = r->cur;
+        while (b && b->cap - b->used < n) {
+                b = b->next;
+                if (b)
+                        b->used = 0; /* blocks after cur are free since the reset */
+        }
+        if (!b) {
+                size_t cap = n > RBLOCK_MIN ? n : RBLOCK_MIN;
+                b = sc_malloc(sizeof(*b) + cap);
+                b->cap = cap;
+                b->used = 0;
+                /* after cur, so the warm blocks stay first */
+                if (r->cur) {
+                        b->next = r->cur->next;
+                        r->cur->next = b;
+                } else {
+                        b->next = r->blocks;
+                        r->blocks = b;
+                }
+        }
+        r->cur = b;
+        void *p = b->data + b->used;
+        b->used += n;
+        return p;
+}
+
+/* Forgets every reply; keeps the first RBLOCK_KEEP bytes of blocks. */
+static void ra_reset(sc_redis_t *r)
+{
+        size_t kept = 0;
+        rblock_t **pp = &r->blocks;
+        while (*pp) {
+                rblock_t *b = *pp;
+                if (kept + b->cap > RBLOCK_KEEP && kept) {
+                        *pp = b->next;
+                        free(b);
+                        continue;
+                }
+                kept += b->cap;
+                pp = &b->next;
+        }
+        r->cur = r->blocks;
+        if (r->cur)
+                r->cur->used = 0;
+}
+
+static void ra_free(sc_redis_t *r)
+{
+        while (r->blocks) {
+                rblock_t *b = r->blocks;
+                r->blocks = b->next;
+                free(b);
+        }
+        r->cur = NULL;
+}
+
+/* hiredis' reader, with its objects in the arena (read.h's
+ * redisReplyObjectFunctions; privdata is the sc_redis_t). */
+static void *ra_object(const redisReadTask *task, int type)
+{
+        redisReply *o = ra_alloc(task->privdata, sizeof(*o));
+        memset(o, 0, sizeof(*o));
+        o->type = type;
+        if (task->parent) {
+                redisReply *parent = task->parent->obj;
+                parent->element[task->idx] = o;
+        }
+        return o;
+}
+
+static void *ra_string(const redisReadTask *task, char *str, size_t len)
+{
+        char *copy = ra_alloc(task->privdata, len + 1);
+        memcpy(copy, str, len);
+        copy[len] = '\0';
+        redisReply *o = ra_object(task, task->type);
+        o->str = copy;
+        o->len = len;
+        return o;
+}
+
+static void *ra_array(const redisReadTask *task, int elements)
+{
+        redisReply **el = NULL;
+        if (elements > 0) {
+                el = ra_alloc(task->privdata, (size_t)elements * sizeof(*el));
+                memset(el, 0, (size_t)elements * sizeof(*el));
+        }
+        redisReply *o = ra_object(task, REDIS_REPLY_ARRAY);
+        o->element = el;
+        o->elements = elements > 0 ? (size_t)elements : 0;
+        return o;
+}
+
+static void *ra_integer(const redisReadTask *task, long long value)
+{
+        redisReply *o = ra_object(task, REDIS_REPLY_INTEGER);
+        o->integer = value;
+        return o;
+}
+
+static void *ra_nil(const redisReadTask *task)
+{
+        return ra_object(task, REDIS_REPLY_NIL);
+}
+
+static void ra_forget(void *obj)
+{
+        (void)obj; /* the arena's reset frees it */
+}
+
+static redisReplyObjectFunctions ra_functions = {ra_string, ra_array, ra_integer, ra_nil,
+                                                 ra_forget};
 
 static void set_err(sc_redis_t *r, int err, const char *fmt, ...)
 {
@@ -274,9 +406,8 @@ sc_redis_t *sc_redis_new(const char *url, int timeout_ms, char *errstr,
 
 static void free_replies(sc_redis_t *r)
 {
-        for (size_t i = 0; i < r->reply_cnt; i++)
-                freeReplyObject(r->replies[i]);
         r->reply_cnt = 0;
+        ra_reset(r);
 }
 
 static void disconnect(sc_redis_t *r)
@@ -310,6 +441,7 @@ void sc_redis_destroy(sc_redis_t *r)
         free(r->slots);
         free(r->cmds);
         free_replies(r);
+        ra_free(r);
         free(r->replies);
         sc_buf_free(&r->pipe);
         while (r->scripts) {
@@ -354,7 +486,6 @@ static int setup_cmd(sc_redis_t *r, redisContext *c, int argc, const char **argv
         int bad = rep->type == REDIS_REPLY_ERROR;
         if (bad)
                 set_err(r, REDIS_ERR_OTHER, "%s: %s", what, rep->str);
-        freeReplyObject(rep);
         return bad ? -1 : 0;
 }
 
@@ -382,6 +513,8 @@ static redisContext *open_ctx(sc_redis_t *r, const char *host, int port)
                 goto fail;
         }
         redisSetTimeout(c, tv);
+        c->reader->fn = &ra_functions;
+        c->reader->privdata = r;
         if (r->password) {
                 const char *argv[] = {"AUTH", r->password};
                 if (setup_cmd(r, c, 2, argv, "AUTH"))
@@ -661,7 +794,6 @@ static int wait_replicas(sc_redis_t *r, redisContext *c, const char *where)
                         "WAIT on %s: %lld of %d replicas acknowledged", where,
                         rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1LL,
                         r->wait_replicas);
-        freeReplyObject(rep);
         return ok ? 0 : -1;
 }
 
@@ -756,7 +888,6 @@ static int refresh_map(sc_redis_t *r)
                                 set_err(r, REDIS_ERR_OTHER,
                                         "CLUSTER SLOTS from %s:%d: no slots",
                                         r->nodes[i].host, r->nodes[i].port);
-                        freeReplyObject(rep);
                         if (!bad) {
                                 r->map_ok = 1;
                                 return 0;
@@ -902,7 +1033,6 @@ static int take_reply(sc_redis_t *r, size_t ni, size_t ci, redisReply *rep, size
                 c->ask = -1;
                 r->map_ok = 0; /* refreshed on the next exec */
                 r->redirects++;
-                freeReplyObject(rep);
         } else if (!strncmp(rep->str, "ASK ", 4) && c->hold_ask) {
                 /* Redis decides ASK on the declared keys only: a script that
                  * builds other keys would run on the importing node without
@@ -911,20 +1041,16 @@ static int take_reply(sc_redis_t *r, size_t ni, size_t ci, redisReply *rep, size
                         "%s:%d: slot migrating (%s): script held until the migration "
                         "ends",
                         nd->host, nd->port, rep->str);
-                freeReplyObject(rep);
                 return 1;
         } else if (!strncmp(rep->str, "ASK ", 4) &&
                    (to = redirect_node(r, nd, rep->str, &slot)) >= 0) {
                 c->ask = to;
                 r->redirects++;
-                freeReplyObject(rep);
         } else if (!strncmp(rep->str, "NOSCRIPT", 8)) {
                 nd->need_scripts = 1;
                 c->ask = -1;
-                freeReplyObject(rep);
         } else if (is_outage(rep->str)) {
                 set_err(r, REDIS_ERR_OTHER, "%s:%d: %s", nd->host, nd->port, rep->str);
-                freeReplyObject(rep);
                 return 1;
         } else {
                 r->replies[ci] = rep;
@@ -946,7 +1072,6 @@ static int read_round(sc_redis_t *r, size_t *left)
                         if ((nd->q[j] & SC_REDIS_ASK_BIT) &&
                             (redisGetReply(nd->c, &v) != REDIS_OK || !v))
                                 goto io;
-                        freeReplyObject(v);
                         v = NULL;
                         if (redisGetReply(nd->c, &v) != REDIS_OK || !v)
                                 goto io;

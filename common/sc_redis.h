@@ -76,7 +76,9 @@ size_t sc_redis_pending(const sc_redis_t *r);
  * replies arrived (some may be error replies: check each), -1 when the
  * connection failed (errstr set; pipeline discarded; reconnect is attempted
  * on the next exec once the backoff has passed). Replies are owned by r and
- * valid until the next exec or destroy. */
+ * valid until the next exec or destroy: they live in an arena r's
+ * connections read into (never freeReplyObject them), so an exec allocates
+ * nothing once warm. */
 int sc_redis_exec(sc_redis_t *r, redisReply ***replies, size_t *reply_cnt);
 /* Drops queued commands without sending. */
 void sc_redis_discard(sc_redis_t *r);

@@ -663,6 +663,7 @@ struct sc_track_engine_s {
         ts_t *ncal; /* calendars the worker computes */
         size_t ncal_n, ncal_cap;
         sc_buf_t arg;
+        sc_buf_t pack; /* a record's msgpack while a commit is built */
         size_t *aoff, *alen;
         const char **av;
         size_t acap, an;
@@ -2298,7 +2299,6 @@ int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *
         e->bn = nb;
         for (size_t i = 0; i < nb; i++)
                 brand_init(e, &e->b[i], &brands[i]);
-        sc_buf_t pack = SC_BUF_INIT;
         int rc = 0;
         for (int round = 0;; round++) {
                 if (round == MAX_ROUNDS) {
@@ -2359,7 +2359,7 @@ int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *
                                 continue;
                         }
                         c->state = B_COMMIT;
-                        build_commit(e, c, &pack);
+                        build_commit(e, c, &e->pack);
                         if (a_send(e, r, commit)) {
                                 sc_redis_discard(r);
                                 snprintf(errstr, errstr_size, "out of memory");
@@ -2427,7 +2427,6 @@ int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *
                         break;
         }
 out:
-        sc_buf_free(&pack);
         if (rc)
                 return -1;
         if (nb > e->resv_cap) {
@@ -2473,6 +2472,7 @@ void sc_track_engine_destroy(sc_track_engine_t *e)
         ar_free(&e->fa);
         free(e->ncal);
         sc_buf_free(&e->arg);
+        sc_buf_free(&e->pack);
         free(e->aoff);
         free(e->alen);
         free((void *)e->av);

@@ -76,6 +76,53 @@ int main(int argc, char **argv)
         CHECK_INT(rep[0]->element[1]->integer, 4997);
         CHECK_STR(rep[0]->element[2]->str, "4999");
 
+        /* Every reply shape out of the reply arena, exec after exec: nil,
+         * status, error, integer, empty and nested arrays, and strings larger
+         * than a block (64 KiB) and than what is kept between execs (1 MiB). */
+        static char big[3 * 1024 * 1024];
+        for (size_t i = 0; i < sizeof(big); i++)
+                big[i] = (char)('a' + i % 26);
+        const char *setbig[] = {"SET", "t:big", big};
+        size_t setbigl[] = {3, 5, sizeof(big)};
+        sc_redis_append(r, 3, setbig, setbigl);
+        CHECK(exec_ok(r, &rep, &n));
+        sc_redis_script_t *nest =
+            sc_redis_script(r, "return {1, {'a', {}, {2, 'b'}}, {}}");
+        CHECK(nest);
+        for (int round = 0; round < 40; round++) {
+                size_t want = round % 4 == 3 ? sizeof(big) : (size_t)round * 3000 + 1;
+                sc_redis_appendf(r, "GET t:none");
+                sc_redis_appendf(r, "PING");
+                sc_redis_appendf(r, "NOSUCHCOMMAND");
+                sc_redis_appendf(r, "GETRANGE t:big 0 %d", (int)want - 1);
+                CHECK(sc_redis_append_script(r, nest, 0, 0, NULL, NULL) == 0);
+                sc_redis_appendf(r, "MGET t:none t:bin");
+                CHECK(exec_ok(r, &rep, &n));
+                CHECK_INT(n, 6);
+                CHECK_INT(rep[0]->type, REDIS_REPLY_NIL);
+                CHECK(rep[1]->type == REDIS_REPLY_STATUS && !strcmp(rep[1]->str, "PONG"));
+                CHECK(rep[2]->type == REDIS_REPLY_ERROR &&
+                      strstr(rep[2]->str, "unknown"));
+                CHECK_INT(rep[3]->type, REDIS_REPLY_STRING);
+                CHECK_INT(rep[3]->len, want);
+                CHECK(!memcmp(rep[3]->str, big, want) && rep[3]->str[want] == '\0');
+                redisReply *t = rep[4];
+                CHECK(t->type == REDIS_REPLY_ARRAY && t->elements == 3);
+                CHECK_INT(t->element[0]->integer, 1);
+                redisReply *mid = t->element[1];
+                CHECK(mid->type == REDIS_REPLY_ARRAY && mid->elements == 3);
+                CHECK_STR(mid->element[0]->str, "a");
+                CHECK(mid->element[1]->type == REDIS_REPLY_ARRAY &&
+                      mid->element[1]->elements == 0);
+                CHECK_INT(mid->element[2]->element[0]->integer, 2);
+                CHECK_STR(mid->element[2]->element[1]->str, "b");
+                CHECK(t->element[2]->type == REDIS_REPLY_ARRAY &&
+                      t->element[2]->elements == 0);
+                CHECK(rep[5]->elements == 2 &&
+                      rep[5]->element[0]->type == REDIS_REPLY_NIL);
+                CHECK_INT(rep[5]->element[1]->len, 5);
+        }
+
         /* Outage: exec fails, counts the error, and the pipeline is dropped. */
         CHECK(system(argv[2]) == 0);
         sc_redis_appendf(r, "PING");
