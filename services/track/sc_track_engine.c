@@ -663,7 +663,9 @@ struct sc_track_engine_s {
         ts_t *ncal; /* calendars the worker computes */
         size_t ncal_n, ncal_cap;
         sc_buf_t arg;
-        sc_buf_t pack; /* a record's msgpack while a commit is built */
+        sc_buf_t pack;    /* a record's msgpack while a commit is built */
+        const char **tav; /* a transaction command's arguments (into arg) */
+        size_t *tlen, tcap;
         size_t *aoff, *alen;
         const char **av;
         size_t acap, an;
@@ -676,7 +678,7 @@ struct sc_track_engine_s {
          * kind */
         struct sent_s {
                 uint32_t b, ent;
-                int kind; /* S_BASE, S_RECS, S_ZSET, S_COMMIT */
+                int kind; /* S_BASE ... S_EXEC */
                 uint32_t first, cnt;
         } * sent;
         size_t sent_n, sent_cap;
@@ -684,7 +686,11 @@ struct sc_track_engine_s {
         size_t mget_n, mget_cap;
 };
 
-enum { S_BASE, S_RECS, S_ZSET, S_COMMIT };
+/* What a pipeline command was: a brand's reads (its version and watermark
+ * with its first records, more records, a thread index), its commit script,
+ * or a piece of the single-node transaction (WATCH of its version, MULTI, a
+ * command of its commit, commit.lua with its FRT writes, EXEC). */
+enum { S_BASE, S_RECS, S_ZSET, S_COMMIT, S_WATCH, S_MULTI, S_TX, S_TXS, S_EXEC };
 
 /* Keys share their prefix: 8 bytes at a time, mixed at the end. */
 static uint32_t hash_ts(ts_t s)
@@ -1902,6 +1908,167 @@ static int a_send(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *s)
         return sc_redis_append_script(r, s, 1, (int)e->an, e->av, e->alen);
 }
 
+/* ---- the single-node commit: MULTI ... EXEC under WATCH ----------------
+ *
+ * On one node (not a cluster) the brands' versions are WATCHed before their
+ * first read and every brand of the run commits in one MULTI/EXEC of the
+ * commands commit.lua would run: the server aborts the whole EXEC when any
+ * version changed since (nothing written; every brand is read again), so the
+ * check is the same and the writes cost no interpreter. A cluster cannot
+ * (a transaction is one slot, and EXEC unwatches every key of the
+ * connection): there each brand commits through commit.lua. */
+
+static void sent_push(sc_track_engine_t *e, uint32_t b, uint32_t ent, int kind,
+                      uint32_t first, uint32_t cnt);
+
+static void t_push(sc_track_engine_t *e, size_t *n, const char *p, size_t len)
+{
+        if (*n == e->tcap) {
+                e->tcap = e->tcap ? e->tcap * 2 : 64;
+                e->tav = sc_realloc((void *)e->tav, e->tcap * sizeof(*e->tav));
+                e->tlen = sc_realloc(e->tlen, e->tcap * sizeof(*e->tlen));
+        }
+        e->tav[*n] = p;
+        e->tlen[(*n)++] = len;
+}
+
+/* One command of the transaction: argument i of build_commit's list is
+ * e->av[i] (length e->alen[i]). */
+static int t_cmd(sc_track_engine_t *e, sc_redis_t *r, uint32_t bi, size_t n)
+{
+        sent_push(e, bi, 0, S_TX, 0, 0);
+        return sc_redis_append(r, (int)n, e->tav, e->tlen);
+}
+
+static size_t a_count(const sc_track_engine_t *e, size_t i)
+{
+        size_t v = 0;
+        for (size_t k = 0; k < e->alen[i]; k++)
+                v = v * 10 + (size_t)(e->av[i][k] - '0');
+        return v;
+}
+
+/* The number of arguments of the operation at av[i], its code included
+ * (commit.lua's list). */
+static size_t op_len(const sc_track_engine_t *e, size_t i)
+{
+        switch (e->av[i][0]) {
+        case 'S':
+        case 'X':
+                return 3;
+        case 'D':
+        case 'E':
+        case 'T':
+        case 'W':
+                return 2;
+        case 'C':
+        case 'Z':
+        case 'H':
+                return 3 + 2 * a_count(e, i + 2);
+        default: /* 'R', 'h' */
+                return 3 + a_count(e, i + 2);
+        }
+}
+
+/* Queues brand bi's commit (build_commit's list in e->arg) as commands
+ * inside the open MULTI: 0 or -1 (no memory). The counters ('C': one
+ * HMGET and one HSET per day hash, where commands would be one HINCRBY per
+ * field) and the FRT hash writes ('H', 'h': a hash still in the sorted-set
+ * layout of the release before is converted, prelude's hwrite) go through
+ * commit.lua itself, queued in the transaction, which then increments the
+ * version; without them an INCR does. */
+static int send_tx_brand(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *commit,
+                         uint32_t bi)
+{
+        bctx_t *c = &e->b[bi];
+        for (size_t i = 0; i < e->an; i++)
+                e->av[i] = e->arg.data + e->aoff[i];
+        /* av: [0] KEYS[1], [1] prefix, [2] RET, [3] TTL, [4] version, ops */
+        const char *ret = e->av[2], *ttl = e->av[3];
+        size_t ret_n = e->alen[2], ttl_n = e->alen[3];
+        int in_script = 0, rc = 0;
+        for (size_t i = 5; i < e->an && !rc; i += op_len(e, i)) {
+                char op = e->av[i][0];
+                const char *k = e->av[i + 1];
+                size_t kn = e->alen[i + 1], n = 0;
+                switch (op) {
+                case 'S': /* the record, its TTL kept (a new one if it expired) */
+                        t_push(e, &n, "SET", 3);
+                        t_push(e, &n, k, kn);
+                        t_push(e, &n, e->av[i + 2], e->alen[i + 2]);
+                        t_push(e, &n, "KEEPTTL", 7);
+                        rc = t_cmd(e, r, bi, n);
+                        n = 0;
+                        t_push(e, &n, "EXPIRE", 6);
+                        t_push(e, &n, k, kn);
+                        t_push(e, &n, ttl, ttl_n);
+                        t_push(e, &n, "NX", 2);
+                        rc = rc || t_cmd(e, r, bi, n);
+                        break;
+                case 'X':
+                        t_push(e, &n, "SET", 3);
+                        t_push(e, &n, k, kn);
+                        t_push(e, &n, e->av[i + 2], e->alen[i + 2]);
+                        t_push(e, &n, "EX", 2);
+                        t_push(e, &n, ttl, ttl_n);
+                        rc = t_cmd(e, r, bi, n);
+                        break;
+                case 'D':
+                        t_push(e, &n, "DEL", 3);
+                        t_push(e, &n, k, kn);
+                        rc = t_cmd(e, r, bi, n);
+                        break;
+                case 'E':
+                case 'T':
+                        t_push(e, &n, "EXPIRE", 6);
+                        t_push(e, &n, k, kn);
+                        t_push(e, &n, op == 'E' ? ret : ttl, op == 'E' ? ret_n : ttl_n);
+                        rc = t_cmd(e, r, bi, n);
+                        break;
+                case 'W': {
+                        ts_t wm = key1(c, "wm");
+                        t_push(e, &n, "SET", 3);
+                        t_push(e, &n, wm.p, wm.n);
+                        t_push(e, &n, k, kn);
+                        rc = t_cmd(e, r, bi, n);
+                        break;
+                }
+                case 'Z':
+                case 'R':
+                        t_push(e, &n, op == 'Z' ? "ZADD" : "ZREM", 4);
+                        t_push(e, &n, k, kn);
+                        for (size_t j = i + 3; j < i + op_len(e, i); j++)
+                                t_push(e, &n, e->av[j], e->alen[j]);
+                        rc = t_cmd(e, r, bi, n);
+                        break;
+                case 'C':
+                case 'H':
+                case 'h':
+                        in_script = 1;
+                        break;
+                default:
+                        return -1; /* build_commit writes no other operation */
+                }
+        }
+        if (rc)
+                return -1;
+        size_t n = 0;
+        if (!in_script) {
+                ts_t v = key1(c, "v");
+                t_push(e, &n, "INCR", 4);
+                t_push(e, &n, v.p, v.n);
+                return t_cmd(e, r, bi, n);
+        }
+        for (size_t i = 0; i < 5; i++)
+                t_push(e, &n, e->av[i], e->alen[i]);
+        for (size_t i = 5; i < e->an; i += op_len(e, i))
+                if (strchr("CHh", e->av[i][0]))
+                        for (size_t j = i; j < i + op_len(e, i); j++)
+                                t_push(e, &n, e->av[j], e->alen[j]);
+        sent_push(e, bi, 0, S_TXS, 0, 0);
+        return sc_redis_append_script(r, commit, 1, (int)n, e->tav, e->tlen);
+}
+
 /* Counter deltas of one day hash: field, delta pairs summed over groups. */
 typedef struct cf_s {
         ts_t f;
@@ -2076,8 +2243,9 @@ int sc_track_transient_error(const char *msg)
         return strstr(msg, "OOM command not allowed") != NULL;
 }
 
-/* Queues the reads of every brand that needs some: 0 or -1 (no memory). */
-static int send_reads(sc_track_engine_t *e, sc_redis_t *r)
+/* Queues the reads of every brand that needs some: 0 or -1 (no memory).
+ * tx: a brand's first read WATCHes its version first. */
+static int send_reads(sc_track_engine_t *e, sc_redis_t *r, int tx)
 {
         e->sent_n = 0;
         e->mget_n = 0;
@@ -2085,6 +2253,14 @@ static int send_reads(sc_track_engine_t *e, sc_redis_t *r)
                 bctx_t *c = &e->b[bi];
                 if (c->state != B_READ)
                         continue;
+                if (tx && !c->have_base) {
+                        ts_t v = key1(c, "v");
+                        const char *argv[2] = {"WATCH", v.p};
+                        size_t lens[2] = {5, v.n};
+                        if (sc_redis_append(r, 2, argv, lens))
+                                return -1;
+                        sent_push(e, (uint32_t)bi, 0, S_WATCH, 0, 0);
+                }
                 /* MGET v wm (first round) and every wanted record key */
                 a_reset(e);
                 a_lit(e, "MGET");
@@ -2153,6 +2329,8 @@ static int take_reads(sc_track_engine_t *e, redisReply **rep, size_t n, char *er
                         snprintf(errstr, errstr_size, "redis: %s", x->str);
                         return -1;
                 }
+                if (s->kind == S_WATCH)
+                        continue;
                 if (s->kind == S_ZSET) {
                         ent_t *z = &c->ents[s->ent];
                         z->want = 0;
@@ -2270,6 +2448,74 @@ static void fail_brand(sc_track_engine_t *e, bctx_t *c, const char *msg)
         c->state = B_DONE;
 }
 
+/* Brand c's commit was refused (its version moved): read it again. */
+static void refused(sc_track_engine_t *e, bctx_t *c)
+{
+        e->conflicts++;
+        brand_reread(c);
+        for (size_t q = 0; q < c->nrec; q++) {
+                ts_t kk[3] = {c->recs[q].k1, c->recs[q].k2, c->recs[q].k3};
+                for (int j = 0; j < 3; j++)
+                        if (!NIL(kk[j]))
+                                ent_get(e, c, kk[j])->want = 1;
+        }
+        c->state = B_READ;
+}
+
+/* The replies of a transaction round (MULTI, one QUEUED per command, EXEC):
+ * 0, or -1 (errstr set) when Redis refused it as a whole. EXEC nil: a
+ * version moved, every brand of it is read again (nothing was written). A
+ * command's own error (a corrupt key) fails its brand, as a script error
+ * does; the rest of the transaction is applied. */
+static int take_tx(sc_track_engine_t *e, redisReply **rep, size_t n, char *errstr,
+                   size_t errstr_size)
+{
+        if (n != e->sent_n || n < 2) {
+                snprintf(errstr, errstr_size, "redis: %zu replies for %zu commands", n,
+                         e->sent_n);
+                return -1;
+        }
+        for (size_t k = 0; k + 1 < n; k++)
+                if (rep[k]->type == REDIS_REPLY_ERROR) {
+                        snprintf(errstr, errstr_size, "redis: %s", rep[k]->str);
+                        return -1;
+                }
+        const redisReply *x = rep[n - 1];
+        if (x->type == REDIS_REPLY_NIL) {
+                for (size_t i = 0; i < e->bn; i++)
+                        if (e->b[i].state == B_COMMIT)
+                                refused(e, &e->b[i]);
+                return 0;
+        }
+        if (x->type != REDIS_REPLY_ARRAY || x->elements != n - 2) {
+                snprintf(errstr, errstr_size, "redis: %s",
+                         x->type == REDIS_REPLY_ERROR ? x->str : "unexpected EXEC reply");
+                return -1;
+        }
+        for (size_t k = 0; k < x->elements; k++) {
+                const redisReply *y = x->element[k];
+                bctx_t *c = &e->b[e->sent[k + 1].b];
+                if (y->type == REDIS_REPLY_ERROR) {
+                        if (sc_track_transient_error(y->str)) {
+                                snprintf(errstr, errstr_size, "redis: %s", y->str);
+                                return -1;
+                        }
+                        if (c->state == B_COMMIT)
+                                fail_brand(e, c, y->str);
+                } else if (e->sent[k + 1].kind == S_TXS &&
+                           !(y->type == REDIS_REPLY_INTEGER && y->integer == 1)) {
+                        /* cannot happen under WATCH: the version is the one read */
+                        snprintf(errstr, errstr_size,
+                                 "track: counter/FRT writes refused inside the commit");
+                        return -1;
+                }
+        }
+        for (size_t i = 0; i < e->bn; i++)
+                if (e->b[i].state == B_COMMIT)
+                        e->b[i].state = B_DONE;
+        return 0;
+}
+
 #define MAX_ROUNDS 64
 
 int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *commit,
@@ -2299,7 +2545,7 @@ int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *
         e->bn = nb;
         for (size_t i = 0; i < nb; i++)
                 brand_init(e, &e->b[i], &brands[i]);
-        int rc = 0;
+        int rc = 0, tx = !sc_redis_is_cluster(r);
         for (int round = 0;; round++) {
                 if (round == MAX_ROUNDS) {
                         snprintf(errstr, errstr_size,
@@ -2314,7 +2560,7 @@ int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *
                 if (reads || queued) {
                         redisReply **rep;
                         size_t n;
-                        if (send_reads(e, r)) {
+                        if (send_reads(e, r, tx)) {
                                 sc_redis_discard(r);
                                 snprintf(errstr, errstr_size, "out of memory");
                                 rc = -1;
@@ -2344,8 +2590,9 @@ int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *
                                 queued = 0;
                         }
                 }
-                /* run them; those that met nothing unread commit */
-                int commits = 0;
+                /* run them; those that met nothing unread commit (in a
+                 * transaction: once all of them did) */
+                int commits = 0, reading = 0;
                 e->sent_n = 0;
                 for (size_t i = 0; i < nb; i++) {
                         bctx_t *c = &e->b[i];
@@ -2356,9 +2603,12 @@ int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *
                         while (c->refailed);
                         if (c->needs) {
                                 c->state = B_READ;
+                                reading = 1;
                                 continue;
                         }
                         c->state = B_COMMIT;
+                        if (tx)
+                                continue;
                         build_commit(e, c, &e->pack);
                         if (a_send(e, r, commit)) {
                                 sc_redis_discard(r);
@@ -2369,7 +2619,46 @@ int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *
                         sent_push(e, (uint32_t)i, 0, S_COMMIT, 0, 0);
                         commits++;
                 }
-                if (commits) {
+                int ready = 0;
+                for (size_t i = 0; i < nb; i++)
+                        ready |= e->b[i].state == B_COMMIT;
+                if (tx && !reading && ready) {
+                        int bad = sc_redis_appendf(r, "MULTI");
+                        sent_push(e, 0, 0, S_MULTI, 0, 0);
+                        for (size_t i = 0; i < nb && !bad; i++) {
+                                if (e->b[i].state != B_COMMIT)
+                                        continue;
+                                build_commit(e, &e->b[i], &e->pack);
+                                bad = send_tx_brand(e, r, commit, (uint32_t)i);
+                                commits++;
+                        }
+                        bad = bad || sc_redis_appendf(r, "EXEC");
+                        sent_push(e, 0, 0, S_EXEC, 0, 0);
+                        if (bad) {
+                                sc_redis_discard(r);
+                                snprintf(errstr, errstr_size, "out of memory");
+                                rc = -1;
+                                goto out;
+                        }
+                }
+                if (commits && tx) {
+                        redisReply **rep;
+                        size_t n;
+#ifdef SC_TEST_HOOKS
+                        if (e->hook)
+                                e->hook(e->hook_opaque);
+#endif
+                        if (sc_redis_exec(r, &rep, &n) == -1) {
+                                snprintf(errstr, errstr_size, "redis: %s",
+                                         sc_redis_errstr(r));
+                                rc = -1;
+                                break;
+                        }
+                        if (take_tx(e, rep, n, errstr, errstr_size)) {
+                                rc = -1;
+                                break;
+                        }
+                } else if (commits) {
                         redisReply **rep;
                         size_t n;
 #ifdef SC_TEST_HOOKS
@@ -2404,19 +2693,7 @@ int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *
                                            x->integer == 1) {
                                         c->state = B_DONE;
                                 } else {
-                                        /* its version moved: read it again */
-                                        e->conflicts++;
-                                        brand_reread(c);
-                                        for (size_t q = 0; q < c->nrec; q++) {
-                                                ts_t kk[3] = {c->recs[q].k1,
-                                                              c->recs[q].k2,
-                                                              c->recs[q].k3};
-                                                for (int j = 0; j < 3; j++)
-                                                        if (!NIL(kk[j]))
-                                                                ent_get(e, c, kk[j])
-                                                                    ->want = 1;
-                                        }
-                                        c->state = B_READ;
+                                        refused(e, c);
                                 }
                         }
                 }
@@ -2473,6 +2750,8 @@ void sc_track_engine_destroy(sc_track_engine_t *e)
         free(e->ncal);
         sc_buf_free(&e->arg);
         sc_buf_free(&e->pack);
+        free((void *)e->tav);
+        free(e->tlen);
         free(e->aoff);
         free(e->alen);
         free((void *)e->av);

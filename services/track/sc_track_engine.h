@@ -6,11 +6,14 @@
  * (one pipeline per round for every brand: first one MGET per brand of its
  * version key, watermark and every post key its records name; then
  * whatever the logic met unread: a held reply's record, a thread index),
- * then each brand's changes are written by one commit script call (lua/
- * commit.lua) that checks the brand's version key first: every script that
- * changes what the logic reads (scan.lua, bfrt.lua, batch.lua, commit.lua)
- * increments it, so a brand whose state changed since it was read is read
- * and applied again, never half. */
+ * then the brands' changes are written only if the brand's version key
+ * still holds what was read: on one node every brand's version is WATCHed
+ * before its first read and all commit in one MULTI/EXEC of plain commands
+ * (counters and FRT hashes through lua/commit.lua inside it); on a cluster
+ * each brand commits through one commit.lua call that checks the version
+ * itself. Every script that changes what the logic reads (scan.lua,
+ * bfrt.lua, batch.lua, commit.lua) increments it, so a brand whose state
+ * changed since it was read is read and applied again, never half. */
 #ifndef SC_TRACK_ENGINE_H
 #define SC_TRACK_ENGINE_H
 #include <stddef.h>
@@ -52,7 +55,8 @@ void sc_track_engine_destroy(sc_track_engine_t *e);
 /* Applies brands[0..nb): 0, with results[b][k] the outcome of record k of
  * brand b (owned by e); -1 when Redis failed or the brands kept changing
  * under the run (errstr set; nothing of an uncommitted brand was written:
- * run the same batch again). commit is lua/commit.lua registered on r.
+ * run the same batch again). commit is lua/commit.lua registered on r
+ * (called inside the transaction on one node, per brand on a cluster).
  * queued: commands the caller appended to r before (sent with the first
  * read; an error reply among them fails the run). */
 int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *commit,

@@ -413,6 +413,44 @@ int main(int argc, char **argv)
         CHECK_INT(err_tag, 1);
         CHECK_INT(ctr("received"), 14);
 
+        /* A brand whose day hash holds another type fails at its commit
+         * (a command's error inside the transaction, or the script's): its
+         * records are reported, the other brand of the batch is applied, and
+         * once the key is repaired its posts count again, once. (What the
+         * commit wrote before the failing command stays, as a script's
+         * writes do: the failed post is remembered, docs/TRACKING.md.) */
+        sc_redis_appendf(R, "SET sc:{cz}:d:u:2026-11-20 oops");
+        CHECK(sc_redis_exec(R, &rep, &n) == 0);
+        sc_track_inbound_t cz = {.brand = "cz",
+                                 .event_id = "x:cz1",
+                                 .platform = "x",
+                                 .post_id = "cz1",
+                                 .thread_id = "cz1",
+                                 .team = "care",
+                                 .calendar = "24x7",
+                                 .text = "help",
+                                 .created_at = T0,
+                                 .needs_reply = 1,
+                                 .due_at = T0 + HOUR};
+        err_cnt = 0;
+        CHECK(sc_track_add_inbound(T, &cz, 7) == 0);
+        in("ok2", "ok2", T0, 1, 0);
+        CHECK(sc_track_exec(T, NULL, NULL, NULL, err, sizeof(err)) == 0);
+        CHECK_INT(err_cnt, 1);
+        CHECK_INT(err_tag, 7);
+        CHECK_INT(ctr("received"), 15);
+        sc_redis_appendf(R, "DEL sc:{cz}:d:u:2026-11-20");
+        CHECK(sc_redis_exec(R, &rep, &n) == 0);
+        cz.event_id = "x:cz2";
+        cz.post_id = cz.thread_id = "cz2";
+        CHECK(sc_track_add_inbound(T, &cz, 7) == 0);
+        CHECK(sc_track_exec(T, NULL, NULL, NULL, err, sizeof(err)) == 0);
+        CHECK_INT(err_cnt, 1);
+        CHECK_INT(bctr("cz", "received"), 1);
+        CHECK(sc_track_add_inbound(T, &cz, 7) == 0);
+        CHECK(sc_track_exec(T, NULL, NULL, NULL, err, sizeof(err)) == 0);
+        CHECK_INT(bctr("cz", "received"), 1);
+
         /* A batch bigger than one script call (records per brand are split
          * into calls of at most 200), two brands interleaved: every record
          * applied once, in order (each reply after its post), and replayed

@@ -1,5 +1,7 @@
 -- The writes of one brand's records applied by the tracker's C logic
--- (sc_track_engine.c), all or none: only when the brand's version key still
+-- (sc_track_engine.c): on a cluster all of them, on one node only the
+-- counters and FRT hashes, queued inside the engine's MULTI (the rest are
+-- plain commands there). All or none: only when the brand's version key still
 -- holds ARGV[4], the value the engine read before it applied them (every
 -- script that changes what the logic reads increments it, flush()), else
 -- nothing is written and 0 returned: the engine reads and applies again.
