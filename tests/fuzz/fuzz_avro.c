@@ -161,7 +161,17 @@ static void direct(size_t r, const uint8_t *msg, size_t len, int ok, avro_value_
         char err[256];
         avro_value_t post, enr;
         int rc;
-        if (r == 1) {
+        if (r == 0) {
+                /* classify and track read social.posts with it */
+                static sc_post_t p;
+                rc = sc_post_decode(codecs[r], msg, len, &scratch, &p, err, sizeof(err));
+                FUZZ_CHECK((rc != SC_REC_BAD) == ok);
+                if (rc == 0)
+                        same_post(v, &p);
+                if (ok)
+                        FUZZ_CHECK((rc == 0) ==
+                                   (sc_post_from_avro(v, &(sc_post_t){0}) == 0));
+        } else if (r == 1) {
                 rc = sc_enriched_decode(codecs[r], msg, len, &scratch, &e, err,
                                         sizeof(err));
                 FUZZ_CHECK((rc != SC_REC_BAD) == ok);
