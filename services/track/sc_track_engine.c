@@ -2516,6 +2516,34 @@ static int take_tx(sc_track_engine_t *e, redisReply **rep, size_t n, char *errst
         return 0;
 }
 
+/* The replies of a round of commit scripts, one per brand: 0, or -1
+ * (errstr set) on a server state error. */
+static int take_commits(sc_track_engine_t *e, redisReply **rep, size_t n, char *errstr,
+                        size_t errstr_size)
+{
+        if (n != e->sent_n) {
+                snprintf(errstr, errstr_size, "redis: %zu replies for %zu commits", n,
+                         e->sent_n);
+                return -1;
+        }
+        for (size_t k = 0; k < n; k++) {
+                bctx_t *c = &e->b[e->sent[k].b];
+                const redisReply *x = rep[k];
+                if (x->type == REDIS_REPLY_ERROR) {
+                        if (sc_track_transient_error(x->str)) {
+                                snprintf(errstr, errstr_size, "redis script: %s", x->str);
+                                return -1;
+                        }
+                        fail_brand(e, c, x->str);
+                } else if (x->type == REDIS_REPLY_INTEGER && x->integer == 1) {
+                        c->state = B_DONE;
+                } else {
+                        refused(e, c);
+                }
+        }
+        return 0;
+}
+
 #define MAX_ROUNDS 64
 
 int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *commit,
@@ -2641,7 +2669,7 @@ int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *
                                 goto out;
                         }
                 }
-                if (commits && tx) {
+                if (commits) {
                         redisReply **rep;
                         size_t n;
 #ifdef SC_TEST_HOOKS
@@ -2654,47 +2682,10 @@ int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *
                                 rc = -1;
                                 break;
                         }
-                        if (take_tx(e, rep, n, errstr, errstr_size)) {
+                        if ((tx ? take_tx : take_commits)(e, rep, n, errstr,
+                                                          errstr_size)) {
                                 rc = -1;
                                 break;
-                        }
-                } else if (commits) {
-                        redisReply **rep;
-                        size_t n;
-#ifdef SC_TEST_HOOKS
-                        if (e->hook)
-                                e->hook(e->hook_opaque);
-#endif
-                        if (sc_redis_exec(r, &rep, &n) == -1) {
-                                snprintf(errstr, errstr_size, "redis: %s",
-                                         sc_redis_errstr(r));
-                                rc = -1;
-                                break;
-                        }
-                        if (n != e->sent_n) {
-                                snprintf(errstr, errstr_size,
-                                         "redis: %zu replies for %zu commits", n,
-                                         e->sent_n);
-                                rc = -1;
-                                break;
-                        }
-                        for (size_t k = 0; k < n; k++) {
-                                bctx_t *c = &e->b[e->sent[k].b];
-                                const redisReply *x = rep[k];
-                                if (x->type == REDIS_REPLY_ERROR) {
-                                        if (sc_track_transient_error(x->str)) {
-                                                snprintf(errstr, errstr_size,
-                                                         "redis script: %s", x->str);
-                                                rc = -1;
-                                                goto out;
-                                        }
-                                        fail_brand(e, c, x->str);
-                                } else if (x->type == REDIS_REPLY_INTEGER &&
-                                           x->integer == 1) {
-                                        c->state = B_DONE;
-                                } else {
-                                        refused(e, c);
-                                }
                         }
                 }
                 int open = 0;
