@@ -106,6 +106,7 @@ typedef struct retry_s {
 typedef struct topic_handle_s {
         char *name;
         rd_kafka_topic_t *rkt;
+        sc_counter_t *produced; /* socialcare_messages_out_total{topic} */
         struct topic_handle_s *next;
 } topic_handle_t;
 

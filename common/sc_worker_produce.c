@@ -31,22 +31,27 @@ void sc_wk_retry_free(retry_t *r)
 
 /* ---- producing ----------------------------------------------------------- */
 
-/* The handle of topic, made on first use; NULL (produce by name) when
- * librdkafka refuses one. */
-static rd_kafka_topic_t *topic_handle(sc_worker_t *w, const char *topic)
+/* The handle of topic, made on first use; NULL (w->errstr, w->last_err)
+ * when librdkafka refuses one (an invalid topic name), as producing by name
+ * would have failed. */
+static topic_handle_t *out_topic(sc_worker_t *w, const char *topic)
 {
         for (topic_handle_t *t = w->out_topics; t; t = t->next)
                 if (!strcmp(t->name, topic))
-                        return t->rkt;
+                        return t;
         rd_kafka_topic_t *rkt = rd_kafka_topic_new(w->producer, topic, NULL);
-        if (!rkt)
+        if (!rkt) {
+                w->last_err = rd_kafka_last_error();
+                snprintf(w->errstr, sizeof(w->errstr), "produce to %s: %s", topic,
+                         rd_kafka_err2str(w->last_err));
                 return NULL;
+        }
         topic_handle_t *t = sc_calloc(1, sizeof(*t));
         t->name = sc_strdup(topic);
         t->rkt = rkt;
         t->next = w->out_topics;
         w->out_topics = t;
-        return rkt;
+        return t;
 }
 
 void sc_wk_topics_destroy(sc_worker_t *w)
@@ -60,27 +65,26 @@ void sc_wk_topics_destroy(sc_worker_t *w)
         }
 }
 
+/* 0 (*used: the topic's entry, when not NULL) or -1 (w->errstr). */
 static int produce_raw(sc_worker_t *w, const char *topic, const void *key, size_t key_len,
                        const void *payload, size_t len, rd_kafka_headers_t *hdrs,
-                       out_ctx_t *ctx)
+                       out_ctx_t *ctx, topic_handle_t **used)
 {
-        rd_kafka_topic_t *rkt = topic_handle(w, topic);
+        topic_handle_t *t = out_topic(w, topic);
+        if (!t)
+                return -1;
         for (;;) {
-                rd_kafka_resp_err_t err =
-                    rkt ? rd_kafka_producev(w->producer, RD_KAFKA_V_RKT(rkt),
-                                            RD_KAFKA_V_KEY((void *)key, key_len),
-                                            RD_KAFKA_V_VALUE((void *)payload, len),
-                                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                            RD_KAFKA_V_HEADERS(hdrs),
-                                            RD_KAFKA_V_OPAQUE(ctx), RD_KAFKA_V_END)
-                        : rd_kafka_producev(w->producer, RD_KAFKA_V_TOPIC(topic),
-                                            RD_KAFKA_V_KEY((void *)key, key_len),
-                                            RD_KAFKA_V_VALUE((void *)payload, len),
-                                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                            RD_KAFKA_V_HEADERS(hdrs),
-                                            RD_KAFKA_V_OPAQUE(ctx), RD_KAFKA_V_END);
-                if (!err)
+                rd_kafka_resp_err_t err = rd_kafka_producev(
+                    w->producer, RD_KAFKA_V_RKT(t->rkt),
+                    RD_KAFKA_V_KEY((void *)key, key_len),
+                    RD_KAFKA_V_VALUE((void *)payload, len),
+                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
+                    RD_KAFKA_V_OPAQUE(ctx), RD_KAFKA_V_END);
+                if (!err) {
+                        if (used)
+                                *used = t;
                         return 0;
+                }
                 if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                         /* Backpressure: wait for deliveries, never drop. */
                         rd_kafka_poll(w->producer, 50);
@@ -118,7 +122,8 @@ int sc_worker_produce(sc_worker_t *w, sc_msg_t *origin, const char *topic,
                 ctx->arg = opts->arg;
         }
         rd_kafka_headers_t *hdrs = make_headers(opts);
-        if (produce_raw(w, topic, key, key_len, payload, len, hdrs, ctx) == -1) {
+        topic_handle_t *t;
+        if (produce_raw(w, topic, key, key_len, payload, len, hdrs, ctx, &t) == -1) {
                 if (hdrs)
                         rd_kafka_headers_destroy(hdrs);
                 if (ctx->origin)
@@ -126,10 +131,12 @@ int sc_worker_produce(sc_worker_t *w, sc_msg_t *origin, const char *topic,
                 sc_wk_ctx_put(w, ctx);
                 return -1;
         }
-        sc_counter_add(sc_wk_topic_counter(w, &w->out_counters,
-                                           "socialcare_messages_out_total",
-                                           "Messages produced, by topic", topic),
-                       1);
+        /* found once per topic, then kept with its handle */
+        if (!t->produced)
+                t->produced = sc_wk_topic_counter(w, &w->out_counters,
+                                                  "socialcare_messages_out_total",
+                                                  "Messages produced, by topic", topic);
+        sc_counter_add(t->produced, 1);
         return 0;
 }
 
@@ -272,8 +279,8 @@ int sc_worker_dead_letter(sc_worker_t *w, sc_msg_t *origin, const char *reason,
         ctx->dlq = 1;
         snprintf(ctx->dlq_reason, sizeof(ctx->dlq_reason), "%s", reason);
         ctx->origin->pending++;
-        if (produce_raw(w, topic, rkm->key, key_len, rkm->payload, len, hdrs, ctx) ==
-            -1) {
+        if (produce_raw(w, topic, rkm->key, key_len, rkm->payload, len, hdrs, ctx,
+                        NULL) == -1) {
                 rd_kafka_headers_destroy(hdrs);
                 ctx->origin->pending--;
                 sc_wk_ctx_put(w, ctx);
@@ -356,7 +363,7 @@ void sc_wk_serve_retries(sc_worker_t *w)
                         continue;
                 }
                 if (produce_raw(w, r->topic, r->key, r->key_len, r->payload, r->len,
-                                r->headers, r->ctx) == -1) {
+                                r->headers, r->ctx, NULL) == -1) {
                         if (r->ctx->dlq && is_permanent(w->last_err)) {
                                 dlq_failed(w, r->ctx->origin, r->ctx->dlq_reason,
                                            w->last_err, w->errstr);

@@ -324,7 +324,6 @@ static item_t *add_item(ingest_t *s)
         return &s->items[s->item_cnt++];
 }
 
-/* Appends a NUL-terminated string; returns its offset and length. */
 /* parts joined by sep into out[n] (cut to fit, as snprintf cuts): the
  * per-post ids and claim values, without printf. Returns the length. */
 static size_t join(char *out, size_t n, char sep, const char *const *parts, size_t cnt)

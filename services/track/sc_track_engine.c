@@ -1932,8 +1932,8 @@ static void t_push(sc_track_engine_t *e, size_t *n, const char *p, size_t len)
         e->tlen[(*n)++] = len;
 }
 
-/* One command of the transaction: argument i of build_commit's list is
- * e->av[i] (length e->alen[i]). */
+/* Queues the n arguments t_push gathered as one command of brand bi inside
+ * the transaction. */
 static int t_cmd(sc_track_engine_t *e, sc_redis_t *r, uint32_t bi, size_t n)
 {
         sent_push(e, bi, 0, S_TX, 0, 0);
@@ -2647,19 +2647,16 @@ int sc_track_engine_run(sc_track_engine_t *e, sc_redis_t *r, sc_redis_script_t *
                         sent_push(e, (uint32_t)i, 0, S_COMMIT, 0, 0);
                         commits++;
                 }
-                int ready = 0;
-                for (size_t i = 0; i < nb; i++)
-                        ready |= e->b[i].state == B_COMMIT;
-                if (tx && !reading && ready) {
+                for (size_t i = 0; tx && !reading && i < nb; i++)
+                        commits += e->b[i].state == B_COMMIT;
+                if (commits && tx) {
                         int bad = sc_redis_appendf(r, "MULTI");
                         sent_push(e, 0, 0, S_MULTI, 0, 0);
-                        for (size_t i = 0; i < nb && !bad; i++) {
-                                if (e->b[i].state != B_COMMIT)
-                                        continue;
-                                build_commit(e, &e->b[i], &e->pack);
-                                bad = send_tx_brand(e, r, commit, (uint32_t)i);
-                                commits++;
-                        }
+                        for (size_t i = 0; i < nb && !bad; i++)
+                                if (e->b[i].state == B_COMMIT) {
+                                        build_commit(e, &e->b[i], &e->pack);
+                                        bad = send_tx_brand(e, r, commit, (uint32_t)i);
+                                }
                         bad = bad || sc_redis_appendf(r, "EXEC");
                         sent_push(e, 0, 0, S_EXEC, 0, 0);
                         if (bad) {
